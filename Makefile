@@ -1,0 +1,44 @@
+# SLIM — two commands matter: `make run` and `make test`. Both set everything up first.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+HOST   ?= 127.0.0.1
+PORT   ?= 8501
+
+# Models come from PyPI packages; nothing may reach a model hub at run time.
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export ANONYMIZED_TELEMETRY := False
+
+.PHONY: setup run index test lint bench clean
+
+setup: $(STAMP)
+
+# torch first, pinned to the local CPU wheel: anything that pulls torch later finds it satisfied
+# instead of downloading gigabytes of CUDA. Re-runs only when pyproject.toml changes.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check torch==2.13.0
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+index: setup
+	$(BIN)/slim index
+
+run: index
+	$(BIN)/streamlit run ui/app.py --server.address $(HOST) --server.port $(PORT)
+
+test: setup
+	$(BIN)/python -m pytest
+
+lint: setup
+	$(BIN)/ruff check assistant ui tests
+	$(BIN)/ruff format --check assistant ui tests
+
+bench: index
+	$(BIN)/slim bench
+	$(BIN)/slim eval retrieval ../shared/eval/retrieval-dev.jsonl --write-docs
+
+clean:
+	rm -rf $(VENV) data .pytest_cache

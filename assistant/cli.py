@@ -1,0 +1,171 @@
+"""The ``slim`` command: build the index, search it, measure it.
+
+Every command reads the one ``Settings`` object (``SLIM_*`` variables). Expected failures are
+``SlimError``s: one line in the person's language (``SLIM_LANG``) on stderr and their exit code (2 for
+bad input); nothing is written to the index before all input has been read.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from assistant import bench as bench_module
+from assistant.config import RetrievalMode, Settings
+from assistant.corpus import build_markdown
+from assistant.errors import SlimError
+from assistant.evaluation import evaluate, load_queries
+from assistant.i18n import t
+from assistant.ingest import read_bytes
+from assistant.index import open_index, sources_to_index, sync, writer_lock
+from assistant.retrieve import MODES, Retriever
+
+app = typer.Typer(
+    help="SLIM — a local, cited reflection assistant on the report 'Samen Leren Impact Maken'.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+eval_app = typer.Typer(help="Measure quality.", no_args_is_help=True)
+corpus_app = typer.Typer(help="Maintain the report corpus.", no_args_is_help=True)
+app.add_typer(eval_app, name="eval")
+app.add_typer(corpus_app, name="corpus")
+
+ModeOption = Annotated[RetrievalMode, typer.Option("--mode", "-m", help="bm25, dense or hybrid.")]
+
+
+def _settings() -> Settings:
+    return Settings()
+
+
+def friendly_errors(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn a ``SlimError`` into one translated line and its exit code instead of a traceback."""
+
+    @wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except SlimError as exc:
+            typer.echo(exc.message(_settings().lang), err=True)
+            raise typer.Exit(exc.exit_code) from None
+
+    return wrapper
+
+
+@app.command()
+@friendly_errors
+def index(
+    paths: Annotated[list[Path] | None, typer.Argument(help="Extra files to index (PDF, DOCX, MD, TXT).")] = None,
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="Drop the index and embed everything again.")] = False,
+) -> None:
+    """Index the report corpus plus any given files; unchanged files are skipped."""
+    settings = _settings()
+    with writer_lock(settings):
+        idx = open_index(settings, rebuild=rebuild)
+        report = sync(idx, sources_to_index(idx, settings, paths or []), progress=sys.stderr.isatty())
+    typer.echo(
+        t(
+            "index.done",
+            settings.lang,
+            added=len(report.added),
+            updated=len(report.updated),
+            unchanged=len(report.unchanged),
+            removed=len(report.removed),
+            passages=report.passages_embedded,
+            total=idx.count(),
+        )
+    )
+
+
+@app.command()
+@friendly_errors
+def search(
+    query: Annotated[str | None, typer.Argument(help="The question.")] = None,
+    k: Annotated[int, typer.Option("-k", help="Number of passages.")] = 5,
+    mode: ModeOption = "hybrid",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    queries: Annotated[Path | None, typer.Option("--queries", help='JSONL file of {"id", "q"} lines.')] = None,
+) -> None:
+    """Find the passages for a question, or for every line of a --queries file (one JSON line each)."""
+    settings = _settings()
+    if (query is None) == (queries is None):
+        raise typer.BadParameter("give a question or --queries FILE, not both")
+    items = load_queries(queries) if queries else []
+    retriever = Retriever(open_index(settings))
+    if queries is not None:
+        for item in items:
+            hits = retriever.search(item.q, k=k, mode=mode)
+            typer.echo(json.dumps({"id": item.id, "hits": [h.model_dump() for h in hits]}, ensure_ascii=False))
+        return
+    assert query is not None
+    hits = retriever.search(query, k=k, mode=mode)
+    if as_json:
+        typer.echo(json.dumps({"query": query, "hits": [h.model_dump() for h in hits]}, ensure_ascii=False))
+        return
+    if not hits:
+        typer.echo(t("search.none", settings.lang))
+    for hit in hits:
+        where = " ".join(
+            p for p in (f"§ {hit.section}" if hit.section else "", f"p. {hit.page}" if hit.page else "") if p
+        )
+        typer.secho(f"[{hit.rank}] {where}  {hit.heading}  ({hit.score:.4f})", bold=True)
+        typer.echo(hit.text + "\n")
+
+
+@eval_app.command("retrieval")
+@friendly_errors
+def eval_retrieval(
+    file: Annotated[Path, typer.Argument(help="JSONL with id, q and evidence phrases.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    write_docs: Annotated[bool, typer.Option("--write-docs", help="Also record in docs/benchmarks.md.")] = False,
+) -> None:
+    """Recall@1/3/5/10 and MRR of bm25, dense and hybrid side by side."""
+    settings = _settings()
+    items = load_queries(file)
+    retriever = Retriever(open_index(settings))
+    scores = [evaluate(retriever, items, mode) for mode in MODES]
+    if as_json:
+        typer.echo(json.dumps([s.model_dump() for s in scores], ensure_ascii=False))
+    else:
+        typer.echo(bench_module.retrieval_table(scores, file, len(items)))
+    if write_docs:
+        path = bench_module.write_retrieval_section(scores, file, len(items))
+        typer.echo(t("bench.written", settings.lang, path=path), err=True)
+
+
+@app.command()
+@friendly_errors
+def bench(
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    queries: Annotated[Path, typer.Option("--queries", help="Questions to time.")] = bench_module.DEFAULT_QUERIES,
+    output: Annotated[Path, typer.Option("--output", help="Markdown file to record in.")] = bench_module.BENCH_DOC,
+) -> None:
+    """Cold and warm index time, search latency p50/p95 and peak memory, recorded in docs/benchmarks.md."""
+    settings = _settings()
+    result = bench_module.run_bench(settings, load_queries(queries))
+    bench_module.write_bench_section(result, output)
+    if as_json:
+        typer.echo(json.dumps(result.model_dump(include=set(bench_module.JSON_KEYS))))
+    else:
+        typer.echo(bench_module.bench_table(result))
+        typer.echo(t("bench.written", settings.lang, path=output), err=True)
+
+
+@corpus_app.command("build")
+@friendly_errors
+def corpus_build(
+    source: Annotated[Path, typer.Argument(help="The report's text extraction.")] = Path(
+        "../shared/report/samen-leren-impact-maken.txt"
+    ),
+) -> None:
+    """Regenerate corpus/samen-leren-impact-maken.md from the report's text extraction."""
+    settings = _settings()
+    markdown = build_markdown(read_bytes(source).decode("utf-8"))
+    target = settings.corpus_dir / "samen-leren-impact-maken.md"
+    target.write_text(markdown, encoding="utf-8")
+    typer.echo(str(target))

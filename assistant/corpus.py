@@ -1,0 +1,264 @@
+"""Turn the report's PDF text extraction into the structured Markdown corpus, and read the source list.
+
+The extraction (``shared/report/*.txt``) still carries page furniture and hard line breaks. The corpus
+Markdown keeps every word of the body in its original order, so that a test can prove nothing was lost;
+only furniture goes, lines are reflowed into paragraphs and headings become Markdown headings.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+FURNITURE_PATTERNS: tuple[re.Pattern[str], ...] = (
+    re.compile(r"^\s*FONTYS\s+>\s+LERENDE EN INNOVERENDE NETWERKEN EN REGIO.S\s*$"),
+    re.compile(r"^\s*Samen Leren Impact Maken\s+•\s+\d+\s*$"),
+    re.compile(r"^\s*\d{1,3}\s*$"),
+)
+
+FRONT_MATTER = {
+    "doc_id": "samen-leren-impact-maken",
+    "title": "Samen Leren Impact Maken",
+    "publisher": "Fontys Kenniscentrum Leven Lang Ontwikkelen",
+    "year": 2024,
+    "license": "CC BY-NC-SA 4.0",
+    "language": "nl",
+}
+
+_NUMBERED = re.compile(r"^\s*(\d+(?:\.\d+)*)(\.?)\s+(\S.*?)\s*$")
+_QUESTION_START = re.compile(r"^(Wat|Welke|Op welke|Hoe)\b")
+_TERMINAL = '.?!;:"”’)'
+_SHORT_LINE = 75
+_BULLET = "•"
+_CAPTION = re.compile(r"^(Figuur|Tabel)\s+\d+\.")
+_BACK_MATTER = {"Colofon"}
+_URL = re.compile(r"^(https?://|www\.)\S+$", re.IGNORECASE)
+
+
+def is_furniture(line: str) -> bool:
+    """Running headers, footers and bare page numbers of the PDF."""
+    return any(p.match(line) for p in FURNITURE_PATTERNS)
+
+
+def _next_numbers(current: tuple[int, ...]) -> set[tuple[int, ...]]:
+    """Heading numbers that may follow ``current``: a sibling, a child, or a sibling of an ancestor."""
+    if not current:
+        return {(1,)}
+    allowed = {current + (1,)}
+    for depth in range(len(current)):
+        prefix = current[:depth]
+        allowed.add(prefix + (current[depth] + 1,))
+    return allowed
+
+
+@dataclass
+class _Block:
+    kind: str  # heading | para | bullet | caption | url
+    lines: list[str] = field(default_factory=list)
+    level: int = 0
+
+    @property
+    def text(self) -> str:
+        return _join_lines(self.lines)
+
+
+def _join_lines(lines: list[str]) -> str:
+    out = ""
+    for raw in lines:
+        line = raw.strip()
+        if not line:
+            continue
+        if not out:
+            out = line
+        elif re.search(r"\w-$", out) and line[:1].isalpha():
+            out += line  # a hyphenated compound broken over two lines
+        else:
+            out += " " + line
+    return out
+
+
+def _is_subheading(line: str, prev: str, nxt: str) -> bool:
+    """A short title line on its own (e.g. 'Beoogde doelstelling') that the PDF shows in bold."""
+    s = line.strip()
+    if not s or len(s) > 65 or len(s.split()) > 8:
+        return False
+    if s[0] in _BULLET or not s[0].isupper() or s[-1] in '.?!;:,"”’':
+        return False
+    if any(ch.isdigit() for ch in s) or _CAPTION.match(s) or _URL.match(s) or "  " in s:
+        return False
+    prev_s = prev.strip()
+    if prev_s and prev_s[-1] not in _TERMINAL and len(prev_s) > _SHORT_LINE:
+        return False
+    nxt_s = nxt.strip()
+    # a title introduces running text, not another short list line
+    return bool(nxt_s) and nxt_s[0].isupper() and len(nxt_s) > _SHORT_LINE
+
+
+def _blocks(lines: list[str]) -> list[_Block]:
+    body = [ln.rstrip("\n") for ln in lines if not is_furniture(ln)]
+    blocks: list[_Block] = []
+    current_number: tuple[int, ...] = ()
+    pending_urls: list[str] = []
+    i = 0
+
+    def add(block: _Block) -> None:
+        blocks.extend(_Block("url", [u]) for u in pending_urls)
+        pending_urls.clear()
+        blocks.append(block)
+
+    def next_nonblank(j: int) -> str:
+        while j < len(body) and not body[j].strip():
+            j += 1
+        return body[j] if j < len(body) else ""
+
+    def prev_nonblank() -> str:
+        return blocks[-1].lines[-1] if blocks and blocks[-1].lines else ""
+
+    while i < len(body):
+        line = body[i]
+        s = line.strip()
+        i += 1
+        if not s:
+            if blocks and blocks[-1].kind in {"para", "bullet"}:
+                blocks[-1].kind += "-closed"
+            continue
+        m = _NUMBERED.match(line)
+        if m and m.group(3)[0].isupper():
+            number = tuple(int(p) for p in m.group(1).split("."))
+            if number in _next_numbers(current_number):
+                current_number = number
+                head = [s]
+                if _QUESTION_START.match(m.group(3)):
+                    while not head[-1].endswith("?") and i < len(body):
+                        if body[i].strip():
+                            head.append(body[i].strip())
+                        i += 1
+                add(_Block("heading", head, level=len(number)))
+                continue
+        if s in _BACK_MATTER:
+            add(_Block("heading", [s], level=1))
+            continue
+        if _CAPTION.match(s):
+            add(_Block("caption", [s]))
+            continue
+        if _URL.match(s):
+            # link targets the PDF collects at the foot of a page: keep them, after the paragraph they interrupt
+            pending_urls.append(s)
+            continue
+        if s.startswith(_BULLET):
+            add(_Block("bullet", [s[1:].strip()]))
+            continue
+        last = blocks[-1] if blocks else None
+        if _is_subheading(s, prev_nonblank() if last and last.kind.endswith("closed") else "", next_nonblank(i)) and (
+            last is None or last.kind != "para" or last.lines[-1].rstrip()[-1] in '.?!:”"’'
+        ):
+            add(_Block("heading", [s], level=4))
+            continue
+        if last is not None and last.kind in {"para", "bullet", "para-closed", "bullet-closed"}:
+            continues = not _ends_paragraph(last.lines[-1], s)
+            if last.kind.endswith("closed"):
+                # a blank line (often a page break) only interrupts a sentence that goes on in lower case
+                continues = continues and s[0].islower()
+            if continues:
+                last.kind = last.kind.removesuffix("-closed")
+                last.lines.append(s)
+                continue
+        add(_Block("para", [s]))
+    blocks.extend(_Block("url", [u]) for u in pending_urls)
+    return blocks
+
+
+def _ends_paragraph(line: str, following: str) -> bool:
+    """Whether a hard line break closes the paragraph: after a short line or a sentence end, unless
+    the text plainly goes on (a broken compound, or a sentence that continues in lower case)."""
+    s = " ".join(line.split())
+    if re.search(r"\w-$", s):
+        return False
+    if s[-1] not in _TERMINAL and following[:1].islower():
+        return False
+    return len(s) < _SHORT_LINE or s[-1] in "?!" or (s[-1] in _TERMINAL and len(s) < 95)
+
+
+def _render(block: _Block) -> str:
+    kind = block.kind.removesuffix("-closed")
+    text = block.text
+    if kind == "heading":
+        return "#" * block.level + " " + re.sub(r"\s+", " ", text)
+    if kind == "bullet":
+        return "- " + text
+    if kind == "caption":
+        return "*" + text + "*"
+    return text
+
+
+def build_markdown(source_text: str) -> str:
+    """The corpus Markdown for the report's text extraction: front matter, then one block per paragraph."""
+    blocks = _blocks(source_text.splitlines())
+    parts: list[str] = []
+    for block in blocks:
+        rendered = _render(block)
+        # consecutive bullets form one list
+        if parts and block.kind.startswith("bullet") and parts[-1].startswith("- "):
+            parts[-1] += "\n" + rendered
+        else:
+            parts.append(rendered)
+    front = yaml.safe_dump(FRONT_MATTER, sort_keys=False, allow_unicode=True).strip()
+    return f"---\n{front}\n---\n\n" + "\n\n".join(parts) + "\n"
+
+
+def split_front_matter(markdown: str) -> tuple[dict[str, object], str, int]:
+    """Front matter, body, and the body's character offset in the file."""
+    if markdown.startswith("---\n"):
+        end = markdown.find("\n---\n", 4)
+        if end != -1:
+            meta = yaml.safe_load(markdown[4:end]) or {}
+            offset = end + len("\n---\n")
+            return dict(meta), markdown[offset:], offset
+    return {}, markdown, 0
+
+
+def comparable_text(text: str, *, markdown: bool) -> str:
+    """Text with layout removed, to compare the corpus against the extraction word for word.
+
+    Stand-alone link targets are left out: the builder moves them past the paragraph they interrupt,
+    and ``standalone_urls`` checks them separately.
+    """
+    text = "\n".join(ln for ln in text.splitlines() if not _URL.match(ln.strip()))
+    if markdown:
+        _, text, _ = split_front_matter(text)
+        text = re.sub(r"(?m)^#+ ", "", text)
+        text = re.sub(r"(?m)^- ", "", text)
+        text = re.sub(r"(?m)^\*(.*)\*$", r"\1", text)
+    else:
+        text = "\n".join(ln for ln in text.splitlines() if not is_furniture(ln))
+        text = text.replace(_BULLET, "")
+    return re.sub(r"\s+", "", text)
+
+
+def standalone_urls(text: str) -> list[str]:
+    """The link targets that stand on a line of their own, sorted."""
+    return sorted(ln.strip() for ln in text.splitlines() if _URL.match(ln.strip()))
+
+
+@dataclass(frozen=True)
+class SourceRecord:
+    """One entry of ``corpus/sources.yaml``: a reference the report cites or a document it analysed."""
+
+    id: str
+    kind: str
+    title: str
+    authors: list[str] = field(default_factory=list)
+    year: int | None = None
+    venue: str | None = None
+    doi: str | None = None
+    url: str | None = None
+    case: str | None = None
+    section: str | None = None
+
+
+def load_sources(path: Path) -> list[SourceRecord]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return [SourceRecord(**entry) for entry in data.get("sources", [])]

@@ -1,0 +1,125 @@
+"""User-facing text in Dutch and English, kept in ``prompts/i18n/<lang>.yaml``.
+
+Code refers to messages by key; a missing key or placeholder is a programming error and fails loudly in
+the tests that load every file.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+from assistant.config import PROJECT_ROOT, Language
+
+LANGUAGES: tuple[Language, ...] = ("nl", "en")
+I18N_DIR = PROJECT_ROOT / "prompts" / "i18n"
+
+
+@cache
+def messages(lang: Language, directory: Path = I18N_DIR) -> dict[str, str]:
+    data = yaml.safe_load((directory / f"{lang}.yaml").read_text(encoding="utf-8"))
+    return {str(k): str(v) for k, v in data.items()}
+
+
+def t(key: str, lang: Language = "nl", **values: object) -> str:
+    """The message ``key`` in ``lang`` with ``values`` filled in."""
+    return messages(lang)[key].format(**values)
+
+
+_FUNCTION_WORDS: dict[Language, frozenset[str]] = {
+    "nl": frozenset(
+        [
+            "de",
+            "het",
+            "een",
+            "en",
+            "van",
+            "in",
+            "op",
+            "is",
+            "zijn",
+            "wat",
+            "welke",
+            "wie",
+            "hoe",
+            "waarom",
+            "wanneer",
+            "waar",
+            "er",
+            "dat",
+            "die",
+            "niet",
+            "met",
+            "voor",
+            "ook",
+            "aan",
+            "bij",
+            "naar",
+            "over",
+            "dit",
+            "deze",
+            "wordt",
+            "worden",
+            "kan",
+            "je",
+            "ik",
+            "we",
+            "hoeveel",
+        ]
+    ),
+    "en": frozenset(
+        [
+            "the",
+            "a",
+            "an",
+            "and",
+            "of",
+            "in",
+            "on",
+            "is",
+            "are",
+            "what",
+            "which",
+            "who",
+            "how",
+            "why",
+            "when",
+            "where",
+            "there",
+            "that",
+            "this",
+            "not",
+            "with",
+            "for",
+            "also",
+            "to",
+            "at",
+            "about",
+            "was",
+            "were",
+            "does",
+            "do",
+            "did",
+            "can",
+            "you",
+            "i",
+            "we",
+            "many",
+            "much",
+            "report",
+        ]
+    ),
+}
+
+
+def detect_language(text: str, default: Language = "nl") -> Language:
+    """Dutch or English, by counting common function words: enough for questions and short answers."""
+    words = [w.strip(".,;:!?()'\"").lower() for w in text.split()]
+    counts = {lang: sum(w in vocab for w in words) for lang, vocab in _FUNCTION_WORDS.items()}
+    if counts["en"] > counts["nl"]:
+        return "en"
+    if counts["nl"] > counts["en"]:
+        return "nl"
+    return default

@@ -1,0 +1,281 @@
+"""Load the report and people's documents into heading-aware passages (LangChain ``Document`` objects).
+
+Loaders turn a file into ``Segment``s — stretches of text under one heading (and on one page, for PDFs).
+The chunker cuts each segment on sentence boundaries, so a passage never crosses a section boundary and
+its text is an exact slice of what was loaded: ``start``/``end`` point back into that text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from langchain_core.documents import Document
+
+from assistant.corpus import split_front_matter
+from assistant.errors import InputError
+
+CHUNKER_VERSION = "1"
+SUPPORTED_SUFFIXES = {".md": "markdown", ".markdown": "markdown", ".txt": "text", ".pdf": "pdf", ".docx": "docx"}
+HEADING_SEPARATOR = " › "
+
+_MD_HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t]*$", re.MULTILINE)
+_SECTION_NUMBER = re.compile(r"^(\d+(?:\.\d+)*)\.?\s")
+# a sentence ends at . ! ? (optionally closed by a quote or bracket) before a capital, digit or quote;
+# paragraph breaks and list items always end a unit
+_UNIT_BREAK = re.compile(r"(?<=[.!?])[\"”’)]?\s+(?=[A-ZÀ-Ý0-9“\"‘(])|\n\s*\n|\n(?=- )")
+
+
+@dataclass(frozen=True)
+class Segment:
+    """Text under one heading path; ``start`` is its offset in the loaded text."""
+
+    text: str
+    start: int
+    section: str = ""
+    heading_path: tuple[str, ...] = ()
+    page: int | None = None
+
+
+@dataclass(frozen=True)
+class LoadedDocument:
+    doc_id: str
+    title: str
+    path: Path
+    kind: str
+    content_hash: str
+    segments: list[Segment] = field(default_factory=list)
+
+
+def slugify(text: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or "document"
+
+
+def content_hash(path: Path, chunk_chars: int, overlap_chars: int) -> str:
+    """Changes when the file or the way it is cut changes, so the index knows what to re-embed."""
+    digest = hashlib.sha256(f"{CHUNKER_VERSION}/{chunk_chars}/{overlap_chars}\n".encode())
+    digest.update(read_bytes(path))
+    return digest.hexdigest()
+
+
+def read_bytes(path: Path) -> bytes:
+    if not path.exists():
+        raise InputError("error.missing_path", path=str(path))
+    if path.is_dir():
+        raise InputError("error.is_directory", path=str(path))
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise InputError("error.unreadable", path=str(path), detail=exc.strerror or str(exc)) from exc
+
+
+def document_id(path: Path) -> str:
+    """The report keeps the id in its front matter; any other file is named after its file name."""
+    if path.suffix.lower() in {".md", ".markdown"}:
+        meta, _, _ = split_front_matter(_decode(read_bytes(path), path))
+        if meta.get("doc_id"):
+            return str(meta["doc_id"])
+    return slugify(path.name)
+
+
+def load_document(path: Path, kind: str, *, chunk_chars: int, overlap_chars: int) -> LoadedDocument:
+    """Parse ``path`` into segments; every failure becomes an ``InputError`` a person can act on."""
+    suffix = path.suffix.lower()
+    loader = SUPPORTED_SUFFIXES.get(suffix)
+    if loader is None:
+        raise InputError("error.unsupported_type", path=str(path), suffix=suffix or "(geen)")
+    data = read_bytes(path)
+    if not data.strip():
+        raise InputError("error.empty_file", path=str(path))
+    title, segments = {
+        "markdown": _load_markdown,
+        "text": _load_text,
+        "pdf": _load_pdf,
+        "docx": _load_docx,
+    }[loader](data, path)
+    if not any(seg.text.strip() for seg in segments):
+        raise InputError("error.no_text", path=str(path))
+    return LoadedDocument(
+        doc_id=document_id(path),
+        title=title,
+        path=path,
+        kind=kind,
+        content_hash=content_hash(path, chunk_chars, overlap_chars),
+        segments=segments,
+    )
+
+
+def _decode(data: bytes, path: Path) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError("error.encoding", path=str(path)) from exc
+
+
+def _load_markdown(data: bytes, path: Path) -> tuple[str, list[Segment]]:
+    text = _decode(data, path)
+    meta, body, offset = split_front_matter(text)
+    title = str(meta.get("title") or path.stem)
+    return title, list(markdown_segments(text, offset))
+
+
+def markdown_segments(text: str, offset: int = 0) -> Iterator[Segment]:
+    """Split Markdown at its headings; unnumbered sub-headings inherit the section number above them."""
+    stack: list[tuple[int, str]] = []
+    section = ""
+    pos = offset
+    for match in _MD_HEADING.finditer(text, offset):
+        yield from _segment(text, pos, match.start(), section, stack)
+        level, heading = len(match.group(1)), match.group(2).strip()
+        stack = [(lvl, h) for lvl, h in stack if lvl < level] + [(level, heading)]
+        number = _SECTION_NUMBER.match(heading)
+        if number:
+            section = number.group(1)
+        elif level == 1:
+            section = ""
+        pos = match.end()
+    yield from _segment(text, pos, len(text), section, stack)
+
+
+def _segment(text: str, start: int, end: int, section: str, stack: list[tuple[int, str]]) -> Iterator[Segment]:
+    body = text[start:end]
+    stripped = body.strip()
+    if stripped:
+        lead = len(body) - len(body.lstrip())
+        yield Segment(stripped, start + lead, section, tuple(h for _, h in stack))
+
+
+def _load_text(data: bytes, path: Path) -> tuple[str, list[Segment]]:
+    text = _decode(data, path)
+    return path.stem, [Segment(text.strip(), len(text) - len(text.lstrip()), "", (path.name,))]
+
+
+def _load_pdf(data: bytes, path: Path) -> tuple[str, list[Segment]]:
+    import io
+
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise InputError("error.encrypted_pdf", path=str(path))
+        title = (reader.metadata.title if reader.metadata else None) or path.stem
+        segments: list[Segment] = []
+        pos = 0
+        for number, page in enumerate(reader.pages, start=1):
+            page_text = (page.extract_text() or "").strip()
+            if page_text:
+                segments.append(Segment(page_text, pos, "", (str(title),), page=number))
+                pos += len(page_text) + 2
+    except InputError:
+        raise
+    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError) as exc:
+        raise InputError("error.corrupt_file", path=str(path), detail=type(exc).__name__) from exc
+    if not segments:
+        raise InputError("error.no_text_pdf", path=str(path))
+    return str(title), segments
+
+
+def _load_docx(data: bytes, path: Path) -> tuple[str, list[Segment]]:
+    import io
+
+    import docx
+    from docx.opc.exceptions import PackageNotFoundError
+
+    try:
+        document = docx.Document(io.BytesIO(data))
+    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
+        raise InputError("error.corrupt_file", path=str(path), detail=type(exc).__name__) from exc
+    title = document.core_properties.title or path.stem
+    # rebuild the document as Markdown so headings and offsets work exactly as for .md files
+    lines: list[str] = []
+    for paragraph in document.paragraphs:
+        style = (paragraph.style.name if paragraph.style is not None else "") or ""
+        text = paragraph.text.strip()
+        if not text:
+            continue
+        level = re.match(r"Heading (\d)", style)
+        lines.append(f"{'#' * int(level.group(1))} {text}" if level else text)
+    return title, list(markdown_segments("\n\n".join(lines)))
+
+
+def _units(text: str) -> list[tuple[int, int]]:
+    """Sentence-sized spans of ``text``; a passage is cut only between them."""
+    spans: list[tuple[int, int]] = []
+    pos = 0
+    for match in _UNIT_BREAK.finditer(text):
+        if match.start() > pos:
+            spans.append((pos, match.start()))
+        pos = match.end()
+    if pos < len(text):
+        spans.append((pos, len(text)))
+    return [(s, e) for s, e in spans if text[s:e].strip()]
+
+
+def chunk_segment(segment: Segment, size: int, overlap: int) -> list[tuple[int, int]]:
+    """Spans (relative to the segment) of passages of about ``size`` characters, overlapping by up to
+    ``overlap`` characters of whole sentences, so a phrase near a cut is whole in at least one passage."""
+    units = _units(segment.text)
+    chunks: list[tuple[int, int]] = []
+    i = 0
+    while i < len(units):
+        j = i
+        while j + 1 < len(units) and units[j + 1][1] - units[i][0] <= size:
+            j += 1
+        chunks.append((units[i][0], units[j][1]))
+        if j + 1 >= len(units):
+            break
+        # step back over the last sentences (up to `overlap` chars) so they start the next passage
+        k = j + 1
+        while k - 1 > i and units[j][1] - units[k - 1][0] <= overlap:
+            k -= 1
+        i = k
+    return chunks
+
+
+def chunk_document(doc: LoadedDocument, size: int, overlap: int) -> list[Document]:
+    """The passages of a document, with metadata for citation and ids that are stable across rebuilds."""
+    out: list[Document] = []
+    for segment in doc.segments:
+        for rel_start, rel_end in chunk_segment(segment, size, overlap):
+            text = segment.text[rel_start:rel_end]
+            start = segment.start + rel_start
+            digest = hashlib.sha1(f"{segment.section}|{start}|{text}".encode()).hexdigest()[:16]
+            metadata: dict[str, str | int] = {
+                "chunk_id": f"{doc.doc_id}:{digest}",
+                "doc_id": doc.doc_id,
+                "source": doc.title,
+                "kind": doc.kind,
+                "section": segment.section,
+                "heading": HEADING_SEPARATOR.join(segment.heading_path),
+                "start": start,
+                "end": start + len(text),
+                "ordinal": len(out),
+                "doc_hash": doc.content_hash,
+                "source_path": str(doc.path),
+            }
+            if segment.page is not None:
+                metadata["page"] = segment.page
+            out.append(Document(page_content=text, metadata=metadata, id=str(metadata["chunk_id"])))
+    return out
+
+
+def search_text(doc: Document) -> str:
+    """What BM25 indexes: the passage under its heading path, so a passage that never names its topic
+    ('Deze waarde ...') is still found by the heading that does."""
+    heading = str(doc.metadata.get("heading", ""))
+    return f"{heading}\n\n{doc.page_content}" if heading else doc.page_content
+
+
+def sentence_spans(doc: Document) -> list[tuple[int, int]]:
+    """Absolute spans of the sentences of a passage; each sentence is embedded once, even when it sits in
+    the overlap of two passages."""
+    start = int(doc.metadata["start"])
+    return [(start + s, start + e) for s, e in _units(doc.page_content)]
