@@ -22,8 +22,8 @@ from assistant.corpus import build_markdown
 from assistant.errors import SlimError
 from assistant.evaluation import evaluate, load_queries
 from assistant.i18n import t
-from assistant.ingest import read_bytes
 from assistant.index import open_index, sources_to_index, sync, writer_lock
+from assistant.ingest import read_bytes
 from assistant.retrieve import MODES, Retriever
 
 app = typer.Typer(

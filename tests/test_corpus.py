@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from assistant.config import PROJECT_ROOT
 from assistant.corpus import (
     build_markdown,
     comparable_text,
@@ -14,7 +15,6 @@ from assistant.corpus import (
     split_front_matter,
     standalone_urls,
 )
-from assistant.config import PROJECT_ROOT
 from tests.conftest import CORPUS_MD, REPORT_TXT
 
 needs_source = pytest.mark.skipif(not REPORT_TXT.exists(), reason="../shared/report is not beside this checkout")
