@@ -23,14 +23,19 @@ from assistant.config import RetrievalMode
 from assistant.errors import IndexEmptyError
 from assistant.i18n import detect_language
 from assistant.index import VectorIndex
-from assistant.ingest import search_text
+from assistant.ingest import HEADING_SEPARATOR, search_text
 
 MODES: tuple[RetrievalMode, ...] = ("bm25", "dense", "hybrid")
 RRF_K = 60
 CANDIDATES = 40
 BM25_WEIGHT_OTHER_LANGUAGE = 0.3
+HEADING_WEIGHT = 0.25
 
 _WORD = re.compile(r"\w+")
+
+
+def _last_heading(doc: Document) -> str:
+    return str(doc.metadata.get("heading", "")).split(HEADING_SEPARATOR)[-1]
 
 
 class Hit(BaseModel):
@@ -90,6 +95,7 @@ class _Snapshot:
     ids: list[str]
     docs: list[Document]
     bm25: bm25s.BM25
+    headings: bm25s.BM25
     position: dict[str, int]
     by_ordinal: dict[tuple[str, int], int]
 
@@ -101,6 +107,12 @@ def reciprocal_rank_fusion(rankings: list[list[str]], weights: list[float] | Non
         for rank, item in enumerate(ranking, start=1):
             scores[item] = scores.get(item, 0.0) + weight / (RRF_K + rank)
     return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def _within(doc: Document, other: Document) -> bool:
+    """Whether ``doc``'s text lies inside ``other``'s span of the same document."""
+    a, b = doc.metadata, other.metadata
+    return a["doc_id"] == b["doc_id"] and b["start"] <= a["start"] and a["end"] <= b["end"]
 
 
 class Retriever:
@@ -118,22 +130,26 @@ class Retriever:
             docs = [Document(page_content=t, metadata=m, id=i) for i, t, m in zip(all_ids, texts, metas, strict=True)]
             model = bm25s.BM25()
             model.index([tokenize(search_text(d)) or ["_"] for d in docs], show_progress=False)
+            headings = bm25s.BM25()
+            headings.index([tokenize(_last_heading(d)) or ["_"] for d in docs], show_progress=False)
             self._snapshot = _Snapshot(
                 fingerprint=fingerprint,
                 ids=all_ids,
                 docs=docs,
                 bm25=model,
+                headings=headings,
                 position={i: n for n, i in enumerate(all_ids)},
                 by_ordinal={(str(m["doc_id"]), int(m["ordinal"])): n for n, m in enumerate(metas)},
             )
         return self._snapshot
 
-    def bm25(self, query: str, n: int) -> list[tuple[str, float]]:
+    def bm25(self, query: str, n: int, *, headings_only: bool = False) -> list[tuple[str, float]]:
         snap = self.snapshot()
-        tokens = [t for t in tokenize(query) if t in snap.bm25.vocab_dict]
+        model = snap.headings if headings_only else snap.bm25
+        tokens = [t for t in tokenize(query) if t in model.vocab_dict]
         if not snap.ids or not tokens:
             return []
-        scores = snap.bm25.get_scores(tokens)
+        scores = model.get_scores(tokens)
         order = np.argsort(-scores, kind="stable")[:n]
         return [(snap.ids[i], float(scores[i])) for i in order if scores[i] > 0]
 
@@ -156,7 +172,11 @@ class Retriever:
             # BM25 matches Dutch words; for an English question it only catches names, so it counts less
             bm25_weight = 1.0 if detect_language(query) == "nl" else BM25_WEIGHT_OTHER_LANGUAGE
             lexical = [i for i, _ in self.bm25(query, n)]
-            return reciprocal_rank_fusion([*self.dense_rankings(query, n), lexical], [1.0, 1.0, bm25_weight])[:k]
+            titled = [i for i, _ in self.bm25(query, n, headings_only=True)]
+            return reciprocal_rank_fusion(
+                [*self.dense_rankings(query, n), lexical, titled],
+                [1.0, 1.0, bm25_weight, HEADING_WEIGHT * bm25_weight],
+            )[:k]
         raise ValueError(f"unknown retrieval mode: {mode!r}")
 
     def with_neighbours(self, doc: Document) -> Document:
@@ -186,8 +206,15 @@ class Retriever:
         if self.index.count() == 0:
             raise IndexEmptyError()
         snap = self.snapshot()
-        hits = []
-        for rank, (chunk_id, score) in enumerate(self.ranked(query, k, mode), start=1):
+        hits: list[Hit] = []
+        shown: list[Document] = []
+        for chunk_id, score in self.ranked(query, 3 * k, mode):
             doc = snap.docs[snap.position[chunk_id]]
-            hits.append(Hit.from_document(rank, self.with_neighbours(doc) if expand else doc, score))
+            if any(_within(doc, other) for other in shown):
+                continue  # already on screen as part of a higher-ranked passage's context
+            passage = self.with_neighbours(doc) if expand else doc
+            shown.append(passage)
+            hits.append(Hit.from_document(len(hits) + 1, passage, score))
+            if len(hits) == k:
+                break
         return hits
