@@ -5,13 +5,28 @@ The script only renders; settings, the index and the search come from ``assistan
 
 from __future__ import annotations
 
+import re
+
 import streamlit as st
 
 from assistant.config import Settings
 from assistant.errors import SlimError
 from assistant.i18n import LANGUAGES, t
 from assistant.index import open_index
-from assistant.retrieve import Retriever
+from assistant.retrieve import Hit, Retriever
+
+
+def plain(text: str) -> str:
+    """Show text literally: a heading such as '7. Conclusies' must not become a Markdown list."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|>~$])", r"\\\1", text)
+
+
+def label(hit: Hit, lang: str) -> str:
+    """'[1] · § 3.3 · Onmiddellijke waarde · p. 4' without repeating a number the heading already has."""
+    heading = hit.heading.split(" › ")[-1]
+    section = t("ui.section", lang, section=hit.section) if hit.section and not heading.startswith(hit.section) else ""
+    page = t("ui.page", lang, page=hit.page) if hit.page else ""
+    return " · ".join(part for part in (f"[{hit.rank}]", section, heading, page) if part)
 
 
 @st.cache_resource(show_spinner=False)
@@ -44,19 +59,9 @@ try:
         if not hits:
             st.info(t("search.none", lang))
         for hit in hits:
-            label = " · ".join(
-                part
-                for part in (
-                    f"[{hit.rank}]",
-                    t("ui.section", lang, section=hit.section) if hit.section else "",
-                    hit.heading.split(" › ")[-1],
-                    t("ui.page", lang, page=hit.page) if hit.page else "",
-                )
-                if part
-            )
             with st.container(border=True):
-                st.markdown(f"**{label}**")
-                st.caption(hit.heading)
-                st.write(hit.text)
+                st.markdown(f"**{plain(label(hit, lang))}**")
+                st.caption(plain(hit.source + " › " + hit.heading))
+                st.markdown(hit.text)
 except SlimError as exc:
     st.error(exc.message(lang))
