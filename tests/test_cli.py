@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from assistant.cli import app
 from assistant.config import Settings
 from assistant.index import open_index
-from tests.helpers.files import write_pdf
+from tests.helpers.files import write_corpus, write_pdf
 
 runner = CliRunner()
 
@@ -19,12 +19,12 @@ runner = CliRunner()
 @pytest.fixture
 def small_corpus(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     """A corpus folder with one short Markdown file, so `slim index` runs in a second."""
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "kort.md").write_text(
-        "---\ndoc_id: kort\ntitle: Kort rapport\n---\n\n# 1 Cultuur\n\nStralend falen betekent dat fouten mogen.\n\n"
-        "# 2 Leiderschap\n\nLeiders geven ruimte om te leren.\n",
-        encoding="utf-8",
+    corpus = write_corpus(
+        tmp_path / "corpus",
+        {
+            "kort.md": "---\ndoc_id: kort\ntitle: Kort rapport\n---\n\n# 1 Cultuur\n\n"
+            "Stralend falen betekent dat fouten mogen.\n\n# 2 Leiderschap\n\nLeiders geven ruimte om te leren.\n"
+        },
     )
     monkeypatch.setenv("SLIM_CORPUS_DIR", str(corpus))
     return corpus

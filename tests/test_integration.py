@@ -18,6 +18,7 @@ from assistant.embeddings import SlimEmbeddings, make_embeddings
 from assistant.errors import EmbeddingMismatchError, UnknownEmbeddingsError
 from assistant.index import open_index, sources_to_index, sync
 from assistant.retrieve import Retriever
+from tests.helpers.files import write_corpus
 
 pytestmark = pytest.mark.slow
 
@@ -57,12 +58,12 @@ def chroma_server(tmp_path: Path) -> Iterator[int]:
 def test_index_and_search_through_a_chroma_server(
     chroma_server: int, embeddings: SlimEmbeddings, tmp_path: Path
 ) -> None:
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "casus.md").write_text(
-        "# 1 Metropoolregio\n\nDe Metropoolregio Eindhoven is een samenwerkingsverband van 21 gemeenten.\n\n"
-        "# 2 STAP\n\nDe STAP naar gezonder wil een grote en permanente beweging op gang brengen.\n",
-        encoding="utf-8",
+    corpus = write_corpus(
+        tmp_path / "corpus",
+        {
+            "casus.md": "# 1 Metropoolregio\n\nDe Metropoolregio Eindhoven is een samenwerkingsverband van 21 gemeenten."
+            "\n\n# 2 STAP\n\nDe STAP naar gezonder wil een grote en permanente beweging op gang brengen.\n"
+        },
     )
     settings = Settings(
         data_dir=tmp_path / "data", corpus_dir=corpus, chroma_host="127.0.0.1", chroma_port=chroma_server
@@ -86,12 +87,12 @@ def test_sentence_transformers_minilm_from_its_wheel(tmp_path: Path, embeddings:
     assert minilm.dim == 384 and minilm.name.startswith("sentence-transformers:")
     assert make_embeddings("sentence-transformers:all-MiniLM-L6-v2").dim == 384
 
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "en.md").write_text(
-        "# 1 Trust\n\nTrust grows when members meet often and share mistakes openly.\n\n"
-        "# 2 Money\n\nThe budget is set by the board each year.\n",
-        encoding="utf-8",
+    corpus = write_corpus(
+        tmp_path / "corpus",
+        {
+            "en.md": "# 1 Trust\n\nTrust grows when members meet often and share mistakes openly.\n\n"
+            "# 2 Money\n\nThe budget is set by the board each year.\n"
+        },
     )
     settings = Settings(data_dir=tmp_path / "data", corpus_dir=corpus)
     index = open_index(settings, embeddings=minilm)

@@ -46,3 +46,11 @@ def write_docx(path: Path, blocks: list[tuple[str, str]]) -> Path:
             document.add_paragraph(text)
     document.save(str(path))
     return path
+
+
+def write_corpus(folder: Path, files: dict[str, str]) -> Path:
+    """A corpus folder holding the given Markdown files, for tests that need a small, fast corpus."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
