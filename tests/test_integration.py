@@ -61,8 +61,9 @@ def test_index_and_search_through_a_chroma_server(
     corpus = write_corpus(
         tmp_path / "corpus",
         {
-            "casus.md": "# 1 Metropoolregio\n\nDe Metropoolregio Eindhoven is een samenwerkingsverband van 21 gemeenten."
-            "\n\n# 2 STAP\n\nDe STAP naar gezonder wil een grote en permanente beweging op gang brengen.\n"
+            "casus.md": "# 1 Metropoolregio\n\n"
+            "De Metropoolregio Eindhoven is een samenwerkingsverband van 21 gemeenten.\n\n# 2 STAP\n\n"
+            "De STAP naar gezonder wil een grote en permanente beweging op gang brengen.\n"
         },
     )
     settings = Settings(
