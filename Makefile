@@ -29,10 +29,11 @@ index: setup
 run: index
 	$(BIN)/streamlit run ui/app.py --server.address $(HOST) --server.port $(PORT)
 
-test: setup
+test: setup lint
 	$(BIN)/python -m pytest
 
 lint: setup
+	@echo "ruff: lint and format check"
 	$(BIN)/ruff check assistant ui tests
 	$(BIN)/ruff format --check assistant ui tests
 
