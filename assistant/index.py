@@ -190,36 +190,22 @@ class VectorIndex:
         for collection in (self.passages, self.sentences):
             collection.delete(where=where)
 
-    def all_passages(self) -> tuple[list[str], list[str], list[dict]]:
-        got = self.passages.get(include=["documents", "metadatas"])
-        return list(got["ids"]), list(got["documents"] or []), [dict(m) for m in got["metadatas"] or []]
+    def all_passages(self) -> tuple[list[str], list[str], list[dict], np.ndarray]:
+        """Every passage: ids, texts, metadata and vectors."""
+        got = self.passages.get(include=["documents", "metadatas", "embeddings"])
+        ids = list(got["ids"])
+        vectors = np.asarray(got["embeddings"], dtype=np.float32).reshape(len(ids), self.embeddings.dim)
+        return ids, list(got["documents"] or []), [dict(m) for m in got["metadatas"] or []], vectors
 
     def ids(self) -> list[str]:
         return list(self.passages.get(include=[])["ids"])
 
-    def nearest_passages(self, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
-        """Ids and cosine similarities of the ``n`` passages nearest as a whole."""
-        return _nearest(self.passages, vector, n, lambda _id, _meta: [_id])
-
-    def nearest_by_sentence(self, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
-        """Passages ranked by their best sentence among the ``n`` nearest sentences."""
-        return _nearest(self.sentences, vector, n, lambda _id, meta: str(meta["chunk_ids"]).split(","))
-
-
-def _nearest(collection: chromadb.Collection, vector: np.ndarray, n: int, owners) -> list[tuple[str, float]]:
-    count = collection.count()
-    if count == 0:
-        return []
-    res = collection.query(
-        query_embeddings=np.asarray([vector], dtype=np.float32),
-        n_results=min(n, count),
-        include=["distances", "metadatas"],
-    )
-    best: dict[str, float] = {}
-    for item, distance, meta in zip(res["ids"][0], res["distances"][0], res["metadatas"][0], strict=True):
-        for owner in owners(item, meta):
-            best.setdefault(owner, 1.0 - float(distance))
-    return list(best.items())
+    def sentence_vectors(self) -> tuple[np.ndarray, list[list[str]]]:
+        """All sentence vectors, each with the ids of the passages it belongs to."""
+        got = self.sentences.get(include=["embeddings", "metadatas"])
+        owners = [str(m["chunk_ids"]).split(",") for m in got["metadatas"] or []]
+        vectors = np.asarray(got["embeddings"], dtype=np.float32).reshape(len(owners), self.embeddings.dim)
+        return vectors, owners
 
 
 def drop_collections(client: chromadb.ClientAPI, settings: Settings) -> None:

@@ -1,8 +1,13 @@
-"""Find the passages that answer a question: BM25, dense, or both fused (the default).
+"""Find the passages that answer a question: BM25, dense, or all signals fused (the default).
 
-BM25 sees Dutch the way a reader does (accents folded, stop words dropped, words stemmed), dense search
-catches paraphrase and English questions; reciprocal rank fusion combines their rankings without having
-to calibrate their scores against each other.
+Four signals score every passage: its vector as a whole, its best sentence, BM25 on the passage under its
+heading path (accents folded, stop words dropped, Dutch stemming) and BM25 on its own heading. Each is
+z-normalised over all passages and the weighted sum ranks them. Scoring every passage exactly, rather than
+fusing top-n ranks, lets a passage that is second on two signals beat one that is first on only one.
+The lexical signals count less for an English question: they can only match names in a Dutch text.
+
+Vectors and texts are held in memory as a snapshot of the index, rebuilt when the index changes; at the
+size of a report plus a network's own documents that is a few megabytes and scoring takes milliseconds.
 """
 
 from __future__ import annotations
@@ -26,16 +31,11 @@ from assistant.index import VectorIndex
 from assistant.ingest import HEADING_SEPARATOR, search_text
 
 MODES: tuple[RetrievalMode, ...] = ("bm25", "dense", "hybrid")
-RRF_K = 60
-CANDIDATES = 40
-BM25_WEIGHT_OTHER_LANGUAGE = 0.3
-HEADING_WEIGHT = 0.25
+# weights of the z-normalised signals; measured on the dev set and on docs/eval/retrieval-team.jsonl
+WEIGHTS = {"passage": 1.0, "sentence": 1.0, "bm25": 1.0, "heading": 0.5}
+LEXICAL_WEIGHT_OTHER_LANGUAGE = 0.3
 
 _WORD = re.compile(r"\w+")
-
-
-def _last_heading(doc: Document) -> str:
-    return str(doc.metadata.get("heading", "")).split(HEADING_SEPARATOR)[-1]
 
 
 class Hit(BaseModel):
@@ -87,26 +87,22 @@ def tokenize(text: str) -> list[str]:
     return _stemmer().stemWords(words)
 
 
-@dataclass
-class _Snapshot:
-    """The passages as they are in the index now, with a BM25 model over them."""
-
-    fingerprint: tuple[int, int]
-    ids: list[str]
-    docs: list[Document]
-    bm25: bm25s.BM25
-    headings: bm25s.BM25
-    position: dict[str, int]
-    by_ordinal: dict[tuple[str, int], int]
+def zscore(values: np.ndarray) -> np.ndarray:
+    """Put signals with different scales on one: mean 0, standard deviation 1 (a flat signal gives 0)."""
+    spread = float(values.std())
+    return (values - values.mean()) / spread if spread > 0 else np.zeros_like(values)
 
 
-def reciprocal_rank_fusion(rankings: list[list[str]], weights: list[float] | None = None) -> list[tuple[str, float]]:
-    """Fuse ranked id lists: each list adds weight / (RRF_K + rank) to an id's score."""
-    scores: dict[str, float] = {}
-    for ranking, weight in zip(rankings, weights or [1.0] * len(rankings), strict=True):
-        for rank, item in enumerate(ranking, start=1):
-            scores[item] = scores.get(item, 0.0) + weight / (RRF_K + rank)
-    return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+def fuse(signals: dict[str, np.ndarray], weights: dict[str, float]) -> np.ndarray:
+    """Weighted sum of z-normalised signals over the same passages."""
+    total = np.zeros(len(next(iter(signals.values()))), dtype=np.float64)
+    for name, values in signals.items():
+        total += weights[name] * zscore(values.astype(np.float64))
+    return total
+
+
+def _last_heading(doc: Document) -> str:
+    return str(doc.metadata.get("heading", "")).split(HEADING_SEPARATOR)[-1]
 
 
 def _within(doc: Document, other: Document) -> bool:
@@ -115,8 +111,36 @@ def _within(doc: Document, other: Document) -> bool:
     return a["doc_id"] == b["doc_id"] and b["start"] <= a["start"] and a["end"] <= b["end"]
 
 
+def _bm25(docs_tokens: list[list[str]]) -> bm25s.BM25:
+    model = bm25s.BM25()
+    model.index([tokens or ["_"] for tokens in docs_tokens], show_progress=False)
+    return model
+
+
+@dataclass
+class _Snapshot:
+    """The passages as they are in the index now: texts, vectors and lexical models."""
+
+    fingerprint: tuple[int, int]
+    ids: list[str]
+    docs: list[Document]
+    passage_vectors: np.ndarray
+    sentence_vectors: np.ndarray
+    # sentence i belongs to passage j for each (sentence_rows[n], passage_rows[n])
+    sentence_rows: np.ndarray
+    passage_rows: np.ndarray
+    bm25: bm25s.BM25
+    headings: bm25s.BM25
+    position: dict[str, int]
+    by_ordinal: dict[tuple[str, int], int]
+
+    def lexical(self, model: bm25s.BM25, query: str) -> np.ndarray:
+        tokens = [t for t in tokenize(query) if t in model.vocab_dict]
+        return model.get_scores(tokens) if tokens else np.zeros(len(self.ids))
+
+
 class Retriever:
-    """Searches one ``VectorIndex``; keeps a snapshot of its passages that is rebuilt when it changes."""
+    """Searches one ``VectorIndex``."""
 
     def __init__(self, index: VectorIndex):
         self.index = index
@@ -126,58 +150,55 @@ class Retriever:
         ids = self.index.ids()
         fingerprint = (len(ids), hash(tuple(sorted(ids))))
         if self._snapshot is None or self._snapshot.fingerprint != fingerprint:
-            all_ids, texts, metas = self.index.all_passages()
-            docs = [Document(page_content=t, metadata=m, id=i) for i, t, m in zip(all_ids, texts, metas, strict=True)]
-            model = bm25s.BM25()
-            model.index([tokenize(search_text(d)) or ["_"] for d in docs], show_progress=False)
-            headings = bm25s.BM25()
-            headings.index([tokenize(_last_heading(d)) or ["_"] for d in docs], show_progress=False)
-            self._snapshot = _Snapshot(
-                fingerprint=fingerprint,
-                ids=all_ids,
-                docs=docs,
-                bm25=model,
-                headings=headings,
-                position={i: n for n, i in enumerate(all_ids)},
-                by_ordinal={(str(m["doc_id"]), int(m["ordinal"])): n for n, m in enumerate(metas)},
-            )
+            self._snapshot = self._load(fingerprint)
         return self._snapshot
 
-    def bm25(self, query: str, n: int, *, headings_only: bool = False) -> list[tuple[str, float]]:
+    def _load(self, fingerprint: tuple[int, int]) -> _Snapshot:
+        ids, texts, metas, vectors = self.index.all_passages()
+        docs = [Document(page_content=t, metadata=m, id=i) for i, t, m in zip(ids, texts, metas, strict=True)]
+        position = {chunk_id: n for n, chunk_id in enumerate(ids)}
+        sentence_vectors, owners = self.index.sentence_vectors()
+        pairs = [(s, position[c]) for s, chunk_ids in enumerate(owners) for c in chunk_ids if c in position]
+        return _Snapshot(
+            fingerprint=fingerprint,
+            ids=ids,
+            docs=docs,
+            passage_vectors=vectors,
+            sentence_vectors=sentence_vectors,
+            sentence_rows=np.array([s for s, _ in pairs], dtype=np.int64),
+            passage_rows=np.array([p for _, p in pairs], dtype=np.int64),
+            bm25=_bm25([tokenize(search_text(d)) for d in docs]),
+            headings=_bm25([tokenize(_last_heading(d)) for d in docs]),
+            position=position,
+            by_ordinal={(str(m["doc_id"]), int(m["ordinal"])): n for n, m in enumerate(metas)},
+        )
+
+    def signals(self, query: str, mode: RetrievalMode) -> dict[str, np.ndarray]:
+        """Raw scores of every passage for the signals that ``mode`` uses."""
+        if mode not in MODES:
+            raise ValueError(f"unknown retrieval mode: {mode!r}")
         snap = self.snapshot()
-        model = snap.headings if headings_only else snap.bm25
-        tokens = [t for t in tokenize(query) if t in model.vocab_dict]
-        if not snap.ids or not tokens:
-            return []
-        scores = model.get_scores(tokens)
-        order = np.argsort(-scores, kind="stable")[:n]
-        return [(snap.ids[i], float(scores[i])) for i in order if scores[i] > 0]
+        out: dict[str, np.ndarray] = {}
+        if mode in ("dense", "hybrid"):
+            vector = self.index.embeddings.embed_query_array(query)
+            out["passage"] = snap.passage_vectors @ vector
+            best = np.full(len(snap.ids), -1.0, dtype=np.float32)
+            np.maximum.at(best, snap.passage_rows, (snap.sentence_vectors @ vector)[snap.sentence_rows])
+            out["sentence"] = best
+        if mode in ("bm25", "hybrid"):
+            out["bm25"] = snap.lexical(snap.bm25, query)
+            out["heading"] = snap.lexical(snap.headings, query)
+        return out
 
-    def dense_rankings(self, query: str, n: int) -> list[list[str]]:
-        """Two dense rankings: passages as a whole, and passages by their best sentence."""
-        vector = self.index.embeddings.embed_query_array(query)
-        return [
-            [i for i, _ in self.index.nearest_passages(vector, n)],
-            [i for i, _ in self.index.nearest_by_sentence(vector, 3 * n)],
-        ]
-
-    def ranked(self, query: str, k: int, mode: RetrievalMode) -> list[tuple[str, float]]:
-        """Ids and scores of the best ``k`` passages."""
-        n = max(k, CANDIDATES)
+    def scores(self, query: str, mode: RetrievalMode) -> np.ndarray:
+        signals = self.signals(query, mode)
         if mode == "bm25":
-            return self.bm25(query, k)
-        if mode == "dense":
-            return reciprocal_rank_fusion(self.dense_rankings(query, n))[:k]
-        if mode == "hybrid":
-            # BM25 matches Dutch words; for an English question it only catches names, so it counts less
-            bm25_weight = 1.0 if detect_language(query) == "nl" else BM25_WEIGHT_OTHER_LANGUAGE
-            lexical = [i for i, _ in self.bm25(query, n)]
-            titled = [i for i, _ in self.bm25(query, n, headings_only=True)]
-            return reciprocal_rank_fusion(
-                [*self.dense_rankings(query, n), lexical, titled],
-                [1.0, 1.0, bm25_weight, HEADING_WEIGHT * bm25_weight],
-            )[:k]
-        raise ValueError(f"unknown retrieval mode: {mode!r}")
+            return signals["bm25"]
+        weights = dict(WEIGHTS)
+        if detect_language(query) != "nl":
+            weights["bm25"] *= LEXICAL_WEIGHT_OTHER_LANGUAGE
+            weights["heading"] *= LEXICAL_WEIGHT_OTHER_LANGUAGE
+        return fuse(signals, weights)
 
     def with_neighbours(self, doc: Document) -> Document:
         """The passage joined with the passages before and after it under the same heading, so the
@@ -203,18 +224,22 @@ class Retriever:
         return Document(page_content=text, metadata=merged, id=doc.id)
 
     def search(self, query: str, k: int = 5, mode: RetrievalMode = "hybrid", expand: bool = True) -> list[Hit]:
+        """The ``k`` best passages; one already shown as a better hit's context is skipped."""
         if self.index.count() == 0:
             raise IndexEmptyError()
         snap = self.snapshot()
+        scores = self.scores(query, mode)
         hits: list[Hit] = []
         shown: list[Document] = []
-        for chunk_id, score in self.ranked(query, 3 * k, mode):
-            doc = snap.docs[snap.position[chunk_id]]
+        for row in np.argsort(-scores, kind="stable"):
+            if mode == "bm25" and scores[row] <= 0:
+                break  # no query word in this passage or any after it
+            doc = snap.docs[row]
             if any(_within(doc, other) for other in shown):
-                continue  # already on screen as part of a higher-ranked passage's context
+                continue
             passage = self.with_neighbours(doc) if expand else doc
             shown.append(passage)
-            hits.append(Hit.from_document(len(hits) + 1, passage, score))
+            hits.append(Hit.from_document(len(hits) + 1, passage, float(scores[row])))
             if len(hits) == k:
                 break
         return hits

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pytest
 
 from assistant.evaluation import is_hit
 from assistant.i18n import detect_language
-from assistant.retrieve import MODES, Retriever, reciprocal_rank_fusion, tokenize
+from assistant.retrieve import MODES, Retriever, fuse, tokenize, zscore
 from tests.conftest import CORPUS_MD
 
 
@@ -18,11 +19,12 @@ def test_tokenize_folds_accents_drops_stopwords_and_stems() -> None:
     assert tokenize("netwerken") == tokenize("netwerk")
 
 
-def test_reciprocal_rank_fusion_rewards_agreement() -> None:
-    fused = reciprocal_rank_fusion([["a", "b", "c"], ["b", "c", "a"]])
-    assert [item for item, _ in fused][:1] == ["b"]
-    weighted = reciprocal_rank_fusion([["a", "b"], ["b", "a"]], [1.0, 0.1])
-    assert weighted[0][0] == "a"
+def test_fusion_rewards_agreement_across_signals() -> None:
+    signals = {"a": np.array([3.0, 2.9, 0.0]), "b": np.array([0.0, 2.9, 3.0])}
+    fused = fuse(signals, {"a": 1.0, "b": 1.0})
+    assert int(np.argmax(fused)) == 1  # second on both beats first on one
+    assert int(np.argmax(fuse(signals, {"a": 1.0, "b": 0.0}))) == 0
+    assert np.allclose(zscore(np.array([2.0, 2.0])), 0.0)
 
 
 def test_language_detection() -> None:
@@ -47,11 +49,20 @@ def test_returned_text_is_a_verbatim_stretch_of_the_report(corpus_retriever: Ret
 
 
 def test_neighbours_add_context_under_the_same_heading(corpus_retriever: Retriever) -> None:
-    core = corpus_retriever.search("stralend falen", k=3, expand=False)
+    snap = corpus_retriever.snapshot()
     expanded = corpus_retriever.search("stralend falen", k=3)
-    assert [h.chunk_id for h in core] == [h.chunk_id for h in expanded]
-    assert all(len(e.text) >= len(c.text) and c.text in e.text for c, e in zip(core, expanded, strict=True))
-    assert any(len(e.text) > len(c.text) for c, e in zip(core, expanded, strict=True))
+    cores = [snap.docs[snap.position[h.chunk_id]] for h in expanded]
+    assert all(core.page_content in hit.text for core, hit in zip(cores, expanded, strict=True))
+    assert any(len(hit.text) > len(core.page_content) for core, hit in zip(cores, expanded, strict=True))
+    assert all(hit.heading == core.metadata["heading"] for core, hit in zip(cores, expanded, strict=True))
+
+
+def test_no_hit_repeats_text_already_shown(corpus_retriever: Retriever) -> None:
+    hits = corpus_retriever.search("Wat is transformatieve waarde?", k=5)
+    snap = corpus_retriever.snapshot()
+    for i, hit in enumerate(hits):
+        core = snap.docs[snap.position[hit.chunk_id]].page_content
+        assert not any(core in earlier.text for earlier in hits[:i])
 
 
 def test_hybrid_keeps_what_each_signal_is_good_at(corpus_retriever: Retriever) -> None:
