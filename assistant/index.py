@@ -200,12 +200,12 @@ class VectorIndex:
     def ids(self) -> list[str]:
         return list(self.passages.get(include=[])["ids"])
 
-    def sentence_vectors(self) -> tuple[np.ndarray, list[list[str]]]:
-        """All sentence vectors, each with the ids of the passages it belongs to."""
-        got = self.sentences.get(include=["embeddings", "metadatas"])
+    def all_sentences(self) -> tuple[list[str], np.ndarray, list[list[str]]]:
+        """Every sentence: its text, its vector, and the ids of the passages it belongs to."""
+        got = self.sentences.get(include=["documents", "embeddings", "metadatas"])
         owners = [str(m["chunk_ids"]).split(",") for m in got["metadatas"] or []]
         vectors = np.asarray(got["embeddings"], dtype=np.float32).reshape(len(owners), self.embeddings.dim)
-        return vectors, owners
+        return list(got["documents"] or []), vectors, owners
 
 
 def drop_collections(client: chromadb.ClientAPI, settings: Settings) -> None:

@@ -117,6 +117,13 @@ def _bm25(docs_tokens: list[list[str]]) -> bm25s.BM25:
     return model
 
 
+@dataclass(frozen=True)
+class Evidence:
+    hits: list[Hit]
+    excerpts: list[str]
+    relevance: float
+
+
 @dataclass
 class _Snapshot:
     """The passages as they are in the index now: texts, vectors and lexical models."""
@@ -126,6 +133,7 @@ class _Snapshot:
     docs: list[Document]
     passage_vectors: np.ndarray
     sentence_vectors: np.ndarray
+    sentence_texts: list[str]
     # sentence i belongs to passage j for each (sentence_rows[n], passage_rows[n])
     sentence_rows: np.ndarray
     passage_rows: np.ndarray
@@ -157,7 +165,7 @@ class Retriever:
         ids, texts, metas, vectors = self.index.all_passages()
         docs = [Document(page_content=t, metadata=m, id=i) for i, t, m in zip(ids, texts, metas, strict=True)]
         position = {chunk_id: n for n, chunk_id in enumerate(ids)}
-        sentence_vectors, owners = self.index.sentence_vectors()
+        sentence_texts, sentence_vectors, owners = self.index.all_sentences()
         pairs = [(s, position[c]) for s, chunk_ids in enumerate(owners) for c in chunk_ids if c in position]
         return _Snapshot(
             fingerprint=fingerprint,
@@ -165,6 +173,7 @@ class Retriever:
             docs=docs,
             passage_vectors=vectors,
             sentence_vectors=sentence_vectors,
+            sentence_texts=sentence_texts,
             sentence_rows=np.array([s for s, _ in pairs], dtype=np.int64),
             passage_rows=np.array([p for _, p in pairs], dtype=np.int64),
             bm25=_bm25([tokenize(search_text(d)) for d in docs]),
@@ -173,14 +182,15 @@ class Retriever:
             by_ordinal={(str(m["doc_id"]), int(m["ordinal"])): n for n, m in enumerate(metas)},
         )
 
-    def signals(self, query: str, mode: RetrievalMode) -> dict[str, np.ndarray]:
+    def signals(self, query: str, mode: RetrievalMode, vector: np.ndarray | None = None) -> dict[str, np.ndarray]:
         """Raw scores of every passage for the signals that ``mode`` uses."""
         if mode not in MODES:
             raise ValueError(f"unknown retrieval mode: {mode!r}")
         snap = self.snapshot()
         out: dict[str, np.ndarray] = {}
         if mode in ("dense", "hybrid"):
-            vector = self.index.embeddings.embed_query_array(query)
+            if vector is None:
+                vector = self.index.embeddings.embed_query_array(query)
             out["passage"] = snap.passage_vectors @ vector
             best = np.full(len(snap.ids), -1.0, dtype=np.float32)
             np.maximum.at(best, snap.passage_rows, (snap.sentence_vectors @ vector)[snap.sentence_rows])
@@ -190,8 +200,10 @@ class Retriever:
             out["heading"] = snap.lexical(snap.headings, query)
         return out
 
-    def scores(self, query: str, mode: RetrievalMode) -> np.ndarray:
-        signals = self.signals(query, mode)
+    def scores(self, query: str, mode: RetrievalMode, vector: np.ndarray | None = None) -> np.ndarray:
+        return self._fused(query, mode, self.signals(query, mode, vector))
+
+    def _fused(self, query: str, mode: RetrievalMode, signals: dict[str, np.ndarray]) -> np.ndarray:
         if mode == "bm25":
             return signals["bm25"]
         weights = dict(WEIGHTS)
@@ -227,8 +239,37 @@ class Retriever:
         """The ``k`` best passages; one already shown as a better hit's context is skipped."""
         if self.index.count() == 0:
             raise IndexEmptyError()
+        return self._hits(query, self.scores(query, mode), k, mode, expand)
+
+    def evidence(self, query: str, k: int, sentences: int = 2, max_chars: int = 10_000) -> Evidence:
+        """What an answer rests on: the best ``k`` passages (hybrid), for each its ``sentences`` sentences
+        closest to the question (short enough for a small model's prompt), and how relevant the best
+        sentence in the whole index is (to tell a question the report does not cover)."""
+        if self.index.count() == 0:
+            raise IndexEmptyError()
         snap = self.snapshot()
-        scores = self.scores(query, mode)
+        vector = self.index.embeddings.embed_query_array(query)
+        signals = self.signals(query, "hybrid", vector)
+        hits = self._hits(query, self._fused(query, "hybrid", signals), k, "hybrid", True)
+        similarity = snap.sentence_vectors @ vector
+        excerpts = []
+        for hit in hits:
+            row = snap.position[hit.chunk_id]
+            own = snap.sentence_rows[snap.passage_rows == row]
+            ranked = [int(i) for i in own[np.argsort(-similarity[own])[:sentences]]]
+            chosen = [ranked[0]] + [
+                i for i in ranked[1:] if len(snap.sentence_texts[i]) + len(snap.sentence_texts[ranked[0]]) <= max_chars
+            ]
+            text = snap.docs[row].page_content  # keep the sentences in reading order
+            excerpts.append(
+                " ".join(
+                    snap.sentence_texts[i] for i in sorted(chosen, key=lambda i: text.find(snap.sentence_texts[i]))
+                )
+            )
+        return Evidence(hits=hits, excerpts=excerpts, relevance=float(signals["sentence"].max()))
+
+    def _hits(self, query: str, scores: np.ndarray, k: int, mode: RetrievalMode, expand: bool) -> list[Hit]:
+        snap = self.snapshot()
         hits: list[Hit] = []
         shown: list[Document] = []
         for row in np.argsort(-scores, kind="stable"):

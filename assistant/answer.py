@@ -1,0 +1,216 @@
+"""Answer a free question from the report, with citations that always point at a passage.
+
+The flow: retrieve (the passages are known, and can be shown, before the model starts) → if nothing in
+the index is close enough, say the report does not cover it → otherwise ask the model with short,
+numbered excerpts → check the answer: citation numbers that point at nothing are removed, and an answer
+with no valid citation, in the wrong language, or degenerate (empty, repeating) is replaced by an
+extractive answer built from the excerpts themselves. Passages are data, never instructions: they are
+delimited in the prompt and the system prompt says so.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from time import perf_counter
+from typing import Literal
+
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+from pydantic import BaseModel
+
+from assistant.config import Language, Settings
+from assistant.i18n import detect_language
+from assistant.llm import LanguageModel
+from assistant.prompts import AnswerPrompt, answer_prompts
+from assistant.retrieve import Evidence, Hit, Retriever
+
+log = logging.getLogger(__name__)
+
+# Best-sentence cosine (multilingual-e5) under which the report is taken not to cover a question, and
+# above which a refusal by the model is distrusted. Measured: every dev/team question scores >= 0.847,
+# clearly off-topic questions <= 0.83 (docs/benchmarks.md).
+RELEVANCE_FLOOR = 0.84
+STRONG_EVIDENCE = 0.93
+EXCERPT_CHARS = 260
+_CITATION = re.compile(r"\[(\d+)\]")
+_QUOTED = re.compile(r"“[^”]*”|\"[^\"]*\"")
+
+
+class Citation(BaseModel):
+    n: int
+    chunk_id: str
+    source: str
+    section: str
+    heading: str
+    page: int | None
+    text: str
+
+    @classmethod
+    def from_hit(cls, n: int, hit: Hit) -> Citation:
+        return cls(
+            n=n,
+            chunk_id=hit.chunk_id,
+            source=hit.source,
+            section=hit.section,
+            heading=hit.heading,
+            page=hit.page,
+            text=hit.text,
+        )
+
+
+class Timings(BaseModel):
+    retrieval_s: float
+    first_token_s: float | None
+    total_s: float
+
+
+class Answer(BaseModel):
+    answer: str
+    language: Language
+    grounded: bool
+    citations: list[Citation]
+    timings: Timings
+    method: Literal["llm", "extractive", "not_covered"]
+    note: str | None = None  # why the model's own answer was not used
+
+
+def where(hit: Hit) -> str:
+    """'§3.3 Onmiddellijke waarde' or 'plan.pdf p. 2': how a passage is named to the model and the reader."""
+    heading = hit.heading.split(" › ")[-1]
+    if hit.section:
+        return f"§{hit.section} {heading}" if not heading.startswith(hit.section) else f"§{heading}"
+    return f"{hit.source} p. {hit.page}" if hit.page else hit.source
+
+
+def build_messages(prompt: AnswerPrompt, question: str, evidence: Evidence) -> list[BaseMessage]:
+    """System prompt and examples first (unchanging, so cached by the server), then this question."""
+    messages: list[BaseMessage] = [SystemMessage(prompt.system)]
+    for example in prompt.examples:
+        messages += [HumanMessage(example.user), AIMessage(example.assistant)]
+    passages = "\n".join(
+        prompt.passage.format(n=n, where=where(hit), text=_one_line(text))
+        for n, (hit, text) in enumerate(zip(evidence.hits, evidence.excerpts, strict=True), start=1)
+    )
+    messages.append(HumanMessage(prompt.user.format(passages=passages, question=question.strip())))
+    return messages
+
+
+def _one_line(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def valid_citations(text: str, count: int) -> tuple[str, set[int]]:
+    """Remove citation numbers that point at no passage; return the text and the numbers left."""
+    kept: set[int] = set()
+
+    def check(match: re.Match[str]) -> str:
+        n = int(match.group(1))
+        if 1 <= n <= count:
+            kept.add(n)
+            return match.group(0)
+        return ""
+
+    cleaned = _CITATION.sub(check, text)
+    return re.sub(r"[ \t]+([.,;:!?])", r"\1", re.sub(r"[ \t]{2,}", " ", cleaned)).strip(), kept
+
+
+def is_degenerate(text: str) -> bool:
+    """Empty, a fragment, or looping: the failure modes of a small model."""
+    words = re.findall(r"\w+", text.lower())
+    if len(words) < 4:
+        return True
+    trigrams = [tuple(words[i : i + 3]) for i in range(len(words) - 2)]
+    repeated = 1 - len(set(trigrams)) / max(len(trigrams), 1)
+    sentences = [s.strip().lower() for s in re.split(r"(?<=[.!?])\s+", text) if s.strip()]
+    return repeated > 0.3 or len(sentences) != len(set(sentences))
+
+
+def language_of_answer(text: str, default: Language) -> Language:
+    """The language an answer is written in, ignoring quotations from the (Dutch) report."""
+    return detect_language(_CITATION.sub(" ", _QUOTED.sub(" ", text)), default=default)
+
+
+def says_not_covered(text: str, prompt: AnswerPrompt) -> bool:
+    """The model's refusal: the fixed sentence, and no citation next to it."""
+    return prompt.not_covered.lower().rstrip(".") in text.lower() and not _CITATION.search(text)
+
+
+def drop_refusal(text: str, prompt: AnswerPrompt) -> str:
+    """A small model sometimes tacks the refusal onto a cited answer; the answer stands without it."""
+    return re.sub(re.escape(prompt.not_covered.rstrip(".")) + r"\.?", "", text, flags=re.IGNORECASE).strip()
+
+
+def extractive_answer(prompt: AnswerPrompt, evidence: Evidence, limit: int = 2) -> str:
+    """The excerpts themselves, quoted and cited: always true to the report, if less fluent."""
+    quotes = " ".join(f"“{_one_line(text)}” [{n}]" for n, text in enumerate(evidence.excerpts[:limit], start=1))
+    return f"{prompt.extractive_intro} {quotes}"
+
+
+def answer_question(
+    question: str,
+    retriever: Retriever,
+    llm: LanguageModel,
+    settings: Settings,
+    *,
+    on_passages: Callable[[list[Citation]], None] | None = None,
+    on_token: Callable[[str], None] | None = None,
+) -> Answer:
+    """Answer ``question`` from the index; callbacks let a UI show passages and tokens as they come."""
+    start = perf_counter()
+    lang = detect_language(question, default=settings.lang)
+    prompt = answer_prompts(settings.prompts_dir)[lang]
+    evidence = retriever.evidence(question, k=settings.answer_passages, max_chars=EXCERPT_CHARS)
+    citations = [Citation.from_hit(n, hit) for n, hit in enumerate(evidence.hits, start=1)]
+    retrieval_s = perf_counter() - start
+    if on_passages:
+        on_passages(citations)
+
+    def done(text: str, method: str, cites: list[Citation], first: float | None, note: str | None = None) -> Answer:
+        return Answer(
+            answer=text,
+            language=lang,
+            grounded=method != "not_covered",
+            citations=cites,
+            timings=Timings(
+                retrieval_s=round(retrieval_s, 3), first_token_s=first, total_s=round(perf_counter() - start, 3)
+            ),
+            method=method,  # type: ignore[arg-type]
+            note=note,
+        )
+
+    if evidence.relevance < RELEVANCE_FLOOR or not citations:
+        return done(prompt.not_covered, "not_covered", [], None, note="low relevance")
+    if not llm.available:
+        return done(extractive_answer(prompt, evidence), "extractive", citations, None, note="no language model")
+
+    first_token: float | None = None
+    parts: list[str] = []
+    try:
+        for chunk in llm.chat.stream(build_messages(prompt, question, evidence)):  # type: ignore[union-attr]
+            piece = chunk.text if isinstance(chunk.text, str) else str(chunk.content)
+            if piece and first_token is None:
+                first_token = round(perf_counter() - start, 3)
+            parts.append(piece)
+            if on_token and piece:
+                on_token(piece)
+    except Exception as exc:  # a model server that fails must not lose the question: answer from the passages
+        log.warning("language model failed: %s", exc)
+        return done(extractive_answer(prompt, evidence), "extractive", citations, first_token, note=f"error: {exc}")
+
+    raw = "".join(parts).strip()
+    if says_not_covered(raw, prompt):
+        if evidence.relevance >= STRONG_EVIDENCE:
+            return done(extractive_answer(prompt, evidence), "extractive", citations, first_token, note="refused")
+        return done(prompt.not_covered, "not_covered", [], first_token, note="model")
+    text, cited = valid_citations(drop_refusal(raw, prompt), len(citations))
+    problem = None
+    if not cited:
+        problem = "no valid citation"
+    elif is_degenerate(text):
+        problem = "degenerate"
+    elif language_of_answer(text, lang) != lang:
+        problem = "wrong language"
+    if problem:
+        return done(extractive_answer(prompt, evidence), "extractive", citations, first_token, note=problem)
+    return done(text, "llm", citations, first_token)

@@ -1,0 +1,111 @@
+"""Chat models behind one LangChain interface, chosen by ``SLIM_LLM``.
+
+- ``embedded`` (default): llama.cpp's own server runs inside this process (xllamacpp) and listens on
+  127.0.0.1 only; SLIM talks to it over its OpenAI-compatible API, exactly as it would to any other.
+- ``openai:<model>``: any OpenAI-compatible server at ``SLIM_OPENAI_BASE_URL`` (vLLM, llama.cpp, LM Studio,
+  a hosted endpoint — the one way data can leave the machine, and only when a person configures it).
+- ``ollama:<model>``: a local Ollama.
+- ``none``: no language model; the guide and the answers still work, extractively.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+from dataclasses import dataclass
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+
+from assistant.config import Settings
+from assistant.errors import SlimError
+from assistant.models import require
+
+log = logging.getLogger(__name__)
+
+VALID_SPECS = "embedded | openai:<model> | ollama:<model> | none"
+
+
+class UnknownLLMError(SlimError):
+    key = "error.unknown_llm"
+    exit_code = 2
+
+
+@dataclass
+class LanguageModel:
+    """A chat model plus what the UI and benchmarks say about it; ``chat`` is None for ``none``."""
+
+    name: str
+    chat: BaseChatModel | None
+    server: Any = None  # keeps the embedded server alive as long as the model is in use
+
+    @property
+    def available(self) -> bool:
+        return self.chat is not None
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_embedded_server(settings: Settings, port: int | None = None) -> tuple[Any, str]:
+    """Start llama.cpp's server in this process on a loopback port; returns it and its base URL."""
+    import xllamacpp as xlc
+
+    params = xlc.CommonParams()
+    params.model.path = str(require(settings.model_dir, settings.llm_model))
+    params.n_ctx = settings.llm_context
+    params.n_parallel = 1  # one answer at a time on a small CPU; requests queue in the server
+    params.cpuparams.n_threads = settings.llm_threads
+    params.cpuparams_batch.n_threads = settings.llm_threads
+    params.cache_prompt = True  # the fixed system prompt and examples are computed once
+    params.hostnames = ["127.0.0.1"]
+    params.port = port or _free_port()
+    params.warmup = True
+    server = xlc.Server(params)
+    return server, f"{server.listening_address}/v1"
+
+
+def openai_compatible(settings: Settings, base_url: str, model: str) -> BaseChatModel:
+    from langchain_openai import ChatOpenAI
+
+    return ChatOpenAI(
+        model=model,
+        base_url=base_url,
+        api_key=settings.openai_api_key,
+        temperature=settings.llm_temperature,
+        max_completion_tokens=settings.llm_max_tokens,
+        streaming=True,
+        timeout=300,
+        max_retries=0,
+        extra_body={"repeat_penalty": settings.llm_repeat_penalty, "cache_prompt": True},
+    )
+
+
+def make_llm(settings: Settings) -> LanguageModel:
+    """The language model named by ``settings.llm`` (see ``VALID_SPECS``)."""
+    kind, _, arg = settings.llm.partition(":")
+    match kind.strip().lower():
+        case "embedded":
+            server, base_url = start_embedded_server(settings)
+            chat = openai_compatible(settings, base_url, "local")
+            return LanguageModel(f"embedded:{settings.llm_model}", chat, server)
+        case "openai" if arg and settings.openai_base_url:
+            return LanguageModel(f"openai:{arg}", openai_compatible(settings, settings.openai_base_url, arg))
+        case "ollama" if arg:
+            from langchain_ollama import ChatOllama
+
+            chat = ChatOllama(
+                model=arg,
+                base_url=settings.ollama_base_url,
+                temperature=settings.llm_temperature,
+                num_predict=settings.llm_max_tokens,
+                repeat_penalty=settings.llm_repeat_penalty,
+            )
+            return LanguageModel(f"ollama:{arg}", chat)
+        case "none":
+            return LanguageModel("none", None)
+        case _:
+            raise UnknownLLMError(spec=settings.llm, valid=VALID_SPECS)
