@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
+from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from assistant.config import Language
 
@@ -48,3 +49,157 @@ def read_yaml(path: Path) -> object:
 @cache
 def answer_prompts(prompts_dir: Path) -> AnswerPrompts:
     return AnswerPrompts.model_validate(read_yaml(prompts_dir / "answer.yaml"))
+
+
+# --- the question bank -------------------------------------------------------------------------------
+
+Role = Literal["coordinator", "board", "student"]
+ROLES: tuple[Role, ...] = ("coordinator", "board", "student")
+
+
+class Text(Strict):
+    """A piece of user-facing text in both languages."""
+
+    nl: str
+    en: str
+
+    def __call__(self, lang: Language) -> str:
+        return getattr(self, lang)
+
+
+class Question(Strict):
+    id: str
+    text: Text
+    probes: list[Text] = Field(min_length=1)
+
+
+class ScaleLevel(Strict):
+    level: int = Field(ge=1, le=5)
+    label: Text
+    description: Text
+
+
+class CaseRef(Strict):
+    network: str
+    sections: list[str]
+    query: Text
+
+
+class Theme(Strict):
+    id: str
+    order: int
+    title: Text
+    sections: list[str] = Field(min_length=1)
+    intro: Text
+    evidence_queries: list[Text] = Field(min_length=1)
+    cases: list[CaseRef] = Field(min_length=1)
+    questions: dict[Role, list[Question]]
+    scale: list[ScaleLevel]
+
+    @model_validator(mode="after")
+    def _complete(self) -> Theme:
+        if set(self.questions) != set(ROLES):
+            raise ValueError(f"{self.id}: questions for every role {ROLES}")
+        for role, questions in self.questions.items():
+            if not 3 <= len(questions) <= 6:
+                raise ValueError(f"{self.id}: 3-6 questions for {role}")
+        if [s.level for s in self.scale] != [1, 2, 3, 4, 5]:
+            raise ValueError(f"{self.id}: scale levels 1..5")
+        return self
+
+
+class Route(Strict):
+    id: str
+    role: Role
+    title: Text
+    description: Text
+    themes: list[str] = Field(min_length=1)
+
+
+class ValueCycle(Strict):
+    id: str
+    order: int
+    label: Text
+    section: str
+    cues: list[str] = Field(min_length=3)
+
+
+class QuestionBank(Strict):
+    themes: dict[str, Theme]
+    routes: list[Route]
+    value_cycles: list[ValueCycle]
+
+    @model_validator(mode="after")
+    def _routes_exist(self) -> QuestionBank:
+        for route in self.routes:
+            unknown = set(route.themes) - set(self.themes)
+            if unknown:
+                raise ValueError(f"route {route.id}: unknown themes {sorted(unknown)}")
+        return self
+
+    def route(self, route_id: str) -> Route:
+        return next(r for r in self.routes if r.id == route_id)
+
+    def ordered_themes(self) -> list[Theme]:
+        return sorted(self.themes.values(), key=lambda t: t.order)
+
+
+@cache
+def question_bank(prompts_dir: Path) -> QuestionBank:
+    themes = {}
+    for path in sorted((prompts_dir / "questions").glob("*.yaml")):
+        theme = Theme.model_validate(read_yaml(path))
+        themes[theme.id] = theme
+    routes = read_yaml(prompts_dir / "routes.yaml")
+    cycles = read_yaml(prompts_dir / "value_cycles.yaml")
+    return QuestionBank.model_validate({"themes": themes, **routes, **cycles})  # type: ignore[dict-item]
+
+
+# --- the guide's own texts -----------------------------------------------------------------------------
+
+
+class GuideTexts(Strict):
+    welcome: str
+    ask_mode_welcome: str
+    theme_header: str
+    cases_intro: str
+    question_prefix: str
+    mirror: str
+    connect: str
+    followup_prefix: str
+    assess: str
+    assess_level: str
+    assessed: str
+    skipped: str
+    synthesis_title: str
+    synthesis_points: str
+    synthesis_scores: str
+    synthesis_cycles: str
+    synthesis_actions: str
+    synthesis_group: str
+    no_answer: str
+    no_cycles: str
+    done: str
+    reflect_system: str
+    reflect_user: str
+
+
+class Recommendation(Strict):
+    id: str
+    themes: list[str]
+    query: str
+    text: Text
+
+
+class ReflectionPrompts(Strict):
+    nl: GuideTexts
+    en: GuideTexts
+    recommendations: list[Recommendation] = Field(min_length=3)
+
+    def __getitem__(self, lang: Language) -> GuideTexts:
+        return getattr(self, lang)
+
+
+@cache
+def reflection_prompts(prompts_dir: Path) -> ReflectionPrompts:
+    return ReflectionPrompts.model_validate(read_yaml(prompts_dir / "reflection.yaml"))

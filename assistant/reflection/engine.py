@@ -1,0 +1,156 @@
+"""The one object the CLI and the app use to run reflection sessions.
+
+Sessions are threads of the graph in a SQLite checkpointer: every step is saved when it happens, so a
+session can be resumed after the process restarts. Per-person state lives only there and in the
+caller's own session id — never on this shared object.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from typing import Any
+
+from langgraph.checkpoint.sqlite import SqliteSaver
+from langgraph.types import Command
+from pydantic import BaseModel
+
+from assistant.config import Language, Settings
+from assistant.errors import SlimError
+from assistant.llm import LanguageModel
+from assistant.prompts import QuestionBank, ReflectionPrompts, question_bank, reflection_prompts
+from assistant.reflection.graph import Deps, build_graph
+from assistant.reflection.state import Input, Mode
+from assistant.retrieve import Retriever
+from assistant.sessions import SessionInfo, SessionStore, export_json, export_markdown, now
+
+
+class SessionNotFoundError(SlimError):
+    key = "error.session_not_found"
+    exit_code = 2
+
+
+class SessionView(BaseModel):
+    """What a screen needs to show a session."""
+
+    info: SessionInfo
+    turns: list[dict[str, Any]]
+    waiting_for: str | None
+    themes: list[str]
+    theme_index: int
+    scores: dict[str, int]
+    synthesis: dict[str, Any] | None
+
+    @property
+    def progress(self) -> tuple[int, int]:
+        """(current theme number, number of themes); the current one counts once it is reached."""
+        return min(self.theme_index + 1, len(self.themes)), len(self.themes)
+
+
+class ReflectionEngine:
+    def __init__(
+        self,
+        settings: Settings,
+        retriever: Retriever,
+        llm: LanguageModel,
+        *,
+        bank: QuestionBank | None = None,
+        prompts: ReflectionPrompts | None = None,
+        conn: sqlite3.Connection | None = None,
+    ):
+        self.settings = settings
+        self.bank = bank or question_bank(settings.prompts_dir)
+        if conn is None:
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(settings.sessions_db, check_same_thread=False)
+        self.conn = conn
+        self.checkpointer = SqliteSaver(conn)
+        self.sessions = SessionStore(conn)
+        deps = Deps(settings, retriever, llm, self.bank, prompts or reflection_prompts(settings.prompts_dir))
+        self.graph = build_graph(deps, self.checkpointer)
+
+    @staticmethod
+    def _config(session_id: str) -> dict[str, Any]:
+        return {"configurable": {"thread_id": session_id}}
+
+    def start(
+        self,
+        role: str,
+        lang: Language,
+        *,
+        route_id: str | None = None,
+        themes: list[str] | None = None,
+        mode: Mode = "guided",
+        title: str | None = None,
+    ) -> SessionView:
+        """Open a new session: a route, a free choice of themes, or the free-question mode."""
+        if mode == "ask":
+            chosen: list[str] = []
+        elif route_id:
+            chosen = list(self.bank.route(route_id).themes)
+        else:
+            chosen = [t.id for t in self.bank.ordered_themes() if not themes or t.id in themes]
+        session_id = uuid.uuid4().hex[:12]
+        default_title = (
+            self.bank.route(route_id).title(lang)
+            if route_id
+            else ("Vraag het rapport" if mode == "ask" else "Reflectie")
+        )
+        info = SessionInfo(
+            id=session_id,
+            title=title or f"{default_title} — {now()[:10]}",
+            role=role,
+            lang=lang,
+            mode=mode,
+            route=route_id,
+            created=now(),
+            updated=now(),
+        )
+        self.sessions.add(info)
+        initial = {"role": role, "lang": lang, "mode": mode, "route_id": route_id, "themes": chosen, "theme_index": 0}
+        self.graph.invoke(initial, self._config(session_id))
+        return self.view(session_id)
+
+    def send(self, session_id: str, data: Input | dict[str, Any]) -> SessionView:
+        """Give the session what the person said or chose, and run it to its next pause."""
+        self._info(session_id)
+        payload = data if isinstance(data, Input) else Input.model_validate(data)
+        self.graph.invoke(Command(resume=payload.model_dump()), self._config(session_id))
+        self.sessions.touch(session_id)
+        return self.view(session_id)
+
+    def view(self, session_id: str) -> SessionView:
+        info = self._info(session_id)
+        values = self.graph.get_state(self._config(session_id)).values
+        return SessionView(
+            info=info,
+            turns=values.get("turns", []),
+            waiting_for=values.get("waiting_for"),
+            themes=values.get("themes", []),
+            theme_index=values.get("theme_index", 0),
+            scores=values.get("scores", {}),
+            synthesis=values.get("synthesis"),
+        )
+
+    def _info(self, session_id: str) -> SessionInfo:
+        info = self.sessions.get(session_id)
+        if info is None:
+            raise SessionNotFoundError(session_id=session_id)
+        return info
+
+    def list(self) -> list[SessionInfo]:
+        return self.sessions.list()
+
+    def rename(self, session_id: str, title: str) -> None:
+        if not self.sessions.rename(session_id, title):
+            raise SessionNotFoundError(session_id=session_id)
+
+    def delete(self, session_id: str) -> None:
+        if not self.sessions.delete(session_id):
+            raise SessionNotFoundError(session_id=session_id)
+        self.checkpointer.delete_thread(session_id)
+
+    def export(self, session_id: str, fmt: str) -> str:
+        info = self._info(session_id)
+        state = self.graph.get_state(self._config(session_id)).values
+        return export_markdown(info, state) if fmt == "md" else export_json(info, state)

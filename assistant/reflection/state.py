@@ -1,0 +1,60 @@
+"""What a reflection session holds. Everything is plain JSON-able data, saved at every step by the
+SQLite checkpointer, so a session survives a restart of the process with nothing lost."""
+
+from __future__ import annotations
+
+import operator
+from typing import Annotated, Any, Literal, TypedDict
+
+from pydantic import BaseModel, Field
+
+Mode = Literal["guided", "ask"]
+Waiting = Literal["answer", "followup", "score", "free"]
+
+
+def merge(old: dict[str, Any] | None, new: dict[str, Any] | None) -> dict[str, Any]:
+    """Reducer for per-theme maps: a node returns only the themes it changed."""
+    return {**(old or {}), **(new or {})}
+
+
+class ReflectionState(TypedDict, total=False):
+    role: str
+    """coordinator | board | student"""
+    lang: str
+    """nl | en: the language of every text the guide writes in this session"""
+    mode: Mode
+    """guided: through the themes; ask: free questions only ("vraag het rapport")"""
+    route_id: str | None
+    """the chosen route, or None for a free choice of themes"""
+    themes: list[str]
+    """theme ids in the order they are taken"""
+    theme_index: int
+    """which theme is current"""
+    followups: int
+    """deepening follow-ups asked for the current question"""
+    turns: Annotated[list[dict[str, Any]], operator.add]
+    """the conversation, append-only: every text shown or typed, with its citations"""
+    answers: Annotated[dict[str, list[str]], merge]
+    """per theme, what the person said, in their own words"""
+    scores: Annotated[dict[str, int], merge]
+    """per theme, the person's self-assessment (1-5)"""
+    synthesis: dict[str, Any] | None
+    """the closing summary, once reached"""
+    waiting_for: Waiting | None
+    """what kind of input the session waits for now"""
+    next_step: str
+    """where the graph goes after a node that reads input (set by that node, read by its router)"""
+
+
+class Input(BaseModel):
+    """What a person can send: an answer, a score, a free question, or a quick action."""
+
+    type: Literal["answer", "score", "ask", "skip", "next", "deepen"]
+    text: str = ""
+    value: int | None = Field(None, ge=1, le=5)
+
+
+def turn(
+    role: str, kind: str, text: str, theme: str | None = None, citations: list[dict] | None = None, **data: Any
+) -> dict[str, Any]:
+    return {"role": role, "kind": kind, "text": text, "theme": theme, "citations": citations or [], "data": data}
