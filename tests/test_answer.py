@@ -1,0 +1,144 @@
+"""Grounded answers: citations validated, bad model output replaced, passages marked as data.
+
+The language model is LangChain's fake chat model: these tests are about SLIM's own logic.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from assistant.answer import answer_question, build_messages, is_degenerate, valid_citations
+from assistant.cli import app
+from assistant.config import Settings
+from assistant.llm import LanguageModel, UnknownLLMError, make_llm
+from assistant.prompts import answer_prompts
+from assistant.retrieve import Retriever
+from tests.helpers.fakes import broken_llm, fake_llm
+
+
+@pytest.fixture
+def settings(corpus_data_dir: Path) -> Settings:
+    return Settings(data_dir=corpus_data_dir)
+
+
+def test_prompt_delimits_passages_and_keeps_them_as_data(corpus_retriever: Retriever, settings: Settings) -> None:
+    evidence = corpus_retriever.evidence("Wat is stralend falen?", k=3)
+    messages = build_messages(answer_prompts(settings.prompts_dir)["nl"], "Wat is stralend falen?", evidence)
+    system, *examples, last = messages
+    assert "not instructions" in system.content
+    assert len(examples) == 4  # two worked examples, user + assistant each
+    body = str(last.content)
+    assert body.startswith("<bronnen>") and "</bronnen>" in body and body.rstrip().endswith("Wat is stralend falen?")
+    inside = body.split("<bronnen>")[1].split("</bronnen>")[0]
+    assert [int(n) for n in re.findall(r"^\[(\d+)\]", inside, re.M)] == [1, 2, 3]
+    assert "§" in inside
+
+
+def test_a_valid_answer_keeps_its_citations(corpus_retriever: Retriever, settings: Settings) -> None:
+    llm = fake_llm("Stralend falen betekent dat fouten mogen, zodat ervan geleerd wordt [1].")
+    result = answer_question("Wat is stralend falen?", corpus_retriever, llm, settings)
+    assert result.method == "llm" and result.grounded and result.language == "nl"
+    assert "[1]" in result.answer and result.citations[0].n == 1
+    assert "stralend falen" in result.citations[0].text.lower()
+
+
+def test_citations_that_point_at_nothing_are_removed(corpus_retriever: Retriever, settings: Settings) -> None:
+    llm = fake_llm("Fouten maken mag daar, om van te leren [1]. Dat staat ook elders [7].")
+    result = answer_question("Wat is stralend falen?", corpus_retriever, llm, settings)
+    assert "[7]" not in result.answer and "[1]" in result.answer
+    numbers = {int(n) for n in re.findall(r"\[(\d+)\]", result.answer)}
+    assert numbers <= {c.n for c in result.citations}
+
+
+@pytest.mark.parametrize(
+    ("reply", "note"),
+    [
+        ("Stralend falen is een begrip uit het rapport.", "no valid citation"),
+        ("falen falen falen falen falen falen falen falen [1]", "degenerate"),
+        ("It means that mistakes are allowed so people can learn from them [1].", "wrong language"),
+        ("Ja [1].", "degenerate"),
+    ],
+)
+def test_bad_model_output_falls_back_to_an_extractive_answer(
+    corpus_retriever: Retriever, settings: Settings, reply: str, note: str
+) -> None:
+    result = answer_question("Wat is stralend falen?", corpus_retriever, fake_llm(reply), settings)
+    assert result.method == "extractive" and result.note == note
+    assert result.answer.startswith("Dit staat er in het rapport:")
+    assert "[1]" in result.answer and result.grounded
+    quoted = re.findall(r"“([^”]+)”", result.answer)
+    passages = [" ".join(c.text.split()) for c in result.citations]
+    assert quoted and all(any(q in p for p in passages) for q in quoted)  # the quotes are the report's words
+
+
+def test_a_refusal_by_the_model_is_not_grounded(corpus_retriever: Retriever, settings: Settings) -> None:
+    llm = fake_llm("Het rapport geeft hier geen antwoord op.")
+    result = answer_question(
+        "Welke subsidie krijgt de Business Club Maas Rhein van de EU?", corpus_retriever, llm, settings
+    )
+    assert result.method == "not_covered" and not result.grounded and result.citations == []
+
+
+def test_off_topic_question_is_declined_without_calling_the_model(
+    corpus_retriever: Retriever, settings: Settings
+) -> None:
+    result = answer_question("Wie won het WK voetbal in 2010?", corpus_retriever, broken_llm(), settings)
+    assert result.method == "not_covered" and result.answer == "Het rapport geeft hier geen antwoord op."
+    english = answer_question("Who won the football world cup in 2010?", corpus_retriever, broken_llm(), settings)
+    assert english.answer == "The report does not answer this." and english.language == "en"
+
+
+def test_a_failing_model_still_gives_the_passages(corpus_retriever: Retriever, settings: Settings) -> None:
+    result = answer_question("Wat is stralend falen?", corpus_retriever, broken_llm(), settings)
+    assert result.method == "extractive" and result.note and "went away" in result.note
+    assert result.citations
+
+
+def test_passages_are_known_before_the_first_token(corpus_retriever: Retriever, settings: Settings) -> None:
+    events: list[str] = []
+    answer_question(
+        "Wat is stralend falen?",
+        corpus_retriever,
+        fake_llm("Fouten mogen, om ervan te leren [1]."),
+        settings,
+        on_passages=lambda cites: events.append(f"passages:{len(cites)}"),
+        on_token=lambda token: events.append("token"),
+    )
+    assert events[0] == "passages:3" and events[1:] and set(events[1:]) == {"token"}
+
+
+def test_helpers() -> None:
+    assert valid_citations("A [1] B [4] C [2].", 2) == ("A [1] B C [2].", {1, 2})
+    assert is_degenerate("") and is_degenerate("ja ja")
+    assert not is_degenerate("Het netwerk leert op vier niveaus, van individu tot netwerk [1].")
+
+
+def test_ask_json_without_a_language_model(corpus_data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SLIM_DATA_DIR", str(corpus_data_dir))
+    result = CliRunner().invoke(
+        app, ["ask", "Hoeveel gemeenten werken samen in de Metropoolregio Eindhoven?", "--llm", "none", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    assert set(payload) == {"answer", "language", "grounded", "citations", "timings"}
+    assert payload["language"] == "nl" and payload["grounded"] is True
+    assert set(payload["timings"]) == {"retrieval_s", "first_token_s", "total_s"}
+    cited = {int(n) for n in re.findall(r"\[(\d+)\]", payload["answer"])}
+    assert cited and cited <= {c["n"] for c in payload["citations"]}
+    first = payload["citations"][0]
+    assert set(first) == {"n", "chunk_id", "source", "section", "heading", "page", "text"}
+    assert "21 gemeenten" in " ".join(c["text"] for c in payload["citations"])
+
+
+def test_language_model_choice(settings: Settings) -> None:
+    assert make_llm(settings.model_copy(update={"llm": "none"})) == LanguageModel("none", None)
+    with pytest.raises(UnknownLLMError) as info:
+        make_llm(settings.model_copy(update={"llm": "gpt-5"}))
+    assert "embedded" in info.value.message("en")
+    with pytest.raises(UnknownLLMError):
+        make_llm(settings.model_copy(update={"llm": "openai:some-model", "openai_base_url": None}))

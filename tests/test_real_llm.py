@@ -1,0 +1,94 @@
+"""The real embedded model (Qwen2.5-Coder-1.5B Q4 via llama.cpp's own server, xllamacpp) — a small set.
+
+`make setup` assembles the model into data/models; these tests load it once and talk to it over HTTP on
+127.0.0.1, both as SLIM's `embedded` backend and as a plain OpenAI-compatible server (`openai:`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from assistant.answer import answer_question
+from assistant.config import PROJECT_ROOT, Settings
+from assistant.llm import LanguageModel, make_llm
+from assistant.models import is_installed
+from assistant.reflection.engine import ReflectionEngine
+from assistant.retrieve import Retriever
+
+pytestmark = pytest.mark.slow
+MODELS = PROJECT_ROOT / "data" / "models"
+
+
+@pytest.fixture(scope="module")
+def embedded(corpus_data_dir: Path) -> Iterator[tuple[Settings, LanguageModel]]:
+    settings = Settings(data_dir=corpus_data_dir, models_dir=MODELS)
+    if not is_installed(MODELS, settings.llm_model):
+        pytest.fail("the embedded model is not assembled: run `make setup` (or `slim models install`)")
+    llm = make_llm(settings)
+    yield settings, llm
+    del llm
+
+
+def _cited_numbers(text: str) -> set[int]:
+    return {int(n) for n in re.findall(r"\[(\d+)\]", text)}
+
+
+def test_embedded_model_answers_with_valid_citations(embedded, corpus_retriever: Retriever) -> None:
+    settings, llm = embedded
+    assert llm.name == "embedded:qwen2.5-coder-1.5b" and llm.server.listening_address.startswith("http://127.0.0.1:")
+    # how often the model answers well is measured by `slim eval answers`; what must always hold is tested here
+    for question, lang in [("Wat betekent stralend falen?", "nl"), ("What is the aim of De STAP naar gezonder?", "en")]:
+        result = answer_question(question, corpus_retriever, llm, settings)
+        assert result.language == lang and result.timings.first_token_s is not None
+        assert _cited_numbers(result.answer) <= {c.n for c in result.citations}
+        if result.grounded:
+            assert result.method in {"llm", "extractive"} and _cited_numbers(result.answer)
+        else:
+            assert result.answer == "The report does not answer this." and not result.citations
+
+
+def test_the_server_speaks_openai_over_http(embedded, corpus_retriever: Retriever) -> None:
+    settings, llm = embedded
+    base_url = f"{llm.server.listening_address}/v1"
+    request = urllib.request.Request(
+        f"{base_url}/chat/completions",
+        data=json.dumps({"messages": [{"role": "user", "content": "Say OK."}], "max_tokens": 5}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=120) as response:
+        body = json.loads(response.read())
+    assert body["object"] == "chat.completion" and body["choices"][0]["message"]["content"]
+
+    remote = make_llm(settings.model_copy(update={"llm": "openai:local", "openai_base_url": base_url}))
+    assert remote.name == "openai:local"
+    result = answer_question(
+        "Hoeveel gemeenten werken samen in de Metropoolregio Eindhoven?", corpus_retriever, remote, settings
+    )
+    assert result.grounded and "21" in " ".join(c.text for c in result.citations)
+    assert _cited_numbers(result.answer) <= {c.n for c in result.citations}
+
+
+def test_a_reflection_turn_with_the_embedded_model(embedded, corpus_retriever: Retriever, tmp_path: Path) -> None:
+    settings, llm = embedded
+    engine = ReflectionEngine(
+        settings.model_copy(update={"data_dir": tmp_path}),
+        corpus_retriever,
+        llm,
+        conn=sqlite3.connect(tmp_path / "s.sqlite", check_same_thread=False),
+    )
+    view = engine.start("board", "nl", themes=["cultuur"])
+    view = engine.send(
+        view.info.id, {"type": "answer", "text": "Bij ons durft niemand te zeggen dat een project mislukt is."}
+    )
+    reflection = view.turns[-2]
+    assert reflection["kind"] == "reflection" and reflection["citations"]
+    assert _cited_numbers(reflection["text"]) and _cited_numbers(reflection["text"]) <= {
+        c["n"] for c in reflection["citations"]
+    }

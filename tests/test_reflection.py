@@ -1,0 +1,196 @@
+"""The guided reflection: a whole route, free questions mid-way, persistence, exports — on the real
+index, with no language model or LangChain's fake one (the graph's logic is what is tested here)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from assistant.cli import app
+from assistant.config import Settings
+from assistant.errors import SlimError
+from assistant.llm import LanguageModel
+from assistant.reflection.engine import ReflectionEngine, SessionView
+from assistant.retrieve import Retriever
+from tests.helpers.fakes import fake_llm
+
+NO_LLM = LanguageModel("none", None)
+
+
+def engine_for(tmp_path: Path, retriever: Retriever, llm: LanguageModel = NO_LLM, **settings) -> ReflectionEngine:
+    conn = sqlite3.connect(tmp_path / "sessions.sqlite", check_same_thread=False)
+    return ReflectionEngine(Settings(data_dir=tmp_path, **settings), retriever, llm, conn=conn)
+
+
+def assert_citations_resolve(view: SessionView) -> None:
+    """Every [n] in a message points at a citation of that message, which has a section and a passage."""
+    for item in view.turns:
+        numbers = {int(n) for n in re.findall(r"\[(\d+)\]", item["text"])}
+        available = {c["n"] for c in item["citations"]}
+        assert numbers <= available, (item["kind"], numbers, available)
+        for c in item["citations"]:
+            assert c["text"].strip() and c["section"], item["kind"]
+
+
+def test_a_whole_route_ends_in_a_cited_synthesis(tmp_path: Path, corpus_retriever: Retriever) -> None:
+    engine = engine_for(tmp_path, corpus_retriever)
+    view = engine.start("coordinator", "nl", route_id="strategiesessie")
+    assert view.themes == ["gezamenlijk-doel", "proces", "waardecreatie", "relationele-factoren", "lerend-vermogen"]
+    answers = [
+        "Ons doel is impliciet; we organiseren vooral bijeenkomsten met een inspirerende spreker.",
+        "We wisselen ervaringen uit, maar er is weinig tijd voor reflectie.",
+        "We hebben een pilot gedaan met een nieuwe werkwijze in twee wijken.",
+        "Tussen de gemeenten is het vertrouwen gegroeid.",
+        "Wat we leren blijft vaak bij individuen hangen.",
+    ]
+    for number, answer in enumerate(answers, start=1):
+        assert view.waiting_for == "answer" and view.progress == (number, 5)
+        intro, question = view.turns[-2:]
+        assert intro["kind"] == "intro" and len(intro["citations"]) >= 3
+        assert question["kind"] == "question" and question["text"].startswith("Vraag:")
+        view = engine.send(view.info.id, {"type": "answer", "text": answer})
+        reflection, followup = view.turns[-2:]
+        assert reflection["kind"] == "reflection" and reflection["citations"]
+        assert "“" in reflection["text"] and "[1]" in reflection["text"]
+        assert followup["kind"] == "followup" and view.waiting_for == "followup"
+        view = engine.send(view.info.id, {"type": "next"})
+        assert view.turns[-1]["kind"] == "assess" and len(view.turns[-1]["data"]["levels"]) == 5
+        view = engine.send(view.info.id, {"type": "score", "value": 1 + number % 5})
+    assert view.waiting_for == "free"
+    synthesis = view.synthesis
+    assert synthesis is not None
+    assert [t["score"] for t in synthesis["themes"]] == [2, 3, 4, 5, 1]
+    assert synthesis["themes"][0]["points"] == [answers[0]]
+    assert {c["cycle"] for c in synthesis["cycles"]} >= {"onmiddellijk", "toegepast"}
+    assert 3 <= len(synthesis["actions"]) <= 5
+    assert all(a["citation"] for a in synthesis["actions"])
+    assert {c["section"] for c in synthesis["citations"]} == {"7.2"}
+    assert len(synthesis["group_questions"]) == 3
+    assert_citations_resolve(view)
+
+
+def test_a_free_question_is_answered_and_the_flow_resumes(tmp_path: Path, corpus_retriever: Retriever) -> None:
+    engine = engine_for(tmp_path, corpus_retriever)
+    view = engine.start("board", "nl", themes=["cultuur"])
+    before = view.waiting_for
+    view = engine.send(view.info.id, {"type": "ask", "text": "Wat is stralend falen?"})
+    question, answer = view.turns[-2:]
+    assert question["kind"] == "free_question" and answer["kind"] == "free_answer" and answer["citations"]
+    assert view.waiting_for == before == "answer"
+    view = engine.send(view.info.id, {"type": "skip"})
+    assert view.waiting_for == "score"
+    view = engine.send(view.info.id, {"type": "ask", "text": "Wat is vertrouwen volgens het rapport?"})
+    assert view.waiting_for == "score" and view.turns[-1]["kind"] == "free_answer"
+    assert_citations_resolve(view)
+
+
+def test_the_language_model_writes_the_reflection_when_it_cites_well(
+    tmp_path: Path, corpus_retriever: Retriever
+) -> None:
+    good = "Je merkt dat het doel niet helder is. Het rapport zegt dat een gezamenlijk doel het netwerk verbindt [1]."
+    engine = engine_for(
+        tmp_path, corpus_retriever, fake_llm(good, "Dit is een zin zonder bron over van alles en nog wat.")
+    )
+    view = engine.start("board", "nl", themes=["gezamenlijk-doel", "cultuur"])
+    view = engine.send(view.info.id, {"type": "answer", "text": "Het doel is niet helder voor iedereen."})
+    assert view.turns[-2]["text"] == good
+    view = engine.send(view.info.id, {"type": "next"})
+    view = engine.send(view.info.id, {"type": "score", "value": 2})
+    view = engine.send(view.info.id, {"type": "answer", "text": "Fouten worden bij ons verzwegen."})
+    # the second reply cites nothing, so the guide falls back to its own mirror and a cited passage
+    assert view.turns[-2]["text"].startswith("Je vertelt: “Fouten worden bij ons verzwegen.”")
+    assert_citations_resolve(view)
+
+
+def test_follow_ups_are_limited_and_deepen_asks_the_next_probe(tmp_path: Path, corpus_retriever: Retriever) -> None:
+    engine = engine_for(tmp_path, corpus_retriever, max_followups=2)
+    view = engine.start("student", "nl", themes=["waardecreatie"])
+    view = engine.send(view.info.id, {"type": "answer", "text": "Onmiddellijke waarde is wat direct waardevol is."})
+    view = engine.send(view.info.id, {"type": "deepen"})
+    followups = [t for t in view.turns if t["kind"] == "followup"]
+    assert len(followups) == 2 and followups[0]["text"] != followups[1]["text"]
+    view = engine.send(view.info.id, {"type": "deepen"})  # no third follow-up: the limit is 2
+    assert [t["kind"] for t in view.turns].count("followup") == 2
+    view = engine.send(view.info.id, {"type": "answer", "text": "Potentiële waarde is kennis voor later."})
+    assert view.waiting_for == "score"
+
+
+def test_english_session_and_ask_mode(tmp_path: Path, corpus_retriever: Retriever) -> None:
+    engine = engine_for(tmp_path, corpus_retriever)
+    view = engine.start("student", "en", route_id="studeren-op-de-kaders")
+    assert view.turns[0]["text"].startswith("Welcome.") and view.turns[-1]["text"].startswith("Question:")
+    assert "Theme 1 of 6: Structure" in view.turns[1]["text"]
+    ask = engine.start("coordinator", "nl", mode="ask")
+    assert ask.waiting_for == "free" and ask.themes == []
+    ask = engine.send(ask.info.id, {"type": "ask", "text": "Wat is de schaalsprong?"})
+    assert ask.turns[-1]["kind"] == "free_answer" and ask.waiting_for == "free"
+
+
+def test_sessions_persist_rename_delete_and_export(tmp_path: Path, corpus_retriever: Retriever) -> None:
+    first = engine_for(tmp_path, corpus_retriever)
+    view = first.start("board", "nl", themes=["leiderschap"])
+    view = first.send(view.info.id, {"type": "answer", "text": "Onze voorzitter trekt alles alleen."})
+    first.conn.close()
+
+    second = engine_for(tmp_path, corpus_retriever)  # a new process would do exactly this
+    again = second.view(view.info.id)
+    assert again.turns == view.turns and again.waiting_for == "followup"
+    second.rename(view.info.id, "Bestuursdag maart")
+    assert [s.title for s in second.list()] == ["Bestuursdag maart"]
+
+    markdown = second.export(view.info.id, "md")
+    assert markdown.startswith("# Bestuursdag maart")
+    assert "Onze voorzitter trekt alles alleen." in markdown
+    assert re.search(r"> \[1\] §\d", markdown)
+    data = json.loads(second.export(view.info.id, "json"))
+    cited = [c for t in data["turns"] for c in t["citations"]]
+    assert cited and all(c["section"] and c["text"] for c in cited)
+
+    second.delete(view.info.id)
+    assert second.list() == []
+    with pytest.raises(SlimError):
+        second.view(view.info.id)
+
+
+def test_a_killed_session_resumes_with_nothing_lost(tmp_path: Path, corpus_data_dir: Path) -> None:
+    """`slim reflect` is killed (SIGKILL) in the middle of a session; everything said before is there."""
+    env = dict(os.environ, SLIM_DATA_DIR=str(tmp_path), SLIM_LLM="none", PYTHONUNBUFFERED="1")
+    # the session database lives in tmp_path; the index is the shared corpus index
+    (tmp_path / "chroma").symlink_to(corpus_data_dir / "chroma", target_is_directory=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "assistant", "reflect", "--role", "board", "--themes", "cultuur,leiderschap"],
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert proc.stdin and proc.stdout
+    proc.stdin.write("Bij ons worden fouten niet besproken.\n/next\n3\n")
+    proc.stdin.flush()
+    deadline = time.monotonic() + 120
+    seen = ""
+    while "Thema 2 van 2" not in seen and time.monotonic() < deadline:
+        seen += proc.stdout.readline()
+    assert "Thema 2 van 2" in seen, seen[-2000:]
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+
+    listed = json.loads(
+        CliRunner().invoke(app, ["sessions", "list", "--json"], env={"SLIM_DATA_DIR": str(tmp_path)}).output
+    )
+    assert len(listed) == 1
+    exported = (
+        CliRunner().invoke(app, ["sessions", "export", listed[0]["id"]], env={"SLIM_DATA_DIR": str(tmp_path)}).output
+    )
+    assert "Bij ons worden fouten niet besproken." in exported and "Genoteerd: 3" in exported
