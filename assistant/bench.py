@@ -20,7 +20,7 @@ from time import perf_counter
 from pydantic import BaseModel
 
 from assistant.config import PROJECT_ROOT, Settings
-from assistant.evaluation import CUTOFFS, ModeScores, Query
+from assistant.evaluation import CUTOFFS, AnswerScores, ModeScores, Query
 from assistant.index import corpus_files, open_index, sources_to_index, sync
 from assistant.retrieve import Retriever
 
@@ -155,3 +155,38 @@ def write_bench_section(result: BenchResult, path: Path = BENCH_DOC) -> Path:
 def write_retrieval_section(scores: Sequence[ModeScores], file: Path, count: int, path: Path = BENCH_DOC) -> Path:
     body = "## Retrieval quality (`slim eval retrieval`)\n\n" + retrieval_table(scores, file, count)
     return update_section(path, f"slim eval retrieval {file.name}", body)
+
+
+def answers_table(scores: AnswerScores, file: Path) -> str:
+    ft = "—" if scores.first_token_p50_s is None else f"{scores.first_token_p50_s} s / {scores.first_token_p95_s} s"
+    rows = [
+        ("citation validity (every [n] points at a passage)", f"{scores.citation_validity:.0%}", "100%"),
+        ("answers in the question's language", f"{scores.in_language:.0%}", "≥ 95%"),
+        ("grounding (answer sentences supported by their cited passage)", f"{scores.grounding:.0%}", "report"),
+        ("in-scope questions answered (not declined)", f"{scores.answered_in_scope:.0%}", "—"),
+        ("out-of-scope questions declined ('not in the report')", f"{scores.declined_out_of_scope:.0%}", "≥ 90%"),
+        ("answers written by the model (rest: extractive or template)", f"{scores.model_answers:.0%}", "—"),
+        (
+            "time until the cited passages are known, p50 / p95",
+            f"{scores.passages_p50_s} s / {scores.passages_p95_s} s",
+            "≤ 0.5 s",
+        ),
+        ("time to first token, p50 / p95", ft, "≤ 4 s (embedded)"),
+        ("total answer time, p50", f"{scores.total_p50_s} s", "—"),
+    ]
+    when = f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC"
+    failures = ", ".join(scores.failures) or "—"
+    lines = [
+        f"Backend `{scores.backend}`, `{file.name}`, {scores.items} items; measured {when} on {machine_description()},"
+        f" after one warm-up question. Items not as expected: {failures}.",
+        "",
+        "| measure | result | target |",
+        "|---|---|---|",
+        *[f"| {a} | {b} | {c} |" for a, b, c in rows],
+    ]
+    return "\n".join(lines)
+
+
+def write_answers_section(scores: AnswerScores, file: Path, path: Path = BENCH_DOC) -> Path:
+    body = f"## Answers (`slim eval answers --llm {scores.backend.split(':')[0]}`)\n\n" + answers_table(scores, file)
+    return update_section(path, f"slim eval answers {scores.backend.split(':')[0]}", body)

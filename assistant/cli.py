@@ -8,10 +8,12 @@ bad input); nothing is written to the index before all input has been read.
 from __future__ import annotations
 
 import json
+import sqlite3
 import sys
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
+from time import perf_counter
 from typing import Annotated, Any
 
 import typer
@@ -21,12 +23,13 @@ from assistant.answer import Citation, answer_question
 from assistant.config import RetrievalMode, Settings
 from assistant.corpus import build_markdown
 from assistant.errors import SlimError
-from assistant.evaluation import evaluate, load_queries
+from assistant.evaluation import evaluate, evaluate_answers, load_answer_items, load_queries
 from assistant.i18n import t
 from assistant.index import open_index, sources_to_index, sync, writer_lock
 from assistant.ingest import read_bytes
 from assistant.llm import LanguageModel, make_llm
 from assistant.models import install as install_model
+from assistant.prompts import reflection_prompts
 from assistant.reflection.engine import ReflectionEngine
 from assistant.reflection.state import Input
 from assistant.retrieve import MODES, Retriever
@@ -350,3 +353,47 @@ def sessions_export(
         output.write_text(text, encoding="utf-8")
     else:
         typer.echo(text)
+
+
+@eval_app.command("answers")
+@friendly_errors
+def eval_answers(
+    file: Annotated[Path, typer.Argument(help="JSONL with id, q, kind (in/out/reflection) and theme.")] = Path(
+        "docs/eval/answers.jsonl"
+    ),
+    llm: Annotated[str | None, typer.Option("--llm", help="Backend to measure (default SLIM_LLM).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    write_docs: Annotated[bool, typer.Option("--write-docs", help="Also record in docs/benchmarks.md.")] = False,
+) -> None:
+    """Citation validity, language, grounding, 'not in the report' and timings for one LLM backend."""
+    settings = _settings(llm=llm)
+    items = load_answer_items(file)
+    retriever = Retriever(open_index(settings))
+    model = make_llm(settings)
+    engine = ReflectionEngine(settings, retriever, model, conn=sqlite3.connect(":memory:", check_same_thread=False))
+    texts = reflection_prompts(settings.prompts_dir)
+    # one question first, as the app's start-up does: the fixed prompt prefix is then in the model's cache
+    answer_question("Wat is lerend vermogen?", retriever, model, settings)
+
+    def run(item):
+        if item.kind != "reflection":
+            result = answer_question(item.q, retriever, model, settings)
+            cites = [c.model_dump() for c in result.citations]
+            return result.answer, result.language, result.grounded, cites, result.timings.model_dump(), result.method
+        lang = item.lang or settings.lang
+        start = perf_counter()
+        view = engine.start("board", lang, themes=[item.theme] if item.theme else None)
+        view = engine.send(view.info.id, {"type": "answer", "text": item.q})
+        turn = next(t for t in reversed(view.turns) if t["kind"] == "reflection")
+        method = "template" if turn["text"].startswith(texts[lang].mirror.split("{")[0]) else "llm"
+        timings = {"retrieval_s": 0.0, "first_token_s": None, "total_s": round(perf_counter() - start, 3)}
+        return turn["text"], lang, True, turn["citations"], timings, method
+
+    scores = evaluate_answers(items, run, retriever.index.embeddings, model.name)
+    if as_json:
+        typer.echo(scores.model_dump_json())
+    else:
+        typer.echo(bench_module.answers_table(scores, file))
+    if write_docs:
+        path = bench_module.write_answers_section(scores, file)
+        typer.echo(t("bench.written", settings.lang, path=path), err=True)

@@ -42,7 +42,7 @@ class Settings(BaseSettings):
     llm_threads: int = Field(2, ge=1, le=64, description="CPU threads for the embedded model.")
     llm_context: int = Field(4096, ge=512, le=32768)
     llm_max_tokens: int = Field(200, ge=16, le=2048, description="Longest answer, in tokens.")
-    llm_temperature: float = Field(0.2, ge=0.0, le=2.0)
+    llm_temperature: float = Field(0.0, ge=0.0, le=2.0, description="0: the same question gets the same answer.")
     llm_repeat_penalty: float = Field(1.15, ge=1.0, le=2.0)
     openai_base_url: str | None = Field(None, description="Base URL of an OpenAI-compatible server.")
     openai_api_key: SecretStr = Field(SecretStr("not-needed"), description="Key for that server, if it needs one.")

@@ -7,11 +7,14 @@ import json
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ValidationError
 
-from assistant.config import RetrievalMode
+from assistant.answer import language_of_answer
+from assistant.config import Language, RetrievalMode
 from assistant.errors import InputError
+from assistant.i18n import detect_language
 from assistant.retrieve import Retriever
 
 CUTOFFS = (1, 3, 5, 10)
@@ -65,3 +68,123 @@ def evaluate(retriever: Retriever, queries: Sequence[Query], mode: RetrievalMode
     mrr = sum(1 / r for r in first_hit.values() if r is not None) / total
     misses = [qid for qid, r in first_hit.items() if r is None or r > 5]
     return ModeScores(mode=mode, recall=recall, mrr=mrr, misses_at_5=misses)
+
+
+# --- answers -------------------------------------------------------------------------------------------
+
+
+class AnswerItem(BaseModel):
+    id: str
+    q: str
+    kind: Literal["in", "out", "reflection"]
+    theme: str | None = None
+    lang: Language | None = None
+
+
+class AnswerScores(BaseModel):
+    backend: str
+    items: int
+    citation_validity: float
+    in_language: float
+    grounding: float
+    answered_in_scope: float
+    declined_out_of_scope: float
+    model_answers: float
+    passages_p50_s: float
+    passages_p95_s: float
+    first_token_p50_s: float | None
+    first_token_p95_s: float | None
+    total_p50_s: float
+    failures: list[str]
+
+
+def load_answer_items(path: Path) -> list[AnswerItem]:
+    if not path.exists():
+        raise InputError("error.missing_path", path=str(path))
+    return [
+        AnswerItem.model_validate(json.loads(line))
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+
+
+def _sentences(text: str) -> list[str]:
+    return [s for s in re.split(r"(?<=[.!?])\s+(?=\S)", text.strip()) if len(re.findall(r"\w+", s)) >= 3]
+
+
+def supported_share(text: str, citations: list[dict], embeddings) -> float | None:
+    """Share of an answer's sentences that carry a citation whose passage says the same thing: the
+    sentence's best match among the cited passage's sentences reaches SUPPORT_SIMILARITY (multilingual
+    e5, so an English sentence can be supported by a Dutch passage). None for an answer with no sentences."""
+    sentences = _sentences(text)
+    if not sentences:
+        return None
+    by_n = {c["n"]: c["text"] for c in citations}
+    supported = 0
+    for sentence in sentences:
+        numbers = [int(n) for n in re.findall(r"\[(\d+)\]", sentence) if int(n) in by_n]
+        if not numbers:
+            continue
+        claim = embeddings.embed_query_array(re.sub(r"\[\d+\]", "", sentence))
+        parts = [p for n in numbers for p in re.split(r"(?<=[.!?])\s+", by_n[n]) if p.strip()]
+        if max(float(v @ claim) for v in embeddings.embed_passages(parts)) >= SUPPORT_SIMILARITY:
+            supported += 1
+    return supported / len(sentences)
+
+
+SUPPORT_SIMILARITY = 0.85
+
+
+def _pct(values: list[float], q: int) -> float:
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))], 3)
+
+
+def evaluate_answers(items: Sequence[AnswerItem], run, embeddings, backend: str) -> AnswerScores:
+    """``run(item)`` returns (text, language, grounded, citations, timings, method) for one item."""
+    valid = lang_ok = 0
+    grounding: list[float] = []
+    answered = declined = model = 0
+    passages, first, total = [], [], []
+    failures: list[str] = []
+    for item in items:
+        text, language, grounded, citations, timings, method = run(item)
+        expected = item.lang or detect_language(item.q)
+        numbers = {int(n) for n in re.findall(r"\[(\d+)\]", text)}
+        ok_citations = numbers <= {c["n"] for c in citations}
+        valid += ok_citations
+        lang_ok += language_of_answer(text, expected) == expected
+        if grounded:
+            share = supported_share(text, citations, embeddings)
+            if share is not None:
+                grounding.append(share)
+        if item.kind == "in":
+            answered += grounded
+        if item.kind == "out":
+            declined += not grounded
+        model += method == "llm"
+        if timings:
+            passages.append(timings["retrieval_s"])
+            total.append(timings["total_s"])
+            if timings.get("first_token_s") is not None:
+                first.append(timings["first_token_s"])
+        if not ok_citations or (item.kind == "in" and not grounded) or (item.kind == "out" and grounded):
+            failures.append(item.id)
+    n_in = sum(i.kind == "in" for i in items) or 1
+    n_out = sum(i.kind == "out" for i in items) or 1
+    return AnswerScores(
+        backend=backend,
+        items=len(items),
+        citation_validity=round(valid / len(items), 3),
+        in_language=round(lang_ok / len(items), 3),
+        grounding=round(sum(grounding) / len(grounding), 3) if grounding else 0.0,
+        answered_in_scope=round(answered / n_in, 3),
+        declined_out_of_scope=round(declined / n_out, 3),
+        model_answers=round(model / len(items), 3),
+        passages_p50_s=_pct(passages, 50) if passages else 0.0,
+        passages_p95_s=_pct(passages, 95) if passages else 0.0,
+        first_token_p50_s=_pct(first, 50) if first else None,
+        first_token_p95_s=_pct(first, 95) if first else None,
+        total_p50_s=_pct(total, 50) if total else 0.0,
+        failures=failures,
+    )

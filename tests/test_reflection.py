@@ -194,3 +194,51 @@ def test_a_killed_session_resumes_with_nothing_lost(tmp_path: Path, corpus_data_
         CliRunner().invoke(app, ["sessions", "export", listed[0]["id"]], env={"SLIM_DATA_DIR": str(tmp_path)}).output
     )
     assert "Bij ons worden fouten niet besproken." in exported and "Genoteerd: 3" in exported
+
+
+def test_slim_reflect_completes_a_route_from_a_script(tmp_path: Path, corpus_data_dir: Path) -> None:
+    """`slim reflect` reads one line per step from stdin (scripting, screen readers) and exports Markdown."""
+    (tmp_path / "chroma").symlink_to(corpus_data_dir / "chroma", target_is_directory=True)
+    script = "\n".join(
+        [
+            "We willen de zorg in de wijk samen anders organiseren.",
+            "/next",
+            "4",
+            "/vraag Wat is de schaalsprong?",
+            "We hebben een pilot gedaan in twee wijken.",
+            "/skip",
+            "3",
+        ]
+    )
+    out = tmp_path / "sessie.md"
+    env = {"SLIM_DATA_DIR": str(tmp_path), "SLIM_LLM": "none"}
+    result = CliRunner().invoke(
+        app,
+        ["reflect", "--role", "coordinator", "--themes", "gezamenlijk-doel,waardecreatie", "--export", str(out)],
+        input=script + "\n",
+        env=env,
+    )
+    assert result.exit_code == 0, result.output
+    assert "Thema 2 van 2: Waardecreatie" in result.output and "Samenvatting van je reflectie" in result.output
+    markdown = out.read_text(encoding="utf-8")
+    assert "We hebben een pilot gedaan in twee wijken." in markdown
+    assert "Toegepaste waarde" in markdown  # the pilot reached the applied-value cycle
+    assert re.search(r"> \[\d+\] §7\.2", markdown)  # action points cite the recommendations
+
+
+def test_eval_answers_reports_every_measure(tmp_path: Path, corpus_data_dir: Path) -> None:
+    items = tmp_path / "a.jsonl"
+    items.write_text(
+        '{"id": "i", "q": "Wat betekent stralend falen?", "kind": "in"}\n'
+        '{"id": "o", "q": "Wie won het WK voetbal in 2010?", "kind": "out"}\n'
+        '{"id": "r", "q": "Bij ons durft niemand fouten toe te geven.", "kind": "reflection", "theme": "cultuur"}\n',
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(
+        app, ["eval", "answers", str(items), "--llm", "none", "--json"], env={"SLIM_DATA_DIR": str(corpus_data_dir)}
+    )
+    assert result.exit_code == 0, result.output
+    scores = json.loads(result.output)
+    assert scores["citation_validity"] == 1.0 and scores["in_language"] == 1.0
+    assert scores["answered_in_scope"] == 1.0 and scores["declined_out_of_scope"] == 1.0
+    assert scores["passages_p50_s"] < 5 and scores["first_token_p50_s"] is None
