@@ -203,3 +203,10 @@ class ReflectionPrompts(Strict):
 @cache
 def reflection_prompts(prompts_dir: Path) -> ReflectionPrompts:
     return ReflectionPrompts.model_validate(read_yaml(prompts_dir / "reflection.yaml"))
+
+
+@cache
+def glossary(prompts_dir: Path) -> dict[str, str]:
+    """English -> Dutch terms of the report's vocabulary (prompts/glossary.yaml)."""
+    data = read_yaml(prompts_dir / "glossary.yaml")
+    return {str(k).lower(): str(v) for k, v in (data or {}).get("glossary", {}).items()}  # type: ignore[union-attr]

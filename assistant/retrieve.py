@@ -4,7 +4,8 @@ Four signals score every passage: its vector as a whole, its best sentence, BM25
 heading path (accents folded, stop words dropped, Dutch stemming) and BM25 on its own heading. Each is
 z-normalised over all passages and the weighted sum ranks them. Scoring every passage exactly, rather than
 fusing top-n ranks, lets a passage that is second on two signals beat one that is first on only one.
-The lexical signals count less for an English question: they can only match names in a Dutch text.
+The lexical signals count less for an English question, which gets the Dutch words for the report's terms
+it uses (a glossary in ``prompts/``) so that BM25 can still match the Dutch text.
 
 Vectors and texts are held in memory as a snapshot of the index, rebuilt when the index changes; at the
 size of a report plus a network's own documents that is a few megabytes and scoring takes milliseconds.
@@ -29,6 +30,7 @@ from assistant.errors import IndexEmptyError
 from assistant.i18n import detect_language
 from assistant.index import VectorIndex
 from assistant.ingest import HEADING_SEPARATOR, search_text
+from assistant.prompts import glossary
 
 MODES: tuple[RetrievalMode, ...] = ("bm25", "dense", "hybrid")
 # weights of the z-normalised signals; measured on the dev set and on docs/eval/retrieval-team.jsonl
@@ -196,9 +198,19 @@ class Retriever:
             np.maximum.at(best, snap.passage_rows, (snap.sentence_vectors @ vector)[snap.sentence_rows])
             out["sentence"] = best
         if mode in ("bm25", "hybrid"):
-            out["bm25"] = snap.lexical(snap.bm25, query)
-            out["heading"] = snap.lexical(snap.headings, query)
+            lexical = self.lexical_query(query)
+            out["bm25"] = snap.lexical(snap.bm25, lexical)
+            out["heading"] = snap.lexical(snap.headings, lexical)
         return out
+
+    def lexical_query(self, query: str) -> str:
+        """An English question gets the Dutch words for the report's terms it uses, so BM25 can match the
+        Dutch text (``prompts/glossary.yaml``); a Dutch question is used as it is."""
+        if detect_language(query) == "nl":
+            return query
+        terms = glossary(self.index.settings.prompts_dir)
+        extra = [terms[w] for w in re.findall(r"[\w-]+", query.lower()) if w in terms]
+        return f"{query} {' '.join(extra)}" if extra else query
 
     def scores(self, query: str, mode: RetrievalMode, vector: np.ndarray | None = None) -> np.ndarray:
         return self._fused(query, mode, self.signals(query, mode, vector))

@@ -72,3 +72,14 @@ def test_hybrid_keeps_what_each_signal_is_good_at(corpus_retriever: Retriever) -
     assert any("GROZzerddam" in h.text for h in rare)
     english = corpus_retriever.search("Who leads the Metropoolregio Eindhoven?", k=5, mode="hybrid")
     assert any(is_hit(h.text, ["geleid door een directeur"]) for h in english)
+
+
+def test_english_questions_get_the_reports_dutch_terms_for_bm25(corpus_retriever: Retriever) -> None:
+    expanded = corpus_retriever.lexical_query("What does the report say about trust and leadership?")
+    assert "vertrouwen" in expanded and "leiderschap" in expanded
+    assert (
+        corpus_retriever.lexical_query("Wat zegt het rapport over vertrouwen?")
+        == "Wat zegt het rapport over vertrouwen?"
+    )
+    hits = corpus_retriever.search("What about trust?", k=5, mode="bm25")
+    assert hits and any("vertrouwen" in h.text.lower() for h in hits)
