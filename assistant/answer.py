@@ -216,3 +216,20 @@ def answer_question(
     if problem:
         return done(extractive_answer(prompt, evidence), "extractive", citations, first_token, note=problem)
     return done(text, "llm", citations, first_token)
+
+
+def cited_sentences(passage: str, message: str, share: float = 0.5) -> list[str]:
+    """The sentences of a cited passage that a message rests on: quoted in it, or sharing at least
+    ``share`` of their (stemmed) words with it. The app highlights these in the passage."""
+    from assistant.retrieve import tokenize
+
+    said = set(tokenize(message))
+    flat = " ".join(message.split())
+    found = []
+    for sentence in re.split(r"(?<=[.!?])\s+", passage):
+        words = set(tokenize(sentence))
+        if not words:
+            continue
+        if " ".join(sentence.split()) in flat or len(words & said) / len(words) >= share:
+            found.append(sentence)
+    return found

@@ -280,6 +280,28 @@ class Retriever:
             )
         return Evidence(hits=hits, excerpts=excerpts, relevance=float(signals["sentence"].max()))
 
+    def section_text(self, chunk_id: str) -> str:
+        """The whole text under a passage's heading, to read a cited passage in its context."""
+        snap = self.snapshot()
+        doc = snap.docs[snap.position[chunk_id]]
+        same = [
+            d
+            for d in snap.docs
+            if d.metadata["doc_id"] == doc.metadata["doc_id"]
+            and d.metadata.get("heading") == doc.metadata.get("heading")
+        ]
+        same.sort(key=lambda d: int(d.metadata["start"]))
+        text, end = "", -1
+        for part in same:
+            start = int(part.metadata["start"])
+            text += (
+                part.page_content[max(0, end - start) :]
+                if end > start
+                else ("\n\n" if text else "") + part.page_content
+            )
+            end = max(end, int(part.metadata["end"]))
+        return text
+
     def _hits(self, query: str, scores: np.ndarray, k: int, mode: RetrievalMode, expand: bool) -> list[Hit]:
         snap = self.snapshot()
         hits: list[Hit] = []

@@ -23,7 +23,8 @@ CREATE TABLE IF NOT EXISTS slim_sessions (
     mode TEXT NOT NULL,
     route TEXT,
     created TEXT NOT NULL,
-    updated TEXT NOT NULL
+    updated TEXT NOT NULL,
+    owner TEXT NOT NULL DEFAULT ''
 )
 """
 
@@ -37,6 +38,8 @@ class SessionInfo(BaseModel):
     route: str | None
     created: str
     updated: str
+    owner: str = ""
+    """whose session it is: the app's per-browser key; empty for the command line"""
 
 
 def now() -> str:
@@ -51,10 +54,13 @@ class SessionStore:
         self.lock = threading.Lock()
         with self.lock, self.conn:
             self.conn.execute(SCHEMA)
+            columns = {row[1] for row in self.conn.execute("PRAGMA table_info(slim_sessions)")}
+            if "owner" not in columns:  # a database from before sessions had owners
+                self.conn.execute("ALTER TABLE slim_sessions ADD COLUMN owner TEXT NOT NULL DEFAULT ''")
 
     def add(self, info: SessionInfo) -> None:
         with self.lock, self.conn:
-            self.conn.execute("INSERT INTO slim_sessions VALUES (?,?,?,?,?,?,?,?)", tuple(info.model_dump().values()))
+            self.conn.execute("INSERT INTO slim_sessions VALUES (?,?,?,?,?,?,?,?,?)", tuple(info.model_dump().values()))
 
     def touch(self, session_id: str) -> None:
         with self.lock, self.conn:
@@ -77,9 +83,13 @@ class SessionStore:
             row = self.conn.execute("SELECT * FROM slim_sessions WHERE id=?", (session_id,)).fetchone()
         return SessionInfo(**dict(zip(SessionInfo.model_fields, row, strict=True))) if row else None
 
-    def list(self) -> list[SessionInfo]:
+    def list(self, owner: str | None = None) -> list[SessionInfo]:
+        """All sessions (the command line), or only those of ``owner`` (one person in the app)."""
+        query, args = "SELECT * FROM slim_sessions ORDER BY updated DESC", ()
+        if owner is not None:
+            query, args = "SELECT * FROM slim_sessions WHERE owner=? ORDER BY updated DESC", (owner,)
         with self.lock:
-            rows = self.conn.execute("SELECT * FROM slim_sessions ORDER BY updated DESC").fetchall()
+            rows = self.conn.execute(query, args).fetchall()
         return [SessionInfo(**dict(zip(SessionInfo.model_fields, row, strict=True))) for row in rows]
 
 

@@ -242,3 +242,20 @@ def test_eval_answers_reports_every_measure(tmp_path: Path, corpus_data_dir: Pat
     assert scores["citation_validity"] == 1.0 and scores["in_language"] == 1.0
     assert scores["answered_in_scope"] == 1.0 and scores["declined_out_of_scope"] == 1.0
     assert scores["passages_p50_s"] < 5 and scores["first_token_p50_s"] is None
+
+
+def test_sessions_belong_to_their_owner_and_old_databases_migrate(tmp_path: Path, corpus_retriever: Retriever) -> None:
+    conn = sqlite3.connect(tmp_path / "old.sqlite", check_same_thread=False)
+    conn.execute(
+        "CREATE TABLE slim_sessions (id TEXT PRIMARY KEY, title TEXT NOT NULL, role TEXT NOT NULL, lang TEXT NOT NULL,"
+        " mode TEXT NOT NULL, route TEXT, created TEXT NOT NULL, updated TEXT NOT NULL)"
+    )
+    conn.execute("INSERT INTO slim_sessions VALUES ('old1', 'Oud', 'board', 'nl', 'guided', NULL, 'x', 'x')")
+    conn.commit()
+    engine = ReflectionEngine(Settings(data_dir=tmp_path), corpus_retriever, NO_LLM, conn=conn)
+    a = engine.start("board", "nl", mode="ask", owner="browser-a")
+    b = engine.start("board", "nl", mode="ask", owner="browser-b")
+    assert [s.id for s in engine.list("browser-a")] == [a.info.id]
+    assert [s.id for s in engine.list("browser-b")] == [b.info.id]
+    assert {s.id for s in engine.list()} == {a.info.id, b.info.id, "old1"}
+    assert engine.owned(a.info.id, "browser-a") and not engine.owned(a.info.id, "browser-b")

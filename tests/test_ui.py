@@ -1,8 +1,8 @@
-"""The first screen, driven through Streamlit's AppTest against the real corpus index."""
+"""The app's page logic through Streamlit's AppTest, on the real index (no language model: the page,
+not the model, is under test here; the browser tests in tests/test_browser.py cover the rest)."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
@@ -14,32 +14,78 @@ APP = str(PROJECT_ROOT / "ui" / "app.py")
 
 
 @pytest.fixture
-def app(corpus_data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
-    monkeypatch.setenv("SLIM_DATA_DIR", str(corpus_data_dir))
-    monkeypatch.setenv("SLIM_LLM", "none")  # page logic only; the real model has its own tests
+def app(corpus_data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
+    (tmp_path / "chroma").symlink_to(corpus_data_dir / "chroma", target_is_directory=True)
+    monkeypatch.setenv("SLIM_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("SLIM_LLM", "none")
     at = AppTest.from_file(APP, default_timeout=120)
     at.run()
+    assert not at.exception
     return at
 
 
-def test_question_shows_passages_with_section_and_heading(app: AppTest) -> None:
-    assert not app.exception
+def texts(at: AppTest) -> str:
+    return "\n".join(m.value for m in at.markdown) + "\n".join(c.value for c in at.caption)
+
+
+def test_start_screen_in_dutch_and_english(app: AppTest) -> None:
     assert app.title[0].value.startswith("SLIM")
-    app.text_input(key="question").input("Wat is transformatieve waarde?")
-    app.button[0].click().run()
-    assert not app.exception
-    shown = [m.value.replace("\\", "") for m in app.markdown]  # Markdown escapes removed
-    labels = [value for value in shown if value.startswith("**[")]
-    assert [label[:5] for label in labels] == ["**[1]", "**[2]", "**[3]"]
-    assert any("§ 3.3" in label or "· 3.3 " in label for label in labels)
-    assert not any(re.search(r"§ (\d[\d.]*) · \1 ", label) for label in labels)  # number shown once
-    assert any("herdefiniëren van succes" in m.value for m in app.markdown)
-    answer = next(m.value for m in app.markdown if m.value.startswith("Dit staat er in het rapport:"))
-    cited = {int(n) for n in re.findall(r"\[(\d+)\]", answer)}
-    assert cited and cited <= {1, 2, 3}
-
-
-def test_english_switch_translates_the_screen(app: AppTest) -> None:
+    assert "Alles blijft op deze computer" in app.info[0].value
+    assert [str(o) for o in app.radio(key="role").options][0].startswith("Coördinator")
     app.sidebar.radio(key="lang").set_value("en").run()
-    assert "reflecting on your network" in app.title[0].value
-    assert "Everything stays on this computer" in app.markdown[0].value
+    assert "Everything stays on this computer" in app.info[0].value
+    assert app.button[1].label in {"Start the reflection", "New session"} or "Start the reflection" in [
+        b.label for b in app.button
+    ]
+
+
+def test_a_route_through_answer_follow_up_and_self_assessment(app: AppTest) -> None:
+    app.radio(key="role").set_value("board").run()
+    app.selectbox(key="route").set_value("zelfreflectie-bestuur").run()
+    next(b for b in app.button if b.label == "Start de reflectie").click().run()
+    assert not app.exception
+    page = texts(app)
+    assert "Thema 1 van 5: Gezamenlijk doel" in page and "Vraag:" in page
+    assert any(e.label.startswith("Bronnen (") for e in app.expander)
+    assert "Thema 1 van 5: Gezamenlijk doel" in "\n".join(c.value for c in app.sidebar.caption)
+
+    app.chat_input(key="answer").set_value("Ons doel is impliciet; het bestuur bespreekt het nooit.").run()
+    page = texts(app)
+    assert "Je vertelt: “Ons doel is impliciet; het bestuur bespreekt het nooit.”" in page
+    assert "Om verder te denken:" in page
+    assert "Verdiep" in [b.label for b in app.button]
+
+    next(b for b in app.button if b.label == "Volgende vraag").click().run()
+    radio = next(r for r in app.radio if r.label == "Kies een niveau")
+    assert len(radio.options) == 5 and "Impliciet" in str(radio.options[1])
+    radio.set_value(2)
+    next(b for b in app.button if b.label == "Bevestig").click().run()
+    page = texts(app)
+    assert "Genoteerd: 2 (Impliciet)." in page and "Thema 2 van 5: Leiderschap" in page
+
+
+def test_ask_the_report_mode_answers_with_sources(app: AppTest) -> None:
+    next(b for b in app.button if b.label == "Vraag het rapport").click().run()
+    app.chat_input(key="ask").set_value("Wat is stralend falen?").run()
+    assert not app.exception
+    page = texts(app)
+    assert "Dit staat er in het rapport:" in page and "[1]" in page
+    assert any(e.label.startswith("Bronnen (") for e in app.expander)
+
+
+def test_summary_with_charts_and_downloads(app: AppTest) -> None:
+    app.selectbox(key="route").set_value("__free__").run()
+    app.multiselect(key="themes").set_value(["gezamenlijk-doel", "cultuur", "waardecreatie"]).run()
+    next(b for b in app.button if b.label == "Start de reflectie").click().run()
+    for answer, score in [("We kennen ons doel niet goed.", 2), ("Fouten mogen hier.", 4), ("We deden een pilot.", 3)]:
+        app.chat_input(key="answer").set_value(answer).run()
+        next(b for b in app.button if b.label == "Volgende vraag").click().run()
+        next(r for r in app.radio if r.label == "Kies een niveau").set_value(score)
+        next(b for b in app.button if b.label == "Bevestig").click().run()
+    assert not app.exception
+    assert [t.label for t in app.tabs] == ["Gesprek", "Samenvatting"]
+    page = texts(app)
+    assert "Samenvatting van je reflectie" in page and "Toegepaste waarde" in page
+    assert len(app.get("image")) >= 2  # radar chart and value ladder
+    labels = [d.label for d in app.get("download_button")]
+    assert labels == ["Download Markdown", "Download PDF", "Download JSON"]

@@ -1,23 +1,31 @@
-"""SLIM's first screen: ask the report a question and get a cited answer with its passages.
+"""SLIM in the browser: start, guided conversation with visible sources, self-assessment, summary.
 
-The script only renders; settings, the index, the language model and the answer come from ``assistant``.
-The passages are shown as soon as they are found; the answer streams in above them.
+This script only renders and dispatches. Models, the index and the reflection engine are shared by the
+process (``st.cache_resource``); everything that belongs to one person — which session they are in, what
+they see — lives in ``st.session_state`` and their own session record.
 """
 
 from __future__ import annotations
 
-import re
+import secrets
 from dataclasses import dataclass
 
 import streamlit as st
 
-from assistant.answer import Citation, answer_question
 from assistant.config import Settings
 from assistant.errors import SlimError
 from assistant.i18n import LANGUAGES, t
 from assistant.index import open_index
 from assistant.llm import LanguageModel, make_llm
+from assistant.prompts import ROLES, QuestionBank, question_bank, reflection_prompts
+from assistant.reflection.engine import ReflectionEngine, SessionView
+from assistant.reflection.synthesis import synthesis_markdown
 from assistant.retrieve import Retriever
+from assistant.summary import ladder, ladder_png, radar_png, session_pdf
+from ui.components import plain, sources
+
+st.set_page_config(page_title="SLIM", page_icon="💬", layout="centered")
+st.session_state.setdefault("lang", Settings().lang)
 
 
 @dataclass
@@ -26,92 +34,306 @@ class Services:
     retriever: Retriever
     llm: LanguageModel
     llm_error: SlimError | None
+    engine: ReflectionEngine
+    bank: QuestionBank
 
 
 @st.cache_resource(show_spinner=False)
 def services() -> Services:
-    """One index and one language model per process, shared by everyone (neither holds per-person state)."""
+    """Loaded once per process and shared: none of these objects holds anything of one person."""
     settings = Settings()
     retriever = Retriever(open_index(settings))
     try:
         llm, error = make_llm(settings), None
-    except SlimError as exc:  # no model installed: the app still answers, extractively
+    except SlimError as exc:  # no model installed: the guide still works, extractively
         llm, error = LanguageModel("none", None), exc
-    return Services(settings, retriever, llm, error)
+    engine = ReflectionEngine(settings, retriever, llm)
+    return Services(settings, retriever, llm, error, engine, question_bank(settings.prompts_dir))
 
 
-def plain(text: str) -> str:
-    """Show text literally: a heading such as '7. Conclusies' must not become a Markdown list."""
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|>~$])", r"\\\1", text)
+def owner() -> str:
+    """This browser's private key, kept in the page address so a bookmark brings the person back to
+    their own sessions (also after a restart); another browser never sees them."""
+    key = st.query_params.get("u")
+    if not key or len(key) < 16:
+        key = secrets.token_urlsafe(16)
+        st.query_params["u"] = key
+    return key
 
 
-def label(citation: Citation, lang: str) -> str:
-    """'[1] · § 3.3 · Onmiddellijke waarde · p. 4' without repeating a number the heading already has."""
-    heading = citation.heading.split(" › ")[-1]
-    has_number = citation.section and not heading.startswith(citation.section)
-    section = t("ui.section", lang, section=citation.section) if has_number else ""
-    page = t("ui.page", lang, page=citation.page) if citation.page else ""
-    return " · ".join(part for part in (f"[{citation.n}]", section, heading, page) if part)
+def lang() -> str:
+    return st.session_state.get("lang", Settings().lang)
 
 
-def show_passages(box, citations: list[Citation], lang: str) -> None:
-    with box.container():
-        st.subheader(t("ui.results", lang))
-        for citation in citations:
-            with st.container(border=True):
-                st.markdown(f"**{plain(label(citation, lang))}**")
-                st.caption(plain(citation.source + " › " + citation.heading))
-                st.markdown(citation.text)
+def go(view: str, session_id: str | None = None) -> None:
+    st.session_state["view"] = view
+    if session_id is not None:
+        st.session_state["session_id"] = session_id
 
 
-settings = Settings()
-lang = st.sidebar.radio(
-    t("ui.language", settings.lang),
-    LANGUAGES,
-    index=LANGUAGES.index(settings.lang),
-    format_func=lambda code: {"nl": "Nederlands", "en": "English"}[code],
-    key="lang",
-)
-st.title(t("ui.title", lang))
-st.markdown(t("ui.intro", lang))
+# --- sidebar ------------------------------------------------------------------------------------------
 
-with st.form("ask"):
-    question = st.text_input(t("ui.question", lang), placeholder=t("ui.placeholder", lang), key="question")
-    submitted = st.form_submit_button(t("ui.search", lang))
 
-try:
-    with st.spinner(t("ui.loading", lang)):
-        app = services()
-    st.sidebar.caption(t("ui.index_size", lang, count=app.retriever.index.count()))
-    st.sidebar.caption(t("ui.model", lang, name=app.llm.name))
-    if app.llm_error:
-        st.sidebar.warning(app.llm_error.message(lang))
-    if submitted and question.strip():
-        answer_slot = st.empty()
-        passages_slot = st.empty()
+def sidebar(app: Services) -> None:
+    with st.sidebar:
+        st.radio(
+            t("ui.language", lang()),
+            LANGUAGES,
+            format_func=lambda code: {"nl": "Nederlands", "en": "English"}[code],
+            key="lang",
+            horizontal=True,
+        )
+        if st.button(t("ui.new_session", lang()), use_container_width=True):
+            go("start")
+            st.rerun()
+        session_id = st.session_state.get("session_id")
+        if session_id and st.session_state.get("view") == "chat":
+            view = app.engine.view(session_id)
+            if view.themes:
+                current, total = view.progress
+                title = app.bank.themes[view.themes[current - 1]].title(lang())
+                st.progress(len(view.scores) / total if view.synthesis is None else 1.0)
+                st.caption(t("ui.progress", lang(), current=current, total=total, title=title))
+        st.subheader(t("ui.sessions", lang()))
+        sessions = app.engine.list(owner())
+        if not sessions:
+            st.caption(t("ui.no_sessions", lang()))
+        else:
+            chosen = st.selectbox(
+                t("ui.sessions", lang()),
+                [s.id for s in sessions],
+                format_func=lambda sid: next(f"{s.title} ({s.updated[:10]})" for s in sessions if s.id == sid),
+                label_visibility="collapsed",
+                key="session_pick",
+            )
+            left, right = st.columns(2)
+            if left.button(t("ui.resume", lang()), use_container_width=True, key="resume"):
+                go("chat", chosen)
+                st.rerun()
+            if right.button(t("ui.delete", lang()), use_container_width=True, key="delete"):
+                app.engine.delete(chosen)
+                if st.session_state.get("session_id") == chosen:
+                    go("start", "")
+                st.toast(t("ui.deleted", lang()))
+                st.rerun()
+            new_title = st.text_input(t("ui.rename", lang()), key="rename_title")
+            if st.button(t("ui.rename_button", lang()), key="rename") and new_title.strip():
+                app.engine.rename(chosen, new_title.strip())
+                st.rerun()
+        st.divider()
+        st.caption(t("ui.model", lang(), name=app.llm.name))
+        st.caption(t("ui.embeddings", lang(), name=app.retriever.index.embeddings.name))
+        st.caption(t("ui.index_size", lang(), count=app.retriever.index.count()))
+        if app.llm_error:
+            st.warning(app.llm_error.message(lang()))  # type: ignore[arg-type]
+        with st.expander(t("ui.documents", lang())):
+            st.caption(t("ui.documents_later", lang()))
+
+
+# --- start ---------------------------------------------------------------------------------------------
+
+
+def start(app: Services) -> None:
+    st.title(t("ui.title", lang()))
+    st.markdown(t("ui.welcome", lang()))
+    st.info(t("ui.privacy", lang()))
+    role = st.radio(t("ui.role", lang()), ROLES, format_func=lambda r: t(f"ui.role.{r}", lang()), key="role")
+    routes = [r for r in app.bank.routes if r.role == role]
+    options = [r.id for r in routes] + ["__free__"]
+    route = st.selectbox(
+        t("ui.route", lang()),
+        options,
+        format_func=lambda rid: t("ui.free_choice", lang()) if rid == "__free__" else app.bank.route(rid).title(lang()),
+        key="route",
+    )
+    themes = None
+    if route == "__free__":
+        themes = st.multiselect(
+            t("ui.themes", lang()),
+            [th.id for th in app.bank.ordered_themes()],
+            format_func=lambda tid: app.bank.themes[tid].title(lang()),
+            key="themes",
+        )
+    else:
+        st.caption(app.bank.route(route).description(lang()))
+    left, right = st.columns(2)
+    if left.button(
+        t("ui.start", lang()), type="primary", use_container_width=True, disabled=route == "__free__" and not themes
+    ):
+        with st.spinner(t("ui.working", lang())):
+            view = app.engine.start(
+                role, lang(), route_id=None if route == "__free__" else route, themes=themes, owner=owner()
+            )
+        go("chat", view.info.id)
+        st.rerun()
+    if right.button(t("ui.ask_mode", lang()), use_container_width=True):
+        view = app.engine.start(role, lang(), mode="ask", owner=owner())
+        go("chat", view.info.id)
+        st.rerun()
+
+
+# --- conversation --------------------------------------------------------------------------------------
+
+
+def send(app: Services, session_id: str, data: dict) -> None:
+    """Send one input; a free question streams its passages and answer into a new message."""
+    if data["type"] != "ask":
+        with st.spinner(t("ui.working", lang())):
+            app.engine.send(session_id, data)
+        return
+    with st.chat_message("user"):
+        st.markdown(plain(data["text"]))
+    with st.chat_message("assistant"):
+        answer_slot, sources_slot = st.empty(), st.empty()
         streamed: list[str] = []
+
+        def on_passages(citations) -> None:
+            with sources_slot.container():
+                st.caption(t("ui.sources", lang(), count=len(citations)))
+                for c in citations:
+                    st.caption(
+                        f"[{c.n}] §{c.section} {c.heading.split(' › ')[-1]}" if c.section else f"[{c.n}] {c.source}"
+                    )
 
         def on_token(piece: str) -> None:
             streamed.append(piece)
             answer_slot.markdown("".join(streamed) + " ▌")
 
-        with st.spinner(t("ui.thinking", lang)):
-            result = answer_question(
-                question.strip(),
-                app.retriever,
-                app.llm,
-                app.settings,
-                on_passages=lambda cites: show_passages(passages_slot, cites, lang),
-                on_token=on_token,
+        with st.spinner(t("ui.thinking", lang())):
+            app.engine.send(session_id, data, on_passages=on_passages, on_token=on_token)
+
+
+def conversation(app: Services, view: SessionView) -> None:
+    for i, item in enumerate(view.turns):
+        if not item["text"]:
+            continue
+        with st.chat_message(item["role"]):
+            st.markdown(item["text"] if item["role"] == "assistant" else plain(item["text"]))
+            if item["citations"]:
+                sources(
+                    item["citations"], item["text"], lang(), app.retriever.section_text, key=f"sec-{view.info.id}-{i}"
+                )
+
+
+def controls(app: Services, view: SessionView) -> None:
+    sid = view.info.id
+    waiting = view.waiting_for
+    if waiting == "score":
+        levels = next(t["data"]["levels"] for t in reversed(view.turns) if t["kind"] == "assess")
+        with st.form(f"score-{len(view.turns)}"):
+            level = st.radio(
+                t("ui.score", lang()),
+                [lv["level"] for lv in levels],
+                format_func=lambda n: next(
+                    f"{lv['level']} — {lv['label']}: {lv['description']}" for lv in levels if lv["level"] == n
+                ),
+                index=None,
+                key=f"level-{len(view.turns)}",
             )
-        with answer_slot.container():
-            st.subheader(t("ui.answer", lang))
-            st.markdown(result.answer)
-            if result.method == "extractive" and app.llm.available:
-                st.caption(t("ui.extractive_note", lang))
-        if result.citations:
-            show_passages(passages_slot, result.citations, lang)
-        else:
-            passages_slot.info(t("search.none", lang))
+            confirmed = st.form_submit_button(t("ui.confirm", lang()), type="primary")
+        if confirmed and level:
+            send(app, sid, {"type": "score", "value": level})
+            st.rerun()
+        if st.button(t("ui.skip", lang()), key="skip-score"):
+            send(app, sid, {"type": "skip"})
+            st.rerun()
+    elif waiting in ("answer", "followup"):
+        cols = st.columns(3)
+        actions = [("next", "ui.next"), ("skip", "ui.skip")] + (
+            [("deepen", "ui.deepen")] if waiting == "followup" else []
+        )
+        for col, (kind, label) in zip(cols, actions, strict=False):
+            if col.button(t(label, lang()), key=f"{kind}-{len(view.turns)}", use_container_width=True):
+                send(app, sid, {"type": kind})
+                st.rerun()
+        with (
+            st.popover(t("ui.free_question", lang()), use_container_width=True),
+            st.form(f"free-{len(view.turns)}", clear_on_submit=True),
+        ):
+            question = st.text_input(t("ui.your_question", lang()), key=f"freeq-{len(view.turns)}")
+            asked = st.form_submit_button(t("ui.ask_button", lang()))
+        if asked and question.strip():
+            send(app, sid, {"type": "ask", "text": question.strip()})
+            st.rerun()
+        answer = st.chat_input(t("ui.your_answer", lang()), key="answer")
+        if answer and answer.strip():
+            send(app, sid, {"type": "answer", "text": answer.strip()})
+            st.rerun()
+    elif waiting == "free":
+        question = st.chat_input(t("ui.your_question", lang()), key="ask")
+        if question and question.strip():
+            send(app, sid, {"type": "ask", "text": question.strip()})
+            st.rerun()
+
+
+def summary(app: Services, view: SessionView) -> None:
+    synthesis = view.synthesis
+    assert synthesis is not None
+    session_lang = view.info.lang
+    texts = reflection_prompts(app.settings.prompts_dir)[session_lang]  # type: ignore[index]
+    titles = {th["theme"]: th["title"] for th in synthesis["themes"]}
+    st.subheader(t("ui.radar", lang()))
+    earlier = [s for s in app.engine.list(owner()) if s.id != view.info.id]
+    others = {s.id: s for s in earlier if (app.engine.view(s.id).synthesis or {}).get("themes")}
+    compare = st.selectbox(
+        t("ui.compare", lang()),
+        [""] + list(others),
+        format_func=lambda sid: (
+            t("ui.compare_none", lang()) if not sid else f"{others[sid].title} ({others[sid].updated[:10]})"
+        ),
+        key="compare",
+    )
+    series = [(view.info.title, view.scores)]
+    if compare:
+        series.append((others[compare].title, app.engine.view(compare).scores))
+    if len(titles) >= 3:
+        st.image(radar_png(series, titles))
+    st.subheader(t("ui.ladder", lang()))
+    steps = ladder(synthesis, app.bank, session_lang)  # type: ignore[arg-type]
+    st.image(ladder_png(steps))
+    for step in steps:
+        if step["reached"]:
+            st.markdown(f"- **{step['label']}**: “{plain(step['quote'])}”")
+    markdown = synthesis_markdown(synthesis, texts)
+    st.markdown(markdown)
+    if synthesis["citations"]:
+        sources(synthesis["citations"], markdown, lang(), app.retriever.section_text, key=f"syn-{view.info.id}")
+    left, middle, right = st.columns(3)
+    name = f"slim-{view.info.id}"
+    left.download_button(
+        t("ui.download_md", lang()), app.engine.export(view.info.id, "md"), f"{name}.md", "text/markdown"
+    )
+    pdf = session_pdf(view.info, synthesis, app.bank, texts, session_lang)  # type: ignore[arg-type]
+    middle.download_button(t("ui.download_pdf", lang()), pdf, f"{name}.pdf", "application/pdf")
+    right.download_button(
+        t("ui.download_json", lang()), app.engine.export(view.info.id, "json"), f"{name}.json", "application/json"
+    )
+
+
+def chat(app: Services) -> None:
+    view = app.engine.view(st.session_state["session_id"])
+    st.title(view.info.title)
+    if view.synthesis:
+        talk, summary_tab = st.tabs([t("ui.conversation", lang()), t("ui.summary", lang())])
+        with talk:
+            conversation(app, view)
+        with summary_tab:
+            summary(app, view)
+    else:
+        conversation(app, view)
+    controls(app, view)
+
+
+# --- page ----------------------------------------------------------------------------------------------
+
+try:
+    with st.spinner(t("ui.loading", lang())):
+        app = services()
+    sidebar(app)
+    session_id = st.session_state.get("session_id")
+    if st.session_state.get("view") == "chat" and session_id and app.engine.owned(session_id, owner()):
+        chat(app)
+    else:
+        start(app)
 except SlimError as exc:
-    st.error(exc.message(lang))
+    st.error(exc.message(lang()))  # type: ignore[arg-type]

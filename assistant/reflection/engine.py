@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from langgraph.checkpoint.sqlite import SqliteSaver
@@ -82,6 +83,7 @@ class ReflectionEngine:
         themes: list[str] | None = None,
         mode: Mode = "guided",
         title: str | None = None,
+        owner: str = "",
     ) -> SessionView:
         """Open a new session: a route, a free choice of themes, or the free-question mode."""
         if mode == "ask":
@@ -105,17 +107,28 @@ class ReflectionEngine:
             route=route_id,
             created=now(),
             updated=now(),
+            owner=owner,
         )
         self.sessions.add(info)
         initial = {"role": role, "lang": lang, "mode": mode, "route_id": route_id, "themes": chosen, "theme_index": 0}
         self.graph.invoke(initial, self._config(session_id))
         return self.view(session_id)
 
-    def send(self, session_id: str, data: Input | dict[str, Any]) -> SessionView:
-        """Give the session what the person said or chose, and run it to its next pause."""
+    def send(
+        self,
+        session_id: str,
+        data: Input | dict[str, Any],
+        *,
+        on_passages: Callable[[list], None] | None = None,
+        on_token: Callable[[str], None] | None = None,
+    ) -> SessionView:
+        """Give the session what the person said or chose, and run it to its next pause. The callbacks
+        stream a free question's answer: its passages first, then its tokens."""
         self._info(session_id)
         payload = data if isinstance(data, Input) else Input.model_validate(data)
-        self.graph.invoke(Command(resume=payload.model_dump()), self._config(session_id))
+        config = self._config(session_id)
+        config["configurable"].update(on_passages=on_passages, on_token=on_token)
+        self.graph.invoke(Command(resume=payload.model_dump()), config)
         self.sessions.touch(session_id)
         return self.view(session_id)
 
@@ -138,8 +151,12 @@ class ReflectionEngine:
             raise SessionNotFoundError(session_id=session_id)
         return info
 
-    def list(self) -> list[SessionInfo]:
-        return self.sessions.list()
+    def list(self, owner: str | None = None) -> list[SessionInfo]:
+        return self.sessions.list(owner)
+
+    def owned(self, session_id: str, owner: str) -> bool:
+        info = self.sessions.get(session_id)
+        return info is not None and info.owner == owner
 
     def rename(self, session_id: str, title: str) -> None:
         if not self.sessions.rename(session_id, title):

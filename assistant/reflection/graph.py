@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from langchain_core.messages import HumanMessage, SystemMessage
+from langchain_core.runnables import RunnableConfig
 from langgraph.graph import START, StateGraph
 from langgraph.types import interrupt
 
@@ -69,8 +70,17 @@ def _citations(
     return citations, excerpts
 
 
-def _free_answer(state: ReflectionState, deps: Deps, question: str) -> list[dict]:
-    result = answer_question(question, deps.retriever, deps.llm, deps.settings)
+def _free_answer(state: ReflectionState, deps: Deps, question: str, config: RunnableConfig | None) -> list[dict]:
+    """A cited answer; a caller can pass ``on_passages``/``on_token`` in the run's configurable to stream it."""
+    hooks = (config or {}).get("configurable", {})
+    result = answer_question(
+        question,
+        deps.retriever,
+        deps.llm,
+        deps.settings,
+        on_passages=hooks.get("on_passages"),
+        on_token=hooks.get("on_token"),
+    )
     return [
         turn("user", "free_question", question),
         turn(
@@ -134,25 +144,25 @@ def build_graph(deps: Deps, checkpointer: Any = None):
             "waiting_for": "answer",
         }
 
-    def wait_answer(state: ReflectionState) -> dict:
-        return _handle(state, _read_input("answer"), "wait_answer")
+    def wait_answer(state: ReflectionState, config: RunnableConfig) -> dict:
+        return _handle(state, _read_input("answer"), "wait_answer", config)
 
-    def wait_followup(state: ReflectionState) -> dict:
-        return _handle(state, _read_input("followup"), "wait_followup")
+    def wait_followup(state: ReflectionState, config: RunnableConfig) -> dict:
+        return _handle(state, _read_input("followup"), "wait_followup", config)
 
-    def wait_score(state: ReflectionState) -> dict:
-        return _handle(state, _read_input("score"), "wait_score")
+    def wait_score(state: ReflectionState, config: RunnableConfig) -> dict:
+        return _handle(state, _read_input("score"), "wait_score", config)
 
-    def wait_free(state: ReflectionState) -> dict:
-        return _handle(state, _read_input("free"), "wait_free")
+    def wait_free(state: ReflectionState, config: RunnableConfig) -> dict:
+        return _handle(state, _read_input("free"), "wait_free", config)
 
-    def _handle(state: ReflectionState, data: Input, here: str) -> dict:
+    def _handle(state: ReflectionState, data: Input, here: str, config: RunnableConfig) -> dict:
         """Apply one input; ``next_step`` in the update says where the graph goes (read by ``route``)."""
         lang = state["lang"]
         texts = deps.prompts[lang]  # type: ignore[index]
         theme_id = state["themes"][state["theme_index"]] if state.get("themes") and here != "wait_free" else None
         if data.type == "ask" and data.text.strip():
-            return {"turns": _free_answer(state, deps, data.text.strip()), "next_step": here}
+            return {"turns": _free_answer(state, deps, data.text.strip(), config), "next_step": here}
         if here == "wait_free":
             return {"next_step": here}
         if here == "wait_score":

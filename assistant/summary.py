@@ -1,0 +1,127 @@
+"""The summary of a reflection as pictures and a PDF: a radar chart of the self-assessment (optionally
+beside an earlier session), the value-creation ladder, and a PDF with the synthesis, its citations and
+the charts. Pure functions over a session's state; the app and the CLI only display or save the bytes.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display: render to memory
+import matplotlib.pyplot as plt  # noqa: E402
+from fpdf import FPDF  # noqa: E402
+
+from assistant.config import Language  # noqa: E402
+from assistant.prompts import QuestionBank  # noqa: E402
+from assistant.sessions import SessionInfo  # noqa: E402
+
+FONT = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
+FONT_BOLD = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans-Bold.ttf"
+
+
+def radar_png(series: list[tuple[str, dict[str, int]]], titles: dict[str, str]) -> bytes:
+    """A radar chart of 1-5 scores per theme; each series is (label, {theme_id: score})."""
+    themes = list(titles)
+    angles = [2 * math.pi * i / len(themes) for i in range(len(themes))] + [0.0]
+    fig, ax = plt.subplots(figsize=(5.2, 5.2), subplot_kw={"polar": True})
+    for label, scores in series:
+        values = [scores.get(t, 0) for t in themes]
+        ax.plot(angles, values + values[:1], linewidth=2, label=label)
+        ax.fill(angles, values + values[:1], alpha=0.15)
+    ax.set_xticks(angles[:-1], [titles[t] for t in themes], fontsize=8)
+    ax.set_ylim(0, 5)
+    ax.set_yticks([1, 2, 3, 4, 5], ["1", "2", "3", "4", "5"], fontsize=7)
+    if len(series) > 1:
+        ax.legend(loc="lower center", bbox_to_anchor=(0.5, -0.22), fontsize=8, ncol=2)
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=130)
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def ladder(synthesis: dict[str, Any], bank: QuestionBank, lang: Language) -> list[dict[str, Any]]:
+    """The five value cycles from immediate to transformative, each marked reached or not, with the
+    person's words that show it."""
+    reached = {c["cycle"]: c["quote"] for c in synthesis.get("cycles", [])}
+    return [
+        {"label": c.label(lang), "reached": c.id in reached, "quote": reached.get(c.id)}
+        for c in sorted(bank.value_cycles, key=lambda c: c.order)
+    ]
+
+
+def ladder_png(steps: list[dict[str, Any]]) -> bytes:
+    """The ladder as steps rising left to right; reached steps filled."""
+    fig, ax = plt.subplots(figsize=(6.4, 2.6))
+    for i, step in enumerate(steps):
+        ax.bar(i, i + 1, color="#6b2c91" if step["reached"] else "#e6dcef", edgecolor="#6b2c91")
+        ax.text(i, i + 1.1, step["label"].replace(" ", "\n", 1), ha="center", va="bottom", fontsize=7)
+    ax.set_ylim(0, 7)
+    ax.axis("off")
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=130)
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+class _PDF(FPDF):
+    def __init__(self) -> None:
+        super().__init__(format="A4")
+        self.add_font("DejaVu", "", str(FONT))
+        self.add_font("DejaVu", "B", str(FONT_BOLD))
+        self.set_auto_page_break(auto=True, margin=15)
+
+    def heading(self, text: str, size: int = 14) -> None:
+        self.set_font("DejaVu", "B", size)
+        self.multi_cell(0, 7, text, new_x="LMARGIN", new_y="NEXT")
+        self.ln(1)
+
+    def body(self, text: str, size: int = 10) -> None:
+        self.set_font("DejaVu", "", size)
+        self.multi_cell(0, 5, text, new_x="LMARGIN", new_y="NEXT")
+        self.ln(1)
+
+
+def session_pdf(info: SessionInfo, synthesis: dict[str, Any], bank: QuestionBank, texts: Any, lang: Language) -> bytes:
+    """The synthesis with its charts and every citation (section number and passage)."""
+    pdf = _PDF()
+    pdf.add_page()
+    pdf.heading(info.title, 16)
+    pdf.body(f"{info.role} · {info.lang} · {info.created}", 8)
+    pdf.heading(texts.synthesis_points, 12)
+    for theme in synthesis["themes"]:
+        points = "; ".join(f"“{p}”" for p in theme["points"]) or texts.no_answer
+        pdf.body(f"{theme['title']}: {points}")
+    titles = {t["theme"]: t["title"] for t in synthesis["themes"]}
+    scores = {t["theme"]: t["score"] for t in synthesis["themes"] if t["score"]}
+    pdf.heading(texts.synthesis_scores, 12)
+    if len(titles) >= 3:
+        pdf.image(io.BytesIO(radar_png([(info.title, scores)], titles)), w=110)
+    for theme in synthesis["themes"]:
+        pdf.body(
+            f"{theme['title']}: {theme['score'] or '—'} {('(' + theme['score_label'] + ')') if theme['score'] else ''}"
+        )
+    pdf.heading(texts.synthesis_cycles, 12)
+    steps = ladder(synthesis, bank, lang)
+    pdf.image(io.BytesIO(ladder_png(steps)), w=150)
+    for step in steps:
+        if step["reached"]:
+            pdf.body(f"{step['label']}: “{step['quote']}”")
+    pdf.heading(texts.synthesis_actions, 12)
+    for i, action in enumerate(synthesis["actions"], start=1):
+        pdf.body(f"{i}. {action['text']}" + (f" [{action['citation']}]" if action["citation"] else ""))
+    pdf.heading(texts.synthesis_group, 12)
+    for question in synthesis["group_questions"]:
+        pdf.body(f"• {question}")
+    pdf.heading("Bronnen / Sources", 12)
+    for c in synthesis["citations"]:
+        where = f"§{c['section']} " if c["section"] else ""
+        pdf.body(f"[{c['n']}] {where}{c['heading'].split(' › ')[-1]} — {c['source']}", 9)
+        pdf.body(" ".join(c["text"].split()), 8)
+    return bytes(pdf.output())

@@ -1,0 +1,46 @@
+"""Small rendering helpers for the app; they only turn ``assistant`` data into Streamlit elements."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import streamlit as st
+
+from assistant.answer import cited_sentences
+from assistant.i18n import t
+
+
+def plain(text: str) -> str:
+    """Show text literally: a heading such as '7. Conclusies' must not become a Markdown list."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|>~$])", r"\\\1", text)
+
+
+def citation_label(citation: dict[str, Any], lang: str) -> str:
+    """'[1] · § 3.3 · Onmiddellijke waarde · p. 4' without repeating a number the heading already has."""
+    heading = citation["heading"].split(" › ")[-1]
+    has_number = citation["section"] and not heading.startswith(citation["section"])
+    section = t("ui.section", lang, section=citation["section"]) if has_number else ""
+    page = t("ui.page", lang, page=citation["page"]) if citation.get("page") else ""
+    return " · ".join(part for part in (f"[{citation['n']}]", section, heading, page) if part)
+
+
+def highlighted(passage: str, message: str) -> str:
+    """The passage as Markdown with the sentences the message rests on highlighted."""
+    text = plain(" ".join(passage.split()))
+    for sentence in cited_sentences(passage, message):
+        literal = plain(" ".join(sentence.split()))
+        text = text.replace(literal, f":violet-background[{literal}]", 1)
+    return text
+
+
+def sources(citations: list[dict[str, Any]], message: str, lang: str, section_text, key: str) -> None:
+    """Numbered sources under a message: label, passage with highlights, and the whole section on demand."""
+    with st.expander(t("ui.sources", lang, count=len(citations)), expanded=False):
+        for citation in citations:
+            st.markdown(f"**{plain(citation_label(citation, lang))}**")
+            st.caption(plain(citation["source"] + " › " + citation["heading"]))
+            st.markdown(highlighted(citation["text"], message))
+            if st.toggle(t("ui.read_section", lang), key=f"{key}-{citation['n']}"):
+                st.markdown(plain(section_text(citation["chunk_id"])))
+            st.divider()
