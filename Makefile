@@ -11,7 +11,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: setup run index test lint bench clean
+.PHONY: setup run index test lint bench clean browser
 
 setup: $(STAMP)
 
@@ -32,7 +32,11 @@ index: setup
 run: index
 	$(BIN)/streamlit run ui/app.py --server.address $(HOST) --server.port $(PORT)
 
-test: setup lint
+# The browser tests drive Debian's Chromium with Playwright (no browser download).
+browser:
+	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+
+test: setup lint browser
 	$(BIN)/python -m pytest
 
 lint: setup

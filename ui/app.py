@@ -208,7 +208,10 @@ def conversation(app: Services, view: SessionView) -> None:
         if not item["text"]:
             continue
         with st.chat_message(item["role"]):
-            st.markdown(item["text"] if item["role"] == "assistant" else plain(item["text"]))
+            if item["kind"] == "assess":  # the levels are in the choice below (or, done, in the score)
+                st.markdown(item["text"].splitlines()[0])
+            else:
+                st.markdown(item["text"] if item["role"] == "assistant" else plain(item["text"]))
             if item["citations"]:
                 sources(
                     item["citations"], item["text"], lang(), app.retriever.section_text, key=f"sec-{view.info.id}-{i}"
@@ -313,12 +316,18 @@ def summary(app: Services, view: SessionView) -> None:
 def chat(app: Services) -> None:
     view = app.engine.view(st.session_state["session_id"])
     st.title(view.info.title)
-    if view.synthesis:
-        talk, summary_tab = st.tabs([t("ui.conversation", lang()), t("ui.summary", lang())])
-        with talk:
-            conversation(app, view)
-        with summary_tab:
-            summary(app, view)
+    pane = "conversation"
+    if view.synthesis:  # a choice kept in session state: unlike tabs, it survives a rerun
+        pane = st.radio(
+            t("ui.summary", lang()),
+            ["summary", "conversation"],
+            format_func=lambda p: t(f"ui.{p}", lang()),
+            horizontal=True,
+            label_visibility="collapsed",
+            key=f"pane-{view.info.id}",
+        )
+    if pane == "summary":
+        summary(app, view)
     else:
         conversation(app, view)
     controls(app, view)

@@ -1,0 +1,228 @@
+"""End to end in headless Chromium (Debian's, driven by Playwright): a short route, a cited passage,
+self-assessment, the summary and its Markdown download, resuming after a server restart, and two people
+at once. Screenshots of each step are saved in test-artifacts/browser/.
+
+The language model is `none` here (fast and deterministic); the embedded model has its own tests.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from assistant.config import PROJECT_ROOT
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "browser"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class AppServer:
+    """`streamlit run ui/app.py` on a free loopback port, with its own data directory."""
+
+    def __init__(self, data_dir: Path):
+        self.data_dir = data_dir
+        self.port = _free_port()
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/"
+
+    def start(self) -> AppServer:
+        env = dict(os.environ, SLIM_DATA_DIR=str(self.data_dir), SLIM_LLM="none")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(PROJECT_ROOT / "ui" / "app.py"),
+             "--server.port", str(self.port), "--server.address", "127.0.0.1", "--server.headless", "true"],
+            env=env, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                urllib.request.urlopen(f"{self.url}_stcore/health", timeout=2)
+                return self
+            except OSError:
+                if time.monotonic() > deadline or self.proc.poll() is not None:
+                    raise RuntimeError("streamlit did not start") from None
+                time.sleep(0.3)
+
+    def stop(self) -> None:
+        if self.proc:
+            self.proc.terminate()
+            self.proc.wait(timeout=30)
+
+
+@pytest.fixture
+def server(tmp_path: Path, corpus_data_dir: Path) -> Iterator[AppServer]:
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "chroma").symlink_to(corpus_data_dir / "chroma", target_is_directory=True)
+    app = AppServer(data).start()
+    yield app
+    app.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.wait_for_timeout(800)  # let the last rerun finish painting; a picture only, nothing is asserted
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def open_app(page, url: str) -> None:
+    page.goto(url)
+    page.get_by_text("Wie ben je?").wait_for(timeout=60_000)
+
+
+def start_free_route(page, themes: list[str]) -> None:
+    from playwright.sync_api import expect
+
+    page.get_by_text("Bestuurder — ik reflecteer op ons netwerk").click()
+    page.get_by_text("Voor bestuurders die eerlijk").wait_for(timeout=30_000)  # the rerun for the role is done
+    page.locator('[data-testid="stSelectbox"]').filter(has_text="Route").click()
+    page.get_by_role("option", name="Vrije keuze van thema's").click()
+    multiselect = page.locator('[data-testid="stMultiSelect"]')
+    multiselect.wait_for(timeout=30_000)
+    for theme in themes:
+        multiselect.click()
+        page.get_by_role("option", name=theme).click()
+        page.keyboard.press("Escape")
+        expect(multiselect.get_by_text(theme)).to_have_count(1, timeout=30_000)
+    page.get_by_role("button", name="Start de reflectie").click()
+    page.get_by_text(f"Thema 1 van {len(themes)}").first.wait_for(timeout=60_000)
+
+
+def answer(page, text: str) -> None:
+    """Type an answer and wait for the guide's new follow-up (earlier ones are still on the page)."""
+    from playwright.sync_api import expect
+
+    followups = page.get_by_text("Om verder te denken")
+    before = followups.count()
+    page.get_by_placeholder("Jouw antwoord…").fill(text)
+    page.keyboard.press("Enter")
+    expect(followups).to_have_count(before + 1, timeout=60_000)
+
+
+def assess(page, level_label: str, next_marker: str) -> None:
+    page.get_by_role("button", name="Volgende vraag").click()
+    page.get_by_text("Kies een niveau").wait_for(timeout=60_000)
+    page.get_by_test_id("stForm").get_by_text(level_label).click()
+    page.get_by_role("button", name="Bevestig").click()
+    page.get_by_text(next_marker).first.wait_for(timeout=60_000)
+
+
+def test_a_short_route_to_a_downloaded_summary(server: AppServer, browser, tmp_path: Path) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    open_app(page, server.url)
+    shot(page, "1-start")
+    start_free_route(page, ["Gezamenlijk doel", "Cultuur", "Waardecreatie"])
+    shot(page, "2-theme-1")
+
+    answer(page, "Ons doel is impliciet; we organiseren vooral bijeenkomsten met nieuwe contacten.")
+    page.get_by_text(re.compile(r"^Bronnen \(\d\)$")).last.click()
+    passage_label = page.get_by_text(re.compile(r"^\[1\] · ")).last
+    passage_label.wait_for(timeout=30_000)
+    assert re.search(r"§ \d|· \d", passage_label.inner_text())
+    shot(page, "3-reflection-with-sources")
+    assess(page, "2 — Impliciet", "Thema 2 van 3")
+    shot(page, "4-after-self-assessment")
+
+    answer(page, "Bij ons mogen fouten, we noemen dat leren.")
+    assess(page, "4 — Experimenteel", "Thema 3 van 3")
+    answer(page, "We hebben een pilot gedaan in twee wijken.")
+    assess(page, "3 — Toegepaste waarde", "Waardeladder")
+    from playwright.sync_api import expect
+
+    page.get_by_text("Waardeladder").wait_for(timeout=30_000)  # the summary opens first
+    expect(page.locator('[data-testid="stImage"] img')).to_have_count(2, timeout=30_000)  # radar and ladder
+    shot(page, "5-summary")
+    errors = page.locator('[data-testid="stException"]')
+    assert errors.count() == 0, errors.first.inner_text()
+
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download Markdown").click()
+    markdown = Path(download.value.path()).read_text(encoding="utf-8")
+    assert "We hebben een pilot gedaan in twee wijken." in markdown
+    assert re.search(r"> \[1\] §\d", markdown) and "Samenvatting van je reflectie" in markdown
+    with page.expect_download() as pdf:
+        page.get_by_role("button", name="Download PDF").click()
+    assert Path(pdf.value.path()).read_bytes().startswith(b"%PDF")
+
+
+def test_resume_after_a_server_restart(server: AppServer, browser) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    open_app(page, server.url)
+    start_free_route(page, ["Leiderschap"])
+    answer(page, "Onze voorzitter trekt alles alleen.")
+    bookmark = page.url
+    assert "?u=" in bookmark
+    page.close()
+
+    server.stop()
+    server.start()
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    open_app(page, bookmark)
+    page.get_by_role("button", name="Hervat").click()
+    page.get_by_text("Onze voorzitter trekt alles alleen.", exact=True).wait_for(timeout=60_000)
+    page.get_by_role("button", name="Verdiep").wait_for()
+    shot(page, "6-resumed-after-restart")
+
+
+def test_two_people_at_once_are_isolated(server: AppServer, browser) -> None:
+    one, two = browser.new_context(), browser.new_context()
+    page_one, page_two = one.new_page(), two.new_page()
+    open_app(page_one, server.url)
+    open_app(page_two, server.url)
+    start_free_route(page_one, ["Cultuur"])
+    start_free_route(page_two, ["Structuur"])
+    answer(page_one, "Antwoord van persoon een over de cultuur.")
+    answer(page_two, "Antwoord van persoon twee over de structuur.")
+    page_one.reload()
+    page_two.reload()
+    page_one.get_by_text("Wie ben je?").wait_for(timeout=60_000)
+    page_two.get_by_text("Wie ben je?").wait_for(timeout=60_000)
+    assert "persoon twee" not in page_one.content() and "persoon een" not in page_two.content()
+    # each resumes the one session in their own list: their own
+    page_one.get_by_role("button", name="Hervat").click()
+    page_two.get_by_role("button", name="Hervat").click()
+    page_one.get_by_text("Antwoord van persoon een over de cultuur.", exact=True).wait_for(timeout=60_000)
+    page_two.get_by_text("Antwoord van persoon twee over de structuur.", exact=True).wait_for(timeout=60_000)
+    assert "persoon twee" not in page_one.content() and "persoon een" not in page_two.content()
+    shot(page_one, "7-person-one")
+    shot(page_two, "7-person-two")
+    one.close()
+    two.close()
