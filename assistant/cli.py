@@ -166,9 +166,15 @@ def bench(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     queries: Annotated[Path, typer.Option("--queries", help="Questions to time.")] = bench_module.DEFAULT_QUERIES,
     output: Annotated[Path, typer.Option("--output", help="Markdown file to record in.")] = bench_module.BENCH_DOC,
+    browser: Annotated[bool, typer.Option("--browser", help="Also time the app in headless Chromium.")] = False,
 ) -> None:
-    """Cold and warm index time, search latency p50/p95 and peak memory, recorded in docs/benchmarks.md."""
+    """Cold and warm index time, search latency p50/p95 and peak memory, recorded in docs/benchmarks.md;
+    with --browser also how fast the app becomes interactive and re-renders a click."""
     settings = _settings()
+    if browser:
+        timing = bench_module.run_browser_bench(settings)
+        bench_module.write_browser_section(timing, output)
+        typer.echo(timing.model_dump_json())
     result = bench_module.run_bench(settings, load_queries(queries))
     bench_module.write_bench_section(result, output)
     if as_json:
