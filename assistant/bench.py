@@ -107,6 +107,12 @@ def run_bench(settings: Settings, queries: Sequence[Query]) -> BenchResult:
     )
 
 
+def measure_table(intro: str, rows: Sequence[tuple[str, str, str]]) -> str:
+    """A line saying how it was measured, then a measure | result | target table."""
+    header = ["", "| measure | result | target |", "|---|---|---|"]
+    return "\n".join([intro, *header, *[f"| {a} | {b} | {c} |" for a, b, c in rows]])
+
+
 def bench_table(result: BenchResult) -> str:
     rows = [
         ("cold index of the corpus", f"{result.index_cold_s} s", "≤ 20 s"),
@@ -116,15 +122,11 @@ def bench_table(result: BenchResult) -> str:
         ("hybrid search p95", f"{result.query_p95_ms} ms", "—"),
         ("peak RSS", f"{result.peak_rss_mb:.0f} MB", "≤ 1536 MB"),
     ]
-    lines = [
+    intro = (
         f"Measured {result.date} on {result.machine}; embeddings `{result.embeddings}`; "
-        f"{result.passages} passages; {result.queries} timed searches.",
-        "",
-        "| measure | result | target |",
-        "|---|---|---|",
-        *[f"| {a} | {b} | {c} |" for a, b, c in rows],
-    ]
-    return "\n".join(lines)
+        f"{result.passages} passages; {result.queries} timed searches."
+    )
+    return measure_table(intro, rows)
 
 
 def retrieval_table(scores: Sequence[ModeScores], file: Path, count: int) -> str:
@@ -178,15 +180,11 @@ def answers_table(scores: AnswerScores, file: Path) -> str:
     ]
     when = f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC"
     failures = ", ".join(scores.failures) or "—"
-    lines = [
+    intro = (
         f"Backend `{scores.backend}`, `{file.name}`, {scores.items} items; measured {when} on {machine_description()},"
-        f" after one warm-up question. Items not as expected: {failures}.",
-        "",
-        "| measure | result | target |",
-        "|---|---|---|",
-        *[f"| {a} | {b} | {c} |" for a, b, c in rows],
-    ]
-    return "\n".join(lines)
+        f" after one warm-up question. Items not as expected: {failures}."
+    )
+    return measure_table(intro, rows)
 
 
 def write_answers_section(scores: AnswerScores, file: Path, path: Path = BENCH_DOC) -> Path:
@@ -263,20 +261,19 @@ def run_browser_bench(settings: Settings, clicks: int = 10) -> BrowserBench:
 
 
 def write_browser_section(result: BrowserBench, path: Path = BENCH_DOC) -> Path:
-    body = "\n".join(
-        [
-            "## The app in a headless browser (`slim bench --browser`)",
-            "",
-            f"Measured {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC on {machine_description()}; Chromium + Playwright, "
-            "index already built, no language model loaded (the clicks timed never call one). The click is the role",
-            " choice on the start screen, timed until the server has re-rendered the route description; a page with",
-            " a long conversation re-renders more and was not timed.",
-            "",
-            "| measure | result | target |",
-            "|---|---|---|",
-            f"| page interactive after `streamlit run` | {result.page_interactive_s} s | ≤ 8 s |",
-            f"| click that calls no language model, until re-rendered, p50 / p95 ({result.clicks} clicks) "
-            f"| {result.click_rerender_ms_p50:.0f} ms / {result.click_rerender_ms_p95:.0f} ms | ≤ 300 ms |",
-        ]
+    intro = (
+        f"Measured {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC on {machine_description()}; Chromium + Playwright, "
+        "index already built, no language model loaded (the clicks timed never call one). The click is the role"
+        " choice on the start screen, timed until the server has re-rendered the route description; a page with"
+        " a long conversation re-renders more and was not timed."
     )
+    rows = [
+        ("page interactive after `streamlit run`", f"{result.page_interactive_s} s", "≤ 8 s"),
+        (
+            f"click that calls no language model, until re-rendered, p50 / p95 ({result.clicks} clicks)",
+            f"{result.click_rerender_ms_p50:.0f} ms / {result.click_rerender_ms_p95:.0f} ms",
+            "≤ 300 ms",
+        ),
+    ]
+    body = "## The app in a headless browser (`slim bench --browser`)\n\n" + measure_table(intro, rows)
     return update_section(path, "slim bench --browser", body)
