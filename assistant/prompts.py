@@ -210,3 +210,23 @@ def glossary(prompts_dir: Path) -> dict[str, str]:
     """English -> Dutch terms of the report's vocabulary (prompts/glossary.yaml)."""
     data = read_yaml(prompts_dir / "glossary.yaml")
     return {str(k).lower(): str(v) for k, v in (data or {}).get("glossary", {}).items()}  # type: ignore[union-attr]
+
+
+class FrameworkItem(Strict):
+    label: Text
+    text: Text
+    query: str
+
+
+class Framework(Strict):
+    id: str
+    section: str
+    title: Text
+    items: list[FrameworkItem] = Field(min_length=3)
+
+
+@cache
+def frameworks(prompts_dir: Path) -> list[Framework]:
+    """The report's frameworks for the study view (prompts/frameworks.yaml)."""
+    data = read_yaml(prompts_dir / "frameworks.yaml")
+    return [Framework.model_validate(f) for f in (data or {}).get("frameworks", [])]  # type: ignore[union-attr]

@@ -89,3 +89,13 @@ def test_summary_with_charts_and_downloads(app: AppTest) -> None:
     assert len(app.get("image")) >= 2  # radar chart and value ladder
     labels = [d.label for d in app.get("download_button")]
     assert labels == ["Download Markdown", "Download PDF", "Download JSON"]
+
+
+def test_study_view_shows_the_frameworks_with_their_passages(app: AppTest) -> None:
+    next(b for b in app.button if b.label == "Kaders bekijken").click().run()
+    assert not app.exception
+    headings = [s.value for s in app.subheader]
+    assert any("Salignac" in h for h in headings) and any("Waardecycli" in h for h in headings)
+    labels = [e.label for e in app.expander]
+    assert any(label.startswith("Transformatieve waarde — §3.3") for label in labels)
+    assert "herdefiniëren van succes" in "\n".join(m.value for m in app.markdown)

@@ -17,7 +17,7 @@ from assistant.errors import SlimError
 from assistant.i18n import LANGUAGES, t
 from assistant.index import open_index
 from assistant.llm import LanguageModel, make_llm
-from assistant.prompts import ROLES, QuestionBank, question_bank, reflection_prompts
+from assistant.prompts import ROLES, QuestionBank, frameworks, question_bank, reflection_prompts
 from assistant.reflection.engine import ReflectionEngine, SessionView
 from assistant.reflection.synthesis import synthesis_markdown
 from assistant.retrieve import Retriever
@@ -156,7 +156,7 @@ def start(app: Services) -> None:
         )
     else:
         st.caption(app.bank.route(route).description(lang()))
-    left, right = st.columns(2)
+    left, middle, right = st.columns(3)
     if left.button(
         t("ui.start", lang()), type="primary", use_container_width=True, disabled=route == "__free__" and not themes
     ):
@@ -166,9 +166,12 @@ def start(app: Services) -> None:
             )
         go("chat", view.info.id)
         st.rerun()
-    if right.button(t("ui.ask_mode", lang()), use_container_width=True):
+    if middle.button(t("ui.ask_mode", lang()), use_container_width=True):
         view = app.engine.start(role, lang(), mode="ask", owner=owner())
         go("chat", view.info.id)
+        st.rerun()
+    if right.button(t("ui.study", lang()), use_container_width=True):
+        go("study")
         st.rerun()
 
 
@@ -333,6 +336,26 @@ def chat(app: Services) -> None:
     controls(app, view)
 
 
+def study(app: Services) -> None:
+    """The report's frameworks as overviews; each element shows the passage it rests on."""
+    st.title(t("ui.study", lang()))
+    for framework in frameworks(app.settings.prompts_dir):
+        st.subheader(framework.title(lang()))  # type: ignore[arg-type]
+        columns = st.columns(len(framework.items))
+        for column, item in zip(columns, framework.items, strict=True):
+            with column.container(border=True):
+                st.markdown(f"**{item.label(lang())}**")  # type: ignore[arg-type]
+                st.caption(item.text(lang()))  # type: ignore[arg-type]
+        for item in framework.items:
+            hit = app.retriever.search(item.query, k=1)[0]
+            citation = {"n": 1, "chunk_id": hit.chunk_id, "source": hit.source, "section": hit.section,
+                        "heading": hit.heading, "page": hit.page, "text": hit.text}  # fmt: skip
+            with st.expander(f"{item.label(lang())} — §{hit.section}"):  # type: ignore[arg-type]
+                st.markdown(plain(" ".join(hit.text.split())))
+                if st.toggle(t("ui.read_section", lang()), key=f"study-{framework.id}-{item.query}"):
+                    st.markdown(plain(app.retriever.section_text(citation["chunk_id"])))
+
+
 # --- page ----------------------------------------------------------------------------------------------
 
 try:
@@ -342,6 +365,8 @@ try:
     session_id = st.session_state.get("session_id")
     if st.session_state.get("view") == "chat" and session_id and app.engine.owned(session_id, owner()):
         chat(app)
+    elif st.session_state.get("view") == "study":
+        study(app)
     else:
         start(app)
 except SlimError as exc:
