@@ -7,11 +7,14 @@ they see — lives in ``st.session_state`` and their own session record.
 
 from __future__ import annotations
 
+import contextlib
 import secrets
+import threading
 from dataclasses import dataclass
 
 import streamlit as st
 
+from assistant.answer import answer_question
 from assistant.config import Settings
 from assistant.errors import SlimError
 from assistant.i18n import LANGUAGES, t
@@ -48,7 +51,15 @@ def services() -> Services:
     except SlimError as exc:  # no model installed: the guide still works, extractively
         llm, error = LanguageModel("none", None), exc
     engine = ReflectionEngine(settings, retriever, llm)
+    if llm.available:  # the model computes its fixed prompt prefix once; do it before the first person asks
+        threading.Thread(target=warm_up, args=(retriever, llm, settings), daemon=True).start()
     return Services(settings, retriever, llm, error, engine, question_bank(settings.prompts_dir))
+
+
+def warm_up(retriever: Retriever, llm: LanguageModel, settings: Settings) -> None:
+    """A failed warm-up only means a slower first answer, so its errors are ignored."""
+    with contextlib.suppress(Exception):
+        answer_question("Wat is lerend vermogen?", retriever, llm, settings)
 
 
 def owner() -> str:
