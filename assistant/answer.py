@@ -23,7 +23,7 @@ from assistant.config import Language, Settings
 from assistant.i18n import detect_language
 from assistant.llm import LanguageModel
 from assistant.prompts import AnswerPrompt, answer_prompts
-from assistant.retrieve import Evidence, Hit, Retriever
+from assistant.retrieve import Evidence, Hit, Retriever, tokenize
 
 log = logging.getLogger(__name__)
 
@@ -221,8 +221,6 @@ def answer_question(
 def cited_sentences(passage: str, message: str, share: float = 0.5) -> list[str]:
     """The sentences of a cited passage that a message rests on: quoted in it, or sharing at least
     ``share`` of their (stemmed) words with it. The app highlights these in the passage."""
-    from assistant.retrieve import tokenize
-
     said = set(tokenize(message))
     flat = " ".join(message.split())
     found = []
