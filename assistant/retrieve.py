@@ -113,6 +113,18 @@ def _within(doc: Document, other: Document) -> bool:
     return a["doc_id"] == b["doc_id"] and b["start"] <= a["start"] and a["end"] <= b["end"]
 
 
+def join_passages(parts: list[Document]) -> tuple[str, int, int]:
+    """Passages of one document joined in reading order as one stretch of text: overlaps are taken once,
+    gaps become a paragraph break. Returns the text and its start and end in the source."""
+    parts = sorted(parts, key=lambda d: int(d.metadata["start"]))
+    text, end = parts[0].page_content, int(parts[0].metadata["end"])
+    for part in parts[1:]:
+        start = int(part.metadata["start"])
+        text += part.page_content[end - start :] if start < end else "\n\n" + part.page_content
+        end = max(end, int(part.metadata["end"]))
+    return text, int(parts[0].metadata["start"]), end
+
+
 def _bm25(docs_tokens: list[list[str]]) -> bm25s.BM25:
     model = bm25s.BM25()
     model.index([tokens or ["_"] for tokens in docs_tokens], show_progress=False)
@@ -184,11 +196,13 @@ class Retriever:
             by_ordinal={(str(m["doc_id"]), int(m["ordinal"])): n for n, m in enumerate(metas)},
         )
 
-    def signals(self, query: str, mode: RetrievalMode, vector: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    def signals(
+        self, query: str, mode: RetrievalMode, vector: np.ndarray | None = None, snap: _Snapshot | None = None
+    ) -> dict[str, np.ndarray]:
         """Raw scores of every passage for the signals that ``mode`` uses."""
         if mode not in MODES:
             raise ValueError(f"unknown retrieval mode: {mode!r}")
-        snap = self.snapshot()
+        snap = snap or self.snapshot()
         out: dict[str, np.ndarray] = {}
         if mode in ("dense", "hybrid"):
             if vector is None:
@@ -212,9 +226,6 @@ class Retriever:
         extra = [terms[w] for w in re.findall(r"[\w-]+", query.lower()) if w in terms]
         return f"{query} {' '.join(extra)}" if extra else query
 
-    def scores(self, query: str, mode: RetrievalMode, vector: np.ndarray | None = None) -> np.ndarray:
-        return self._fused(query, mode, self.signals(query, mode, vector))
-
     def _fused(self, query: str, mode: RetrievalMode, signals: dict[str, np.ndarray]) -> np.ndarray:
         if mode == "bm25":
             return signals["bm25"]
@@ -224,10 +235,10 @@ class Retriever:
             weights["heading"] *= LEXICAL_WEIGHT_OTHER_LANGUAGE
         return fuse(signals, weights)
 
-    def with_neighbours(self, doc: Document) -> Document:
+    def with_neighbours(self, doc: Document, snap: _Snapshot | None = None) -> Document:
         """The passage joined with the passages before and after it under the same heading, so the
         context a sentence needs comes along; the text stays a verbatim stretch of the source."""
-        snap = self.snapshot()
+        snap = snap or self.snapshot()
         meta = doc.metadata
         doc_id, ordinal, heading = str(meta["doc_id"]), int(meta["ordinal"]), meta.get("heading")
         parts = [doc]
@@ -235,34 +246,30 @@ class Retriever:
             pos = snap.by_ordinal.get((doc_id, other))
             if pos is not None and snap.docs[pos].metadata.get("heading") == heading:
                 parts.append(snap.docs[pos])
-        parts.sort(key=lambda d: int(d.metadata["start"]))
-        text, end = parts[0].page_content, int(parts[0].metadata["end"])
-        for part in parts[1:]:
-            start = int(part.metadata["start"])
-            if start < end:  # overlapping passages: add only what is new
-                text += part.page_content[end - start :]
-            else:
-                text += "\n\n" + part.page_content
-            end = max(end, int(part.metadata["end"]))
-        merged = dict(meta, start=int(parts[0].metadata["start"]), end=end)
-        return Document(page_content=text, metadata=merged, id=doc.id)
+        text, start, end = join_passages(parts)
+        return Document(page_content=text, metadata=dict(meta, start=start, end=end), id=doc.id)
+
+    def _current(self) -> _Snapshot:
+        """The snapshot for one search (checking it against the index costs a query, so once per search)."""
+        snap = self.snapshot()
+        if not snap.ids:
+            raise IndexEmptyError()
+        return snap
 
     def search(self, query: str, k: int = 5, mode: RetrievalMode = "hybrid", expand: bool = True) -> list[Hit]:
         """The ``k`` best passages; one already shown as a better hit's context is skipped."""
-        if self.index.count() == 0:
-            raise IndexEmptyError()
-        return self._hits(query, self.scores(query, mode), k, mode, expand)
+        snap = self._current()
+        scores = self._fused(query, mode, self.signals(query, mode, snap=snap))
+        return self._hits(snap, scores, k, mode, expand)
 
     def evidence(self, query: str, k: int, sentences: int = 2, max_chars: int = 10_000) -> Evidence:
         """What an answer rests on: the best ``k`` passages (hybrid), for each its ``sentences`` sentences
         closest to the question (short enough for a small model's prompt), and how relevant the best
         sentence in the whole index is (to tell a question the report does not cover)."""
-        if self.index.count() == 0:
-            raise IndexEmptyError()
-        snap = self.snapshot()
+        snap = self._current()
         vector = self.index.embeddings.embed_query_array(query)
-        signals = self.signals(query, "hybrid", vector)
-        hits = self._hits(query, self._fused(query, "hybrid", signals), k, "hybrid", True)
+        signals = self.signals(query, "hybrid", vector, snap)
+        hits = self._hits(snap, self._fused(query, "hybrid", signals), k, "hybrid", True)
         similarity = snap.sentence_vectors @ vector
         excerpts = []
         for hit in hits:
@@ -290,20 +297,9 @@ class Retriever:
             if d.metadata["doc_id"] == doc.metadata["doc_id"]
             and d.metadata.get("heading") == doc.metadata.get("heading")
         ]
-        same.sort(key=lambda d: int(d.metadata["start"]))
-        text, end = "", -1
-        for part in same:
-            start = int(part.metadata["start"])
-            text += (
-                part.page_content[max(0, end - start) :]
-                if end > start
-                else ("\n\n" if text else "") + part.page_content
-            )
-            end = max(end, int(part.metadata["end"]))
-        return text
+        return join_passages(same)[0]
 
-    def _hits(self, query: str, scores: np.ndarray, k: int, mode: RetrievalMode, expand: bool) -> list[Hit]:
-        snap = self.snapshot()
+    def _hits(self, snap: _Snapshot, scores: np.ndarray, k: int, mode: RetrievalMode, expand: bool) -> list[Hit]:
         hits: list[Hit] = []
         shown: list[Document] = []
         for row in np.argsort(-scores, kind="stable"):
@@ -312,7 +308,7 @@ class Retriever:
             doc = snap.docs[row]
             if any(_within(doc, other) for other in shown):
                 continue
-            passage = self.with_neighbours(doc) if expand else doc
+            passage = self.with_neighbours(doc, snap) if expand else doc
             shown.append(passage)
             hits.append(Hit.from_document(len(hits) + 1, passage, float(scores[row])))
             if len(hits) == k:
