@@ -170,6 +170,8 @@ class Retriever:
 
     def snapshot(self) -> _Snapshot:
         ids = self.index.ids()
+        if not ids:
+            raise IndexEmptyError()
         fingerprint = (len(ids), hash(tuple(sorted(ids))))
         if self._snapshot is None or self._snapshot.fingerprint != fingerprint:
             self._snapshot = self._load(fingerprint)
@@ -249,16 +251,9 @@ class Retriever:
         text, start, end = join_passages(parts)
         return Document(page_content=text, metadata=dict(meta, start=start, end=end), id=doc.id)
 
-    def _current(self) -> _Snapshot:
-        """The snapshot for one search (checking it against the index costs a query, so once per search)."""
-        snap = self.snapshot()
-        if not snap.ids:
-            raise IndexEmptyError()
-        return snap
-
     def search(self, query: str, k: int = 5, mode: RetrievalMode = "hybrid", expand: bool = True) -> list[Hit]:
         """The ``k`` best passages; one already shown as a better hit's context is skipped."""
-        snap = self._current()
+        snap = self.snapshot()  # checking it against the index costs a query: once per search
         scores = self._fused(query, mode, self.signals(query, mode, snap=snap))
         return self._hits(snap, scores, k, mode, expand)
 
@@ -266,7 +261,7 @@ class Retriever:
         """What an answer rests on: the best ``k`` passages (hybrid), for each its ``sentences`` sentences
         closest to the question (short enough for a small model's prompt), and how relevant the best
         sentence in the whole index is (to tell a question the report does not cover)."""
-        snap = self._current()
+        snap = self.snapshot()  # checking it against the index costs a query: once per search
         vector = self.index.embeddings.embed_query_array(query)
         signals = self.signals(query, "hybrid", vector, snap)
         hits = self._hits(snap, self._fused(query, "hybrid", signals), k, "hybrid", True)
