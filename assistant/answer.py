@@ -157,8 +157,10 @@ def answer_question(
     *,
     on_passages: Callable[[list[Citation]], None] | None = None,
     on_token: Callable[[str], None] | None = None,
+    on_wait: Callable[[int], None] | None = None,
 ) -> Answer:
-    """Answer ``question`` from the index; callbacks let a UI show passages and tokens as they come."""
+    """Answer ``question`` from the index; callbacks let a UI show passages and tokens as they come, and
+    the place in line while other people's answers are being written (``on_wait``)."""
     start = perf_counter()
     lang = detect_language(question, default=settings.lang)
     prompt = answer_prompts(settings.prompts_dir)[lang]
@@ -189,13 +191,14 @@ def answer_question(
     first_token: float | None = None
     parts: list[str] = []
     try:
-        for chunk in llm.chat.stream(build_messages(prompt, question, evidence)):  # type: ignore[union-attr]
-            piece = chunk.text if isinstance(chunk.text, str) else str(chunk.content)
-            if piece and first_token is None:
-                first_token = round(perf_counter() - start, 3)
-            parts.append(piece)
-            if on_token and piece:
-                on_token(piece)
+        with llm.queue.turn(on_wait):
+            for chunk in llm.chat.stream(build_messages(prompt, question, evidence)):  # type: ignore[union-attr]
+                piece = chunk.text if isinstance(chunk.text, str) else str(chunk.content)
+                if piece and first_token is None:
+                    first_token = round(perf_counter() - start, 3)
+                parts.append(piece)
+                if on_token and piece:
+                    on_token(piece)
     except Exception as exc:  # a model server that fails must not lose the question: answer from the passages
         log.warning("language model failed: %s", exc)
         return done(extractive_answer(prompt, evidence), "extractive", citations, first_token, note=f"error: {exc}")

@@ -24,9 +24,10 @@ from assistant.corpus import build_markdown
 from assistant.errors import SlimError
 from assistant.evaluation import evaluate, evaluate_answers, load_answer_items, load_queries
 from assistant.i18n import t
-from assistant.index import open_index, sources_to_index, sync, writer_lock
+from assistant.index import corpus_sources, open_index, sync, writer_lock
 from assistant.ingest import read_bytes
 from assistant.retrieve import MODES, Retriever
+from assistant.workspace import Workspace, open_retriever
 
 app = typer.Typer(
     help="SLIM — a local, cited reflection assistant on the report 'Samen Leren Impact Maken'.",
@@ -42,6 +43,9 @@ app.add_typer(models_app, name="models")
 
 ANSWER_JSON_KEYS = ("answer", "language", "grounded", "citations", "timings")
 
+WorkspaceOption = Annotated[
+    str | None, typer.Option("--workspace", "-w", help="Whose documents (default: SLIM_WORKSPACE or 'default').")
+]
 ModeOption = Annotated[RetrievalMode, typer.Option("--mode", "-m", help="bm25, dense or hybrid.")]
 
 
@@ -52,8 +56,8 @@ def _settings(**overrides: Any) -> Settings:
 
 def where_of(citation: Any) -> str:
     parts = [
-        f"§ {citation.section}" if citation.section else "",
-        citation.heading,
+        f"§ {citation.section}" if citation.section else citation.source,
+        citation.heading if citation.section else "",
         f"p. {citation.page}" if citation.page else "",
     ]
     return "  ".join(p for p in parts if p)
@@ -76,14 +80,19 @@ def friendly_errors(command: Callable[..., Any]) -> Callable[..., Any]:
 @app.command()
 @friendly_errors
 def index(
-    paths: Annotated[list[Path] | None, typer.Argument(help="Extra files to index (PDF, DOCX, MD, TXT).")] = None,
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="Files to add to the workspace (as slim docs add).")
+    ] = None,
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Drop the index and embed everything again.")] = False,
+    workspace: WorkspaceOption = None,
 ) -> None:
-    """Index the report corpus plus any given files; unchanged files are skipped."""
-    settings = _settings()
+    """Index the report corpus; unchanged files are skipped. Given files are added to the workspace."""
+    settings = _settings(workspace=workspace)
     with writer_lock(settings):
         idx = open_index(settings, rebuild=rebuild)
-        report = sync(idx, sources_to_index(idx, settings, paths or []), progress=sys.stderr.isatty())
+        report = sync(idx, corpus_sources(settings), progress=sys.stderr.isatty())
+    for path in paths or []:
+        docs_add(path, workspace)
     typer.echo(
         t(
             "index.done",
@@ -106,13 +115,15 @@ def search(
     mode: ModeOption = "hybrid",
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     queries: Annotated[Path | None, typer.Option("--queries", help='JSONL file of {"id", "q"} lines.')] = None,
+    workspace: WorkspaceOption = None,
 ) -> None:
-    """Find the passages for a question, or for every line of a --queries file (one JSON line each)."""
-    settings = _settings()
+    """Find the passages for a question in the report and the workspace's documents, or for every line of a
+    --queries file (one JSON line each)."""
+    settings = _settings(workspace=workspace)
     if (query is None) == (queries is None):
         raise typer.BadParameter("give a question or --queries FILE, not both")
     items = load_queries(queries) if queries else []
-    retriever = Retriever(open_index(settings))
+    retriever = open_retriever(settings)
     if queries is not None:
         for item in items:
             hits = retriever.search(item.q, k=k, mode=mode)
@@ -127,7 +138,7 @@ def search(
         typer.echo(t("search.none", settings.lang))
     for hit in hits:
         where = " ".join(
-            p for p in (f"§ {hit.section}" if hit.section else "", f"p. {hit.page}" if hit.page else "") if p
+            p for p in (f"§ {hit.section}" if hit.section else hit.source, f"p. {hit.page}" if hit.page else "") if p
         )
         typer.secho(f"[{hit.rank}] {where}  {hit.heading}  ({hit.score:.4f})", bold=True)
         typer.echo(hit.text + "\n")
@@ -199,13 +210,14 @@ def ask(
     question: Annotated[str, typer.Argument(help="The question.")],
     llm: Annotated[str | None, typer.Option("--llm", help="embedded | openai:<model> | ollama:<model> | none")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    workspace: WorkspaceOption = None,
 ) -> None:
-    """Answer one free question from the report, with numbered citations."""
+    """Answer one free question from the report and the workspace's documents, with numbered citations."""
     from assistant.answer import answer_question
     from assistant.llm import make_llm
 
-    settings = _settings(llm=llm)
-    retriever = Retriever(open_index(settings))
+    settings = _settings(llm=llm, workspace=workspace)
+    retriever = open_retriever(settings)
     model = make_llm(settings)
     stream = not as_json and sys.stdout.isatty()
     result = answer_question(
@@ -234,6 +246,76 @@ def models_install(
     model = name or settings.llm_model
     path = install_model(settings.model_dir, model)
     typer.echo(t("models.installed", settings.lang, name=model, path=path))
+
+
+@app.command()
+@friendly_errors
+def doctor(
+    check_only: Annotated[bool, typer.Option("--check-only", help="Report, change nothing.")] = False,
+) -> None:
+    """Check the indexes against the documents and the sessions database; repair by re-indexing."""
+    from assistant.doctor import diagnose
+
+    settings = _settings()
+    findings = diagnose(settings, repair=not check_only)
+    for finding in findings:
+        typer.echo(t(finding.key, settings.lang, **finding.values))
+    if any(f.status == "problem" for f in findings):
+        raise typer.Exit(1)
+
+
+docs_app = typer.Typer(help="Your own documents, searched together with the report.", no_args_is_help=True)
+app.add_typer(docs_app, name="docs")
+
+
+def _workspace(settings: Settings) -> Workspace:
+    return Workspace(settings, settings.workspace, open_index(settings).embeddings)
+
+
+@docs_app.command("add")
+@friendly_errors
+def docs_add(
+    path: Annotated[Path, typer.Argument(help="A PDF, DOCX, Markdown or text file.")],
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Add a document (or replace the one with the same file name); a rejected file exits with code 2."""
+    settings = _settings(workspace=workspace)
+    space = _workspace(settings)
+    space.add(path, progress=sys.stderr.isatty())
+    doc = next(d for d in space.documents() if d.name == path.name)
+    typer.echo(t("docs.added", settings.lang, name=doc.name, workspace=space.name, passages=doc.passages))
+    if doc.reference:
+        typer.echo(t("docs.linked", settings.lang, reference=doc.reference))
+
+
+@docs_app.command("list")
+@friendly_errors
+def docs_list(
+    workspace: WorkspaceOption = None, as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False
+) -> None:
+    """The workspace's documents, by the file name that ``slim docs remove`` takes."""
+    settings = _settings(workspace=workspace)
+    docs = _workspace(settings).documents()
+    if as_json:
+        typer.echo(json.dumps([vars(d) for d in docs], ensure_ascii=False))
+    elif not docs:
+        typer.echo(t("docs.empty", settings.lang, workspace=settings.workspace))
+    for doc in docs if not as_json else []:
+        pages = f", {doc.pages} p." if doc.pages else ""
+        reference = f"  → {doc.reference}" if doc.reference else ""
+        typer.echo(t("docs.row", settings.lang, name=doc.name, passages=doc.passages, pages=pages, reference=reference))
+
+
+@docs_app.command("remove")
+@friendly_errors
+def docs_remove(
+    name: Annotated[str, typer.Argument(help="The file name as slim docs list shows it.")],
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Remove a document and its passages."""
+    settings = _settings(workspace=workspace)
+    _workspace(settings).remove(name)
+    typer.echo(t("docs.removed", settings.lang, name=name, workspace=settings.workspace))
 
 
 sessions_app = typer.Typer(help="Reflection sessions: list, rename, delete, export.", no_args_is_help=True)

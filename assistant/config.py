@@ -50,6 +50,12 @@ class Settings(BaseSettings):
     answer_passages: int = Field(3, ge=1, le=8, description="Passages given to the model per answer.")
     max_followups: int = Field(1, ge=0, le=5, description="Deepening follow-ups per reflection question.")
 
+    workspace: str = Field("default", description="Whose documents are searched with the report.")
+    upload_max_mb: float = Field(25, gt=0, description="Largest document a person may add, in MB.")
+    parse_timeout_s: float = Field(60, gt=0, description="Longest time reading one document may take.")
+    parse_memory_mb: int = Field(1024, ge=256, description="Most memory reading one document may use.")
+    max_pages: int = Field(2000, ge=1, description="Most pages of one PDF.")
+
     @property
     def chroma_dir(self) -> Path:
         return self.data_dir / "chroma"
@@ -57,6 +63,10 @@ class Settings(BaseSettings):
     @property
     def model_dir(self) -> Path:
         return self.models_dir or self.data_dir / "models"
+
+    @property
+    def workspaces_dir(self) -> Path:
+        return self.data_dir / "workspaces"
 
     @property
     def sessions_db(self) -> Path:

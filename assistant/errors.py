@@ -5,6 +5,8 @@ from __future__ import annotations
 from assistant.config import Language
 from assistant.i18n import t
 
+TRANSLATED_VALUE = "filetype."
+
 
 class SlimError(Exception):
     """Base for expected failures; ``exit_code`` is what the CLI returns."""
@@ -18,7 +20,12 @@ class SlimError(Exception):
         super().__init__(f"{self.key} {values}")
 
     def message(self, lang: Language = "nl") -> str:
-        return t(self.key, lang, **self.values)
+        # a value that is itself a message key (e.g. "filetype.pdf") is shown in the same language
+        values = {
+            k: t(v, lang) if isinstance(v, str) and v.startswith(TRANSLATED_VALUE) else v
+            for k, v in self.values.items()
+        }
+        return t(self.key, lang, **values)
 
 
 class InputError(SlimError):

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import fcntl
 import sys
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,7 @@ from assistant.embeddings import SlimEmbeddings, make_embeddings
 from assistant.errors import EmbeddingMismatchError
 from assistant.ingest import (
     SUPPORTED_SUFFIXES,
+    LoadedDocument,
     chunk_document,
     content_hash,
     document_id,
@@ -33,6 +35,7 @@ from assistant.ingest import (
 )
 
 EMBED_BATCH = 32
+WRITE_BATCH = 256  # sentences embedded and stored per step
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,7 @@ class SyncReport:
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     passages_embedded: int = 0
+    garbage_removed: int = 0
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,8 @@ class IndexedDoc:
     kind: str
     title: str
     passages: int
+    pages: int | None = None
+    reference: str | None = None
 
 
 def chroma_client(settings: Settings) -> chromadb.ClientAPI:
@@ -110,11 +116,14 @@ class VectorIndex:
         return self.passages.count()
 
     def documents(self) -> dict[str, IndexedDoc]:
-        """What is indexed now, per document."""
-        got = self.passages.get(include=["metadatas"])
+        """What is indexed now, per document: only the version in use (see ``visible_versions``)."""
+        metas = self._metadatas(self.passages)
+        visible = visible_versions(metas)
         docs: dict[str, IndexedDoc] = {}
-        for meta in got["metadatas"] or []:
+        for meta in metas:
             doc_id = str(meta["doc_id"])
+            if visible.get(doc_id) != meta["doc_hash"]:
+                continue
             seen = docs.get(doc_id)
             docs[doc_id] = IndexedDoc(
                 doc_id=doc_id,
@@ -123,11 +132,17 @@ class VectorIndex:
                 kind=str(meta["kind"]),
                 title=str(meta["source"]),
                 passages=(seen.passages if seen else 0) + 1,
+                pages=max(int(meta["page"]), (seen.pages or 0) if seen else 0) if "page" in meta else None,
+                reference=str(meta["reference"]) if meta.get("reference") else None,
             )
         return docs
 
     def write(self, passages: Sequence[Document], progress: bool = False) -> int:
-        """Embed the sentences of ``passages`` (each once) and upsert sentences and passages."""
+        """Embed the sentences of one document version's ``passages`` (each sentence once) and store them.
+
+        Sentences are written batch by batch as they are embedded, the passages last: a version counts
+        only once all its passages are in (``visible_versions``), so a crash at any point leaves the
+        previous version in use and the unfinished one as garbage for the next update to clear."""
         if not passages:
             return 0
         doc = passages[0]
@@ -144,9 +159,26 @@ class VectorIndex:
         keys = list(texts)
         vectors = np.zeros((len(keys), self.embeddings.dim), dtype=np.float32)
         bar = tqdm(total=len(keys), unit="zin", disable=not progress, file=sys.stderr, leave=False)
-        for i in range(0, len(keys), EMBED_BATCH):
-            vectors[i : i + EMBED_BATCH] = self.embeddings.embed_passages([texts[k] for k in keys[i : i + EMBED_BATCH]])
-            bar.update(min(EMBED_BATCH, len(keys) - i))
+        for i in range(0, len(keys), WRITE_BATCH):
+            batch = keys[i : i + WRITE_BATCH]
+            for j in range(0, len(batch), EMBED_BATCH):
+                vectors[i + j : i + j + EMBED_BATCH] = self.embeddings.embed_passages(
+                    [texts[k] for k in batch[j : j + EMBED_BATCH]]
+                )
+            self.sentences.upsert(
+                ids=[f"{doc.metadata['doc_id']}:{a}-{b}:{doc.metadata['doc_hash'][:8]}" for a, b in batch],
+                embeddings=vectors[i : i + len(batch)],
+                documents=[texts[k] for k in batch],
+                metadatas=[
+                    {
+                        "doc_id": str(doc.metadata["doc_id"]),
+                        "doc_hash": str(doc.metadata["doc_hash"]),
+                        "chunk_ids": ",".join(owners[k]),
+                    }
+                    for k in batch
+                ],
+            )
+            bar.update(len(batch))
         bar.close()
         row = {k: i for i, k in enumerate(keys)}
         headings = sorted({str(p.metadata.get("heading", "")) for p in passages} - {""})
@@ -158,27 +190,13 @@ class VectorIndex:
             if heading:
                 vector = vector + self.HEADING_WEIGHT * heading_vectors[heading]
             passage_vectors.append(vector / max(float(np.linalg.norm(vector)), 1e-12))
-        for i in range(0, len(keys), 500):
-            batch = keys[i : i + 500]
-            self.sentences.upsert(
-                ids=[f"{doc.metadata['doc_id']}:{a}-{b}:{doc.metadata['doc_hash'][:8]}" for a, b in batch],
-                embeddings=vectors[i : i + 500],
-                documents=[texts[k] for k in batch],
-                metadatas=[
-                    {
-                        "doc_id": str(doc.metadata["doc_id"]),
-                        "doc_hash": str(doc.metadata["doc_hash"]),
-                        "chunk_ids": ",".join(owners[k]),
-                    }
-                    for k in batch
-                ],
-            )
-        for i in range(0, len(passages), 500):
+        indexed_at = time.time()
+        for i in range(0, len(passages), WRITE_BATCH):
             self.passages.upsert(
-                ids=[str(p.metadata["chunk_id"]) for p in passages[i : i + 500]],
-                embeddings=np.stack(passage_vectors[i : i + 500]),
-                documents=[p.page_content for p in passages[i : i + 500]],
-                metadatas=[p.metadata for p in passages[i : i + 500]],
+                ids=[str(p.metadata["chunk_id"]) for p in passages[i : i + WRITE_BATCH]],
+                embeddings=np.stack(passage_vectors[i : i + WRITE_BATCH]),
+                documents=[p.page_content for p in passages[i : i + WRITE_BATCH]],
+                metadatas=[dict(p.metadata, indexed_at=indexed_at) for p in passages[i : i + WRITE_BATCH]],
             )
         return len(passages)
 
@@ -191,13 +209,17 @@ class VectorIndex:
             collection.delete(where=where)
 
     def all_passages(self) -> tuple[list[str], list[str], list[dict], np.ndarray]:
-        """Every passage: ids, texts, metadata and vectors."""
+        """Every passage in use: ids, texts, metadata and vectors (unfinished versions left out)."""
         got = self.passages.get(include=["documents", "metadatas", "embeddings"])
-        ids = list(got["ids"])
-        vectors = np.asarray(got["embeddings"], dtype=np.float32).reshape(len(ids), self.embeddings.dim)
-        return ids, list(got["documents"] or []), [dict(m) for m in got["metadatas"] or []], vectors
+        metas = [dict(m) for m in got["metadatas"] or []]
+        vectors = np.asarray(got["embeddings"], dtype=np.float32).reshape(len(metas), self.embeddings.dim)
+        visible = visible_versions(metas)
+        keep = [n for n, m in enumerate(metas) if visible.get(str(m["doc_id"])) == m["doc_hash"]]
+        texts = got["documents"] or []
+        return [got["ids"][n] for n in keep], [texts[n] for n in keep], [metas[n] for n in keep], vectors[keep]
 
     def ids(self) -> list[str]:
+        """Every stored passage id, in use or not: changes whenever anything is written or removed."""
         return list(self.passages.get(include=[])["ids"])
 
     def all_sentences(self) -> tuple[list[str], np.ndarray, list[list[str]]]:
@@ -206,6 +228,79 @@ class VectorIndex:
         owners = [str(m["chunk_ids"]).split(",") for m in got["metadatas"] or []]
         vectors = np.asarray(got["embeddings"], dtype=np.float32).reshape(len(owners), self.embeddings.dim)
         return list(got["documents"] or []), vectors, owners
+
+    def _metadatas(self, collection: chromadb.Collection) -> list[dict]:
+        return [dict(m) for m in collection.get(include=["metadatas"])["metadatas"] or []]
+
+    def garbage(self) -> dict[str, int]:
+        """Passages and sentences not in use (versions cut off by a crash, or replaced), per collection."""
+        visible = visible_versions(self._metadatas(self.passages))
+        return {
+            name: sum(visible.get(str(m["doc_id"])) != m["doc_hash"] for m in self._metadatas(collection))
+            for name, collection in (("passages", self.passages), ("sentences", self.sentences))
+        }
+
+    def collect_garbage(self) -> dict[str, int]:
+        """Remove what ``garbage`` finds (only under the writer lock); returns what was removed."""
+        found = self.garbage()
+        if any(found.values()):
+            visible = visible_versions(self._metadatas(self.passages))
+            doc_ids = {str(m["doc_id"]) for c in (self.passages, self.sentences) for m in self._metadatas(c)}
+            for doc_id in doc_ids:
+                self.delete_doc(doc_id, except_hash=visible.get(doc_id))
+        return found
+
+
+class CombinedIndex:
+    """Several indexes searched as one, read-only: the shared report and a person's workspace."""
+
+    def __init__(self, *indexes: VectorIndex):
+        self.indexes = indexes
+        self.settings = indexes[0].settings
+        self.embeddings = indexes[0].embeddings
+
+    def count(self) -> int:
+        return sum(index.count() for index in self.indexes)
+
+    def ids(self) -> list[str]:
+        return [i for index in self.indexes for i in index.ids()]
+
+    def all_passages(self) -> tuple[list[str], list[str], list[dict], np.ndarray]:
+        parts = [index.all_passages() for index in self.indexes]
+        return (
+            [i for p in parts for i in p[0]],
+            [t for p in parts for t in p[1]],
+            [m for p in parts for m in p[2]],
+            np.concatenate([p[3] for p in parts]),
+        )
+
+    def all_sentences(self) -> tuple[list[str], np.ndarray, list[list[str]]]:
+        parts = [index.all_sentences() for index in self.indexes]
+        return (
+            [t for p in parts for t in p[0]],
+            np.concatenate([p[1] for p in parts]),
+            [o for p in parts for o in p[2]],
+        )
+
+
+def visible_versions(metadatas: Sequence[dict]) -> dict[str, str]:
+    """The version in use per document: the newest one whose passages are all written.
+
+    A version is complete when it has as many passages as its ``doc_passages`` says; of two complete
+    versions (a crash between writing the new and deleting the old) the later written wins."""
+    counts: dict[tuple[str, str], int] = {}
+    expected: dict[tuple[str, str], int] = {}
+    written: dict[tuple[str, str], float] = {}
+    for meta in metadatas:
+        key = (str(meta["doc_id"]), str(meta["doc_hash"]))
+        counts[key] = counts.get(key, 0) + 1
+        expected[key] = int(meta.get("doc_passages", 0))
+        written[key] = float(meta.get("indexed_at", 0.0))
+    visible: dict[str, tuple[float, str]] = {}
+    for (doc_id, doc_hash), n in counts.items():
+        if n >= expected[(doc_id, doc_hash)] and written[(doc_id, doc_hash)] >= visible.get(doc_id, (-1.0, ""))[0]:
+            visible[doc_id] = (written[(doc_id, doc_hash)], doc_hash)
+    return {doc_id: doc_hash for doc_id, (_, doc_hash) in visible.items()}
 
 
 def drop_collections(client: chromadb.ClientAPI, settings: Settings) -> None:
@@ -243,6 +338,11 @@ def corpus_files(settings: Settings) -> list[SourceFile]:
     ]
 
 
+def corpus_sources(settings: Settings) -> list[SourceFile]:
+    """What the shared report index holds: the corpus only (people's documents live in workspaces)."""
+    return corpus_files(settings)
+
+
 def sources_to_index(index: VectorIndex, settings: Settings, extra: Sequence[Path]) -> list[SourceFile]:
     """The corpus, the files asked for now, and earlier-added files that still exist."""
     wanted: dict[Path, SourceFile] = {s.path.resolve(): s for s in corpus_files(settings)}
@@ -255,9 +355,19 @@ def sources_to_index(index: VectorIndex, settings: Settings, extra: Sequence[Pat
     return list(wanted.values())
 
 
-def sync(index: VectorIndex, sources: Sequence[SourceFile], progress: bool = False) -> SyncReport:
-    """Bring the index in line with ``sources``. Every source is parsed before anything is written,
-    so a broken file leaves the index exactly as it was."""
+Loader = Callable[[Path, str, Settings], LoadedDocument]
+
+
+def load_trusted(path: Path, kind: str, settings: Settings) -> LoadedDocument:
+    """Parse in this process: for the report corpus, which ships with SLIM."""
+    return load_document(path, kind, chunk_chars=settings.chunk_chars, overlap_chars=settings.chunk_overlap_chars)
+
+
+def sync(
+    index: VectorIndex, sources: Sequence[SourceFile], progress: bool = False, load: Loader = load_trusted
+) -> SyncReport:
+    """Bring the index in line with ``sources``. Every source is parsed (by ``load``) before anything is
+    written, so a broken file leaves the index exactly as it was; what a crash left behind is cleared."""
     settings = index.settings
     report = SyncReport()
     existing = index.documents()
@@ -271,9 +381,7 @@ def sync(index: VectorIndex, sources: Sequence[SourceFile], progress: bool = Fal
         if current is not None and current.doc_hash == digest:
             report.unchanged.append(doc_id)
             continue
-        loaded = load_document(
-            source.path, source.kind, chunk_chars=settings.chunk_chars, overlap_chars=settings.chunk_overlap_chars
-        )
+        loaded = load(source.path, source.kind, settings)
         planned.append((doc_id, chunk_document(loaded, settings.chunk_chars, settings.chunk_overlap_chars)))
         (report.updated if current is not None else report.added).append(doc_id)
     for doc_id, passages in planned:
@@ -282,4 +390,5 @@ def sync(index: VectorIndex, sources: Sequence[SourceFile], progress: bool = Fal
     for doc_id in sorted(set(existing) - wanted_ids):
         index.delete_doc(doc_id)
         report.removed.append(doc_id)
+    report.garbage_removed = sum(index.collect_garbage().values())
     return report

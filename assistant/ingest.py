@@ -20,9 +20,11 @@ from langchain_core.documents import Document
 from assistant.corpus import split_front_matter
 from assistant.errors import InputError
 
-CHUNKER_VERSION = "1"
+CHUNKER_VERSION = "2"  # 2: chunk ids carry the document version, so versions never overwrite each other
 SUPPORTED_SUFFIXES = {".md": "markdown", ".markdown": "markdown", ".txt": "text", ".pdf": "pdf", ".docx": "docx"}
 HEADING_SEPARATOR = " › "
+MAX_PAGES = 2000  # a longer PDF takes too long to embed on a laptop; split it first
+MAX_UNPACKED_BYTES = 200_000_000
 
 _MD_HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t]*$", re.MULTILINE)
 _SECTION_NUMBER = re.compile(r"^(\d+(?:\.\d+)*)\.?\s")
@@ -50,6 +52,7 @@ class LoadedDocument:
     kind: str
     content_hash: str
     segments: list[Segment] = field(default_factory=list)
+    reference: str = ""  # id of the corpus/sources.yaml entry this document is, if any
 
 
 def slugify(text: str) -> str:
@@ -84,8 +87,11 @@ def document_id(path: Path) -> str:
     return slugify(path.name)
 
 
-def load_document(path: Path, kind: str, *, chunk_chars: int, overlap_chars: int) -> LoadedDocument:
-    """Parse ``path`` into segments; every failure becomes an ``InputError`` a person can act on."""
+def load_document(
+    path: Path, kind: str, *, chunk_chars: int, overlap_chars: int, max_pages: int = MAX_PAGES
+) -> LoadedDocument:
+    """Parse ``path`` into segments; every failure becomes an ``InputError`` a person can act on.
+    People's files go through ``assistant.safeparse``, which runs this in a child process with limits."""
     suffix = path.suffix.lower()
     loader = SUPPORTED_SUFFIXES.get(suffix)
     if loader is None:
@@ -93,12 +99,11 @@ def load_document(path: Path, kind: str, *, chunk_chars: int, overlap_chars: int
     data = read_bytes(path)
     if not data.strip():
         raise InputError("error.empty_file", path=str(path))
-    title, segments = {
-        "markdown": _load_markdown,
-        "text": _load_text,
-        "pdf": _load_pdf,
-        "docx": _load_docx,
-    }[loader](data, path)
+    check_content_type(data, loader, path)
+    if loader == "pdf":
+        title, segments = _load_pdf(data, path, max_pages)
+    else:
+        title, segments = {"markdown": _load_markdown, "text": _load_text, "docx": _load_docx}[loader](data, path)
     if not any(seg.text.strip() for seg in segments):
         raise InputError("error.no_text", path=str(path))
     return LoadedDocument(
@@ -109,6 +114,26 @@ def load_document(path: Path, kind: str, *, chunk_chars: int, overlap_chars: int
         content_hash=content_hash(path, chunk_chars, overlap_chars),
         segments=segments,
     )
+
+
+def sniff(data: bytes) -> str:
+    """What the bytes are, whatever the file name says: pdf, zip (DOCX is a zip), binary or text."""
+    head = data[:8192]
+    if b"%PDF-" in head[:1024]:
+        return "pdf"
+    if head.startswith(b"PK\x03\x04"):
+        return "zip"
+    if b"\x00" in head:
+        return "binary"
+    return "text"
+
+
+def check_content_type(data: bytes, loader: str, path: Path) -> None:
+    """A file whose extension lies about its content is refused before any parser sees it."""
+    expected = {"pdf": "pdf", "docx": "zip", "markdown": "text", "text": "text"}[loader]
+    found = sniff(data)
+    if found != expected:
+        raise InputError("error.wrong_type", path=str(path), suffix=path.suffix.lower(), found=f"filetype.{found}")
 
 
 def _decode(data: bytes, path: Path) -> str:
@@ -156,7 +181,7 @@ def _load_text(data: bytes, path: Path) -> tuple[str, list[Segment]]:
     return path.stem, [Segment(text.strip(), len(text) - len(text.lstrip()), "", (path.name,))]
 
 
-def _load_pdf(data: bytes, path: Path) -> tuple[str, list[Segment]]:
+def _load_pdf(data: bytes, path: Path, max_pages: int) -> tuple[str, list[Segment]]:
     import io
 
     from pypdf import PdfReader
@@ -164,8 +189,10 @@ def _load_pdf(data: bytes, path: Path) -> tuple[str, list[Segment]]:
 
     try:
         reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted and not reader.decrypt(""):
+        if reader.is_encrypted and not _opens_without_password(reader):
             raise InputError("error.encrypted_pdf", path=str(path))
+        if len(reader.pages) > max_pages:
+            raise InputError("error.too_many_pages", path=str(path), pages=len(reader.pages), max=max_pages)
         title = (reader.metadata.title if reader.metadata else None) or path.stem
         segments: list[Segment] = []
         pos = 0
@@ -183,6 +210,13 @@ def _load_pdf(data: bytes, path: Path) -> tuple[str, list[Segment]]:
     return str(title), segments
 
 
+def _opens_without_password(reader: object) -> bool:
+    try:
+        return bool(reader.decrypt(""))  # type: ignore[attr-defined]
+    except Exception:  # noqa: BLE001 — an unknown cipher is as locked as a password
+        return False
+
+
 def _load_docx(data: bytes, path: Path) -> tuple[str, list[Segment]]:
     import io
 
@@ -190,6 +224,10 @@ def _load_docx(data: bytes, path: Path) -> tuple[str, list[Segment]]:
     from docx.opc.exceptions import PackageNotFoundError
 
     try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+        if unpacked > MAX_UNPACKED_BYTES:  # a zip bomb: refuse before unpacking anything
+            raise InputError("error.too_large_unpacked", path=str(path), mb=unpacked // 1_000_000)
         document = docx.Document(io.BytesIO(data))
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
         raise InputError("error.corrupt_file", path=str(path), detail=type(exc).__name__) from exc
@@ -241,7 +279,8 @@ def chunk_segment(segment: Segment, size: int, overlap: int) -> list[tuple[int, 
 
 
 def chunk_document(doc: LoadedDocument, size: int, overlap: int) -> list[Document]:
-    """The passages of a document, with metadata for citation and ids that are stable across rebuilds."""
+    """The passages of a document, with metadata for citation and ids that are stable across rebuilds.
+    Ids include the document's version, so writing a new version never touches the old one's passages."""
     out: list[Document] = []
     for segment in doc.segments:
         for rel_start, rel_end in chunk_segment(segment, size, overlap):
@@ -249,7 +288,7 @@ def chunk_document(doc: LoadedDocument, size: int, overlap: int) -> list[Documen
             start = segment.start + rel_start
             digest = hashlib.sha1(f"{segment.section}|{start}|{text}".encode()).hexdigest()[:16]
             metadata: dict[str, str | int] = {
-                "chunk_id": f"{doc.doc_id}:{digest}",
+                "chunk_id": f"{doc.doc_id}:{doc.content_hash[:8]}:{digest}",
                 "doc_id": doc.doc_id,
                 "source": doc.title,
                 "kind": doc.kind,
@@ -263,7 +302,11 @@ def chunk_document(doc: LoadedDocument, size: int, overlap: int) -> list[Documen
             }
             if segment.page is not None:
                 metadata["page"] = segment.page
+            if doc.reference:
+                metadata["reference"] = doc.reference
             out.append(Document(page_content=text, metadata=metadata, id=str(metadata["chunk_id"])))
+    for passage in out:  # lets the index tell a completely written version from one cut off by a crash
+        passage.metadata["doc_passages"] = len(out)
     return out
 
 

@@ -10,9 +10,13 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import socket
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
@@ -31,6 +35,44 @@ class UnknownLLMError(SlimError):
     exit_code = 2
 
 
+class RequestQueue:
+    """Language-model requests take turns here, first come first served, so that a person can be told
+    where their answer is in line. The embedded model answers one request at a time (``slots``)."""
+
+    def __init__(self, slots: int = 1):
+        self.slots = slots
+        self._busy = 0
+        self._line: list[int] = []
+        self._tickets = itertools.count()
+        self._changed = threading.Condition()
+
+    @property
+    def waiting(self) -> int:
+        return len(self._line)
+
+    @contextmanager
+    def turn(self, on_wait: Callable[[int], None] | None = None) -> Iterator[None]:
+        """Wait for a free slot; ``on_wait(position)`` is called whenever the place in line changes."""
+        ticket = next(self._tickets)
+        told = 0
+        with self._changed:
+            self._line.append(ticket)
+            while self._busy >= self.slots or self._line[0] != ticket:
+                position = self._line.index(ticket) + 1
+                if on_wait and position != told:
+                    on_wait(position)
+                    told = position
+                self._changed.wait()
+            self._line.pop(0)
+            self._busy += 1
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._busy -= 1
+                self._changed.notify_all()
+
+
 @dataclass
 class LanguageModel:
     """A chat model plus what the UI and benchmarks say about it; ``chat`` is None for ``none``."""
@@ -38,6 +80,7 @@ class LanguageModel:
     name: str
     chat: BaseChatModel | None
     server: Any = None  # keeps the embedded server alive as long as the model is in use
+    queue: RequestQueue = field(default_factory=RequestQueue)
 
     @property
     def available(self) -> bool:

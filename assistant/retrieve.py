@@ -28,7 +28,7 @@ from pydantic import BaseModel
 from assistant.config import RetrievalMode
 from assistant.errors import IndexEmptyError
 from assistant.i18n import detect_language
-from assistant.index import VectorIndex
+from assistant.index import CombinedIndex, VectorIndex
 from assistant.ingest import HEADING_SEPARATOR, search_text
 from assistant.prompts import glossary
 
@@ -164,7 +164,7 @@ class _Snapshot:
 class Retriever:
     """Searches one ``VectorIndex``."""
 
-    def __init__(self, index: VectorIndex):
+    def __init__(self, index: VectorIndex | CombinedIndex):
         self.index = index
         self._snapshot: _Snapshot | None = None
 

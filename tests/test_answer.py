@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from assistant.answer import answer_question, build_messages, is_degenerate, valid_citations
 from assistant.cli import app
 from assistant.config import Settings
-from assistant.llm import LanguageModel, UnknownLLMError, make_llm
+from assistant.llm import UnknownLLMError, make_llm
 from assistant.prompts import answer_prompts
 from assistant.retrieve import Retriever
 from tests.helpers.fakes import broken_llm, fake_llm
@@ -69,7 +69,7 @@ def test_bad_model_output_falls_back_to_an_extractive_answer(
 ) -> None:
     result = answer_question("Wat is stralend falen?", corpus_retriever, fake_llm(reply), settings)
     assert result.method == "extractive" and result.note == note
-    assert result.answer.startswith("Dit staat er in het rapport:")
+    assert result.answer.startswith("Dit staat er in de bronnen:")
     assert "[1]" in result.answer and result.grounded
     quoted = re.findall(r"“([^”]+)”", result.answer)
     passages = [" ".join(c.text.split()) for c in result.citations]
@@ -136,7 +136,8 @@ def test_ask_json_without_a_language_model(corpus_data_dir: Path, monkeypatch: p
 
 
 def test_language_model_choice(settings: Settings) -> None:
-    assert make_llm(settings.model_copy(update={"llm": "none"})) == LanguageModel("none", None)
+    none = make_llm(settings.model_copy(update={"llm": "none"}))
+    assert (none.name, none.chat, none.available) == ("none", None, False)
     with pytest.raises(UnknownLLMError) as info:
         make_llm(settings.model_copy(update={"llm": "gpt-5"}))
     assert "embedded" in info.value.message("en")

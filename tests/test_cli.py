@@ -42,9 +42,9 @@ def test_index_then_search_json(small_corpus: Path, tmp_path: Path) -> None:
     pdf = write_pdf(tmp_path / "plan.pdf", ["Onze strategie: vertrouwen opbouwen tussen partners."])
     result = runner.invoke(app, ["index", str(pdf)])
     assert result.exit_code == 0, result.output
-    assert "2 toegevoegd" in result.output
+    assert "1 toegevoegd" in result.output and "plan.pdf toegevoegd aan werkruimte 'default'" in result.output
     again = runner.invoke(app, ["index"])
-    assert "2 ongewijzigd" in again.output and "0 passages ingebed" in again.output
+    assert "1 ongewijzigd" in again.output and "0 passages ingebed" in again.output
 
     out = runner.invoke(app, ["search", "Wat is stralend falen?", "-k", "2", "--json"])
     payload = json.loads(out.output)
@@ -55,7 +55,7 @@ def test_index_then_search_json(small_corpus: Path, tmp_path: Path) -> None:
     pdf_hit = json.loads(
         runner.invoke(app, ["search", "vertrouwen tussen partners", "--json", "--mode", "bm25"]).output
     )
-    assert pdf_hit["hits"][0]["page"] == 1 and pdf_hit["hits"][0]["source"] == "plan"
+    assert pdf_hit["hits"][0]["page"] == 1 and pdf_hit["hits"][0]["source"] == "plan.pdf"
 
 
 def test_search_queries_file_prints_one_json_line_per_query(small_corpus: Path, tmp_path: Path) -> None:
@@ -86,7 +86,8 @@ def test_eval_retrieval_prints_all_modes(small_corpus: Path, tmp_path: Path) -> 
         (lambda d: _file(d / "tabel.xlsx", b"x"), "nl", "wordt niet ondersteund"),
         (lambda d: _file(d / "leeg.md", b""), "en", "The file is empty"),
         (lambda d: _file(d / "kapot.pdf", b"%PDF-1.4 garbage"), "nl", "beschadigd"),
-        (lambda d: _file(d / "kapot.docx", b"garbage"), "en", "damaged"),
+        (lambda d: _file(d / "kapot.docx", b"garbage"), "en", "is named .docx, but its content is plain text"),
+        (lambda d: _file(d / "kapot.docx", b"PK\x03\x04garbage"), "en", "damaged"),
         (lambda d: write_pdf(d / "scan.pdf", [""]), "nl", "geen tekst gevonden"),
     ],
 )

@@ -69,7 +69,7 @@ def test_ask_the_report_mode_answers_with_sources(app: AppTest) -> None:
     app.chat_input(key="ask").set_value("Wat is stralend falen?").run()
     assert not app.exception
     page = texts(app)
-    assert "Dit staat er in het rapport:" in page and "[1]" in page
+    assert "Dit staat er in de bronnen:" in page and "[1]" in page
     assert any(e.label.startswith("Bronnen (") for e in app.expander)
 
 

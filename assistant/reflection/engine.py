@@ -121,13 +121,18 @@ class ReflectionEngine:
         *,
         on_passages: Callable[[list], None] | None = None,
         on_token: Callable[[str], None] | None = None,
+        on_wait: Callable[[int], None] | None = None,
+        retriever: Retriever | None = None,
     ) -> SessionView:
         """Give the session what the person said or chose, and run it to its next pause. The callbacks
-        stream a free question's answer: its passages first, then its tokens."""
+        stream a free question's answer: its passages first, then its tokens (``on_wait`` tells the place
+        in line before that). ``retriever`` adds the person's own documents to what answers draw on."""
         self._info(session_id)
         payload = data if isinstance(data, Input) else Input.model_validate(data)
         config = self._config(session_id)
-        config["configurable"].update(on_passages=on_passages, on_token=on_token)
+        config["configurable"].update(on_passages=on_passages, on_token=on_token, on_wait=on_wait)
+        if retriever is not None:
+            config["configurable"]["retriever"] = retriever
         self.graph.invoke(Command(resume=payload.model_dump()), config)
         self.sessions.touch(session_id)
         return self.view(session_id)

@@ -49,8 +49,13 @@ def _question(state: ReflectionState, deps: Deps):
     return _theme(state, deps).questions[state["role"]][0]  # type: ignore[index]
 
 
+def _retriever(deps: Deps, config: RunnableConfig | None) -> Retriever:
+    """The person's own retriever (the report plus their documents) if the run brings one, else the report's."""
+    return (config or {}).get("configurable", {}).get("retriever") or deps.retriever
+
+
 def _citations(
-    deps: Deps, queries: list[str], k: int, sections: list[str] | None = None
+    retriever: Retriever, queries: list[str], k: int, sections: list[str] | None = None
 ) -> tuple[list[dict], list[str]]:
     """Cited passages for ``queries`` (each its best ``k``, only from ``sections`` if given), numbered
     from 1, with a short excerpt each."""
@@ -58,7 +63,7 @@ def _citations(
     excerpts: list[str] = []
     seen: set[str] = set()
     for query in queries:
-        evidence = deps.retriever.evidence(query, k=k if sections is None else 4 * k, sentences=1)
+        evidence = retriever.evidence(query, k=k if sections is None else 4 * k, sentences=1)
         for hit, excerpt in zip(evidence.hits, evidence.excerpts, strict=True):
             if sections is not None and not any(hit.section == s or hit.section.startswith(s + ".") for s in sections):
                 continue
@@ -75,11 +80,12 @@ def _free_answer(state: ReflectionState, deps: Deps, question: str, config: Runn
     hooks = (config or {}).get("configurable", {})
     result = answer_question(
         question,
-        deps.retriever,
+        _retriever(deps, config),
         deps.llm,
         deps.settings,
         on_passages=hooks.get("on_passages"),
         on_token=hooks.get("on_token"),
+        on_wait=hooks.get("on_wait"),
     )
     return [
         turn("user", "free_question", question),
@@ -113,10 +119,10 @@ def build_graph(deps: Deps, checkpointer: Any = None):
         lang = state["lang"]
         texts, theme = deps.prompts[lang], _theme(state, deps)  # type: ignore[index]
         queries = [q(lang) for q in theme.evidence_queries[:1]]  # type: ignore[arg-type]
-        citations, _ = _citations(deps, queries, k=2)
+        citations, _ = _citations(deps.retriever, queries, k=2)
         case_lines = []
         for case in theme.cases:
-            more, excerpts = _citations(deps, [case.query(lang)], k=1, sections=case.sections)  # type: ignore[arg-type]
+            more, excerpts = _citations(deps.retriever, [case.query(lang)], k=1, sections=case.sections)  # type: ignore[arg-type]
             for item, excerpt in zip(more, excerpts, strict=True):
                 if item["chunk_id"] in {c["chunk_id"] for c in citations}:
                     continue
@@ -201,12 +207,12 @@ def build_graph(deps: Deps, checkpointer: Any = None):
             return {"turns": skipped, "next_step": "assess"}
         return {"next_step": here}
 
-    def reflect(state: ReflectionState) -> dict:
+    def reflect(state: ReflectionState, config: RunnableConfig) -> dict:
         lang = state["lang"]
         texts, theme = deps.prompts[lang], _theme(state, deps)  # type: ignore[index]
         answer = (state.get("answers", {}).get(theme.id) or [""])[-1]
         question = _question(state, deps)
-        citations, excerpts = _citations(deps, [f"{answer} {theme.title(lang)}"], k=2)  # type: ignore[arg-type]
+        citations, excerpts = _citations(_retriever(deps, config), [f"{answer} {theme.title(lang)}"], k=2)  # type: ignore[arg-type]
         text = _reflection_text(deps, lang, question.text(lang), answer, citations, excerpts)  # type: ignore[arg-type]
         followups = state.get("followups", 0)
         turns = [turn("assistant", "reflection", text, theme.id, citations)]
@@ -308,7 +314,8 @@ def _reflection_text(
         HumanMessage(texts.reflect_user.format(passages=passages, question=question, answer=answer)),
     ]
     try:
-        raw = str(deps.llm.chat.invoke(messages).content).strip()  # type: ignore[union-attr]
+        with deps.llm.queue.turn():
+            raw = str(deps.llm.chat.invoke(messages).content).strip()  # type: ignore[union-attr]
     except Exception as exc:  # a failing model must not break the conversation
         log.warning("reflection by the language model failed: %s", exc)
         return template

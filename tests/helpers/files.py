@@ -54,3 +54,91 @@ def write_corpus(folder: Path, files: dict[str, str]) -> Path:
     for name, text in files.items():
         (folder / name).write_text(text, encoding="utf-8")
     return folder
+
+
+# --- hostile and broken files, generated so each test states exactly what is wrong with its file ---
+
+
+def write_encrypted_pdf(path: Path, text: str, password: str = "geheim") -> Path:
+    from pypdf import PdfReader, PdfWriter
+
+    plain = write_pdf(path.with_suffix(".plain.pdf"), [text])
+    writer = PdfWriter(clone_from=PdfReader(plain))
+    writer.encrypt(password, algorithm="AES-128")
+    with open(path, "wb") as handle:
+        writer.write(handle)
+    plain.unlink()
+    return path
+
+
+def write_scanned_pdf(path: Path, pages: int = 2) -> Path:
+    """Pages with a drawing but no text layer, as a scanner makes them."""
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    for _ in range(pages):
+        writer.add_blank_page(width=612, height=792)
+    with open(path, "wb") as handle:
+        writer.write(handle)
+    return path
+
+
+def write_many_pages_pdf(path: Path, pages: int) -> Path:
+    return write_pdf(path, [f"Pagina {n}." for n in range(1, pages + 1)])
+
+
+def write_nested_pdf(path: Path, depth: int = 100_000) -> Path:
+    """A page whose dictionary holds an array nested ``depth`` deep: recursive parsers overflow on it."""
+    path = write_pdf(path, ["Dit is de tekst."])
+    data = path.read_bytes().replace(b"/Type /Page ", b"/Type /Page /Evil " + b"[" * depth + b"]" * depth + b" ", 1)
+    path.write_bytes(data)
+    return path
+
+
+def write_nested_docx(path: Path, depth: int = 5_000) -> Path:
+    """A DOCX whose document.xml nests elements ``depth`` deep."""
+    import zipfile
+
+    write_docx(path, [("Normal", "Gewone tekst.")])
+    with zipfile.ZipFile(path) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    body = parts["word/document.xml"]
+    evil = b"<w:p>" + b"<w:r>" * depth + b"</w:r>" * depth + b"</w:p>"
+    parts["word/document.xml"] = body.replace(b"<w:body>", b"<w:body>" + evil, 1)
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    return path
+
+
+def write_zip_bomb_docx(path: Path, unpacked_mb: int = 300) -> Path:
+    """A DOCX with a part that unpacks to hundreds of megabytes from a few hundred kilobytes."""
+    import zipfile
+
+    write_docx(path, [("Normal", "Gewone tekst.")])
+    with zipfile.ZipFile(path, "a", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("word/media/padding.bin", b"\0" * (unpacked_mb * 1_000_000))
+    return path
+
+
+def truncate(path: Path, keep: float = 0.5) -> Path:
+    data = path.read_bytes()
+    path.write_bytes(data[: int(len(data) * keep)])
+    return path
+
+
+def write_inflated_docx(path: Path, paragraphs: int = 60_000) -> Path:
+    """A half-megabyte DOCX whose document.xml unpacks to over 100 MB of formatted runs: within the
+    unpacked-size check, but parsing it takes gigabytes and minutes."""
+    import zipfile
+
+    write_docx(path, [("Normal", "x")])
+    with zipfile.ZipFile(path) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    run = b'<w:r><w:rPr><w:b/><w:i/><w:color w:val="FF0000"/><w:sz w:val="24"/></w:rPr><w:t>ab</w:t></w:r>'
+    body = (b"<w:p>" + run * 20 + b"</w:p>") * paragraphs
+    parts["word/document.xml"] = parts["word/document.xml"].replace(b"<w:body>", b"<w:body>" + body, 1)
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    return path

@@ -1,0 +1,101 @@
+"""``slim doctor``: check the data directory and repair what re-indexing can repair.
+
+It compares every index with the files it should hold (by content hash), looks for passages a crash
+left unfinished, and checks the sessions database. Repairs only ever re-index or remove unused data;
+a person's files and sessions are never changed.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field
+
+from assistant.config import Settings
+from assistant.index import (
+    SourceFile,
+    VectorIndex,
+    content_hash,
+    corpus_sources,
+    document_id,
+    open_index,
+    sync,
+    writer_lock,
+)
+from assistant.workspace import Workspace, workspace_names
+
+
+@dataclass
+class Finding:
+    """One line of the report: a message key, its values, and whether it is fine, repaired or a problem."""
+
+    status: str  # ok | repaired | problem
+    key: str
+    values: dict = field(default_factory=dict)
+
+
+def stale_documents(index: VectorIndex, sources: list[SourceFile]) -> list[str]:
+    """File names whose indexed version is missing or differs from the file, and indexed documents
+    whose file is gone."""
+    settings = index.settings
+    indexed = index.documents()
+    wanted = {document_id(s.path): s.path for s in sources}
+    out = [
+        path.name
+        for doc_id, path in wanted.items()
+        if doc_id not in indexed
+        or indexed[doc_id].doc_hash != content_hash(path, settings.chunk_chars, settings.chunk_overlap_chars)
+    ]
+    return out + [doc.title for doc_id, doc in indexed.items() if doc_id not in wanted]
+
+
+def check_index(name: str, index: VectorIndex, sources: list[SourceFile], repair: bool, resync) -> list[Finding]:  # noqa: ANN001
+    stale = stale_documents(index, sources)
+    garbage = sum(index.garbage().values())
+    if not stale and not garbage:
+        return [Finding("ok", "doctor.index_ok", {"name": name, "docs": len(sources), "passages": index.count()})]
+    problem = {"name": name, "stale": ", ".join(stale) or "-", "garbage": garbage}
+    if not repair:
+        return [Finding("problem", "doctor.index_problem", problem)]
+    resync()
+    left = stale_documents(index, sources)
+    if left or sum(index.garbage().values()):
+        return [Finding("problem", "doctor.index_problem", {**problem, "stale": ", ".join(left) or "-"})]
+    return [Finding("repaired", "doctor.index_repaired", problem)]
+
+
+def check_sessions(settings: Settings) -> Finding:
+    path = settings.sessions_db
+    if not path.exists():
+        return Finding("ok", "doctor.sessions_none")
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
+            result = conn.execute("PRAGMA integrity_check").fetchone()[0]
+            tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            count = conn.execute("SELECT count(*) FROM slim_sessions").fetchone()[0] if "slim_sessions" in tables else 0
+    except sqlite3.DatabaseError as exc:
+        return Finding("problem", "doctor.sessions_broken", {"path": str(path), "detail": str(exc)})
+    if result != "ok":
+        return Finding("problem", "doctor.sessions_broken", {"path": str(path), "detail": result})
+    return Finding("ok", "doctor.sessions_ok", {"count": count})
+
+
+def diagnose(settings: Settings, repair: bool = True) -> list[Finding]:
+    """Every check, in the order of the data flow; with ``repair`` each broken index is re-synced."""
+    report = open_index(settings)
+    findings: list[Finding] = []
+
+    def resync_report() -> None:
+        with writer_lock(settings):
+            sync(report, corpus_sources(settings))
+
+    findings += check_index("report", report, corpus_sources(settings), repair, resync_report)
+    for name in workspace_names(settings):
+        space = Workspace(settings, name, report.embeddings, report.client)
+        leftovers = list((space.folder.parent / "incoming").glob("*"))
+        if leftovers and repair:  # uploads a crash interrupted before they were accepted
+            for path in leftovers:
+                path.unlink()
+            findings.append(Finding("repaired", "doctor.incoming_removed", {"name": name, "count": len(leftovers)}))
+        findings += check_index(f"workspace {name}", space.index, space.sources(), repair, space.sync)
+    findings.append(check_sessions(settings))
+    return findings

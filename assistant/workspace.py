@@ -1,0 +1,175 @@
+"""A person's own documents: files kept in the data directory, indexed in collections of their own.
+
+Each workspace has its own Chroma collections (``<collection>-ws-<name>``) and folder of files; the
+report's collections are shared and only read. Files are parsed in a child process under limits
+(``assistant.safeparse``) before anything is written, and every change happens under the one writer
+lock of the data directory, so uploads from several people are queued, never interleaved.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import chromadb
+
+from assistant.config import Settings
+from assistant.corpus import SourceRecord, load_sources
+from assistant.embeddings import SlimEmbeddings
+from assistant.errors import InputError
+from assistant.index import (
+    CombinedIndex,
+    IndexedDoc,
+    SourceFile,
+    SyncReport,
+    VectorIndex,
+    chroma_client,
+    open_index,
+    sync,
+    writer_lock,
+)
+from assistant.ingest import SUPPORTED_SUFFIXES, LoadedDocument, document_id, read_bytes
+from assistant.retrieve import Retriever, fold
+from assistant.safeparse import check_size, parse_untrusted
+
+_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+_WORDS = re.compile(r"\w+")
+MIN_TITLE_WORDS = 4  # shorter titles ("Informatie sheet project") match too much by chance
+
+
+@dataclass(frozen=True)
+class WorkspaceDoc:
+    """A document as ``slim docs list`` and the sidebar show it."""
+
+    name: str
+    passages: int
+    pages: int | None
+    reference: str | None
+
+
+def check_name(name: str) -> str:
+    if not _NAME.match(name):
+        raise InputError("error.workspace_name", name=name)
+    return name
+
+
+def match_reference(doc: LoadedDocument, sources: list[SourceRecord]) -> str:
+    """The ``sources.yaml`` entry this document is: its DOI, or its title word for word, in the file
+    name, the PDF's own title or the first pages. Of several, the longest title wins."""
+    head = " ".join(seg.text for seg in doc.segments)[:6000]
+    haystack = " ".join(_WORDS.findall(fold(f"{doc.path.name} {doc.title} {head}")))
+    best, best_len = "", 0
+    for source in sources:
+        words = _WORDS.findall(fold(source.title))
+        found = source.doi and source.doi.lower() in head.lower()
+        if len(words) >= MIN_TITLE_WORDS and f" {' '.join(words)} " in f" {haystack} ":
+            found = True
+        if found and len(words) > best_len:
+            best, best_len = source.id, len(words)
+    return best
+
+
+class Workspace:
+    """The documents of one person or team, and their index."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        name: str,
+        embeddings: SlimEmbeddings,
+        client: chromadb.ClientAPI | None = None,
+    ):
+        self.name = check_name(name)
+        self.settings = settings
+        self.folder = settings.workspaces_dir / name / "files"
+        ws_settings = settings.model_copy(update={"collection": f"{settings.collection}-ws-{name}"})
+        self.index = VectorIndex(ws_settings, embeddings, client or chroma_client(settings))
+
+    def sources(self) -> list[SourceFile]:
+        if not self.folder.is_dir():
+            return []
+        return [SourceFile(p, "document") for p in sorted(self.folder.iterdir()) if p.is_file()]
+
+    def add(self, source: Path, name: str | None = None, progress: bool = False) -> SyncReport:
+        """Add (or replace) a file; a file that cannot be read leaves everything as it was."""
+        name = Path(name or source.name).name
+        read_bytes(source)  # missing or unreadable: said before anything else happens
+        check_size(source, self.settings)
+        if Path(name).suffix.lower() not in SUPPORTED_SUFFIXES:
+            raise InputError("error.unsupported_type", path=name, suffix=Path(name).suffix.lower() or "(geen)")
+        with writer_lock(self.settings):
+            staging = self.folder.parent / "incoming"
+            staging.mkdir(parents=True, exist_ok=True)
+            staged = staging / name
+            shutil.copyfile(source, staged)
+            try:
+                loaded = parse_untrusted(staged, "document", self.settings)
+            except BaseException:
+                staged.unlink(missing_ok=True)
+                raise
+            self.folder.mkdir(parents=True, exist_ok=True)
+            target = self.folder / name
+            os.replace(staged, target)  # atomic: the old file or the new one, never half of it
+            loaded = replace(loaded, path=target, title=name, doc_id=document_id(target))
+            loaded = replace(loaded, reference=match_reference(loaded, self._sources_yaml()))
+            return sync(self.index, self.sources(), progress=progress, load=self._loader(target, loaded))
+
+    def remove(self, name: str) -> None:
+        """Remove a file and its passages."""
+        target = self.folder / Path(name).name
+        if not target.is_file():
+            raise InputError("error.doc_not_found", name=name, workspace=self.name)
+        with writer_lock(self.settings):
+            target.unlink()
+            sync(self.index, self.sources(), load=self._loader())
+
+    def documents(self) -> list[WorkspaceDoc]:
+        indexed = self.index.documents()
+        out = []
+        for source in self.sources():
+            doc: IndexedDoc | None = indexed.get(document_id(source.path))
+            out.append(
+                WorkspaceDoc(
+                    name=source.path.name,
+                    passages=doc.passages if doc else 0,
+                    pages=doc.pages if doc else None,
+                    reference=doc.reference if doc else None,
+                )
+            )
+        return out
+
+    def sync(self) -> SyncReport:
+        """Bring the index in line with the folder (``slim doctor`` uses this after a crash)."""
+        with writer_lock(self.settings):
+            return sync(self.index, self.sources(), load=self._loader())
+
+    def _sources_yaml(self) -> list[SourceRecord]:
+        path = self.settings.corpus_dir / "sources.yaml"
+        return load_sources(path) if path.exists() else []
+
+    def _loader(self, known: Path | None = None, loaded: LoadedDocument | None = None):  # noqa: ANN202
+        """Parse files safely, naming each document after its file and linking it to its reference."""
+
+        def load(path: Path, kind: str, settings: Settings) -> LoadedDocument:
+            if known is not None and path == known and loaded is not None:
+                return loaded
+            doc = parse_untrusted(path, kind, settings)
+            doc = replace(doc, title=path.name)
+            return replace(doc, reference=match_reference(doc, self._sources_yaml()))
+
+        return load
+
+
+def open_retriever(settings: Settings, embeddings: SlimEmbeddings | None = None) -> Retriever:
+    """Search the report and the documents of ``settings.workspace`` together."""
+    report = open_index(settings, embeddings=embeddings)
+    space = Workspace(settings, settings.workspace, report.embeddings, report.client)
+    return Retriever(CombinedIndex(report, space.index))
+
+
+def workspace_names(settings: Settings) -> list[str]:
+    folder = settings.workspaces_dir
+    return sorted(p.name for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
