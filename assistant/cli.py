@@ -281,8 +281,7 @@ def docs_add(
     """Add a document (or replace the one with the same file name); a rejected file exits with code 2."""
     settings = _settings(workspace=workspace)
     space = _workspace(settings)
-    space.add(path, progress=sys.stderr.isatty())
-    doc = next(d for d in space.documents() if d.name == path.name)
+    doc = space.add(path, progress=sys.stderr.isatty())
     typer.echo(t("docs.added", settings.lang, name=doc.name, workspace=space.name, passages=doc.passages))
     if doc.reference:
         typer.echo(t("docs.linked", settings.lang, reference=doc.reference))

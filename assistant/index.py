@@ -319,11 +319,17 @@ def open_index(settings: Settings, *, rebuild: bool = False, embeddings: SlimEmb
 
 
 @contextmanager
-def writer_lock(settings: Settings) -> Iterator[None]:
-    """One writer per data directory: concurrent ``slim index`` runs wait for each other."""
+def writer_lock(settings: Settings, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
+    """One writer per data directory: updates from several people or processes wait their turn
+    (``on_wait`` is told when this one has to wait)."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     with open(settings.data_dir / ".index.lock", "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if on_wait:
+                on_wait()
+            fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
         finally:

@@ -8,9 +8,13 @@ lock of the data directory, so uploads from several people are queued, never int
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -93,14 +97,21 @@ class Workspace:
             return []
         return [SourceFile(p, "document") for p in sorted(self.folder.iterdir()) if p.is_file()]
 
-    def add(self, source: Path, name: str | None = None, progress: bool = False) -> SyncReport:
-        """Add (or replace) a file; a file that cannot be read leaves everything as it was."""
+    def add(
+        self,
+        source: Path,
+        name: str | None = None,
+        progress: bool = False,
+        on_wait: Callable[[], None] | None = None,
+    ) -> WorkspaceDoc:
+        """Add (or replace) a file; a file that cannot be read leaves everything as it was. ``on_wait`` is
+        told when another upload is being indexed first."""
         name = Path(name or source.name).name
         read_bytes(source)  # missing or unreadable: said before anything else happens
         check_size(source, self.settings)
         if Path(name).suffix.lower() not in SUPPORTED_SUFFIXES:
             raise InputError("error.unsupported_type", path=name, suffix=Path(name).suffix.lower() or "(geen)")
-        with writer_lock(self.settings):
+        with writer_lock(self.settings, on_wait):
             staging = self.folder.parent / "incoming"
             staging.mkdir(parents=True, exist_ok=True)
             staged = staging / name
@@ -115,7 +126,8 @@ class Workspace:
             os.replace(staged, target)  # atomic: the old file or the new one, never half of it
             loaded = replace(loaded, path=target, title=name, doc_id=document_id(target))
             loaded = replace(loaded, reference=match_reference(loaded, self._sources_yaml()))
-            return sync(self.index, self.sources(), progress=progress, load=self._loader(target, loaded))
+            sync(self.index, self.sources(), progress=progress, load=self._loader(target, loaded))
+        return next(doc for doc in self.documents() if doc.name == name)
 
     def remove(self, name: str) -> None:
         """Remove a file and its passages."""
@@ -168,6 +180,30 @@ def open_retriever(settings: Settings, embeddings: SlimEmbeddings | None = None)
     report = open_index(settings, embeddings=embeddings)
     space = Workspace(settings, settings.workspace, report.embeddings, report.client)
     return Retriever(CombinedIndex(report, space.index))
+
+
+def workspace_of(owner: str) -> str:
+    """The workspace of a person known by a private key (the app's): derived, so the key is not on disk."""
+    return "p-" + hashlib.sha256(owner.encode()).hexdigest()[:24]
+
+
+class Workspaces:
+    """Every person's workspace and retriever in one process (the app), the most recent ``size`` kept."""
+
+    def __init__(self, settings: Settings, report: VectorIndex, size: int = 64):
+        self.settings, self.report, self.size = settings, report, size
+        self._open: OrderedDict[str, tuple[Workspace, Retriever]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, name: str) -> tuple[Workspace, Retriever]:
+        with self._lock:
+            if name not in self._open:
+                space = Workspace(self.settings, name, self.report.embeddings, self.report.client)
+                self._open[name] = (space, Retriever(CombinedIndex(self.report, space.index)))
+                while len(self._open) > self.size:
+                    self._open.popitem(last=False)
+            self._open.move_to_end(name)
+            return self._open[name]
 
 
 def workspace_names(settings: Settings) -> list[str]:

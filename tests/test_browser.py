@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -82,6 +83,16 @@ def server(tmp_path: Path, corpus_data_dir: Path) -> Iterator[AppServer]:
     data = tmp_path / "data"
     data.mkdir()
     (data / "chroma").symlink_to(corpus_data_dir / "chroma", target_is_directory=True)
+    app = AppServer(data).start()
+    yield app
+    app.stop()
+
+
+@pytest.fixture
+def private_server(tmp_path: Path, corpus_data_dir: Path) -> Iterator[AppServer]:
+    """A server with its own copy of the index, for tests that upload documents."""
+    data = tmp_path / "data"
+    shutil.copytree(corpus_data_dir / "chroma", data / "chroma")
     app = AppServer(data).start()
     yield app
     app.stop()
@@ -224,5 +235,47 @@ def test_two_people_at_once_are_isolated(server: AppServer, browser) -> None:
     assert "persoon twee" not in page_one.content() and "persoon een" not in page_two.content()
     shot(page_one, "7-person-one")
     shot(page_two, "7-person-two")
+    one.close()
+    two.close()
+
+
+def upload(page, path: Path, expect_text: str) -> None:
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(path))
+    page.get_by_text(expect_text).first.wait_for(timeout=120_000)
+
+
+def test_documents_are_uploaded_privately_and_a_hostile_file_harms_nothing(
+    private_server: AppServer, browser, tmp_path: Path
+) -> None:
+    from tests.helpers.files import write_encrypted_pdf, write_pdf
+
+    one, two = browser.new_context(), browser.new_context()
+    page, other = one.new_page(), two.new_page()
+    open_app(page, private_server.url)
+    page.get_by_text("Eigen documenten").click()
+    good = write_pdf(tmp_path / "plan.pdf", ["Inleiding.", "De penningmeester van ons netwerk is Anouk de Vries."])
+    upload(page, good, "plan.pdf toegevoegd: 2 passages.")
+    upload(page, write_encrypted_pdf(tmp_path / "slot.pdf", "Geheim."), "slot.pdf is beveiligd met een wachtwoord")
+    shot(page, "8-hostile-upload-refused")
+    assert page.locator('[data-testid="stException"]').count() == 0
+    assert page.get_by_text("plan.pdf · 2 passages, 2 p.").count() == 1  # the earlier document is still there
+
+    page.get_by_role("button", name="Vraag het rapport").click()
+    page.get_by_placeholder("Je vraag over het rapport…").fill("Wie is de penningmeester van het netwerk?")
+    page.keyboard.press("Enter")
+    page.get_by_text("Anouk de Vries").first.wait_for(timeout=60_000)
+    page.get_by_text(re.compile(r"^Bronnen \(\d\)$")).last.click()
+    page.get_by_text(re.compile(r"^\[1\] · plan\.pdf · p\. 2$")).wait_for(timeout=30_000)
+    shot(page, "9-answer-from-own-document")
+
+    open_app(other, private_server.url)
+    other.get_by_text("Eigen documenten").click()
+    other.get_by_text("Document toevoegen").wait_for(timeout=30_000)
+    assert "plan.pdf" not in other.content()
+    other.get_by_role("button", name="Vraag het rapport").click()
+    other.get_by_placeholder("Je vraag over het rapport…").fill("Wie is de penningmeester van het netwerk?")
+    other.keyboard.press("Enter")
+    other.get_by_text("Bronnen (").first.wait_for(timeout=60_000)
+    assert "Anouk de Vries" not in other.content()
     one.close()
     two.close()

@@ -3,12 +3,14 @@ not the model, is under test here; the browser tests in tests/test_browser.py co
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from assistant.config import PROJECT_ROOT
+from tests.helpers.files import write_pdf
 
 APP = str(PROJECT_ROOT / "ui" / "app.py")
 
@@ -99,3 +101,56 @@ def test_study_view_shows_the_frameworks_with_their_passages(app: AppTest) -> No
     labels = [e.label for e in app.expander]
     assert any(label.startswith("Transformatieve waarde — §3.3") for label in labels)
     assert "herdefiniëren van succes" in "\n".join(m.value for m in app.markdown)
+
+
+@pytest.fixture
+def private_data(corpus_data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the corpus index that people's uploads may write to."""
+    shutil.copytree(corpus_data_dir / "chroma", tmp_path / "chroma")
+    monkeypatch.setenv("SLIM_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("SLIM_LLM", "none")
+    return tmp_path
+
+
+def _person(key: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["u"] = key
+    at.run()
+    assert not at.exception
+    return at
+
+
+def _upload(at: AppTest, name: str, data: bytes) -> None:
+    at.sidebar.file_uploader[0].upload(name, data).run()
+    assert not at.exception
+
+
+def _ask(at: AppTest, question: str) -> str:
+    next(b for b in at.button if b.label == "Vraag het rapport").click().run()
+    at.chat_input(key="ask").set_value(question).run()
+    assert not at.exception
+    return texts(at)
+
+
+def test_uploads_are_private_and_a_broken_one_changes_nothing(private_data: Path, tmp_path: Path) -> None:
+    anna, bram = _person("anna-" + "a" * 20), _person("bram-" + "b" * 20)
+    plan = write_pdf(tmp_path / "plan.pdf", ["Inleiding.", "De penningmeester van ons netwerk is Anouk de Vries."])
+    _upload(anna, "plan.pdf", plan.read_bytes())
+    assert [s.value for s in anna.sidebar.success] == ["plan.pdf toegevoegd: 2 passages."]
+    assert [c.value for c in anna.sidebar.caption if "📄" in c.value] == ["📄 plan\\.pdf · 2 passages, 2 p."]
+
+    _upload(anna, "kapot.pdf", b"%PDF-1.7 half")
+    assert any("kapot.pdf is beschadigd" in e.value for e in anna.sidebar.error)
+    assert [c.value for c in anna.sidebar.caption if "📄" in c.value] == ["📄 plan\\.pdf · 2 passages, 2 p."]
+
+    page = _ask(anna, "Wie is de penningmeester van het netwerk?")
+    assert "Anouk de Vries" in page and "plan\\.pdf" in page, page
+
+    # Bram, in the same process at the same time, sees neither the document nor Anna's session
+    bram.run()
+    assert not [c.value for c in bram.sidebar.caption if "📄" in c.value]
+    assert "Anouk de Vries" not in _ask(bram, "Wie is de penningmeester van het netwerk?")
+    assert len(bram.sidebar.selectbox) == 1  # his own session only
+    anna.run()
+    assert len(anna.sidebar.selectbox[0].options) == 1
+    assert bram.sidebar.selectbox[0].value != anna.sidebar.selectbox[0].value

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import contextlib
 import secrets
+import tempfile
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 
 import streamlit as st
 
@@ -25,6 +27,7 @@ from assistant.reflection.engine import ReflectionEngine, SessionView
 from assistant.reflection.synthesis import synthesis_markdown
 from assistant.retrieve import Retriever
 from assistant.summary import ladder, ladder_png, radar_png, session_pdf
+from assistant.workspace import Workspace, Workspaces, workspace_of
 from ui.components import plain, sources
 
 st.set_page_config(page_title="SLIM", page_icon="💬", layout="centered")
@@ -39,13 +42,15 @@ class Services:
     llm_error: SlimError | None
     engine: ReflectionEngine
     bank: QuestionBank
+    workspaces: Workspaces
 
 
 @st.cache_resource(show_spinner=False)
 def services() -> Services:
     """Loaded once per process and shared: none of these objects holds anything of one person."""
     settings = Settings()
-    retriever = Retriever(open_index(settings))
+    report = open_index(settings)
+    retriever = Retriever(report)
     try:
         llm, error = make_llm(settings), None
     except SlimError as exc:  # no model installed: the guide still works, extractively
@@ -53,7 +58,8 @@ def services() -> Services:
     engine = ReflectionEngine(settings, retriever, llm)
     if llm.available:  # the model computes its fixed prompt prefix once; do it before the first person asks
         threading.Thread(target=warm_up, args=(retriever, llm, settings), daemon=True).start()
-    return Services(settings, retriever, llm, error, engine, question_bank(settings.prompts_dir))
+    bank = question_bank(settings.prompts_dir)
+    return Services(settings, retriever, llm, error, engine, bank, Workspaces(settings, report))
 
 
 def warm_up(retriever: Retriever, llm: LanguageModel, settings: Settings) -> None:
@@ -70,6 +76,11 @@ def owner() -> str:
         key = secrets.token_urlsafe(16)
         st.query_params["u"] = key
     return key
+
+
+def mine(app: Services) -> tuple[Workspace, Retriever]:
+    """This person's documents, and a retriever over the report and them."""
+    return app.workspaces.get(workspace_of(owner()))
 
 
 def lang() -> str:
@@ -137,8 +148,44 @@ def sidebar(app: Services) -> None:
         st.caption(t("ui.index_size", lang(), count=app.retriever.index.count()))
         if app.llm_error:
             st.warning(app.llm_error.message(lang()))  # type: ignore[arg-type]
-        with st.expander(t("ui.documents", lang())):
-            st.caption(t("ui.documents_later", lang()))
+        documents(app)
+
+
+def documents(app: Services) -> None:
+    """Upload, list and remove this person's own documents; nobody else sees them."""
+    space, _ = mine(app)
+    with st.expander(t("ui.documents", lang()), expanded="upload_result" in st.session_state):
+        st.caption(t("ui.documents_help", lang()))
+        kind, message = st.session_state.pop("upload_result", (None, None))
+        if kind:
+            getattr(st, kind)(message)
+        generation = st.session_state.setdefault("upload_generation", 0)
+        uploaded = st.file_uploader(
+            t("ui.upload", lang()), type=["pdf", "docx", "md", "txt"], key=f"upload-{generation}"
+        )
+        if uploaded is not None:
+            waiting = st.empty()
+            with st.spinner(t("ui.upload_reading", lang(), name=uploaded.name)), tempfile.TemporaryDirectory() as tmp:
+                path = Path(tmp) / Path(uploaded.name).name
+                path.write_bytes(uploaded.getvalue())
+                try:
+                    doc = space.add(path, on_wait=lambda: waiting.info(t("ui.upload_waiting", lang())))
+                    done = t("ui.upload_done", lang(), name=doc.name, passages=doc.passages)
+                    if doc.reference:
+                        done += " " + t("docs.linked", lang(), reference=doc.reference)
+                    st.session_state["upload_result"] = ("success", done)
+                except SlimError as exc:
+                    st.session_state["upload_result"] = ("error", exc.message(lang()))  # type: ignore[arg-type]
+            st.session_state["upload_generation"] = generation + 1  # a fresh, empty upload field
+            st.rerun()
+        for doc in space.documents():
+            left, right = st.columns([4, 1])
+            pages = t("ui.doc_pages", lang(), pages=doc.pages) if doc.pages else ""
+            left.caption(f"📄 {plain(doc.name)} · {t('ui.doc_passages', lang(), passages=doc.passages)}{pages}")
+            if right.button("✕", key=f"remove-{doc.name}", help=t("ui.doc_remove", lang(), name=doc.name)):
+                space.remove(doc.name)
+                st.session_state["upload_result"] = ("info", t("ui.doc_removed", lang(), name=doc.name))
+                st.rerun()
 
 
 # --- start ---------------------------------------------------------------------------------------------
@@ -193,7 +240,7 @@ def send(app: Services, session_id: str, data: dict) -> None:
     """Send one input; a free question streams its passages and answer into a new message."""
     if data["type"] != "ask":
         with st.spinner(t("ui.working", lang())):
-            app.engine.send(session_id, data)
+            app.engine.send(session_id, data, retriever=mine(app)[1])
         return
     with st.chat_message("user"):
         st.markdown(plain(data["text"]))
@@ -213,8 +260,13 @@ def send(app: Services, session_id: str, data: dict) -> None:
             streamed.append(piece)
             answer_slot.markdown("".join(streamed) + " ▌")
 
+        def on_wait(position: int) -> None:
+            answer_slot.info(t("ui.queued", lang(), position=position))
+
         with st.spinner(t("ui.thinking", lang())):
-            app.engine.send(session_id, data, on_passages=on_passages, on_token=on_token)
+            app.engine.send(
+                session_id, data, on_passages=on_passages, on_token=on_token, on_wait=on_wait, retriever=mine(app)[1]
+            )
 
 
 def conversation(app: Services, view: SessionView) -> None:
@@ -228,7 +280,7 @@ def conversation(app: Services, view: SessionView) -> None:
                 st.markdown(item["text"] if item["role"] == "assistant" else plain(item["text"]))
             if item["citations"]:
                 sources(
-                    item["citations"], item["text"], lang(), app.retriever.section_text, key=f"sec-{view.info.id}-{i}"
+                    item["citations"], item["text"], lang(), mine(app)[1].section_text, key=f"sec-{view.info.id}-{i}"
                 )
 
 

@@ -22,6 +22,8 @@ def citation_label(citation: dict[str, Any], lang: str) -> str:
     has_number = citation["section"] and not heading.startswith(citation["section"])
     section = t("ui.section", lang, section=citation["section"]) if has_number else ""
     page = t("ui.page", lang, page=citation["page"]) if citation.get("page") else ""
+    if not citation["section"]:  # a person's own document: its file name says more than its heading
+        heading = citation["source"]
     return " · ".join(part for part in (f"[{citation['n']}]", section, heading, page) if part)
 
 
