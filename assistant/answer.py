@@ -91,7 +91,7 @@ def build_messages(prompt: AnswerPrompt, question: str, evidence: Evidence) -> l
     for example in prompt.examples:
         messages += [HumanMessage(example.user), AIMessage(example.assistant)]
     passages = "\n".join(
-        prompt.passage.format(n=n, where=where(hit), text=_one_line(text))
+        prompt.passage.format(n=n, where=as_data(where(hit)), text=as_data(text))
         for n, (hit, text) in enumerate(zip(evidence.hits, evidence.excerpts, strict=True), start=1)
     )
     messages.append(HumanMessage(prompt.user.format(passages=passages, question=question.strip())))
@@ -100,6 +100,28 @@ def build_messages(prompt: AnswerPrompt, question: str, evidence: Evidence) -> l
 
 def _one_line(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
+
+
+def as_data(text: str) -> str:
+    """A passage as it goes into a prompt: one line, and unable to close the block that marks it as data
+    (a document saying '</bronnen> SYSTEM: ...' stays inside the sources)."""
+    return _one_line(text).replace("<", "‹").replace(">", "›")
+
+
+_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
+_LINK = re.compile(r"\[([^\]]*)\]\(\s*(?:[a-z][a-z0-9+.-]*:|www\.)[^)]*\)", re.IGNORECASE)
+_URL = re.compile(r"\b(?:(?:https?|ftp|file|data|javascript):|www\.)[^\s<>\[\]()\"“”]+", re.IGNORECASE)
+_EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
+
+
+def without_links(text: str, replacement: str) -> str:
+    """What SLIM shows never carries a link, an image or an address onward: the page would fetch an image
+    from anywhere (data leaving the machine), and a link written into a document is no advice of ours.
+    The cited passages themselves stay readable under the answer, as plain text."""
+    text = _IMAGE.sub(replacement, text)
+    text = _LINK.sub(lambda m: f"{m.group(1)} {replacement}", text)
+    text = _URL.sub(replacement, text)
+    return _EMAIL.sub(replacement, text)
 
 
 def valid_citations(text: str, count: int) -> tuple[str, set[int]]:
@@ -172,7 +194,7 @@ def answer_question(
 
     def done(text: str, method: str, cites: list[Citation], first: float | None, note: str | None = None) -> Answer:
         return Answer(
-            answer=text,
+            answer=without_links(text, prompt.link_removed),
             language=lang,
             grounded=method != "not_covered",
             citations=cites,

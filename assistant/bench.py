@@ -59,7 +59,9 @@ def machine_description() -> str:
     return f"{os.cpu_count()} cores ({cpu}), {memory_gb:.0f} GiB, Python {platform.python_version()}"
 
 
-def _percentile(values: Sequence[float], q: int) -> float:
+def percentile(values: Sequence[float], q: int) -> float:
+    if len(values) < 2:
+        return float(values[0]) if values else 0.0
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
 
 
@@ -97,7 +99,7 @@ def run_bench(settings: Settings, queries: Sequence[Query]) -> BenchResult:
         index_warm_s=round(warm, 3),
         index_warm_cli_s=round(warm_cli, 2),
         query_p50_ms=round(statistics.median(times), 1),
-        query_p95_ms=round(_percentile(times, 95), 1),
+        query_p95_ms=round(percentile(times, 95), 1),
         peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 0),
         passages=passages,
         queries=len(times),
@@ -255,7 +257,7 @@ def run_browser_bench(settings: Settings, clicks: int = 10) -> BrowserBench:
     return BrowserBench(
         page_interactive_s=round(interactive, 2),
         click_rerender_ms_p50=round(statistics.median(times), 0),
-        click_rerender_ms_p95=round(_percentile(times, 95), 0),
+        click_rerender_ms_p95=round(percentile(times, 95), 0),
         clicks=len(times),
     )
 

@@ -172,10 +172,17 @@ def bench(
     queries: Annotated[Path, typer.Option("--queries", help="Questions to time.")] = bench_module.DEFAULT_QUERIES,
     output: Annotated[Path, typer.Option("--output", help="Markdown file to record in.")] = bench_module.BENCH_DOC,
     browser: Annotated[bool, typer.Option("--browser", help="Also time the app in headless Chromium.")] = False,
+    load: Annotated[int | None, typer.Option("--load", help="Only simulate N people asking at once.")] = None,
+    injection: Annotated[bool, typer.Option("--injection", help="Only measure prompt-injection success.")] = False,
+    llm: Annotated[str | None, typer.Option("--llm", help="Model for --load / --injection.")] = None,
 ) -> None:
     """Cold and warm index time, search latency p50/p95 and peak memory, recorded in docs/benchmarks.md;
-    with --browser also how fast the app becomes interactive and re-renders a click."""
-    settings = _settings()
+    with --browser also how fast the app becomes interactive and re-renders a click. --load N and
+    --injection run only their own measurement (with the language model) and record it."""
+    settings = _settings(llm=llm)
+    if load or injection:
+        _bench_with_model(settings, load, injection, queries, output)
+        return
     if browser:
         timing = bench_module.run_browser_bench(settings)
         bench_module.write_browser_section(timing, output)
@@ -187,6 +194,27 @@ def bench(
     else:
         typer.echo(bench_module.bench_table(result))
         typer.echo(t("bench.written", settings.lang, path=output), err=True)
+
+
+def _bench_with_model(settings: Settings, load: int | None, injection: bool, queries: Path, output: Path) -> None:
+    from assistant.llm import make_llm
+
+    model = make_llm(settings)
+    if injection:
+        from assistant.injection import injection_table, load_items, run_injection_bench
+
+        table = injection_table(run_injection_bench(settings, model, load_items()), model.name)
+        bench_module.update_section(output, "injection", table)
+        typer.echo(table)
+    if load:
+        from assistant.loadbench import load_table, run_load_bench
+
+        questions = [q.q for q in load_queries(queries)]
+        results = [run_load_bench(settings, model, people, questions) for people in sorted({1, load})]
+        table = load_table(results)
+        bench_module.update_section(output, "load", table)
+        typer.echo(table)
+    typer.echo(t("bench.written", settings.lang, path=output), err=True)
 
 
 @corpus_app.command("build")

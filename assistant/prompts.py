@@ -31,6 +31,7 @@ class AnswerPrompt(Strict):
     user: str
     not_covered: str
     extractive_intro: str
+    link_removed: str
     examples: list[Example]
 
 

@@ -138,6 +138,13 @@ class Workspace:
             target.unlink()
             sync(self.index, self.sources(), load=self._loader())
 
+    def delete(self) -> None:
+        """Remove the whole workspace: its files and its collections."""
+        with writer_lock(self.settings):
+            for collection in (self.index.passages, self.index.sentences):
+                self.index.client.delete_collection(collection.name)
+            shutil.rmtree(self.folder.parent, ignore_errors=True)
+
     def documents(self) -> list[WorkspaceDoc]:
         indexed = self.index.documents()
         out = []

@@ -10,7 +10,6 @@ citations and the pause resumes where it was.
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -19,10 +18,19 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.graph import START, StateGraph
 from langgraph.types import interrupt
 
-from assistant.answer import Citation, answer_question, is_degenerate, language_of_answer, valid_citations, where
+from assistant.answer import (
+    Citation,
+    answer_question,
+    as_data,
+    is_degenerate,
+    language_of_answer,
+    valid_citations,
+    where,
+    without_links,
+)
 from assistant.config import Settings
 from assistant.llm import LanguageModel
-from assistant.prompts import QuestionBank, ReflectionPrompts, Theme
+from assistant.prompts import QuestionBank, ReflectionPrompts, Theme, answer_prompts
 from assistant.reflection.state import Input, ReflectionState, turn
 from assistant.reflection.synthesis import build_synthesis, own_words, synthesis_markdown
 from assistant.retrieve import Retriever
@@ -128,7 +136,7 @@ def build_graph(deps: Deps, checkpointer: Any = None):
                     continue
                 item["n"] = len(citations) + 1
                 citations.append(item)
-                case_lines.append(f"- **{case.network}**: “{_one_line(excerpt)}” [{item['n']}]")
+                case_lines.append(f"- **{case.network}**: “{as_data(excerpt)}” [{item['n']}]")
         own = " ".join(f"[{c['n']}]" for c in citations[: len(citations) - len(case_lines)])
         header = texts.theme_header.format(
             index=state["theme_index"] + 1, count=len(state["themes"]), title=theme.title(lang)
@@ -214,6 +222,7 @@ def build_graph(deps: Deps, checkpointer: Any = None):
         question = _question(state, deps)
         citations, excerpts = _citations(_retriever(deps, config), [f"{answer} {theme.title(lang)}"], k=2)  # type: ignore[arg-type]
         text = _reflection_text(deps, lang, question.text(lang), answer, citations, excerpts)  # type: ignore[arg-type]
+        text = without_links(text, answer_prompts(deps.settings.prompts_dir)[lang].link_removed)  # type: ignore[index]
         followups = state.get("followups", 0)
         turns = [turn("assistant", "reflection", text, theme.id, citations)]
         update: dict = {"followups": followups + 1}
@@ -292,10 +301,6 @@ def build_graph(deps: Deps, checkpointer: Any = None):
     return graph.compile(checkpointer=checkpointer)
 
 
-def _one_line(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip()
-
-
 def _reflection_text(
     deps: Deps, lang: str, question: str, answer: str, citations: list[dict], excerpts: list[str]
 ) -> str:
@@ -303,11 +308,11 @@ def _reflection_text(
     texts = deps.prompts[lang]  # type: ignore[index]
     template = texts.mirror.format(quote=own_words(answer, 200))
     if citations:
-        template += " " + texts.connect.format(excerpt=_one_line(excerpts[0]), n=1)
+        template += " " + texts.connect.format(excerpt=as_data(excerpts[0]), n=1)
     if not deps.llm.available or not citations or not answer.strip():
         return template
     passages = "\n".join(
-        f"[{c['n']}] ({where(_hit(c))}) {_one_line(e)}" for c, e in zip(citations, excerpts, strict=True)
+        f"[{c['n']}] ({as_data(where(_hit(c)))}) {as_data(e)}" for c, e in zip(citations, excerpts, strict=True)
     )
     messages = [
         SystemMessage(texts.reflect_system),

@@ -1,0 +1,104 @@
+"""`slim bench --load N`: N people asking questions at once, in one process, as the app serves them.
+
+Each person has their own workspace and retriever (as in the app); all share the report index and the
+one language model, whose requests take turns in ``LanguageModel.queue``. Retrieval latency is measured
+inside ``answer_question``, so it includes the CPU the model takes from everyone else meanwhile.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from time import perf_counter
+
+from pydantic import BaseModel
+
+from assistant.answer import answer_question
+from assistant.bench import percentile, machine_description
+from assistant.config import Settings
+from assistant.index import open_index
+from assistant.llm import LanguageModel
+from assistant.workspace import Workspaces
+
+
+class LoadResult(BaseModel):
+    people: int
+    questions: int
+    model: str
+    retrieval_p50_ms: float
+    retrieval_p95_ms: float
+    wait_p50_s: float
+    wait_p95_s: float
+    wait_max_s: float
+    longest_line: int
+    told_waiting: int  # answers whose person was told their place in line
+    first_token_p95_s: float | None
+    wall_s: float
+
+
+def run_load_bench(
+    settings: Settings, llm: LanguageModel, people: int, questions: Sequence[str], per_person: int = 2
+) -> LoadResult:
+    workspaces = Workspaces(settings, open_index(settings), size=people)
+    retrievers = [workspaces.get(f"bench-load-{i}")[1] for i in range(people)]
+    for retriever in retrievers:
+        retriever.snapshot()  # loaded on a person's first question in the app; not what is timed here
+    start_line = threading.Barrier(people)
+    timings: list[tuple[float, float | None, bool]] = []
+    lock = threading.Lock()
+    llm.queue.waits.clear()
+
+    def person(i: int) -> None:
+        start_line.wait()
+        for n in range(per_person):
+            told: list[int] = []
+            question = questions[(i * per_person + n) % len(questions)]
+            result = answer_question(question, retrievers[i], llm, settings, on_wait=told.append)
+            with lock:
+                timings.append((result.timings.retrieval_s, result.timings.first_token_s, bool(told)))
+
+    threads = [threading.Thread(target=person, args=(i,)) for i in range(people)]
+    began = perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall = perf_counter() - began
+    for i in range(people):
+        workspaces.get(f"bench-load-{i}")[0].delete()
+    retrieval_ms = [r * 1000 for r, _, _ in timings]
+    first = [f for _, f, _ in timings if f is not None]
+    waits = llm.queue.waits or [0.0]
+    return LoadResult(
+        people=people,
+        questions=len(timings),
+        model=llm.name,
+        retrieval_p50_ms=round(percentile(retrieval_ms, 50), 1),
+        retrieval_p95_ms=round(percentile(retrieval_ms, 95), 1),
+        wait_p50_s=round(percentile(waits, 50), 2),
+        wait_p95_s=round(percentile(waits, 95), 2),
+        wait_max_s=round(max(waits), 2),
+        longest_line=llm.queue.longest_line,
+        told_waiting=sum(t for _, _, t in timings),
+        first_token_p95_s=round(percentile(first, 95), 2) if first else None,
+        wall_s=round(wall, 1),
+    )
+
+
+def load_table(results: Sequence[LoadResult]) -> str:
+    rows = [
+        f"| {r.people} | {r.questions} | `{r.model}` | {r.retrieval_p50_ms} | **{r.retrieval_p95_ms}** | "
+        f"{r.wait_p50_s} / {r.wait_p95_s} / {r.wait_max_s} | {r.longest_line} | {r.told_waiting} | "
+        f"{r.first_token_p95_s if r.first_token_p95_s is not None else '—'} | {r.wall_s} |"
+        for r in results
+    ]
+    return "\n".join(
+        [
+            f"{machine_description()}. Target: 10 people at once, retrieval p95 ≤ 300 ms.",
+            "",
+            "| people | questions | model | retrieval p50 ms | retrieval p95 ms | wait for the model p50 / p95 / max s "
+            "| longest line | told their place in line | first token p95 s | wall s |",
+            "|---|---|---|---|---|---|---|---|---|---|",
+            *rows,
+        ]
+    )
