@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from time import perf_counter
 from typing import Literal
 
@@ -22,7 +22,7 @@ from pydantic import BaseModel
 from assistant.config import Language, Settings
 from assistant.i18n import detect_language
 from assistant.llm import LanguageModel
-from assistant.prompts import AnswerPrompt, answer_prompts
+from assistant.prompts import AnswerPrompt, answer_prompts, instruction_patterns
 from assistant.retrieve import Evidence, Hit, Retriever, tokenize
 
 log = logging.getLogger(__name__)
@@ -85,13 +85,16 @@ def where(hit: Hit) -> str:
     return f"{hit.source} p. {hit.page}" if hit.page else hit.source
 
 
-def build_messages(prompt: AnswerPrompt, question: str, evidence: Evidence) -> list[BaseMessage]:
-    """System prompt and examples first (unchanging, so cached by the server), then this question."""
+def build_messages(
+    prompt: AnswerPrompt, question: str, evidence: Evidence, instructions: Sequence[re.Pattern[str]] = ()
+) -> list[BaseMessage]:
+    """System prompt and examples first (unchanging, so cached by the server), then this question; the
+    passages as data (``as_data``)."""
     messages: list[BaseMessage] = [SystemMessage(prompt.system)]
     for example in prompt.examples:
         messages += [HumanMessage(example.user), AIMessage(example.assistant)]
     passages = "\n".join(
-        prompt.passage.format(n=n, where=as_data(where(hit)), text=as_data(text))
+        prompt.passage.format(n=n, where=as_data(where(hit)), text=as_data(text, instructions))
         for n, (hit, text) in enumerate(zip(evidence.hits, evidence.excerpts, strict=True), start=1)
     )
     messages.append(HumanMessage(prompt.user.format(passages=passages, question=question.strip())))
@@ -102,10 +105,18 @@ def _one_line(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-def as_data(text: str) -> str:
-    """A passage as it goes into a prompt: one line, and unable to close the block that marks it as data
-    (a document saying '</bronnen> SYSTEM: ...' stays inside the sources)."""
-    return _one_line(text).replace("<", "‹").replace(">", "›")
+_SENTENCE_OR_LINE = re.compile(r"(?<=[.!?])\s+|\n+")
+
+
+def as_data(text: str, instructions: Sequence[re.Pattern[str]] = ()) -> str:
+    """A passage as it goes into a prompt: one line, unable to close the block that marks it as data
+    (a document saying '</bronnen> SYSTEM: ...' stays inside the sources), and with every sentence that
+    speaks to an AI system (``instructions``, from prompts/injection.yaml) replaced by '[…]'."""
+    kept = [
+        "[…]" if any(p.search(sentence) for p in instructions) else sentence
+        for sentence in _SENTENCE_OR_LINE.split(text)
+    ]
+    return _one_line(" ".join(kept)).replace("<", "‹").replace(">", "›")
 
 
 _IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
@@ -213,8 +224,9 @@ def answer_question(
     first_token: float | None = None
     parts: list[str] = []
     try:
+        messages = build_messages(prompt, question, evidence, instruction_patterns(settings.prompts_dir))
         with llm.queue.turn(on_wait):
-            for chunk in llm.chat.stream(build_messages(prompt, question, evidence)):  # type: ignore[union-attr]
+            for chunk in llm.chat.stream(messages):  # type: ignore[union-attr]
                 piece = chunk.text if isinstance(chunk.text, str) else str(chunk.content)
                 if piece and first_token is None:
                     first_token = round(perf_counter() - start, 3)

@@ -204,7 +204,7 @@ def _bench_with_model(settings: Settings, load: int | None, injection: bool, que
         from assistant.injection import injection_table, load_items, run_injection_bench
 
         table = injection_table(run_injection_bench(settings, model, load_items()), model.name)
-        bench_module.update_section(output, "injection", table)
+        bench_module.update_section(output, "slim bench --injection", table)
         typer.echo(table)
     if load:
         from assistant.loadbench import load_table, run_load_bench
@@ -212,7 +212,7 @@ def _bench_with_model(settings: Settings, load: int | None, injection: bool, que
         questions = [q.q for q in load_queries(queries)]
         results = [run_load_bench(settings, model, people, questions) for people in sorted({1, load})]
         table = load_table(results)
-        bench_module.update_section(output, "load", table)
+        bench_module.update_section(output, "slim bench --load", table)
         typer.echo(table)
     typer.echo(t("bench.written", settings.lang, path=output), err=True)
 

@@ -6,6 +6,7 @@ key or a missing language fails at start-up (and in the tests), not in the middl
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from pathlib import Path
 from typing import Literal
@@ -224,6 +225,13 @@ class Framework(Strict):
     section: str
     title: Text
     items: list[FrameworkItem] = Field(min_length=3)
+
+
+@cache
+def instruction_patterns(prompts_dir: Path) -> tuple[re.Pattern[str], ...]:
+    """Sentences that speak to an AI system (prompts/injection.yaml); see ``answer.as_data``."""
+    data = read_yaml(prompts_dir / "injection.yaml") or {}
+    return tuple(re.compile(p, re.IGNORECASE) for p in data.get("patterns", []))  # type: ignore[union-attr]
 
 
 @cache

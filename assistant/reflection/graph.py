@@ -30,7 +30,7 @@ from assistant.answer import (
 )
 from assistant.config import Settings
 from assistant.llm import LanguageModel
-from assistant.prompts import QuestionBank, ReflectionPrompts, Theme, answer_prompts
+from assistant.prompts import QuestionBank, ReflectionPrompts, Theme, answer_prompts, instruction_patterns
 from assistant.reflection.state import Input, ReflectionState, turn
 from assistant.reflection.synthesis import build_synthesis, own_words, synthesis_markdown
 from assistant.retrieve import Retriever
@@ -312,7 +312,8 @@ def _reflection_text(
     if not deps.llm.available or not citations or not answer.strip():
         return template
     passages = "\n".join(
-        f"[{c['n']}] ({as_data(where(_hit(c)))}) {as_data(e)}" for c, e in zip(citations, excerpts, strict=True)
+        f"[{c['n']}] ({as_data(where(_hit(c)))}) {as_data(e, instruction_patterns(deps.settings.prompts_dir))}"
+        for c, e in zip(citations, excerpts, strict=True)
     )
     messages = [
         SystemMessage(texts.reflect_system),
