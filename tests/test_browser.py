@@ -35,6 +35,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "browser"
+MODELS = PROJECT_ROOT / "data" / "models"  # assembled by `make setup`
 
 
 def _free_port() -> int:
@@ -46,8 +47,9 @@ def _free_port() -> int:
 class AppServer:
     """`streamlit run ui/app.py` on a free loopback port, with its own data directory."""
 
-    def __init__(self, data_dir: Path):
+    def __init__(self, data_dir: Path, llm: str = "none"):
         self.data_dir = data_dir
+        self.llm = llm
         self.port = _free_port()
         self.proc: subprocess.Popen | None = None
 
@@ -56,7 +58,7 @@ class AppServer:
         return f"http://127.0.0.1:{self.port}/"
 
     def start(self) -> AppServer:
-        env = dict(os.environ, SLIM_DATA_DIR=str(self.data_dir), SLIM_LLM="none")
+        env = dict(os.environ, SLIM_DATA_DIR=str(self.data_dir), SLIM_LLM=self.llm, SLIM_MODELS_DIR=str(MODELS))
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", str(PROJECT_ROOT / "ui" / "app.py"),
              "--server.port", str(self.port), "--server.address", "127.0.0.1", "--server.headless", "true"],
@@ -119,13 +121,22 @@ def open_app(page, url: str) -> None:
     page.get_by_text("Wie ben je?").wait_for(timeout=60_000)
 
 
-def start_free_route(page, themes: list[str]) -> None:
+DUTCH = {"board": "Bestuurder — ik reflecteer op ons netwerk", "free": "Vrije keuze van thema's",
+         "start": "Start de reflectie", "theme": "Thema 1 van {n}", "answer": "Jouw antwoord…",
+         "followup": "Om verder te denken"}  # fmt: skip
+ENGLISH = {"board": "Board member — I am reflecting on our network", "free": "Free choice of themes",
+           "start": "Start the reflection", "theme": "Theme 1 of {n}", "answer": "Your answer…",
+           "followup": "To think further"}  # fmt: skip
+
+
+def start_free_route(page, themes: list[str], words: dict[str, str] = DUTCH) -> None:
     from playwright.sync_api import expect
 
-    page.get_by_text("Bestuurder — ik reflecteer op ons netwerk").click()
-    page.get_by_text("Voor bestuurders die eerlijk").wait_for(timeout=30_000)  # the rerun for the role is done
+    page.get_by_text(words["board"]).click()
+    page.get_by_role("radio", name=words["board"]).and_(page.locator(":checked")).wait_for(timeout=30_000)
+    page.wait_for_timeout(500)  # the rerun for the role
     page.locator('[data-testid="stSelectbox"]').filter(has_text="Route").click()
-    page.get_by_role("option", name="Vrije keuze van thema's").click()
+    page.get_by_role("option", name=words["free"]).click()
     multiselect = page.locator('[data-testid="stMultiSelect"]')
     multiselect.wait_for(timeout=30_000)
     for theme in themes:
@@ -133,19 +144,19 @@ def start_free_route(page, themes: list[str]) -> None:
         page.get_by_role("option", name=theme).click()
         page.keyboard.press("Escape")
         expect(multiselect.get_by_text(theme)).to_have_count(1, timeout=30_000)
-    page.get_by_role("button", name="Start de reflectie").click()
-    page.get_by_text(f"Thema 1 van {len(themes)}").first.wait_for(timeout=60_000)
+    page.get_by_role("button", name=words["start"]).click()
+    page.get_by_text(words["theme"].format(n=len(themes))).first.wait_for(timeout=60_000)
 
 
-def answer(page, text: str) -> None:
+def answer(page, text: str, words: dict[str, str] = DUTCH, timeout_s: int = 60) -> None:
     """Type an answer and wait for the guide's new follow-up (earlier ones are still on the page)."""
     from playwright.sync_api import expect
 
-    followups = page.get_by_text("Om verder te denken")
+    followups = page.get_by_text(words["followup"])
     before = followups.count()
-    page.get_by_placeholder("Jouw antwoord…").fill(text)
+    page.get_by_placeholder(words["answer"]).fill(text)
     page.keyboard.press("Enter")
-    expect(followups).to_have_count(before + 1, timeout=60_000)
+    expect(followups).to_have_count(before + 1, timeout=timeout_s * 1000)
 
 
 def assess(page, level_label: str, next_marker: str) -> None:
@@ -279,3 +290,50 @@ def test_documents_are_uploaded_privately_and_a_hostile_file_harms_nothing(
     assert "Anouk de Vries" not in other.content()
     one.close()
     two.close()
+
+
+@pytest.fixture
+def model_server(tmp_path: Path, corpus_data_dir: Path) -> Iterator[AppServer]:
+    """The app with the embedded language model, as `make run` serves it."""
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "chroma").symlink_to(corpus_data_dir / "chroma", target_is_directory=True)
+    app = AppServer(data, llm="embedded").start()
+    yield app
+    app.stop()
+
+
+@pytest.mark.slow
+def test_an_english_route_with_the_embedded_model_and_a_phone_screen(model_server: AppServer, browser) -> None:
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    open_app(page, model_server.url)
+    page.get_by_text("English").click()
+    page.get_by_text("Who are you?").wait_for(timeout=30_000)
+    assert "embedded:qwen2.5-coder-1.5b" in page.content()
+    start_free_route(page, ["Shared goal"], ENGLISH)
+    answer(page, "Our goal is implicit; every partner explains it differently.", ENGLISH, timeout_s=240)
+    page.get_by_text(re.compile(r"^Sources \(\d\)$")).last.click()
+    page.get_by_text(re.compile(r"^\[1\] · ")).last.wait_for(timeout=30_000)
+    shot(page, "10-english-reflection-embedded-model")
+    page.get_by_role("button", name="Next question").click()
+    page.get_by_text("Choose a level").wait_for(timeout=60_000)
+    page.get_by_test_id("stForm").get_by_text("2 — Implicit").click()
+    page.get_by_role("button", name="Confirm").click()
+    page.get_by_text("Value ladder").first.wait_for(timeout=240_000)
+    expect(page.locator('[data-testid="stImage"] img')).to_have_count(1, timeout=30_000)  # one theme: no radar
+    assert page.locator('[data-testid="stException"]').count() == 0
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download Markdown").click()
+    markdown = Path(download.value.path()).read_text(encoding="utf-8")
+    assert "Our goal is implicit; every partner explains it differently." in markdown
+    assert re.search(r"> \[1\] §\d", markdown)
+    shot(page, "11-english-summary-embedded-model")
+
+    phone = browser.new_page(viewport={"width": 390, "height": 844})
+    open_app(phone, page.url)  # the same person, on their phone
+    width = phone.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= 390, f"the page is {width}px wide on a 390px screen"
+    phone.get_by_role("button", name="Start de reflectie").wait_for(timeout=30_000)
+    shot(phone, "12-phone-start")

@@ -103,7 +103,8 @@ def test_plain_text_and_markdown_load(tmp_path: Path) -> None:
         ("a.xlsx", b"PK\x03\x04 not really", "error.unsupported_type"),
         ("leeg.txt", b"   \n", "error.empty_file"),
         ("kapot.pdf", b"%PDF-1.4\n1 0 obj << /Type /Catalog", "error.corrupt_file"),
-        ("kapot.docx", b"this is no zip", "error.corrupt_file"),
+        ("kapot.docx", b"this is no zip", "error.wrong_type"),
+        ("kapot2.docx", b"PK\x03\x04 a broken zip", "error.corrupt_file"),
         ("latin.txt", "caf\u00e9 \u00e0 la cr\u00e8me".encode("latin-1"), "error.encoding"),
     ],
 )

@@ -16,13 +16,13 @@ from pathlib import Path
 
 import streamlit as st
 
-from assistant.answer import answer_question
+from assistant.answer import answer_question, without_links
 from assistant.config import Settings
 from assistant.errors import SlimError
 from assistant.i18n import LANGUAGES, t
 from assistant.index import open_index
 from assistant.llm import LanguageModel, make_llm
-from assistant.prompts import ROLES, QuestionBank, frameworks, question_bank, reflection_prompts
+from assistant.prompts import ROLES, QuestionBank, answer_prompts, frameworks, question_bank, reflection_prompts
 from assistant.reflection.engine import ReflectionEngine, SessionView
 from assistant.reflection.synthesis import synthesis_markdown
 from assistant.retrieve import Retriever
@@ -236,11 +236,25 @@ def start(app: Services) -> None:
 # --- conversation --------------------------------------------------------------------------------------
 
 
+def shown_while_streaming(parts: list[str]) -> str:
+    """Text as it comes in, already without links or images: a half-written answer must not make the
+    browser fetch anything either."""
+    return without_links("".join(parts), answer_prompts(Settings().prompts_dir)[lang()].link_removed) + " ▌"
+
+
 def send(app: Services, session_id: str, data: dict) -> None:
-    """Send one input; a free question streams its passages and answer into a new message."""
+    """Send one input. A reflection the model writes streams into a new message; a free question streams
+    its passages first, then its answer."""
     if data["type"] != "ask":
+        slot, streamed = st.empty(), []
+
+        def on_reflection_token(piece: str) -> None:
+            streamed.append(piece)
+            with slot.container(), st.chat_message("assistant"):
+                st.markdown(shown_while_streaming(streamed))
+
         with st.spinner(t("ui.working", lang())):
-            app.engine.send(session_id, data, retriever=mine(app)[1])
+            app.engine.send(session_id, data, on_token=on_reflection_token, retriever=mine(app)[1])
         return
     with st.chat_message("user"):
         st.markdown(plain(data["text"]))
@@ -258,7 +272,7 @@ def send(app: Services, session_id: str, data: dict) -> None:
 
         def on_token(piece: str) -> None:
             streamed.append(piece)
-            answer_slot.markdown("".join(streamed) + " ▌")
+            answer_slot.markdown(shown_while_streaming(streamed))
 
         def on_wait(position: int) -> None:
             answer_slot.info(t("ui.queued", lang(), position=position))

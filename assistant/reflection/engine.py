@@ -18,6 +18,7 @@ from pydantic import BaseModel
 
 from assistant.config import Language, Settings
 from assistant.errors import SlimError
+from assistant.i18n import t
 from assistant.llm import LanguageModel
 from assistant.prompts import QuestionBank, ReflectionPrompts, question_bank, reflection_prompts
 from assistant.reflection.graph import Deps, build_graph
@@ -96,7 +97,7 @@ class ReflectionEngine:
         default_title = (
             self.bank.route(route_id).title(lang)
             if route_id
-            else ("Vraag het rapport" if mode == "ask" else "Reflectie")
+            else t("session.title_ask" if mode == "ask" else "session.title_reflection", lang)
         )
         info = SessionInfo(
             id=session_id,

@@ -10,6 +10,7 @@ citations and the pause resumes where it was.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -221,7 +222,10 @@ def build_graph(deps: Deps, checkpointer: Any = None):
         answer = (state.get("answers", {}).get(theme.id) or [""])[-1]
         question = _question(state, deps)
         citations, excerpts = _citations(_retriever(deps, config), [f"{answer} {theme.title(lang)}"], k=2)  # type: ignore[arg-type]
-        text = _reflection_text(deps, lang, question.text(lang), answer, citations, excerpts)  # type: ignore[arg-type]
+        hooks = config.get("configurable", {})
+        text = _reflection_text(
+            deps, lang, question.text(lang), answer, citations, excerpts, hooks.get("on_token"), hooks.get("on_wait")
+        )  # type: ignore[arg-type]
         text = without_links(text, answer_prompts(deps.settings.prompts_dir)[lang].link_removed)  # type: ignore[index]
         followups = state.get("followups", 0)
         turns = [turn("assistant", "reflection", text, theme.id, citations)]
@@ -302,9 +306,17 @@ def build_graph(deps: Deps, checkpointer: Any = None):
 
 
 def _reflection_text(
-    deps: Deps, lang: str, question: str, answer: str, citations: list[dict], excerpts: list[str]
+    deps: Deps,
+    lang: str,
+    question: str,
+    answer: str,
+    citations: list[dict],
+    excerpts: list[str],
+    on_token: Callable[[str], None] | None = None,
+    on_wait: Callable[[int], None] | None = None,
 ) -> str:
-    """Mirror and connect, by the language model when it does this well, else from the template."""
+    """Mirror and connect, by the language model when it does this well, else from the template. The
+    model's text streams through ``on_token`` as it is written (the app shows it coming in)."""
     texts = deps.prompts[lang]  # type: ignore[index]
     template = texts.mirror.format(quote=own_words(answer, 200))
     if citations:
@@ -319,9 +331,15 @@ def _reflection_text(
         SystemMessage(texts.reflect_system),
         HumanMessage(texts.reflect_user.format(passages=passages, question=question, answer=answer)),
     ]
+    parts: list[str] = []
     try:
-        with deps.llm.queue.turn():
-            raw = str(deps.llm.chat.invoke(messages).content).strip()  # type: ignore[union-attr]
+        with deps.llm.queue.turn(on_wait):
+            for chunk in deps.llm.chat.stream(messages):  # type: ignore[union-attr]
+                piece = chunk.text if isinstance(chunk.text, str) else str(chunk.content)
+                parts.append(piece)
+                if on_token and piece:
+                    on_token(piece)
+        raw = "".join(parts).strip()
     except Exception as exc:  # a failing model must not break the conversation
         log.warning("reflection by the language model failed: %s", exc)
         return template
