@@ -23,7 +23,7 @@ from pydantic import BaseModel
 
 from assistant.config import PROJECT_ROOT, Settings
 from assistant.evaluation import CUTOFFS, AnswerScores, ModeScores, Query
-from assistant.index import corpus_files, open_index, sources_to_index, sync
+from assistant.index import corpus_files, open_index, sync
 from assistant.retrieve import Retriever
 
 DEFAULT_QUERIES = PROJECT_ROOT.parent / "shared" / "eval" / "retrieval-dev.jsonl"
@@ -77,7 +77,7 @@ def run_bench(settings: Settings, queries: Sequence[Query]) -> BenchResult:
 
         start = perf_counter()
         idx = open_index(bench_settings, embeddings=idx.embeddings)
-        sync(idx, sources_to_index(idx, bench_settings, []))
+        sync(idx, corpus_files(bench_settings))
         warm = perf_counter() - start
 
         env = dict(os.environ, SLIM_DATA_DIR=tmp)

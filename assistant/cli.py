@@ -24,7 +24,7 @@ from assistant.corpus import build_markdown
 from assistant.errors import SlimError
 from assistant.evaluation import evaluate, evaluate_answers, load_answer_items, load_queries
 from assistant.i18n import t
-from assistant.index import corpus_sources, open_index, sync, writer_lock
+from assistant.index import corpus_files, open_index, sync, writer_lock
 from assistant.ingest import read_bytes
 from assistant.retrieve import MODES, Retriever
 from assistant.workspace import Workspace, open_retriever
@@ -90,7 +90,7 @@ def index(
     settings = _settings(workspace=workspace)
     with writer_lock(settings):
         idx = open_index(settings, rebuild=rebuild)
-        report = sync(idx, corpus_sources(settings), progress=sys.stderr.isatty())
+        report = sync(idx, corpus_files(settings), progress=sys.stderr.isatty())
     for path in paths or []:
         docs_add(path, workspace)
     typer.echo(

@@ -15,7 +15,7 @@ from assistant.index import (
     SourceFile,
     VectorIndex,
     content_hash,
-    corpus_sources,
+    corpus_files,
     document_id,
     open_index,
     sync,
@@ -86,9 +86,9 @@ def diagnose(settings: Settings, repair: bool = True) -> list[Finding]:
 
     def resync_report() -> None:
         with writer_lock(settings):
-            sync(report, corpus_sources(settings))
+            sync(report, corpus_files(settings))
 
-    findings += check_index("report", report, corpus_sources(settings), repair, resync_report)
+    findings += check_index("report", report, corpus_files(settings), repair, resync_report)
     for name in workspace_names(settings):
         space = Workspace(settings, name, report.embeddings, report.client)
         leftovers = list((space.folder.parent / "incoming").glob("*"))

@@ -2,7 +2,9 @@
 
 Updates are incremental by content hash: unchanged documents are skipped without being parsed, changed
 ones get their new passages written before the old ones are removed, and documents whose file is gone
-are deleted. The embedding model's name and dimension live in the collection's metadata, so an index
+are deleted. Updates are crash-safe: every passage id carries its document's version, and a version is
+used only once all its passages are written (``visible_versions``), so a process killed mid-update leaves
+the previous version in use; the next update or ``slim doctor`` clears what it left. The embedding model's name and dimension live in the collection's metadata, so an index
 is never queried with vectors from another model.
 """
 
@@ -342,23 +344,6 @@ def corpus_files(settings: Settings) -> list[SourceFile]:
         for p in sorted(settings.corpus_dir.iterdir())
         if p.suffix.lower() in SUPPORTED_SUFFIXES and p.name.lower() != "readme.md"
     ]
-
-
-def corpus_sources(settings: Settings) -> list[SourceFile]:
-    """What the shared report index holds: the corpus only (people's documents live in workspaces)."""
-    return corpus_files(settings)
-
-
-def sources_to_index(index: VectorIndex, settings: Settings, extra: Sequence[Path]) -> list[SourceFile]:
-    """The corpus, the files asked for now, and earlier-added files that still exist."""
-    wanted: dict[Path, SourceFile] = {s.path.resolve(): s for s in corpus_files(settings)}
-    for doc in index.documents().values():
-        path = Path(doc.source_path)
-        if doc.kind == "document" and path.exists():
-            wanted.setdefault(path.resolve(), SourceFile(path, "document"))
-    for path in extra:
-        wanted.setdefault(path.resolve(), SourceFile(path, "document"))
-    return list(wanted.values())
 
 
 Loader = Callable[[Path, str, Settings], LoadedDocument]

@@ -9,13 +9,18 @@ import pytest
 from assistant.config import Settings
 from assistant.embeddings import SlimEmbeddings
 from assistant.errors import EmbeddingMismatchError, InputError
-from assistant.index import VectorIndex, open_index, sources_to_index, sync
+from assistant.index import SourceFile, VectorIndex, open_index, sync
 from assistant.retrieve import Retriever
 
 
 def _write(path: Path, text: str) -> Path:
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def _docs(*paths: Path) -> list[SourceFile]:
+    """The files that still exist, as a workspace lists them."""
+    return [SourceFile(p, "document") for p in paths if p.exists()]
 
 
 def _snapshot(index: VectorIndex) -> tuple[list[str], list[str]]:
@@ -29,14 +34,14 @@ def test_incremental_add_change_remove(
     a = _write(tmp_path / "a.md", "# Doel\n\nHet netwerk wil de zorg in de regio veranderen.\n")
     b = _write(tmp_path / "b.txt", "Vertrouwen groeit door elkaar vaak te ontmoeten.")
 
-    first = sync(index, sources_to_index(index, empty_corpus_settings, [a, b]))
+    first = sync(index, _docs(a, b))
     assert sorted(first.added) == ["a-md", "b-txt"] and first.passages_embedded == 2
 
-    again = sync(index, sources_to_index(index, empty_corpus_settings, []))
+    again = sync(index, _docs(a, b))
     assert sorted(again.unchanged) == ["a-md", "b-txt"] and again.passages_embedded == 0
 
     _write(b, "Vertrouwen groeit langzaam. Het bestuur wil vaker samen leren en experimenteren.")
-    changed = sync(index, sources_to_index(index, empty_corpus_settings, []))
+    changed = sync(index, _docs(a, b))
     assert changed.updated == ["b-txt"] and changed.unchanged == ["a-md"]
     texts = index.all_passages()[1]
     assert any("experimenteren" in t for t in texts)
@@ -46,7 +51,7 @@ def test_incremental_add_change_remove(
     assert "Vertrouwen groeit door elkaar vaak te ontmoeten." not in sentences
 
     a.unlink()
-    removed = sync(index, sources_to_index(index, empty_corpus_settings, []))
+    removed = sync(index, _docs(a, b))
     assert removed.removed == ["a-md"]
     assert {m["doc_id"] for m in index.all_passages()[2]} == {"b-txt"}
 
@@ -56,13 +61,13 @@ def test_bad_input_leaves_the_index_exactly_as_it_was(
 ) -> None:
     index = open_index(empty_corpus_settings, embeddings=embeddings)
     good = _write(tmp_path / "goed.txt", "Een gedeelde visie geeft richting aan het netwerk.")
-    sync(index, sources_to_index(index, empty_corpus_settings, [good]))
+    sync(index, _docs(good))
     before = _snapshot(index)
     bad = tmp_path / "kapot.pdf"
     bad.write_bytes(b"%PDF-1.7 truncated")
     new_good = _write(tmp_path / "nieuw.txt", "Dit document komt er niet in, want een ander bestand is kapot.")
     with pytest.raises(InputError):
-        sync(index, sources_to_index(index, empty_corpus_settings, [new_good, bad]))
+        sync(index, _docs(good, new_good, bad))
     assert _snapshot(index) == before
 
 
@@ -70,7 +75,7 @@ def test_opening_with_another_model_says_how_to_rebuild(
     empty_corpus_settings: Settings, embeddings: SlimEmbeddings, tmp_path: Path
 ) -> None:
     index = open_index(empty_corpus_settings, embeddings=embeddings)
-    sync(index, sources_to_index(index, empty_corpus_settings, [_write(tmp_path / "x.txt", "Leiderschap.")]))
+    sync(index, _docs(_write(tmp_path / "x.txt", "Leiderschap.")))
 
     class OtherModel(SlimEmbeddings):
         name, dim = "other-model", embeddings.dim

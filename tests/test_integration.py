@@ -16,7 +16,7 @@ import pytest
 from assistant.config import Settings
 from assistant.embeddings import SlimEmbeddings, make_embeddings
 from assistant.errors import EmbeddingMismatchError, UnknownEmbeddingsError
-from assistant.index import open_index, sources_to_index, sync
+from assistant.index import corpus_files, open_index, sync
 from assistant.retrieve import Retriever
 from tests.helpers.files import write_corpus
 
@@ -70,12 +70,12 @@ def test_index_and_search_through_a_chroma_server(
         data_dir=tmp_path / "data", corpus_dir=corpus, chroma_host="127.0.0.1", chroma_port=chroma_server
     )
     index = open_index(settings, embeddings=embeddings)
-    report = sync(index, sources_to_index(index, settings, []))
+    report = sync(index, corpus_files(settings))
     assert report.added == ["casus-md"]
     assert not (tmp_path / "data" / "chroma").exists()  # nothing written locally
 
     reopened = open_index(settings, embeddings=embeddings)
-    assert sync(reopened, sources_to_index(reopened, settings, [])).unchanged == ["casus-md"]
+    assert sync(reopened, corpus_files(settings)).unchanged == ["casus-md"]
     hits = Retriever(reopened).search("Hoeveel gemeenten werken samen?", k=1)
     assert hits[0].section == "1" and "21 gemeenten" in hits[0].text
 
@@ -97,7 +97,7 @@ def test_sentence_transformers_minilm_from_its_wheel(tmp_path: Path, embeddings:
     )
     settings = Settings(data_dir=tmp_path / "data", corpus_dir=corpus)
     index = open_index(settings, embeddings=minilm)
-    sync(index, sources_to_index(index, settings, []))
+    sync(index, corpus_files(settings))
     hits = Retriever(index).search("How does trust develop?", k=1, mode="dense")
     assert hits[0].section == "1"
 
