@@ -4,8 +4,9 @@ Updates are incremental by content hash: unchanged documents are skipped without
 ones get their new passages written before the old ones are removed, and documents whose file is gone
 are deleted. Updates are crash-safe: every passage id carries its document's version, and a version is
 used only once all its passages are written (``visible_versions``), so a process killed mid-update leaves
-the previous version in use; the next update or ``slim doctor`` clears what it left. The embedding model's name and dimension live in the collection's metadata, so an index
-is never queried with vectors from another model.
+the previous version in use; the next update or ``slim doctor`` clears what it left. The embedding
+model's name and dimension live in the collection's metadata, so an index is never queried with vectors
+from another model.
 """
 
 from __future__ import annotations
