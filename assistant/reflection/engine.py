@@ -140,6 +140,7 @@ class ReflectionEngine:
 
     def view(self, session_id: str) -> SessionView:
         info = self._info(session_id)
+        self._finish_cut_off_step(session_id)
         values = self.graph.get_state(self._config(session_id)).values
         return SessionView(
             info=info,
@@ -150,6 +151,14 @@ class ReflectionEngine:
             scores=values.get("scores", {}),
             synthesis=values.get("synthesis"),
         )
+
+    def _finish_cut_off_step(self, session_id: str) -> None:
+        """A crash while the model was writing leaves a step started but not done (everything said before
+        it is saved); the step is run again, so the conversation goes on where it was."""
+        config = self._config(session_id)
+        snapshot = self.graph.get_state(config)
+        if snapshot.next and not any(task.interrupts for task in snapshot.tasks):
+            self.graph.invoke(None, config)
 
     def _info(self, session_id: str) -> SessionInfo:
         info = self.sessions.get(session_id)
