@@ -35,7 +35,7 @@ from assistant.index import (
     sync,
     writer_lock,
 )
-from assistant.ingest import SUPPORTED_SUFFIXES, LoadedDocument, document_id, read_bytes
+from assistant.ingest import SUPPORTED_SUFFIXES, LoadedDocument, document_id, read_bytes, slugify
 from assistant.retrieve import Retriever, fold
 from assistant.safeparse import check_size, parse_untrusted
 
@@ -111,6 +111,9 @@ class Workspace:
         check_size(source, self.settings)
         if Path(name).suffix.lower() not in SUPPORTED_SUFFIXES:
             raise InputError("error.unsupported_type", path=name, suffix=Path(name).suffix.lower() or "(geen)")
+        clash = [s.path.name for s in self.sources() if s.path.name != name and slugify(s.path.name) == slugify(name)]
+        if clash:  # both would be the same document in the index
+            raise InputError("error.doc_name_clash", name=name, other=clash[0])
         with writer_lock(self.settings, on_wait):
             staging = self.folder.parent / "incoming"
             staging.mkdir(parents=True, exist_ok=True)

@@ -100,6 +100,12 @@ def test_add_list_search_ask_remove(small_corpus: Path, tmp_path: Path) -> None:
     missing = runner.invoke(app, ["docs", "remove", "plan.pdf", "-w", "team-a"])
     assert missing.exit_code == 2 and "slim docs list" in missing.stderr
 
+    # a name that would be the same document as one already there is refused, not merged
+    twin = tmp_path / "Memo.md"
+    twin.write_text("# Ander memo\n\nIets anders.\n", encoding="utf-8")
+    clash = runner.invoke(app, ["docs", "add", str(twin), "-w", "team-a"])
+    assert clash.exit_code == 2 and "lijkt te veel op de naam van memo.md" in clash.stderr
+
 
 def test_a_source_of_the_report_is_linked_to_its_reference(small_corpus: Path, tmp_path: Path) -> None:
     paper = write_pdf(

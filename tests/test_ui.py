@@ -122,7 +122,7 @@ def _person(key: str) -> AppTest:
 
 def _upload(at: AppTest, name: str, data: bytes) -> None:
     at.sidebar.file_uploader[0].upload(name, data).run()
-    assert not at.exception
+    assert not at.exception, (name, [e.stack_trace for e in at.exception])
 
 
 def _ask(at: AppTest, question: str) -> str:
@@ -154,3 +154,20 @@ def test_uploads_are_private_and_a_broken_one_changes_nothing(private_data: Path
     anna.run()
     assert len(anna.sidebar.selectbox[0].options) == 1
     assert bram.sidebar.selectbox[0].value != anna.sidebar.selectbox[0].value
+
+
+def test_every_hostile_file_gets_its_message_in_the_app_and_changes_nothing(private_data: Path, tmp_path: Path) -> None:
+    from tests.test_documents import HOSTILE
+
+    person = _person("carla-" + "c" * 20)
+    plan = write_pdf(tmp_path / "plan.pdf", ["De penningmeester van ons netwerk is Anouk de Vries."])
+    _upload(person, "plan.pdf", plan.read_bytes())
+    listed = [c.value for c in person.sidebar.caption if "📄" in c.value]
+    for name, make, dutch, _ in HOSTILE:
+        if name.endswith(".xlsx"):  # the upload field only offers PDF, DOCX, MD and TXT (Streamlit checks it)
+            continue
+        _upload(person, name, make(tmp_path / name).read_bytes())
+        errors = [e.value for e in person.sidebar.error]
+        assert len(errors) == 1 and dutch in errors[0], (name, errors)
+        assert [c.value for c in person.sidebar.caption if "📄" in c.value] == listed, name
+    assert "Anouk de Vries" in _ask(person, "Wie is de penningmeester van het netwerk?")
