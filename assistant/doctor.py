@@ -38,7 +38,7 @@ def stale_documents(index: VectorIndex, sources: list[SourceFile]) -> list[str]:
     whose file is gone."""
     settings = index.settings
     indexed = index.documents()
-    wanted = {document_id(s.path): s.path for s in sources}
+    wanted = {document_id(s.path, s.kind): s.path for s in sources}
     out = [
         path.name
         for doc_id, path in wanted.items()

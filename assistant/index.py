@@ -366,7 +366,7 @@ def sync(
     planned: list[tuple[str, list[Document]]] = []
     wanted_ids: set[str] = set()
     for source in sources:
-        doc_id = document_id(source.path)
+        doc_id = document_id(source.path, source.kind)
         wanted_ids.add(doc_id)
         current = existing.get(doc_id)
         digest = content_hash(source.path, settings.chunk_chars, settings.chunk_overlap_chars)

@@ -78,9 +78,10 @@ def read_bytes(path: Path) -> bytes:
         raise InputError("error.unreadable", path=str(path), detail=exc.strerror or str(exc)) from exc
 
 
-def document_id(path: Path) -> str:
-    """The report keeps the id in its front matter; any other file is named after its file name."""
-    if path.suffix.lower() in {".md", ".markdown"}:
+def document_id(path: Path, kind: str = "report") -> str:
+    """The report keeps the id in its front matter; a person's file is named after its file name only
+    (whatever its front matter claims, it cannot pose as the report)."""
+    if kind == "report" and path.suffix.lower() in {".md", ".markdown"}:
         meta, _, _ = split_front_matter(_decode(read_bytes(path), path))
         if meta.get("doc_id"):
             return str(meta["doc_id"])
@@ -107,7 +108,7 @@ def load_document(
     if not any(seg.text.strip() for seg in segments):
         raise InputError("error.no_text", path=str(path))
     return LoadedDocument(
-        doc_id=document_id(path),
+        doc_id=document_id(path, kind),
         title=title,
         path=path,
         kind=kind,

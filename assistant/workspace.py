@@ -127,7 +127,7 @@ class Workspace:
             self.folder.mkdir(parents=True, exist_ok=True)
             target = self.folder / name
             os.replace(staged, target)  # atomic: the old file or the new one, never half of it
-            loaded = replace(loaded, path=target, title=name, doc_id=document_id(target))
+            loaded = replace(loaded, path=target, title=name, doc_id=document_id(target, "document"))
             loaded = replace(loaded, reference=match_reference(loaded, self._sources_yaml()))
             sync(self.index, self.sources(), progress=progress, load=self._loader(target, loaded))
         return next(doc for doc in self.documents() if doc.name == name)
@@ -152,7 +152,7 @@ class Workspace:
         indexed = self.index.documents()
         out = []
         for source in self.sources():
-            doc: IndexedDoc | None = indexed.get(document_id(source.path))
+            doc: IndexedDoc | None = indexed.get(document_id(source.path, source.kind))
             out.append(
                 WorkspaceDoc(
                     name=source.path.name,

@@ -71,8 +71,8 @@ def test_add_list_search_ask_remove(small_corpus: Path, tmp_path: Path) -> None:
     notes = write_docx(
         tmp_path / "notulen.docx", [("Heading 1", "Notulen"), ("Normal", "Het bestuur koos voor drie pilots.")]
     )
-    memo = tmp_path / "memo.md"
-    memo.write_text("# Memo\n\nWe evalueren de samenwerking elk kwartaal.\n", encoding="utf-8")
+    memo = tmp_path / "memo.md"  # its front matter claims to be the report: it stays memo.md
+    memo.write_text("---\ndoc_id: kort\n---\n# Memo\n\nWe evalueren de samenwerking elk kwartaal.\n", "utf-8")
     for path in (plan, notes, memo):
         added = runner.invoke(app, ["docs", "add", str(path), "--workspace", "team-a"])
         assert added.exit_code == 0 and f"{path.name} toegevoegd" in added.output, added.output
@@ -88,6 +88,8 @@ def test_add_list_search_ask_remove(small_corpus: Path, tmp_path: Path) -> None:
     # the report is searched together with the documents
     both = _json(["search", "stralend falen", "-w", "team-a", "--json"])["hits"]
     assert both[0]["source"] == "Kort rapport"
+    memo_hit = _json(["search", "samenwerking elk kwartaal", "-w", "team-a", "--json"])["hits"][0]
+    assert memo_hit["source"] == "memo.md" and memo_hit["chunk_id"].startswith("memo-md:")
 
     # another workspace (and the default one) does not see team-a's documents
     other = _json(["search", "Wie is de penningmeester?", "--json"])["hits"]
