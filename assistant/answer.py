@@ -225,14 +225,12 @@ def answer_question(
     parts: list[str] = []
     try:
         messages = build_messages(prompt, question, evidence, instruction_patterns(settings.prompts_dir))
-        with llm.queue.turn(on_wait):
-            for chunk in llm.chat.stream(messages):  # type: ignore[union-attr]
-                piece = chunk.text if isinstance(chunk.text, str) else str(chunk.content)
-                if piece and first_token is None:
-                    first_token = round(perf_counter() - start, 3)
-                parts.append(piece)
-                if on_token and piece:
-                    on_token(piece)
+        for piece in llm.pieces(messages, on_wait):
+            if piece and first_token is None:
+                first_token = round(perf_counter() - start, 3)
+            parts.append(piece)
+            if on_token and piece:
+                on_token(piece)
     except Exception as exc:  # a model server that fails must not lose the question: answer from the passages
         log.warning("language model failed: %s", exc)
         return done(extractive_answer(prompt, evidence), "extractive", citations, first_token, note=f"error: {exc}")

@@ -125,7 +125,7 @@ class VectorIndex:
         docs: dict[str, IndexedDoc] = {}
         for meta in metas:
             doc_id = str(meta["doc_id"])
-            if visible.get(doc_id) != meta["doc_hash"]:
+            if not in_use(meta, visible):
                 continue
             seen = docs.get(doc_id)
             docs[doc_id] = IndexedDoc(
@@ -217,7 +217,7 @@ class VectorIndex:
         metas = [dict(m) for m in got["metadatas"] or []]
         vectors = np.asarray(got["embeddings"], dtype=np.float32).reshape(len(metas), self.embeddings.dim)
         visible = visible_versions(metas)
-        keep = [n for n, m in enumerate(metas) if visible.get(str(m["doc_id"])) == m["doc_hash"]]
+        keep = [n for n, m in enumerate(metas) if in_use(m, visible)]
         texts = got["documents"] or []
         return [got["ids"][n] for n in keep], [texts[n] for n in keep], [metas[n] for n in keep], vectors[keep]
 
@@ -235,23 +235,22 @@ class VectorIndex:
     def _metadatas(self, collection: chromadb.Collection) -> list[dict]:
         return [dict(m) for m in collection.get(include=["metadatas"])["metadatas"] or []]
 
+    def _unused(self) -> tuple[dict[str, str], dict[str, list[dict]]]:
+        """The version in use per document, and the stored rows (passages, sentences) of any other version."""
+        stored = {"passages": self._metadatas(self.passages), "sentences": self._metadatas(self.sentences)}
+        visible = visible_versions(stored["passages"])
+        return visible, {name: [m for m in rows if not in_use(m, visible)] for name, rows in stored.items()}
+
     def garbage(self) -> dict[str, int]:
         """Passages and sentences not in use (versions cut off by a crash, or replaced), per collection."""
-        visible = visible_versions(self._metadatas(self.passages))
-        return {
-            name: sum(visible.get(str(m["doc_id"])) != m["doc_hash"] for m in self._metadatas(collection))
-            for name, collection in (("passages", self.passages), ("sentences", self.sentences))
-        }
+        return {name: len(rows) for name, rows in self._unused()[1].items()}
 
     def collect_garbage(self) -> dict[str, int]:
         """Remove what ``garbage`` finds (only under the writer lock); returns what was removed."""
-        found = self.garbage()
-        if any(found.values()):
-            visible = visible_versions(self._metadatas(self.passages))
-            doc_ids = {str(m["doc_id"]) for c in (self.passages, self.sentences) for m in self._metadatas(c)}
-            for doc_id in doc_ids:
-                self.delete_doc(doc_id, except_hash=visible.get(doc_id))
-        return found
+        visible, unused = self._unused()
+        for doc_id in sorted({str(m["doc_id"]) for rows in unused.values() for m in rows}):
+            self.delete_doc(doc_id, except_hash=visible.get(doc_id))
+        return {name: len(rows) for name, rows in unused.items()}
 
 
 class CombinedIndex:
@@ -304,6 +303,11 @@ def visible_versions(metadatas: Sequence[dict]) -> dict[str, str]:
         if n >= expected[(doc_id, doc_hash)] and written[(doc_id, doc_hash)] >= visible.get(doc_id, (-1.0, ""))[0]:
             visible[doc_id] = (written[(doc_id, doc_hash)], doc_hash)
     return {doc_id: doc_hash for doc_id, (_, doc_hash) in visible.items()}
+
+
+def in_use(meta: dict, visible: dict[str, str]) -> bool:
+    """Whether a stored passage or sentence belongs to its document's version in use."""
+    return visible.get(str(meta["doc_id"])) == meta["doc_hash"]
 
 
 def drop_collections(client: chromadb.ClientAPI, settings: Settings) -> None:

@@ -93,6 +93,12 @@ class LanguageModel:
     def available(self) -> bool:
         return self.chat is not None
 
+    def pieces(self, messages: list[Any], on_wait: Callable[[int], None] | None = None) -> Iterator[str]:
+        """The model's answer as it is written, piece by piece, once it is this request's turn."""
+        with self.queue.turn(on_wait):
+            for chunk in self.chat.stream(messages):  # type: ignore[union-attr]
+                yield chunk.text if isinstance(chunk.text, str) else str(chunk.content)
+
 
 def _free_port() -> int:
     with socket.socket() as sock:

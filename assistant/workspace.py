@@ -127,8 +127,7 @@ class Workspace:
             self.folder.mkdir(parents=True, exist_ok=True)
             target = self.folder / name
             os.replace(staged, target)  # atomic: the old file or the new one, never half of it
-            loaded = replace(loaded, path=target, title=name, doc_id=document_id(target, "document"))
-            loaded = replace(loaded, reference=match_reference(loaded, self._sources_yaml()))
+            loaded = self._as_own(loaded, target)
             sync(self.index, self.sources(), progress=progress, load=self._loader(target, loaded))
         return next(doc for doc in self.documents() if doc.name == name)
 
@@ -178,11 +177,14 @@ class Workspace:
         def load(path: Path, kind: str, settings: Settings) -> LoadedDocument:
             if known is not None and path == known and loaded is not None:
                 return loaded
-            doc = parse_untrusted(path, kind, settings)
-            doc = replace(doc, title=path.name)
-            return replace(doc, reference=match_reference(doc, self._sources_yaml()))
+            return self._as_own(parse_untrusted(path, kind, settings), path)
 
         return load
+
+    def _as_own(self, doc: LoadedDocument, path: Path) -> LoadedDocument:
+        """A parsed file as this workspace keeps it: named after its file, and linked to its reference."""
+        doc = replace(doc, path=path, title=path.name, doc_id=document_id(path, "document"))
+        return replace(doc, reference=match_reference(doc, self._sources_yaml()))
 
 
 def open_retriever(settings: Settings, embeddings: SlimEmbeddings | None = None) -> Retriever:

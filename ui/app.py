@@ -236,10 +236,10 @@ def start(app: Services) -> None:
 # --- conversation --------------------------------------------------------------------------------------
 
 
-def shown_while_streaming(parts: list[str]) -> str:
+def shown_while_streaming(app: Services, parts: list[str]) -> str:
     """Text as it comes in, already without links or images: a half-written answer must not make the
     browser fetch anything either."""
-    return without_links("".join(parts), answer_prompts(Settings().prompts_dir)[lang()].link_removed) + " ▌"
+    return without_links("".join(parts), answer_prompts(app.settings.prompts_dir)[lang()].link_removed) + " ▌"
 
 
 def send(app: Services, session_id: str, data: dict) -> None:
@@ -251,7 +251,7 @@ def send(app: Services, session_id: str, data: dict) -> None:
         def on_reflection_token(piece: str) -> None:
             streamed.append(piece)
             with slot.container(), st.chat_message("assistant"):
-                st.markdown(shown_while_streaming(streamed))
+                st.markdown(shown_while_streaming(app, streamed))
 
         with st.spinner(t("ui.working", lang())):
             app.engine.send(session_id, data, on_token=on_reflection_token, retriever=mine(app)[1])
@@ -272,7 +272,7 @@ def send(app: Services, session_id: str, data: dict) -> None:
 
         def on_token(piece: str) -> None:
             streamed.append(piece)
-            answer_slot.markdown(shown_while_streaming(streamed))
+            answer_slot.markdown(shown_while_streaming(app, streamed))
 
         def on_wait(position: int) -> None:
             answer_slot.info(t("ui.queued", lang(), position=position))

@@ -140,8 +140,7 @@ class ReflectionEngine:
 
     def view(self, session_id: str) -> SessionView:
         info = self._info(session_id)
-        self._finish_cut_off_step(session_id)
-        values = self.graph.get_state(self._config(session_id)).values
+        values = self._current_state(session_id).values
         return SessionView(
             info=info,
             turns=values.get("turns", []),
@@ -152,13 +151,16 @@ class ReflectionEngine:
             synthesis=values.get("synthesis"),
         )
 
-    def _finish_cut_off_step(self, session_id: str) -> None:
-        """A crash while the model was writing leaves a step started but not done (everything said before
-        it is saved); the step is run again, so the conversation goes on where it was."""
+    def _current_state(self, session_id: str) -> Any:
+        """The session's saved state. A crash while the model was writing leaves a step started but not
+        done (everything said before it is saved); that step is run again first, so the conversation goes
+        on where it was."""
         config = self._config(session_id)
         snapshot = self.graph.get_state(config)
         if snapshot.next and not any(task.interrupts for task in snapshot.tasks):
             self.graph.invoke(None, config)
+            snapshot = self.graph.get_state(config)
+        return snapshot
 
     def _info(self, session_id: str) -> SessionInfo:
         info = self.sessions.get(session_id)

@@ -333,12 +333,10 @@ def _reflection_text(
     ]
     parts: list[str] = []
     try:
-        with deps.llm.queue.turn(on_wait):
-            for chunk in deps.llm.chat.stream(messages):  # type: ignore[union-attr]
-                piece = chunk.text if isinstance(chunk.text, str) else str(chunk.content)
-                parts.append(piece)
-                if on_token and piece:
-                    on_token(piece)
+        for piece in deps.llm.pieces(messages, on_wait):
+            parts.append(piece)
+            if on_token and piece:
+                on_token(piece)
         raw = "".join(parts).strip()
     except Exception as exc:  # a failing model must not break the conversation
         log.warning("reflection by the language model failed: %s", exc)
