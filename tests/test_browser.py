@@ -267,7 +267,9 @@ def test_documents_are_uploaded_privately_and_a_hostile_file_harms_nothing(
     good = write_pdf(tmp_path / "plan.pdf", ["Inleiding.", "De penningmeester van ons netwerk is Anouk de Vries."])
     upload(page, good, "plan.pdf toegevoegd: 2 passages.")
     upload(page, write_encrypted_pdf(tmp_path / "slot.pdf", "Geheim."), "slot.pdf is beveiligd met een wachtwoord")
+    page.set_viewport_size({"width": 1280, "height": 1300})  # the sidebar scrolls on its own: show all of it
     shot(page, "8-hostile-upload-refused")
+    page.set_viewport_size({"width": 1280, "height": 720})
     assert page.locator('[data-testid="stException"]').count() == 0
     assert page.get_by_text("plan.pdf · 2 passages, 2 p.").count() == 1  # the earlier document is still there
 

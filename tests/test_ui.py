@@ -13,6 +13,7 @@ from assistant.config import PROJECT_ROOT
 from tests.helpers.files import write_pdf
 
 APP = str(PROJECT_ROOT / "ui" / "app.py")
+DOC = ":material/description:"  # how the sidebar marks a person's document
 
 
 @pytest.fixture
@@ -137,18 +138,22 @@ def test_uploads_are_private_and_a_broken_one_changes_nothing(private_data: Path
     plan = write_pdf(tmp_path / "plan.pdf", ["Inleiding.", "De penningmeester van ons netwerk is Anouk de Vries."])
     _upload(anna, "plan.pdf", plan.read_bytes())
     assert [s.value for s in anna.sidebar.success] == ["plan.pdf toegevoegd: 2 passages."]
-    assert [c.value for c in anna.sidebar.caption if "📄" in c.value] == ["📄 plan\\.pdf · 2 passages, 2 p."]
+    assert [c.value for c in anna.sidebar.caption if c.value.startswith(DOC)] == [
+        f"{DOC} plan\\.pdf · 2 passages, 2 p."
+    ]
 
     _upload(anna, "kapot.pdf", b"%PDF-1.7 half")
     assert any("kapot.pdf is beschadigd" in e.value for e in anna.sidebar.error)
-    assert [c.value for c in anna.sidebar.caption if "📄" in c.value] == ["📄 plan\\.pdf · 2 passages, 2 p."]
+    assert [c.value for c in anna.sidebar.caption if c.value.startswith(DOC)] == [
+        f"{DOC} plan\\.pdf · 2 passages, 2 p."
+    ]
 
     page = _ask(anna, "Wie is de penningmeester van het netwerk?")
     assert "Anouk de Vries" in page and "plan\\.pdf" in page, page
 
     # Bram, in the same process at the same time, sees neither the document nor Anna's session
     bram.run()
-    assert not [c.value for c in bram.sidebar.caption if "📄" in c.value]
+    assert not [c.value for c in bram.sidebar.caption if c.value.startswith(DOC)]
     assert "Anouk de Vries" not in _ask(bram, "Wie is de penningmeester van het netwerk?")
     assert len(bram.sidebar.selectbox) == 1  # his own session only
     anna.run()
@@ -162,12 +167,12 @@ def test_every_hostile_file_gets_its_message_in_the_app_and_changes_nothing(priv
     person = _person("carla-" + "c" * 20)
     plan = write_pdf(tmp_path / "plan.pdf", ["De penningmeester van ons netwerk is Anouk de Vries."])
     _upload(person, "plan.pdf", plan.read_bytes())
-    listed = [c.value for c in person.sidebar.caption if "📄" in c.value]
+    listed = [c.value for c in person.sidebar.caption if c.value.startswith(DOC)]
     for name, make, dutch, _ in HOSTILE:
         if name.endswith(".xlsx"):  # the upload field only offers PDF, DOCX, MD and TXT (Streamlit checks it)
             continue
         _upload(person, name, make(tmp_path / name).read_bytes())
         errors = [e.value for e in person.sidebar.error]
         assert len(errors) == 1 and dutch in errors[0], (name, errors)
-        assert [c.value for c in person.sidebar.caption if "📄" in c.value] == listed, name
+        assert [c.value for c in person.sidebar.caption if c.value.startswith(DOC)] == listed, name
     assert "Anouk de Vries" in _ask(person, "Wie is de penningmeester van het netwerk?")

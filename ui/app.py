@@ -151,6 +151,9 @@ def sidebar(app: Services) -> None:
         documents(app)
 
 
+DOC_ICON = ":material/description:"
+
+
 def documents(app: Services) -> None:
     """Upload, list and remove this person's own documents; nobody else sees them."""
     space, _ = mine(app)
@@ -181,8 +184,15 @@ def documents(app: Services) -> None:
         for doc in space.documents():
             left, right = st.columns([4, 1])
             pages = t("ui.doc_pages", lang(), pages=doc.pages) if doc.pages else ""
-            left.caption(f"📄 {plain(doc.name)} · {t('ui.doc_passages', lang(), passages=doc.passages)}{pages}")
-            if right.button("✕", key=f"remove-{doc.name}", help=t("ui.doc_remove", lang(), name=doc.name)):
+            # Material icons come with Streamlit; an emoji needs a font the machine may not have
+            left.caption(f"{DOC_ICON} {plain(doc.name)} · {t('ui.doc_passages', lang(), passages=doc.passages)}{pages}")
+            remove = right.button(
+                ":material/delete:",
+                key=f"remove-{doc.name}",
+                help=t("ui.doc_remove", lang(), name=doc.name),
+                type="tertiary",  # no padding: the icon fits the narrow sidebar column
+            )
+            if remove:
                 space.remove(doc.name)
                 st.session_state["upload_result"] = ("info", t("ui.doc_removed", lang(), name=doc.name))
                 st.rerun()
