@@ -200,7 +200,8 @@ def answer_question(
     evidence = retriever.evidence(question, k=settings.answer_passages, max_chars=EXCERPT_CHARS)
     citations = [Citation.from_hit(n, hit) for n, hit in enumerate(evidence.hits, start=1)]
     retrieval_s = perf_counter() - start
-    if on_passages:
+    covered = evidence.relevance >= RELEVANCE_FLOOR[lang] and citations
+    if on_passages and covered:  # passages the answer will not rest on would flash up and vanish
         on_passages(citations)
 
     def done(text: str, method: str, cites: list[Citation], first: float | None, note: str | None = None) -> Answer:
@@ -216,7 +217,7 @@ def answer_question(
             note=note,
         )
 
-    if evidence.relevance < RELEVANCE_FLOOR[lang] or not citations:
+    if not covered:
         return done(prompt.not_covered, "not_covered", [], None, note="low relevance")
     if not llm.available:
         return done(extractive_answer(prompt, evidence), "extractive", citations, None, note="no language model")

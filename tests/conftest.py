@@ -64,3 +64,11 @@ def corpus_index(corpus_data_dir: Path, embeddings: SlimEmbeddings) -> VectorInd
 @pytest.fixture(scope="session")
 def corpus_retriever(corpus_index: VectorIndex) -> Retriever:
     return Retriever(corpus_index)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """Keep each phase's report on the test item, so a fixture can see whether its test failed."""
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report

@@ -7,6 +7,7 @@ The language model is `none` here (fast and deterministic); the embedded model h
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -21,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from assistant.config import PROJECT_ROOT
+from tests.helpers.model_server import ModelServer
 
 pytestmark = pytest.mark.browser
 
@@ -47,10 +49,12 @@ def _free_port() -> int:
 class AppServer:
     """`streamlit run ui/app.py` on a free loopback port, with its own data directory."""
 
-    def __init__(self, data_dir: Path, llm: str = "none"):
+    def __init__(self, data_dir: Path, llm: str = "none", env: dict[str, str] | None = None):
         self.data_dir = data_dir
         self.llm = llm
+        self.env = env or {}
         self.port = _free_port()
+        self.log = data_dir.parent / "streamlit.log"
         self.proc: subprocess.Popen | None = None
 
     @property
@@ -59,11 +63,13 @@ class AppServer:
 
     def start(self) -> AppServer:
         env = dict(os.environ, SLIM_DATA_DIR=str(self.data_dir), SLIM_LLM=self.llm, SLIM_MODELS_DIR=str(MODELS))
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(PROJECT_ROOT / "ui" / "app.py"),
-             "--server.port", str(self.port), "--server.address", "127.0.0.1", "--server.headless", "true"],
-            env=env, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+        env.update(self.env)
+        with self.log.open("ab") as log:  # kept for the failure report
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "streamlit", "run", str(PROJECT_ROOT / "ui" / "app.py"),
+                 "--server.port", str(self.port), "--server.address", "127.0.0.1", "--server.headless", "true"],
+                env=env, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT,
+            )  # fmt: skip
         deadline = time.monotonic() + 90
         while True:
             try:
@@ -108,6 +114,34 @@ def browser():
         chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+
+
+@pytest.fixture(autouse=True)
+def _report_a_failure(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A failed browser test leaves a picture of each of its pages and the server's log beside the screenshots;
+    every test's pages are closed after it, so none keeps polling a server that is gone."""
+    yield
+    if "browser" not in request.fixturenames:
+        return
+    contexts = list(request.getfixturevalue("browser").contexts)
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.failed:
+        _keep_evidence(request, [page for context in contexts for page in context.pages])
+    for context in contexts:
+        with contextlib.suppress(Exception):
+            context.close()
+
+
+def _keep_evidence(request: pytest.FixtureRequest, pages: list) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for n, page in enumerate(pages):
+        with contextlib.suppress(Exception):  # a page may be gone; the others still count
+            page.screenshot(path=str(ARTIFACTS / f"failed-{request.node.name}-{n}.png"), full_page=True)
+    for name in ("server", "private_server", "model_server", "queue_server"):
+        if name in request.fixturenames:
+            log = request.getfixturevalue(name).log
+            if log.exists():
+                shutil.copy(log, ARTIFACTS / f"failed-{request.node.name}-{name}.log")
 
 
 def shot(page, name: str) -> None:
@@ -288,10 +322,62 @@ def test_documents_are_uploaded_privately_and_a_hostile_file_harms_nothing(
     other.get_by_role("button", name="Vraag het rapport").click()
     other.get_by_placeholder("Je vraag over het rapport…").fill("Wie is de penningmeester van het netwerk?")
     other.keyboard.press("Enter")
-    other.get_by_text("Bronnen (").first.wait_for(timeout=60_000)
+    # the report does not know; without person one's document, neither does person two's answer
+    other.get_by_text("Het rapport geeft hier geen antwoord op.").wait_for(timeout=60_000)
     assert "Anouk de Vries" not in other.content()
     one.close()
     two.close()
+
+
+ASK = {"mode": "Vraag het rapport", "input": "Je vraag over het rapport…"}
+
+
+def ask(page, question: str) -> None:
+    page.get_by_placeholder(ASK["input"]).fill(question)
+    page.keyboard.press("Enter")
+
+
+@pytest.fixture
+def busy_model() -> Iterator[ModelServer]:
+    """A model server that holds one person's question, as if it were still writing a long answer."""
+    with ModelServer("Volgens het rapport leren partners samen door te experimenteren [1].", hold_on=HELD) as model:
+        yield model
+
+
+HELD = "Wat is stralend falen?"
+
+
+@pytest.fixture
+def queue_server(tmp_path: Path, corpus_data_dir: Path, busy_model: ModelServer) -> Iterator[AppServer]:
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "chroma").symlink_to(corpus_data_dir / "chroma", target_is_directory=True)
+    app = AppServer(data, llm="openai:test", env={"SLIM_OPENAI_BASE_URL": busy_model.url}).start()
+    yield app
+    app.stop()
+
+
+def test_a_person_is_told_when_their_answer_waits_in_line(
+    queue_server: AppServer, busy_model: ModelServer, browser
+) -> None:
+    """The model writes one answer at a time: while it writes person one's, person two sees the passages
+    and their place in line, and then gets their answer."""
+    one, two = browser.new_context(), browser.new_context()
+    first, second = one.new_page(), two.new_page()
+    for page in (first, second):
+        open_app(page, queue_server.url)
+        page.get_by_role("button", name=ASK["mode"]).click()
+    ask(first, HELD)
+    assert busy_model.asked.wait(60), "person one's question never reached the model"
+    ask(second, "Wat is lerend vermogen?")
+    second.get_by_text("Je vraag staat in de wachtrij (plek 1)").wait_for(timeout=60_000)
+    second.get_by_text(re.compile(r"^Bronnen \(\d\)$")).first.wait_for(timeout=10_000)  # the passages are there
+    shot(second, "13-waiting-in-line")
+    busy_model.release.set()
+    for page in (first, second):
+        page.get_by_text("leren partners samen door te experimenteren").first.wait_for(timeout=60_000)
+        assert page.locator('[data-testid="stException"]').count() == 0
+    assert "wachtrij" not in first.content()  # person one was never in line
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ index, with no language model or LangChain's fake one (the graph's logic is what
 
 from __future__ import annotations
 
-import http.server
 import json
 import os
 import re
@@ -11,7 +10,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -25,6 +23,7 @@ from assistant.llm import LanguageModel
 from assistant.reflection.engine import ReflectionEngine, SessionView
 from assistant.retrieve import Retriever
 from tests.helpers.fakes import fake_llm
+from tests.helpers.model_server import ModelServer
 
 NO_LLM = LanguageModel("none", None)
 
@@ -202,46 +201,22 @@ def test_a_killed_session_resumes_with_nothing_lost(tmp_path: Path, corpus_data_
     assert "Bij ons worden fouten niet besproken." in exported and "Genoteerd: 3" in exported
 
 
-class _StallingModelServer(http.server.BaseHTTPRequestHandler):
-    """An OpenAI-compatible server that takes the request and never answers: a model still writing."""
-
-    asked = threading.Event()
-    release = threading.Event()
-
-    def do_POST(self) -> None:  # noqa: N802
-        type(self).asked.set()
-        type(self).release.wait(120)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 def test_a_crash_while_the_model_writes_loses_nothing(tmp_path: Path, corpus_data_dir: Path) -> None:
     """`slim reflect` is killed while the model writes its reflection on an answer: the answer is saved,
     and resuming runs the reflection again and goes on."""
     (tmp_path / "chroma").symlink_to(corpus_data_dir / "chroma", target_is_directory=True)
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _StallingModelServer)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    env = dict(
-        os.environ,
-        SLIM_DATA_DIR=str(tmp_path),
-        SLIM_LLM="openai:stall",
-        SLIM_OPENAI_BASE_URL=f"http://127.0.0.1:{server.server_address[1]}/v1",
-    )
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "assistant", "reflect", "--role", "board", "--themes", "cultuur"],
-        env=env, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True,
-    )  # fmt: skip
-    assert proc.stdin
-    proc.stdin.write("Bij ons worden fouten verzwegen, uit angst.\n")
-    proc.stdin.flush()
-    try:
-        assert _StallingModelServer.asked.wait(120), "the model was never asked"
+    with ModelServer("Dat blijft liggen.", hold_on="") as model:  # takes the request and does not answer
+        env = dict(os.environ, SLIM_DATA_DIR=str(tmp_path), SLIM_LLM="openai:stall", SLIM_OPENAI_BASE_URL=model.url)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "assistant", "reflect", "--role", "board", "--themes", "cultuur"],
+            env=env, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True,
+        )  # fmt: skip
+        assert proc.stdin
+        proc.stdin.write("Bij ons worden fouten verzwegen, uit angst.\n")
+        proc.stdin.flush()
+        assert model.asked.wait(120), "the model was never asked"
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)
-    finally:
-        _StallingModelServer.release.set()
-        server.shutdown()
 
     cli = {"SLIM_DATA_DIR": str(tmp_path), "SLIM_LLM": "none"}
     session = json.loads(CliRunner().invoke(app, ["sessions", "list", "--json"], env=cli).output)[0]["id"]
