@@ -18,6 +18,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -49,12 +50,15 @@ def _free_port() -> int:
 class AppServer:
     """`streamlit run ui/app.py` on a free loopback port, with its own data directory."""
 
+    logs: ClassVar[list[Path]] = []  # of the servers started in the current test
+
     def __init__(self, data_dir: Path, llm: str = "none", env: dict[str, str] | None = None):
         self.data_dir = data_dir
         self.llm = llm
         self.env = env or {}
         self.port = _free_port()
         self.log = data_dir.parent / "streamlit.log"
+        self.logs.append(self.log)
         self.proc: subprocess.Popen | None = None
 
     @property
@@ -120,6 +124,7 @@ def browser():
 def _report_a_failure(request: pytest.FixtureRequest) -> Iterator[None]:
     """A failed browser test leaves a picture of each of its pages and the server's log beside the screenshots;
     every test's pages are closed after it, so none keeps polling a server that is gone."""
+    AppServer.logs.clear()
     yield
     if "browser" not in request.fixturenames:
         return
@@ -137,11 +142,9 @@ def _keep_evidence(request: pytest.FixtureRequest, pages: list) -> None:
     for n, page in enumerate(pages):
         with contextlib.suppress(Exception):  # a page may be gone; the others still count
             page.screenshot(path=str(ARTIFACTS / f"failed-{request.node.name}-{n}.png"), full_page=True)
-    for name in ("server", "private_server", "model_server", "queue_server"):
-        if name in request.fixturenames:
-            log = request.getfixturevalue(name).log
-            if log.exists():
-                shutil.copy(log, ARTIFACTS / f"failed-{request.node.name}-{name}.log")
+    for n, log in enumerate(AppServer.logs):
+        if log.exists():
+            shutil.copy(log, ARTIFACTS / f"failed-{request.node.name}-server-{n}.log")
 
 
 def shot(page, name: str) -> None:
@@ -327,6 +330,55 @@ def test_documents_are_uploaded_privately_and_a_hostile_file_harms_nothing(
     assert "Anouk de Vries" not in other.content()
     one.close()
     two.close()
+
+
+FOCUSED = """() => {
+    const el = document.activeElement;
+    const label = el.closest('label')?.innerText || el.getAttribute('aria-label') || el.placeholder;
+    const named = ['BUTTON', 'SUMMARY', 'A'].includes(el.tagName);  // not a container with the whole page in it
+    return (label || (named ? el.innerText : '') || '').trim();
+}"""
+
+
+def tab_to(page, name: str, presses: int = 80) -> None:
+    """Press Tab until the focused element is ``name``: what a person without a mouse does."""
+    for _ in range(presses):
+        page.keyboard.press("Tab")
+        if name in page.evaluate(FOCUSED):
+            return
+    raise AssertionError(f"{name!r} cannot be reached with the Tab key")
+
+
+def test_a_route_with_the_keyboard_only(server: AppServer, browser) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    open_app(page, server.url)
+    tab_to(page, "Coördinator")
+    page.keyboard.press("ArrowDown")  # radios move with the arrow keys
+    page.get_by_role("radio", name=DUTCH["board"]).and_(page.locator(":checked")).wait_for(timeout=30_000)
+    tab_to(page, DUTCH["start"])
+    page.keyboard.press("Enter")
+    page.get_by_text(re.compile(r"Thema 1 van \d")).first.wait_for(timeout=60_000)
+    tab_to(page, DUTCH["answer"])
+    page.keyboard.type("Ons doel staat op papier, maar niemand kent het.")
+    followups = page.get_by_text(DUTCH["followup"])
+    page.keyboard.press("Enter")
+    followups.first.wait_for(timeout=60_000)
+    tab_to(page, "Bronnen (2)")  # the reflection's sources open with the keyboard too
+    page.keyboard.press("Enter")
+    page.get_by_text(re.compile(r"^\[1\] · ")).last.wait_for(timeout=30_000)
+    tab_to(page, "Volgende vraag")
+    page.keyboard.press("Enter")
+    page.get_by_text("Kies een niveau").wait_for(timeout=60_000)
+    tab_to(page, "1 —")
+    page.keyboard.press("ArrowDown")
+    page.get_by_test_id("stForm").get_by_role("radio", name=re.compile("^2 — ")).and_(
+        page.locator(":checked")
+    ).wait_for(timeout=10_000)
+    shot(page, "14-keyboard-self-assessment")
+    tab_to(page, "Bevestig")
+    page.keyboard.press("Enter")
+    page.get_by_text(re.compile(r"Thema 2 van \d")).first.wait_for(timeout=60_000)
+    assert page.locator('[data-testid="stException"]').count() == 0
 
 
 ASK = {"mode": "Vraag het rapport", "input": "Je vraag over het rapport…"}
