@@ -183,16 +183,16 @@ def bench(
     if load or injection:
         _bench_with_model(settings, load, injection, queries, output)
         return
-    if browser:
-        timing = bench_module.run_browser_bench(settings)
-        bench_module.write_browser_section(timing, output)
-        typer.echo(timing.model_dump_json())
-    result = bench_module.run_bench(settings, load_queries(queries))
+    result = bench_module.run_bench(settings, load_queries(queries))  # first: its peak memory is the index's own
     bench_module.write_bench_section(result, output)
     if as_json:
         typer.echo(json.dumps(result.model_dump(include=set(bench_module.JSON_KEYS))))
     else:
         typer.echo(bench_module.bench_table(result))
+    if browser:
+        timing = bench_module.run_browser_bench(settings)
+        bench_module.write_browser_section(timing, output)
+        typer.echo(timing.model_dump_json())
         typer.echo(t("bench.written", settings.lang, path=output), err=True)
 
 

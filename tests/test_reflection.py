@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 from assistant.cli import app
 from assistant.config import Settings
 from assistant.errors import SlimError
+from assistant.index import open_index
 from assistant.llm import LanguageModel
 from assistant.reflection.engine import ReflectionEngine, SessionView
 from assistant.retrieve import Retriever
@@ -291,3 +292,18 @@ def test_sessions_belong_to_their_owner_and_old_databases_migrate(tmp_path: Path
     assert [s.id for s in engine.list("browser-b")] == [b.info.id]
     assert {s.id for s in engine.list()} == {a.info.id, b.info.id, "old1"}
     assert engine.owned(a.info.id, "browser-a") and not engine.owned(a.info.id, "browser-b")
+
+
+def test_the_browser_bench_long_conversation_is_a_finished_route(tmp_path: Path, corpus_data_dir: Path) -> None:
+    """`slim bench --browser` times clicks on this session: it must be what it says (finished, long, owned)."""
+    from assistant.bench import LONG_ROUTE, long_session
+
+    (tmp_path / "chroma").symlink_to(corpus_data_dir / "chroma", target_is_directory=True)
+    settings = Settings(data_dir=tmp_path, llm="none")
+    messages = long_session(settings, owner="bench-person")
+    engine = ReflectionEngine(settings, Retriever(open_index(settings)), LanguageModel("none", None))
+    (info,) = engine.list("bench-person")
+    view = engine.view(info.id)
+    assert info.route == LONG_ROUTE and view.synthesis is not None and len(view.scores) == len(view.themes) == 5
+    assert messages == sum(1 for turn in view.turns if turn["text"]) >= 40
+    assert [turn["text"] for turn in view.turns if turn["kind"] == "free_question"][-1] == "Wat is lerend vermogen?"

@@ -31,7 +31,8 @@ from assistant.workspace import Workspace, Workspaces, workspace_of
 from ui.components import plain, sources
 
 st.set_page_config(page_title="SLIM", page_icon="💬", layout="centered")
-st.session_state.setdefault("lang", Settings().lang)
+if "lang" not in st.session_state:  # a Settings() costs milliseconds: not on every rerun
+    st.session_state["lang"] = Settings().lang
 
 
 @dataclass
@@ -84,7 +85,8 @@ def mine(app: Services) -> tuple[Workspace, Retriever]:
 
 
 def lang() -> str:
-    return st.session_state.get("lang", Settings().lang)
+    # empty outside a script run (AppTest formats widget options there): the built-in default then
+    return st.session_state.get("lang") or Settings.model_fields["lang"].default
 
 
 def go(view: str, session_id: str | None = None) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -27,8 +28,10 @@ def citation_label(citation: dict[str, Any], lang: str) -> str:
     return " · ".join(part for part in (f"[{citation['n']}]", section, heading, page) if part)
 
 
+@functools.lru_cache(maxsize=4096)
 def highlighted(passage: str, message: str) -> str:
-    """The passage as Markdown with the sentences the message rests on highlighted."""
+    """The passage as Markdown with the sentences the message rests on highlighted. Kept: every rerun
+    shows every earlier message again, and finding the sentences was half the time of a long page."""
     text = plain(" ".join(passage.split()))
     for sentence in cited_sentences(passage, message):
         literal = plain(" ".join(sentence.split()))
@@ -37,8 +40,12 @@ def highlighted(passage: str, message: str) -> str:
 
 
 def sources(citations: list[dict[str, Any]], message: str, lang: str, section_text, key: str) -> None:
-    """Numbered sources under a message: label, passage with highlights, and the whole section on demand."""
-    with st.expander(t("ui.sources", lang, count=len(citations)), expanded=False):
+    """Numbered sources under a message: label, passage with highlights, and the whole section on demand.
+    Filled only when opened: a long conversation has dozens of these, and each rerun would send them all."""
+    box = st.expander(t("ui.sources", lang, count=len(citations)), key=f"open-{key}", on_change="rerun")
+    with box:
+        if not box.open:
+            return
         for citation in citations:
             st.markdown(f"**{plain(citation_label(citation, lang))}**")
             st.caption(plain(citation["source"] + " › " + citation["heading"]))
