@@ -389,14 +389,15 @@ def ask(page, question: str) -> None:
     page.keyboard.press("Enter")
 
 
+REPLY = "Volgens het rapport leren partners samen door te experimenteren [1]."
+
+
 @pytest.fixture
 def busy_model() -> Iterator[ModelServer]:
-    """A model server that holds one person's question, as if it were still writing a long answer."""
-    with ModelServer("Volgens het rapport leren partners samen door te experimenteren [1].", hold_on=HELD) as model:
+    """A model server that holds the request containing its ``hold_on`` (set by the test), as if it were
+    still writing a long answer; other requests get ``REPLY`` at once."""
+    with ModelServer(REPLY) as model:
         yield model
-
-
-HELD = "Wat is stralend falen?"
 
 
 @pytest.fixture
@@ -414,12 +415,13 @@ def test_a_person_is_told_when_their_answer_waits_in_line(
 ) -> None:
     """The model writes one answer at a time: while it writes person one's, person two sees the passages
     and their place in line, and then gets their answer."""
+    busy_model.hold_on = held = "Wat is stralend falen?"
     one, two = browser.new_context(), browser.new_context()
     first, second = one.new_page(), two.new_page()
     for page in (first, second):
         open_app(page, queue_server.url)
         page.get_by_role("button", name=ASK["mode"]).click()
-    ask(first, HELD)
+    ask(first, held)
     assert busy_model.asked.wait(60), "person one's question never reached the model"
     ask(second, "Wat is lerend vermogen?")
     second.get_by_text("Je vraag staat in de wachtrij (plek 1)").wait_for(timeout=60_000)
@@ -430,6 +432,24 @@ def test_a_person_is_told_when_their_answer_waits_in_line(
         page.get_by_text("leren partners samen door te experimenteren").first.wait_for(timeout=60_000)
         assert page.locator('[data-testid="stException"]').count() == 0
     assert "wachtrij" not in first.content()  # person one was never in line
+
+
+def test_a_reflection_shows_its_passages_while_the_model_writes(
+    queue_server: AppServer, busy_model: ModelServer, browser
+) -> None:
+    busy_model.hold_on = answer_text = "Ons doel kent bijna niemand buiten het bestuur."
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    open_app(page, queue_server.url)
+    start_free_route(page, ["Gezamenlijk doel"])
+    page.get_by_placeholder(DUTCH["answer"]).fill(answer_text)
+    page.keyboard.press("Enter")
+    assert busy_model.asked.wait(60), "the reflection never reached the model"
+    page.get_by_text(re.compile(r"^\[1\] · ")).first.wait_for(timeout=30_000)  # while the model still writes
+    assert REPLY.split(" [")[0] not in page.content()
+    shot(page, "15-passages-while-the-model-writes")
+    busy_model.release.set()
+    page.get_by_text(DUTCH["followup"]).first.wait_for(timeout=60_000)
+    assert page.get_by_text("leren partners samen door te experimenteren").count() >= 1
 
 
 @pytest.fixture

@@ -104,12 +104,17 @@ def test_the_language_model_writes_the_reflection_when_it_cites_well(
         tmp_path, corpus_retriever, fake_llm(good, "Dit is een zin zonder bron over van alles en nog wat.")
     )
     view = engine.start("board", "nl", themes=["gezamenlijk-doel", "cultuur"])
-    streamed: list[str] = []
+    streamed: list = []
     view = engine.send(
-        view.info.id, {"type": "answer", "text": "Het doel is niet helder voor iedereen."}, on_token=streamed.append
+        view.info.id,
+        {"type": "answer", "text": "Het doel is niet helder voor iedereen."},
+        on_passages=streamed.append,
+        on_token=streamed.append,
     )
     assert view.turns[-2]["text"] == good
-    assert len(streamed) > 5 and "".join(streamed) == good  # the app shows it as it is written
+    passages, *tokens = streamed  # the passages are shown first, while the model is still writing
+    assert passages == view.turns[-2]["citations"]
+    assert len(tokens) > 5 and "".join(tokens) == good  # the app shows it as it is written
     view = engine.send(view.info.id, {"type": "next"})
     view = engine.send(view.info.id, {"type": "score", "value": 2})
     view = engine.send(view.info.id, {"type": "answer", "text": "Fouten worden bij ons verzwegen."})

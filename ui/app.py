@@ -28,7 +28,7 @@ from assistant.reflection.synthesis import synthesis_markdown
 from assistant.retrieve import Retriever
 from assistant.summary import ladder, ladder_png, radar_png, session_pdf
 from assistant.workspace import Workspace, Workspaces, workspace_of
-from ui.components import plain, sources
+from ui.components import plain, retrieved, sources
 
 st.set_page_config(page_title="SLIM", page_icon="💬", layout="centered")
 if "lang" not in st.session_state:  # a Settings() costs milliseconds: not on every rerun
@@ -257,30 +257,42 @@ def shown_while_streaming(app: Services, parts: list[str]) -> str:
 def send(app: Services, session_id: str, data: dict) -> None:
     """Send one input. A reflection the model writes streams into a new message; a free question streams
     its passages first, then its answer."""
+    if data.get("text"):  # what the person wrote is on the page at once, not after the guide's reply
+        with st.chat_message("user"):
+            st.markdown(plain(data["text"]))
     if data["type"] != "ask":
-        slot, streamed = st.empty(), []
+        slot, streamed, found = st.empty(), [], []
+
+        def show() -> None:
+            with slot.container(), st.chat_message("assistant"):
+                if streamed:
+                    st.markdown(shown_while_streaming(app, streamed))
+                retrieved(found, lang())
+
+        def on_reflection_passages(citations: list[dict]) -> None:
+            found[:] = citations
+            show()
 
         def on_reflection_token(piece: str) -> None:
             streamed.append(piece)
-            with slot.container(), st.chat_message("assistant"):
-                st.markdown(shown_while_streaming(app, streamed))
+            show()
 
         with st.spinner(t("ui.working", lang())):
-            app.engine.send(session_id, data, on_token=on_reflection_token, retriever=mine(app)[1])
+            app.engine.send(
+                session_id,
+                data,
+                on_passages=on_reflection_passages,
+                on_token=on_reflection_token,
+                retriever=mine(app)[1],
+            )
         return
-    with st.chat_message("user"):
-        st.markdown(plain(data["text"]))
     with st.chat_message("assistant"):
         answer_slot, sources_slot = st.empty(), st.empty()
         streamed: list[str] = []
 
         def on_passages(citations) -> None:
             with sources_slot.container():
-                st.caption(t("ui.sources", lang(), count=len(citations)))
-                for c in citations:
-                    st.caption(
-                        f"[{c.n}] §{c.section} {c.heading.split(' › ')[-1]}" if c.section else f"[{c.n}] {c.source}"
-                    )
+                retrieved([c.model_dump() for c in citations], lang())
 
         def on_token(piece: str) -> None:
             streamed.append(piece)
@@ -333,6 +345,10 @@ def controls(app: Services, view: SessionView) -> None:
             send(app, sid, {"type": "skip"})
             st.rerun()
     elif waiting in ("answer", "followup"):
+        answer = st.chat_input(t("ui.your_answer", lang()), key="answer")  # pinned to the bottom wherever called
+        if answer and answer.strip():  # before the buttons: the reply streams right under the conversation
+            send(app, sid, {"type": "answer", "text": answer.strip()})
+            st.rerun()
         cols = st.columns(3)
         actions = [("next", "ui.next"), ("skip", "ui.skip")] + (
             [("deepen", "ui.deepen")] if waiting == "followup" else []
@@ -349,10 +365,6 @@ def controls(app: Services, view: SessionView) -> None:
             asked = st.form_submit_button(t("ui.ask_button", lang()))
         if asked and question.strip():
             send(app, sid, {"type": "ask", "text": question.strip()})
-            st.rerun()
-        answer = st.chat_input(t("ui.your_answer", lang()), key="answer")
-        if answer and answer.strip():
-            send(app, sid, {"type": "answer", "text": answer.strip()})
             st.rerun()
     elif waiting == "free":
         question = st.chat_input(t("ui.your_question", lang()), key="ask")

@@ -28,6 +28,13 @@ def citation_label(citation: dict[str, Any], lang: str) -> str:
     return " · ".join(part for part in (f"[{citation['n']}]", section, heading, page) if part)
 
 
+def retrieved(citations: list[dict[str, Any]], lang: str) -> None:
+    """The passages found, listed while the model still writes; the full sources follow under the message."""
+    st.caption(t("ui.sources", lang, count=len(citations)))
+    for citation in citations:
+        st.caption(plain(citation_label(citation, lang)))
+
+
 @functools.lru_cache(maxsize=4096)
 def highlighted(passage: str, message: str) -> str:
     """The passage as Markdown with the sentences the message rests on highlighted. Kept: every rerun

@@ -126,7 +126,7 @@ class ReflectionEngine:
         retriever: Retriever | None = None,
     ) -> SessionView:
         """Give the session what the person said or chose, and run it to its next pause. The callbacks
-        stream a free question's answer: its passages first, then its tokens (``on_wait`` tells the place
+        stream an answer or a reflection: its passages first, then its tokens (``on_wait`` tells the place
         in line before that). ``retriever`` adds the person's own documents to what answers draw on."""
         self._info(session_id)
         payload = data if isinstance(data, Input) else Input.model_validate(data)

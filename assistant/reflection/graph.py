@@ -223,6 +223,8 @@ def build_graph(deps: Deps, checkpointer: Any = None):
         question = _question(state, deps)
         citations, excerpts = _citations(_retriever(deps, config), [f"{answer} {theme.title(lang)}"], k=2)  # type: ignore[arg-type]
         hooks = config.get("configurable", {})
+        if hooks.get("on_passages") and citations:  # shown while the model is still writing
+            hooks["on_passages"](citations)
         text = _reflection_text(
             deps, lang, question.text(lang), answer, citations, excerpts, hooks.get("on_token"), hooks.get("on_wait")
         )  # type: ignore[arg-type]
