@@ -176,3 +176,78 @@ def test_every_hostile_file_gets_its_message_in_the_app_and_changes_nothing(priv
         assert len(errors) == 1 and dutch in errors[0], (name, errors)
         assert [c.value for c in person.sidebar.caption if c.value.startswith(DOC)] == listed, name
     assert "Anouk de Vries" in _ask(person, "Wie is de penningmeester van het netwerk?")
+
+
+def test_a_bug_shows_a_sentence_not_a_traceback_and_keeps_the_answer(
+    app: AppTest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    import assistant.reflection.graph as graph
+    from assistant.cli import app as cli
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug in the reflection step")
+
+    monkeypatch.setattr(graph, "_reflection_text", broken)
+    app.radio(key="role").set_value("board").run()
+    next(b for b in app.button if b.label == "Start de reflectie").click().run()
+    app.chat_input(key="answer").set_value("Bij ons kent niemand het doel.").run()
+    assert not app.exception
+    assert [e.value for e in app.error] == [
+        "Er ging iets mis in SLIM. Wat je eerder schreef is bewaard: herlaad de pagina en ga verder waar je was."
+    ]
+    (session,) = json.loads(CliRunner().invoke(cli, ["sessions", "list", "--json"]).output)
+    assert "Bij ons kent niemand het doel." in CliRunner().invoke(cli, ["sessions", "export", session["id"]]).output
+
+
+def _finished_route(data_dir: Path, owner: str, score: int) -> str:
+    from assistant.config import Settings
+    from assistant.index import open_index
+    from assistant.llm import LanguageModel
+    from assistant.reflection.engine import ReflectionEngine
+    from assistant.retrieve import Retriever
+
+    settings = Settings(data_dir=data_dir, llm="none")
+    engine = ReflectionEngine(settings, Retriever(open_index(settings)), LanguageModel("none", None))
+    view = engine.start("coordinator", "nl", route_id="strategiesessie", owner=owner, title=f"Sessie {score}")
+    while view.waiting_for != "free":
+        view = engine.send(view.info.id, {"type": "answer", "text": "We leren vooral van elkaars fouten."})
+        view = engine.send(view.info.id, {"type": "next"})
+        view = engine.send(view.info.id, {"type": "score", "value": score})
+    assert engine.finished_scores(owner)[view.info.id] == dict.fromkeys(view.themes, score)
+    return view.info.id
+
+
+def test_a_later_session_is_laid_beside_an_earlier_one(
+    corpus_data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import assistant.summary as summary
+
+    (tmp_path / "chroma").symlink_to(corpus_data_dir / "chroma", target_is_directory=True)
+    monkeypatch.setenv("SLIM_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("SLIM_LLM", "none")
+    person = "een-persoonlijke-sleutel-1234"
+    earlier = _finished_route(tmp_path, person, 2)
+    later = _finished_route(tmp_path, person, 4)
+    _finished_route(tmp_path, "iemand-anders-sleutel-5678", 5)  # never offered to this person
+    drawn: list[list[tuple[str, dict[str, int]]]] = []
+    real = summary.radar_png
+    monkeypatch.setattr(summary, "radar_png", lambda series, titles: drawn.append(series) or real(series, titles))
+
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["u"] = person
+    at.run()
+    at.selectbox(key="session_pick").set_value(later).run()
+    next(b for b in at.button if b.label == "Hervat").click().run()
+    compare = at.selectbox(key="compare")
+    assert [str(o).split(" (")[0] for o in compare.options] == ["(geen)", "Sessie 2"]  # not the other person's
+    assert all(len(series) == 1 for series in drawn)
+    drawn.clear()
+    compare.set_value(earlier).run()
+    assert not at.exception
+    (both,) = [series for series in drawn if len(series) == 2]  # on the page (the PDF keeps to this session)
+    assert [label for label, _ in both] == ["Sessie 4", "Sessie 2"]
+    assert set(both[0][1].values()) == {4} and set(both[1][1].values()) == {2}

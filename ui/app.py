@@ -8,6 +8,7 @@ they see — lives in ``st.session_state`` and their own session record.
 from __future__ import annotations
 
 import contextlib
+import logging
 import secrets
 import tempfile
 import threading
@@ -29,6 +30,8 @@ from assistant.retrieve import Retriever
 from assistant.summary import ladder, ladder_png, radar_png, session_pdf
 from assistant.workspace import Workspace, Workspaces, workspace_of
 from ui.components import plain, retrieved, sources
+
+log = logging.getLogger("slim.app")
 
 st.set_page_config(page_title="SLIM", page_icon="💬", layout="centered")
 if "lang" not in st.session_state:  # a Settings() costs milliseconds: not on every rerun
@@ -380,8 +383,8 @@ def summary(app: Services, view: SessionView) -> None:
     texts = reflection_prompts(app.settings.prompts_dir)[session_lang]  # type: ignore[index]
     titles = {th["theme"]: th["title"] for th in synthesis["themes"]}
     st.subheader(t("ui.radar", lang()))
-    earlier = [s for s in app.engine.list(owner()) if s.id != view.info.id]
-    others = {s.id: s for s in earlier if (app.engine.view(s.id).synthesis or {}).get("themes")}
+    scored = app.engine.finished_scores(owner())
+    others = {s.id: s for s in app.engine.list(owner()) if s.id != view.info.id and s.id in scored}
     compare = st.selectbox(
         t("ui.compare", lang()),
         [""] + list(others),
@@ -392,7 +395,7 @@ def summary(app: Services, view: SessionView) -> None:
     )
     series = [(view.info.title, view.scores)]
     if compare:
-        series.append((others[compare].title, app.engine.view(compare).scores))
+        series.append((others[compare].title, scored[compare]))
     if len(titles) >= 3:
         st.image(radar_png(series, titles))
     st.subheader(t("ui.ladder", lang()))
@@ -472,3 +475,6 @@ try:
         start(app)
 except SlimError as exc:
     st.error(exc.message(lang()))  # type: ignore[arg-type]
+except Exception:  # a bug: the person gets a sentence in their language, the console the traceback
+    log.exception("unexpected error in the app")
+    st.error(t("ui.unexpected", lang()))

@@ -70,6 +70,7 @@ class ReflectionEngine:
         self.sessions = SessionStore(conn)
         deps = Deps(settings, retriever, llm, self.bank, prompts or reflection_prompts(settings.prompts_dir))
         self.graph = build_graph(deps, self.checkpointer)
+        self._finished: dict[str, tuple[str, dict[str, int] | None]] = {}  # id → (updated, scores)
 
     @staticmethod
     def _config(session_id: str) -> dict[str, Any]:
@@ -170,6 +171,21 @@ class ReflectionEngine:
 
     def list(self, owner: str | None = None) -> list[SessionInfo]:
         return self.sessions.list(owner)
+
+    def finished_scores(self, owner: str) -> dict[str, dict[str, int]]:
+        """Self-assessment scores of the owner's finished sessions, to lay one beside another. Kept per
+        saved version: the summary page reruns on every click, and reading each session's state every
+        time would grow with the number of sessions."""
+        found: dict[str, dict[str, int]] = {}
+        for info in self.list(owner):
+            version, scores = self._finished.get(info.id, (None, None))
+            if version != info.updated:
+                view = self.view(info.id)
+                scores = view.scores if (view.synthesis or {}).get("themes") else None
+                self._finished[info.id] = (info.updated, scores)
+            if scores is not None:
+                found[info.id] = scores
+        return found
 
     def owned(self, session_id: str, owner: str) -> bool:
         info = self.sessions.get(session_id)
