@@ -16,6 +16,14 @@ APP = str(PROJECT_ROOT / "ui" / "app.py")
 DOC = ":material/description:"  # how the sidebar marks a person's document
 
 
+@pytest.fixture(autouse=True)
+def _fresh_services() -> None:
+    """`services()` is cached per process, as in the app: each test's app must open its own data directory."""
+    import streamlit as st
+
+    st.cache_resource.clear()
+
+
 @pytest.fixture
 def app(corpus_data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
     (tmp_path / "chroma").symlink_to(corpus_data_dir / "chroma", target_is_directory=True)
