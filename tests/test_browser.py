@@ -421,6 +421,10 @@ def test_a_person_is_told_when_their_answer_waits_in_line(
     for page in (first, second):
         open_app(page, queue_server.url)
         page.get_by_role("button", name=ASK["mode"]).click()
+    deadline = time.monotonic() + 120
+    while busy_model.answered < 1:  # the app's warm-up question is done: the line is empty
+        assert time.monotonic() < deadline, "the app never warmed up its model"
+        time.sleep(0.2)
     ask(first, held)
     assert busy_model.asked.wait(60), "person one's question never reached the model"
     ask(second, "Wat is lerend vermogen?")

@@ -18,6 +18,7 @@ class ModelServer:
         self.asked = threading.Event()  # a held request has come in
         self.release = threading.Event()
         self.requests = 0
+        self.answered = 0  # requests whose whole reply was sent
         self._http = http.server.ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
 
     @property
@@ -45,6 +46,7 @@ class ModelServer:
                     server.release.wait(120)
                 with contextlib.suppress(OSError):  # the client may be gone (killed) by now
                     self._stream(server.reply)
+                    server.answered += 1
 
             def _stream(self, reply: str) -> None:
                 self.send_response(200)
