@@ -241,6 +241,12 @@ def test_a_short_route_to_a_downloaded_summary(server: AppServer, browser, tmp_p
         page.get_by_role("button", name="Download PDF").click()
     assert Path(pdf.value.path()).read_bytes().startswith(b"%PDF")
 
+    page.set_viewport_size({"width": 390, "height": 844})  # the summary, its charts included, on a phone
+    page.wait_for_timeout(500)
+    width = page.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= 390, f"the summary is {width}px wide on a 390px screen"
+    shot(page, "5b-summary-on-a-phone")
+
 
 def test_resume_after_a_server_restart(server: AppServer, browser) -> None:
     page = browser.new_page(viewport={"width": 1280, "height": 900})
