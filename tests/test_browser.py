@@ -23,6 +23,7 @@ from typing import ClassVar
 import pytest
 
 from assistant.config import PROJECT_ROOT
+from assistant.prompts import question_bank
 from tests.helpers.model_server import ModelServer
 
 pytestmark = pytest.mark.browser
@@ -158,10 +159,12 @@ def open_app(page, url: str) -> None:
     page.get_by_text("Wie ben je?").wait_for(timeout=60_000)
 
 
-DUTCH = {"board": "Bestuurder — ik reflecteer op ons netwerk", "free": "Vrije keuze van thema's",
+_BOARD = next(r for r in question_bank(PROJECT_ROOT / "prompts").routes if r.role == "board")
+BOARD_ROUTE = {lang: _BOARD.description(lang) for lang in ("nl", "en")}  # shown once the role is chosen
+DUTCH = {"lang": "nl", "board": "Bestuurder — ik reflecteer op ons netwerk", "free": "Vrije keuze van thema's",
          "start": "Start de reflectie", "theme": "Thema 1 van {n}", "answer": "Jouw antwoord…",
          "followup": "Om verder te denken"}  # fmt: skip
-ENGLISH = {"board": "Board member — I am reflecting on our network", "free": "Free choice of themes",
+ENGLISH = {"lang": "en", "board": "Board member — I am reflecting on our network", "free": "Free choice of themes",
            "start": "Start the reflection", "theme": "Theme 1 of {n}", "answer": "Your answer…",
            "followup": "To think further"}  # fmt: skip
 
@@ -171,7 +174,7 @@ def start_free_route(page, themes: list[str], words: dict[str, str] = DUTCH) -> 
 
     page.get_by_text(words["board"]).click()
     page.get_by_role("radio", name=words["board"]).and_(page.locator(":checked")).wait_for(timeout=30_000)
-    page.wait_for_timeout(500)  # the rerun for the role
+    page.get_by_text(BOARD_ROUTE[words["lang"]]).wait_for(timeout=30_000)  # the server's rerun for the role
     page.locator('[data-testid="stSelectbox"]').filter(has_text="Route").click()
     page.get_by_role("option", name=words["free"]).click()
     multiselect = page.locator('[data-testid="stMultiSelect"]')
