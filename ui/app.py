@@ -258,8 +258,8 @@ def shown_while_streaming(app: Services, parts: list[str]) -> str:
 
 
 def send(app: Services, session_id: str, data: dict) -> None:
-    """Send one input. A reflection the model writes streams into a new message; a free question streams
-    its passages first, then its answer."""
+    """Send one input. What the person wrote shows at once; the guide's reply (a reflection, or the answer
+    to a free question) streams in under it, its passages first, then the model's text."""
     if data.get("text"):  # what the person wrote is on the page at once, not after the guide's reply
         with st.chat_message("user"):
             st.markdown(plain(data["text"]))
