@@ -193,7 +193,7 @@ def bench(
         timing = bench_module.run_browser_bench(settings)
         bench_module.write_browser_section(timing, output)
         typer.echo(timing.model_dump_json())
-        typer.echo(t("bench.written", settings.lang, path=output), err=True)
+    typer.echo(t("bench.written", settings.lang, path=output), err=True)
 
 
 def _bench_with_model(settings: Settings, load: int | None, injection: bool, queries: Path, output: Path) -> None:
