@@ -18,9 +18,8 @@ from pydantic import BaseModel
 
 from assistant.answer import _QUOTED, answer_question, language_of_answer
 from assistant.config import PROJECT_ROOT, Language, Settings
-from assistant.index import CombinedIndex, open_index
+from assistant.index import open_index
 from assistant.llm import LanguageModel
-from assistant.retrieve import Retriever
 from assistant.workspace import Workspace
 
 INJECTION_SET = PROJECT_ROOT / "docs" / "eval" / "injection.yaml"
@@ -66,7 +65,7 @@ def run_injection_bench(settings: Settings, llm: LanguageModel, items: list[Inje
     space = Workspace(settings, "bench-injection", report.embeddings, report.client)
     results = []
     try:
-        retriever = Retriever(CombinedIndex(report, space.index))
+        retriever = space.with_report(report)
         with tempfile.TemporaryDirectory() as tmp:
             for item in items:
                 path = Path(tmp) / f"{item.id}.md"

@@ -92,6 +92,10 @@ class Workspace:
         ws_settings = settings.model_copy(update={"collection": f"{settings.collection}-ws-{name}"})
         self.index = VectorIndex(ws_settings, embeddings, client or chroma_client(settings))
 
+    def with_report(self, report: VectorIndex) -> Retriever:
+        """A retriever over the shared report and these documents together, as people's questions search."""
+        return Retriever(CombinedIndex(report, self.index))
+
     def sources(self) -> list[SourceFile]:
         if not self.folder.is_dir():
             return []
@@ -190,8 +194,7 @@ class Workspace:
 def open_retriever(settings: Settings, embeddings: SlimEmbeddings | None = None) -> Retriever:
     """Search the report and the documents of ``settings.workspace`` together."""
     report = open_index(settings, embeddings=embeddings)
-    space = Workspace(settings, settings.workspace, report.embeddings, report.client)
-    return Retriever(CombinedIndex(report, space.index))
+    return Workspace(settings, settings.workspace, report.embeddings, report.client).with_report(report)
 
 
 def workspace_of(owner: str) -> str:
@@ -211,7 +214,7 @@ class Workspaces:
         with self._lock:
             if name not in self._open:
                 space = Workspace(self.settings, name, self.report.embeddings, self.report.client)
-                self._open[name] = (space, Retriever(CombinedIndex(self.report, space.index)))
+                self._open[name] = (space, space.with_report(self.report))
                 while len(self._open) > self.size:
                     self._open.popitem(last=False)
             self._open.move_to_end(name)
