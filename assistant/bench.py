@@ -196,6 +196,7 @@ def write_answers_section(scores: AnswerScores, file: Path, path: Path = BENCH_D
     return update_section(path, f"slim eval answers {scores.backend.split(':')[0]}", body)
 
 
+CHROMIUM = "/usr/bin/chromium"  # Debian's; Playwright drives it, nothing is downloaded
 BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                 "--disable-component-update", "--disable-sync"]  # fmt: skip
 
@@ -205,9 +206,9 @@ class BrowserBench(BaseModel):
     click_rerender_ms_p50: float
     click_rerender_ms_p95: float
     clicks: int
-    long_turns: int = 0  # messages on the page of the long conversation
-    long_click_rerender_ms_p50: float = 0.0
-    long_click_rerender_ms_p95: float = 0.0
+    long_turns: int  # messages on the page of the long conversation
+    long_click_rerender_ms_p50: float
+    long_click_rerender_ms_p95: float
 
 
 LONG_ROUTE = "strategiesessie"  # five themes, the longest route in the question bank
@@ -234,6 +235,10 @@ def long_session(settings: Settings, owner: str) -> int:
 
 WATCH = """([shown, arg]) => {
     // In the page, not through Playwright's polling: its round trips would be timed too.
+    if (!window.__slimClicks) {
+        window.__slimClicks = true;
+        document.addEventListener('click', () => { window.__slimClick = performance.now(); }, true);
+    }
     const done = new Function('arg', 'return ' + shown);
     window.__slimDone = null;
     window.__slimWatch?.disconnect();
@@ -250,7 +255,6 @@ WATCH = """([shown, arg]) => {
 def _timed_clicks(page, click, shown: str, arg_of, clicks: int) -> list[float]:
     """Milliseconds from each click (as the page receives it) until the page changes so that the JS
     expression ``shown`` holds, with the server's rerun finished."""
-    page.evaluate("() => document.addEventListener('click', () => { window.__slimClick = performance.now(); }, true)")
     times = []
     for i in range(clicks):
         page.evaluate(WATCH, [shown, arg_of(i)])
@@ -265,14 +269,13 @@ def run_browser_bench(settings: Settings, clicks: int = 10) -> BrowserBench:
     input in headless Chromium, then time clicks that need no language model until the page has re-rendered:
     on the start screen, and on a long conversation."""
     import secrets
-    import socket
     import urllib.request
 
     from playwright.sync_api import sync_playwright
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    from assistant.llm import free_port
+
+    port = free_port()
     scratch = tempfile.TemporaryDirectory()  # the bench's session stays out of the person's sessions
     data = Path(scratch.name)
     (data / "chroma").symlink_to(settings.chroma_dir.resolve(), target_is_directory=True)
@@ -287,7 +290,7 @@ def run_browser_bench(settings: Settings, clicks: int = 10) -> BrowserBench:
     )  # fmt: skip
     try:
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=BROWSER_ARGS)
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
             page = browser.new_page()
             while True:
                 try:
@@ -346,12 +349,16 @@ def _time_long_conversation(page, clicks: int) -> list[float]:
         + '.querySelectorAll(\'[data-testid="stExpander"] [data-testid="stMarkdown"]\').length == arg'
     )
     closed = sources.locator('[data-testid="stMarkdown"]').count()
+
+    def toggle(times: int) -> list[float]:  # done when the server has sent the section's text, or taken it away
+        return _timed_clicks(
+            page, lambda i: label.click(), texts, lambda i: closed + 1 if i % 2 == 0 else closed, times
+        )
+
     # Untimed: the first section a person opens loads their search snapshot (0.3 s once; a first question
     # does the same). The clicks after it are what re-rendering a long page costs.
-    _timed_clicks(page, lambda i: label.click(), texts, lambda i: closed + 1 if i % 2 == 0 else closed, 2)
-    return _timed_clicks(  # done when the server has sent the section's text, or taken it away again
-        page, lambda i: label.click(), texts, lambda i: closed + 1 if i % 2 == 0 else closed, clicks
-    )
+    toggle(2)
+    return toggle(clicks)
 
 
 def write_browser_section(result: BrowserBench, path: Path = BENCH_DOC) -> Path:

@@ -100,7 +100,8 @@ class LanguageModel:
                 yield chunk.text if isinstance(chunk.text, str) else str(chunk.content)
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A loopback port nobody listens on now (for the embedded server, the app in benchmarks and tests)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -118,7 +119,7 @@ def start_embedded_server(settings: Settings, port: int | None = None) -> tuple[
     params.cpuparams_batch.n_threads = settings.llm_threads
     params.cache_prompt = True  # the fixed system prompt and examples are computed once
     params.hostnames = ["127.0.0.1"]
-    params.port = port or _free_port()
+    params.port = port or free_port()
     params.warmup = True
     server = xlc.Server(params)
     return server, f"{server.listening_address}/v1"

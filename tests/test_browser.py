@@ -11,7 +11,6 @@ import contextlib
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -22,30 +21,16 @@ from typing import ClassVar
 
 import pytest
 
+from assistant.bench import BROWSER_ARGS, CHROMIUM
 from assistant.config import PROJECT_ROOT
+from assistant.llm import free_port
 from assistant.prompts import question_bank
 from tests.helpers.model_server import ModelServer
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "browser"
 MODELS = PROJECT_ROOT / "data" / "models"  # assembled by `make setup`
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class AppServer:
@@ -57,7 +42,7 @@ class AppServer:
         self.data_dir = data_dir
         self.llm = llm
         self.env = env or {}
-        self.port = _free_port()
+        self.port = free_port()
         self.log = data_dir.parent / "streamlit.log"
         self.logs.append(self.log)
         self.proc: subprocess.Popen | None = None
@@ -93,10 +78,15 @@ class AppServer:
 
 @pytest.fixture
 def server(tmp_path: Path, corpus_data_dir: Path) -> Iterator[AppServer]:
+    yield from _serve(tmp_path, corpus_data_dir)
+
+
+def _serve(tmp_path: Path, corpus_data_dir: Path, llm: str = "none", env: dict | None = None) -> Iterator[AppServer]:
+    """The app on the tests' shared report index (linked, only read), stopped after the test."""
     data = tmp_path / "data"
     data.mkdir()
     (data / "chroma").symlink_to(corpus_data_dir / "chroma", target_is_directory=True)
-    app = AppServer(data).start()
+    app = AppServer(data, llm, env).start()
     yield app
     app.stop()
 
@@ -116,7 +106,7 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
         yield chromium
         chromium.close()
 
@@ -411,12 +401,7 @@ def busy_model() -> Iterator[ModelServer]:
 
 @pytest.fixture
 def queue_server(tmp_path: Path, corpus_data_dir: Path, busy_model: ModelServer) -> Iterator[AppServer]:
-    data = tmp_path / "data"
-    data.mkdir()
-    (data / "chroma").symlink_to(corpus_data_dir / "chroma", target_is_directory=True)
-    app = AppServer(data, llm="openai:test", env={"SLIM_OPENAI_BASE_URL": busy_model.url}).start()
-    yield app
-    app.stop()
+    yield from _serve(tmp_path, corpus_data_dir, "openai:test", {"SLIM_OPENAI_BASE_URL": busy_model.url})
 
 
 def test_a_person_is_told_when_their_answer_waits_in_line(
@@ -468,12 +453,7 @@ def test_a_reflection_shows_its_passages_while_the_model_writes(
 @pytest.fixture
 def model_server(tmp_path: Path, corpus_data_dir: Path) -> Iterator[AppServer]:
     """The app with the embedded language model, as `make run` serves it."""
-    data = tmp_path / "data"
-    data.mkdir()
-    (data / "chroma").symlink_to(corpus_data_dir / "chroma", target_is_directory=True)
-    app = AppServer(data, llm="embedded").start()
-    yield app
-    app.stop()
+    yield from _serve(tmp_path, corpus_data_dir, "embedded")
 
 
 @pytest.mark.slow

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -17,23 +16,18 @@ from assistant.config import Settings
 from assistant.embeddings import SlimEmbeddings, make_embeddings
 from assistant.errors import EmbeddingMismatchError, UnknownEmbeddingsError
 from assistant.index import corpus_files, open_index, sync
+from assistant.llm import free_port
 from assistant.retrieve import Retriever
 from tests.helpers.files import write_corpus
 
 pytestmark = pytest.mark.slow
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def chroma_server(tmp_path: Path) -> Iterator[int]:
     chroma = shutil.which("chroma", path=str(Path(sys.executable).parent))
     assert chroma, "the chroma CLI comes with chromadb"
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [chroma, "run", "--path", str(tmp_path / "server-data"), "--host", "127.0.0.1", "--port", str(port)],
         stdout=subprocess.DEVNULL,
