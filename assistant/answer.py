@@ -200,7 +200,7 @@ def answer_question(
     evidence = retriever.evidence(question, k=settings.answer_passages, max_chars=EXCERPT_CHARS)
     citations = [Citation.from_hit(n, hit) for n, hit in enumerate(evidence.hits, start=1)]
     retrieval_s = perf_counter() - start
-    covered = evidence.relevance >= RELEVANCE_FLOOR[lang] and citations
+    covered = evidence.relevance >= RELEVANCE_FLOOR[lang] and bool(citations)
     if on_passages and covered:  # passages the answer will not rest on would flash up and vanish
         on_passages(citations)
 
