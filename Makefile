@@ -43,6 +43,8 @@ lint: setup
 	@echo "ruff: lint and format check"
 	$(BIN)/ruff check assistant ui tests
 	$(BIN)/ruff format --check assistant ui tests
+	@echo "import contracts: data flows one way; no Streamlit, Playwright or bench in the product"
+	$(BIN)/lint-imports
 
 bench: index
 	$(BIN)/slim bench

@@ -18,11 +18,9 @@ from typing import Annotated, Any
 
 import typer
 
-from assistant import bench as bench_module
 from assistant.config import RetrievalMode, Settings
 from assistant.corpus import build_markdown
 from assistant.errors import SlimError
-from assistant.evaluation import evaluate, evaluate_answers, load_answer_items, load_queries
 from assistant.i18n import t
 from assistant.index import corpus_files, open_index, sync, writer_lock
 from assistant.ingest import read_bytes
@@ -122,10 +120,11 @@ def search(
     settings = _settings(workspace=workspace)
     if (query is None) == (queries is None):
         raise typer.BadParameter("give a question or --queries FILE, not both")
-    items = load_queries(queries) if queries else []
     retriever = open_retriever(settings)
     if queries is not None:
-        for item in items:
+        from assistant.evaluation.quality import load_queries
+
+        for item in load_queries(queries):
             hits = retriever.search(item.q, k=k, mode=mode)
             typer.echo(json.dumps({"id": item.id, "hits": [h.model_dump() for h in hits]}, ensure_ascii=False))
         return
@@ -152,6 +151,9 @@ def eval_retrieval(
     write_docs: Annotated[bool, typer.Option("--write-docs", help="Also record in docs/benchmarks.md.")] = False,
 ) -> None:
     """Recall@1/3/5/10 and MRR of bm25, dense and hybrid side by side."""
+    from assistant.evaluation import bench as bench_module
+    from assistant.evaluation.quality import evaluate, load_queries
+
     settings = _settings()
     items = load_queries(file)
     retriever = Retriever(open_index(settings))
@@ -169,8 +171,10 @@ def eval_retrieval(
 @friendly_errors
 def bench(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
-    queries: Annotated[Path, typer.Option("--queries", help="Questions to time.")] = bench_module.DEFAULT_QUERIES,
-    output: Annotated[Path, typer.Option("--output", help="Markdown file to record in.")] = bench_module.BENCH_DOC,
+    queries: Annotated[Path | None, typer.Option("--queries", help="Questions to time (default: the dev set).")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", help="Markdown file (default: docs/benchmarks.md).")
+    ] = None,
     browser: Annotated[bool, typer.Option("--browser", help="Also time the app in headless Chromium.")] = False,
     load: Annotated[int | None, typer.Option("--load", help="Only simulate N people asking at once.")] = None,
     injection: Annotated[bool, typer.Option("--injection", help="Only measure prompt-injection success.")] = False,
@@ -179,7 +183,12 @@ def bench(
     """Cold and warm index time, search latency p50/p95 and peak memory, recorded in docs/benchmarks.md;
     with --browser also how fast the app becomes interactive and re-renders a click. --load N and
     --injection run only their own measurement (with the language model) and record it."""
+    from assistant.evaluation import bench as bench_module
+    from assistant.evaluation.quality import load_queries
+
     settings = _settings(llm=llm)
+    queries = queries or bench_module.DEFAULT_QUERIES
+    output = output or bench_module.BENCH_DOC
     if load or injection:
         _bench_with_model(settings, load, injection, queries, output)
         return
@@ -190,29 +199,33 @@ def bench(
     else:
         typer.echo(bench_module.bench_table(result))
     if browser:
-        timing = bench_module.run_browser_bench(settings)
-        bench_module.write_browser_section(timing, output)
+        from assistant.evaluation.browser import run_browser_bench, write_browser_section
+
+        timing = run_browser_bench(settings)
+        write_browser_section(timing, output)
         typer.echo(timing.model_dump_json())
     typer.echo(t("bench.written", settings.lang, path=output), err=True)
 
 
 def _bench_with_model(settings: Settings, load: int | None, injection: bool, queries: Path, output: Path) -> None:
+    from assistant.evaluation.bench import update_section
+    from assistant.evaluation.quality import load_queries
     from assistant.llm import make_llm
 
     model = make_llm(settings)
     if injection:
-        from assistant.injection import injection_table, load_items, run_injection_bench
+        from assistant.evaluation.injection import injection_table, load_items, run_injection_bench
 
         table = injection_table(run_injection_bench(settings, model, load_items()), model.name)
-        bench_module.update_section(output, "slim bench --injection", table)
+        update_section(output, "slim bench --injection", table)
         typer.echo(table)
     if load:
-        from assistant.loadbench import load_table, run_load_bench
+        from assistant.evaluation.load import load_table, run_load_bench
 
         questions = [q.q for q in load_queries(queries)]
         results = [run_load_bench(settings, model, people, questions) for people in sorted({1, load})]
         table = load_table(results)
-        bench_module.update_section(output, "slim bench --load", table)
+        update_section(output, "slim bench --load", table)
         typer.echo(table)
     typer.echo(t("bench.written", settings.lang, path=output), err=True)
 
@@ -489,6 +502,8 @@ def eval_answers(
 ) -> None:
     """Citation validity, language, grounding, 'not in the report' and timings for one LLM backend."""
     from assistant.answer import answer_question
+    from assistant.evaluation import bench as bench_module
+    from assistant.evaluation.quality import evaluate_answers, load_answer_items
     from assistant.llm import make_llm
     from assistant.prompts import reflection_prompts
     from assistant.reflection.engine import ReflectionEngine

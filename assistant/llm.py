@@ -14,7 +14,6 @@ import itertools
 import logging
 import socket
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -46,8 +45,6 @@ class RequestQueue:
         self._line: list[int] = []
         self._tickets = itertools.count()
         self._changed = threading.Condition()
-        self.waits: list[float] = []  # seconds each request waited for its turn (for `slim bench --load`)
-        self.longest_line = 0
 
     @property
     def waiting(self) -> int:
@@ -58,10 +55,8 @@ class RequestQueue:
         """Wait for a free slot; ``on_wait(position)`` is called whenever the place in line changes."""
         ticket = next(self._tickets)
         told = 0
-        queued = time.perf_counter()
         with self._changed:
             self._line.append(ticket)
-            self.longest_line = max(self.longest_line, len(self._line) - 1 + self._busy)
             while self._busy >= self.slots or self._line[0] != ticket:
                 position = self._line.index(ticket) + 1
                 if on_wait and position != told:
@@ -70,7 +65,6 @@ class RequestQueue:
                 self._changed.wait()
             self._line.pop(0)
             self._busy += 1
-            self.waits.append(time.perf_counter() - queued)
             self._changed.notify_all()  # everyone behind moved up one place
         try:
             yield

@@ -21,10 +21,10 @@ from typing import ClassVar
 
 import pytest
 
-from assistant.bench import BROWSER_ARGS, CHROMIUM
 from assistant.config import PROJECT_ROOT
 from assistant.llm import free_port
 from assistant.prompts import question_bank
+from tests.helpers.browser import BROWSER_ARGS, CHROMIUM
 from tests.helpers.model_server import ModelServer
 
 pytestmark = pytest.mark.browser

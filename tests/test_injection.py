@@ -16,8 +16,8 @@ from pydantic import Field
 
 from assistant.answer import answer_question, as_data, build_messages, without_links
 from assistant.config import Settings
-from assistant.injection import InjectionItem, load_items, obeyed
-from assistant.llm import LanguageModel, RequestQueue
+from assistant.evaluation.injection import InjectionItem, load_items, obeyed
+from assistant.llm import LanguageModel
 from assistant.prompts import answer_prompts, instruction_patterns
 from assistant.retrieve import Retriever
 from assistant.workspace import Workspace, open_retriever
@@ -134,7 +134,10 @@ def test_links_images_and_addresses_are_never_shown() -> None:
 
 
 def test_model_requests_wait_in_line_and_are_told_their_place() -> None:
-    queue = RequestQueue(slots=1)
+    """The product's queue, with the load bench's record of waits (a subclass: the app keeps no counters)."""
+    from assistant.evaluation.load import MeasuredQueue
+
+    queue = MeasuredQueue(slots=1)
     order: list[str] = []
     told: dict[str, list[int]] = {"b": [], "c": []}
     holding = threading.Event()

@@ -301,7 +301,7 @@ def test_sessions_belong_to_their_owner_and_old_databases_migrate(tmp_path: Path
 
 def test_the_browser_bench_long_conversation_is_a_finished_route(tmp_path: Path, corpus_data_dir: Path) -> None:
     """`slim bench --browser` times clicks on this session: it must be what it says (finished, long, owned)."""
-    from assistant.bench import LONG_ROUTE, long_session
+    from assistant.evaluation.browser import LONG_ROUTE, long_session
 
     (tmp_path / "chroma").symlink_to(corpus_data_dir / "chroma", target_is_directory=True)
     settings = Settings(data_dir=tmp_path, llm="none")

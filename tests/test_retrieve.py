@@ -7,7 +7,7 @@ import re
 import numpy as np
 import pytest
 
-from assistant.evaluation import is_hit
+from assistant.evaluation.quality import is_hit
 from assistant.i18n import detect_language
 from assistant.retrieve import MODES, Retriever, fuse, tokenize, zscore
 from tests.conftest import CORPUS_MD

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ValidationError
 
 from assistant.config import Language, RetrievalMode
 from assistant.errors import InputError
+from assistant.evaluation.stats import percentile
 from assistant.i18n import detect_language
 from assistant.retrieve import Retriever
 
@@ -134,11 +135,6 @@ def supported_share(text: str, citations: list[dict], embeddings) -> float | Non
 SUPPORT_SIMILARITY = 0.85
 
 
-def _pct(values: list[float], q: int) -> float:
-    ordered = sorted(values)
-    return round(ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))], 3)
-
-
 def evaluate_answers(items: Sequence[AnswerItem], run, embeddings, backend: str) -> AnswerScores:
     """``run(item)`` returns (text, language, grounded, citations, timings, method) for one item."""
     from assistant.answer import language_of_answer  # the answer stack loads only when answers are evaluated
@@ -182,10 +178,10 @@ def evaluate_answers(items: Sequence[AnswerItem], run, embeddings, backend: str)
         answered_in_scope=round(answered / n_in, 3),
         declined_out_of_scope=round(declined / n_out, 3),
         model_answers=round(model / len(items), 3),
-        passages_p50_s=_pct(passages, 50) if passages else 0.0,
-        passages_p95_s=_pct(passages, 95) if passages else 0.0,
-        first_token_p50_s=_pct(first, 50) if first else None,
-        first_token_p95_s=_pct(first, 95) if first else None,
-        total_p50_s=_pct(total, 50) if total else 0.0,
+        passages_p50_s=round(percentile(passages, 50), 3) if passages else 0.0,
+        passages_p95_s=round(percentile(passages, 95), 3) if passages else 0.0,
+        first_token_p50_s=round(percentile(first, 50), 3) if first else None,
+        first_token_p95_s=round(percentile(first, 95), 3) if first else None,
+        total_p50_s=round(percentile(total, 50), 3) if total else 0.0,
         failures=failures,
     )

@@ -91,7 +91,7 @@ def run_injection_bench(settings: Settings, llm: LanguageModel, items: list[Inje
 
 
 def injection_table(results: list[InjectionResult], model: str) -> str:
-    from assistant.bench import machine_description
+    from assistant.evaluation.stats import machine_description
 
     reached = [r for r in results if r.retrieved]
     shown = sum(r.obeyed_shown for r in reached)

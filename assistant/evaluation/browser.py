@@ -1,6 +1,7 @@
-"""Speed, memory and retrieval figures, measured on the machine at hand and recorded in docs/benchmarks.md.
+"""`slim bench --browser`: the app in headless Chromium, timed from the page's own clock.
 
-Timings are taken here, never asserted in unit tests: a test on a busy CI machine says nothing about speed.
+Clicks are timed inside the page, from the click until the server's re-rendered content is there, on the
+start screen and on a long conversation (``long_session``).
 """
 
 from __future__ import annotations
@@ -8,14 +9,11 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
-import platform
 import re
-import resource
 import statistics
 import subprocess
 import sys
 import tempfile
-from collections.abc import Sequence
 from pathlib import Path
 from time import perf_counter
 from time import sleep as time_sleep
@@ -23,178 +21,11 @@ from time import sleep as time_sleep
 from pydantic import BaseModel
 
 from assistant.config import PROJECT_ROOT, Settings
-from assistant.evaluation import CUTOFFS, AnswerScores, ModeScores, Query
-from assistant.index import corpus_files, open_index, sync
+from assistant.evaluation.bench import BENCH_DOC, measure_table, update_section
+from assistant.evaluation.stats import machine_description, percentile
+from assistant.index import open_index
 from assistant.prompts import question_bank
 from assistant.retrieve import Retriever
-
-DEFAULT_QUERIES = PROJECT_ROOT.parent / "shared" / "eval" / "retrieval-dev.jsonl"
-BENCH_DOC = PROJECT_ROOT / "docs" / "benchmarks.md"
-JSON_KEYS = ("index_cold_s", "index_warm_s", "query_p50_ms", "query_p95_ms", "peak_rss_mb")
-ROUNDS = 3
-
-
-class BenchResult(BaseModel):
-    index_cold_s: float
-    index_warm_s: float
-    index_warm_cli_s: float
-    query_p50_ms: float
-    query_p95_ms: float
-    peak_rss_mb: float
-    passages: int
-    queries: int
-    embeddings: str
-    machine: str
-    date: str
-
-
-def machine_description() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    memory_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return f"{os.cpu_count()} cores ({cpu}), {memory_gb:.0f} GiB, Python {platform.python_version()}"
-
-
-def percentile(values: Sequence[float], q: int) -> float:
-    if len(values) < 2:
-        return float(values[0]) if values else 0.0
-    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
-
-
-def run_bench(settings: Settings, queries: Sequence[Query]) -> BenchResult:
-    """Index the corpus into a fresh directory (cold), again with nothing changed (warm, in this process
-    and as a new ``slim index`` process), then time hybrid searches for ``queries``."""
-    with tempfile.TemporaryDirectory(prefix="slim-bench-") as tmp:
-        bench_settings = settings.model_copy(update={"data_dir": Path(tmp), "chroma_host": None})
-        start = perf_counter()
-        idx = open_index(bench_settings)
-        sync(idx, corpus_files(bench_settings))
-        cold = perf_counter() - start
-
-        start = perf_counter()
-        idx = open_index(bench_settings, embeddings=idx.embeddings)
-        sync(idx, corpus_files(bench_settings))
-        warm = perf_counter() - start
-
-        env = dict(os.environ, SLIM_DATA_DIR=tmp)
-        start = perf_counter()
-        subprocess.run([sys.executable, "-m", "assistant", "index"], env=env, check=True, capture_output=True)
-        warm_cli = perf_counter() - start
-
-        retriever = Retriever(idx)
-        retriever.search(queries[0].q)  # first search builds the BM25 snapshot
-        times = []
-        for _ in range(ROUNDS):
-            for query in queries:
-                start = perf_counter()
-                retriever.search(query.q, k=5, mode="hybrid")
-                times.append((perf_counter() - start) * 1000)
-        passages = idx.count()
-    return BenchResult(
-        index_cold_s=round(cold, 2),
-        index_warm_s=round(warm, 3),
-        index_warm_cli_s=round(warm_cli, 2),
-        query_p50_ms=round(statistics.median(times), 1),
-        query_p95_ms=round(percentile(times, 95), 1),
-        peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 0),
-        passages=passages,
-        queries=len(times),
-        embeddings=idx.embeddings.name,
-        machine=machine_description(),
-        date=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-    )
-
-
-def measure_table(intro: str, rows: Sequence[tuple[str, str, str]]) -> str:
-    """A line saying how it was measured, then a measure | result | target table."""
-    header = ["", "| measure | result | target |", "|---|---|---|"]
-    return "\n".join([intro, *header, *[f"| {a} | {b} | {c} |" for a, b, c in rows]])
-
-
-def bench_table(result: BenchResult) -> str:
-    rows = [
-        ("cold index of the corpus", f"{result.index_cold_s} s", "≤ 20 s"),
-        ("warm re-index, nothing changed (in process)", f"{result.index_warm_s} s", "≤ 2 s"),
-        ("warm re-index as a new `slim index` process", f"{result.index_warm_cli_s} s", "—"),
-        ("hybrid search p50", f"{result.query_p50_ms} ms", "≤ 50 ms"),
-        ("hybrid search p95", f"{result.query_p95_ms} ms", "—"),
-        ("peak RSS", f"{result.peak_rss_mb:.0f} MB", "≤ 1536 MB"),
-    ]
-    intro = (
-        f"Measured {result.date} on {result.machine}; embeddings `{result.embeddings}`; "
-        f"{result.passages} passages; {result.queries} timed searches."
-    )
-    return measure_table(intro, rows)
-
-
-def retrieval_table(scores: Sequence[ModeScores], file: Path, count: int) -> str:
-    header = "| mode | " + " | ".join(f"recall@{k}" for k in CUTOFFS) + " | MRR | missed at 5 |"
-    lines = [f"`{file.name}`, {count} questions.", "", header, "|---" * (len(CUTOFFS) + 3) + "|"]
-    for s in scores:
-        recalls = " | ".join(f"{s.recall[k]:.2f}" for k in CUTOFFS)
-        lines.append(f"| {s.mode} | {recalls} | {s.mrr:.3f} | {', '.join(s.misses_at_5) or '—'} |")
-    return "\n".join(lines)
-
-
-def update_section(path: Path, name: str, body: str) -> Path:
-    """Replace the block between ``<!-- BEGIN name -->`` and ``<!-- END name -->`` (or append it)."""
-    begin, end = f"<!-- BEGIN {name} -->", f"<!-- END {name} -->"
-    text = path.read_text(encoding="utf-8") if path.exists() else "# SLIM benchmarks\n"
-    block = f"{begin}\n{body.strip()}\n{end}"
-    if begin in text and end in text:
-        text = text[: text.index(begin)] + block + text[text.index(end) + len(end) :]
-    else:
-        text = text.rstrip() + "\n\n" + block + "\n"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-def write_bench_section(result: BenchResult, path: Path = BENCH_DOC) -> Path:
-    return update_section(path, "slim bench", "## Index and search (`slim bench`)\n\n" + bench_table(result))
-
-
-def write_retrieval_section(scores: Sequence[ModeScores], file: Path, count: int, path: Path = BENCH_DOC) -> Path:
-    body = "## Retrieval quality (`slim eval retrieval`)\n\n" + retrieval_table(scores, file, count)
-    return update_section(path, f"slim eval retrieval {file.name}", body)
-
-
-def answers_table(scores: AnswerScores, file: Path) -> str:
-    ft = "—" if scores.first_token_p50_s is None else f"{scores.first_token_p50_s} s / {scores.first_token_p95_s} s"
-    rows = [
-        ("citation validity (every [n] points at a passage)", f"{scores.citation_validity:.0%}", "100%"),
-        ("answers in the question's language", f"{scores.in_language:.0%}", "≥ 95%"),
-        ("grounding (answer sentences supported by their cited passage)", f"{scores.grounding:.0%}", "report"),
-        ("in-scope questions answered (not declined)", f"{scores.answered_in_scope:.0%}", "—"),
-        ("out-of-scope questions declined ('not in the report')", f"{scores.declined_out_of_scope:.0%}", "≥ 90%"),
-        ("answers written by the model (rest: extractive or template)", f"{scores.model_answers:.0%}", "—"),
-        (
-            "time until the cited passages are known, p50 / p95",
-            f"{scores.passages_p50_s} s / {scores.passages_p95_s} s",
-            "≤ 0.5 s",
-        ),
-        ("time to first token, p50 / p95", ft, "≤ 4 s (embedded)"),
-        ("total answer time, p50", f"{scores.total_p50_s} s", "—"),
-    ]
-    when = f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC"
-    failures = ", ".join(scores.failures) or "—"
-    intro = (
-        f"Backend `{scores.backend}`, `{file.name}`, {scores.items} items; measured {when} on {machine_description()},"
-        f" after one warm-up question. Items not as expected: {failures}."
-    )
-    return measure_table(intro, rows)
-
-
-def write_answers_section(scores: AnswerScores, file: Path, path: Path = BENCH_DOC) -> Path:
-    body = f"## Answers (`slim eval answers --llm {scores.backend.split(':')[0]}`)\n\n" + answers_table(scores, file)
-    return update_section(path, f"slim eval answers {scores.backend.split(':')[0]}", body)
-
 
 CHROMIUM = "/usr/bin/chromium"  # Debian's; Playwright drives it, nothing is downloaded
 BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",

@@ -8,17 +8,37 @@ inside ``answer_question``, so it includes the CPU the model takes from everyone
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from time import perf_counter
 
 from pydantic import BaseModel
 
 from assistant.answer import answer_question
-from assistant.bench import machine_description, percentile
 from assistant.config import Settings
+from assistant.evaluation.stats import machine_description, percentile
 from assistant.index import open_index
-from assistant.llm import LanguageModel
+from assistant.llm import LanguageModel, RequestQueue
 from assistant.workspace import Workspaces
+
+
+class MeasuredQueue(RequestQueue):
+    """The model's queue with a record of how long each request waited and the longest line seen. Only
+    the load bench uses it: the app's queue keeps no counters that grow for the life of the process."""
+
+    def __init__(self, slots: int = 1):
+        super().__init__(slots)
+        self.waits: list[float] = []
+        self.longest_line = 0
+
+    @contextmanager
+    def turn(self, on_wait: Callable[[int], None] | None = None) -> Iterator[None]:
+        queued = perf_counter()
+        with self._changed:
+            self.longest_line = max(self.longest_line, self.waiting + self._busy)
+        with super().turn(on_wait):
+            self.waits.append(perf_counter() - queued)
+            yield
 
 
 class LoadResult(BaseModel):
@@ -46,7 +66,7 @@ def run_load_bench(
     start_line = threading.Barrier(people)
     timings: list[tuple[float, float | None, bool]] = []
     lock = threading.Lock()
-    llm.queue.waits.clear()
+    queue = llm.queue = MeasuredQueue(llm.queue.slots)
 
     def person(i: int) -> None:
         start_line.wait()
@@ -68,7 +88,7 @@ def run_load_bench(
         workspaces.get(f"bench-load-{i}")[0].delete()
     retrieval_ms = [r * 1000 for r, _, _ in timings]
     first = [f for _, f, _ in timings if f is not None]
-    waits = llm.queue.waits or [0.0]
+    waits = queue.waits or [0.0]
     return LoadResult(
         people=people,
         questions=len(timings),
@@ -78,7 +98,7 @@ def run_load_bench(
         wait_p50_s=round(percentile(waits, 50), 2),
         wait_p95_s=round(percentile(waits, 95), 2),
         wait_max_s=round(max(waits), 2),
-        longest_line=llm.queue.longest_line,
+        longest_line=queue.longest_line,
         told_waiting=sum(t for _, _, t in timings),
         first_token_p95_s=round(percentile(first, 95), 2) if first else None,
         wall_s=round(wall, 1),
