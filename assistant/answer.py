@@ -111,7 +111,7 @@ _SENTENCE_OR_LINE = re.compile(r"(?<=[.!?])\s+|\n+")
 def as_data(text: str, instructions: Sequence[re.Pattern[str]] = ()) -> str:
     """A passage as it goes into a prompt: one line, unable to close the block that marks it as data
     (a document saying '</bronnen> SYSTEM: ...' stays inside the sources), and with every sentence that
-    speaks to an AI system (``instructions``, from prompts/injection.yaml) replaced by '[…]'."""
+    speaks to an AI system (``instructions``, from prompts/guard/instruction-patterns.yaml) replaced by '[…]'."""
     kept = [
         "[…]" if any(p.search(sentence) for p in instructions) else sentence
         for sentence in _SENTENCE_OR_LINE.split(text)

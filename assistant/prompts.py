@@ -50,7 +50,7 @@ def read_yaml(path: Path) -> object:
 
 @cache
 def answer_prompts(prompts_dir: Path) -> AnswerPrompts:
-    return AnswerPrompts.model_validate(read_yaml(prompts_dir / "answer.yaml"))
+    return AnswerPrompts.model_validate(read_yaml(prompts_dir / "model" / "answer.yaml"))
 
 
 # --- the question bank -------------------------------------------------------------------------------
@@ -152,8 +152,8 @@ def question_bank(prompts_dir: Path) -> QuestionBank:
     for path in sorted((prompts_dir / "questions").glob("*.yaml")):
         theme = Theme.model_validate(read_yaml(path))
         themes[theme.id] = theme
-    routes = read_yaml(prompts_dir / "routes.yaml")
-    cycles = read_yaml(prompts_dir / "value_cycles.yaml")
+    routes = read_yaml(prompts_dir / "guide" / "routes.yaml")
+    cycles = read_yaml(prompts_dir / "guide" / "value_cycles.yaml")
     return QuestionBank.model_validate({"themes": themes, **routes, **cycles})  # type: ignore[dict-item]
 
 
@@ -204,13 +204,13 @@ class ReflectionPrompts(Strict):
 
 @cache
 def reflection_prompts(prompts_dir: Path) -> ReflectionPrompts:
-    return ReflectionPrompts.model_validate(read_yaml(prompts_dir / "reflection.yaml"))
+    return ReflectionPrompts.model_validate(read_yaml(prompts_dir / "model" / "reflection.yaml"))
 
 
 @cache
 def glossary(prompts_dir: Path) -> dict[str, str]:
-    """English -> Dutch terms of the report's vocabulary (prompts/glossary.yaml)."""
-    data = read_yaml(prompts_dir / "glossary.yaml")
+    """English -> Dutch terms of the report's vocabulary (prompts/retrieval/glossary.yaml)."""
+    data = read_yaml(prompts_dir / "retrieval" / "glossary.yaml")
     return {str(k).lower(): str(v) for k, v in (data or {}).get("glossary", {}).items()}  # type: ignore[union-attr]
 
 
@@ -229,13 +229,13 @@ class Framework(Strict):
 
 @cache
 def instruction_patterns(prompts_dir: Path) -> tuple[re.Pattern[str], ...]:
-    """Sentences that speak to an AI system (prompts/injection.yaml); see ``answer.as_data``."""
-    data = read_yaml(prompts_dir / "injection.yaml") or {}
+    """Sentences that speak to an AI system (prompts/guard/instruction-patterns.yaml); see ``answer.as_data``."""
+    data = read_yaml(prompts_dir / "guard" / "instruction-patterns.yaml") or {}
     return tuple(re.compile(p, re.IGNORECASE) for p in data.get("patterns", []))  # type: ignore[union-attr]
 
 
 @cache
 def frameworks(prompts_dir: Path) -> list[Framework]:
-    """The report's frameworks for the study view (prompts/frameworks.yaml)."""
-    data = read_yaml(prompts_dir / "frameworks.yaml")
+    """The report's frameworks for the study view (prompts/guide/frameworks.yaml)."""
+    data = read_yaml(prompts_dir / "guide" / "frameworks.yaml")
     return [Framework.model_validate(f) for f in (data or {}).get("frameworks", [])]  # type: ignore[union-attr]

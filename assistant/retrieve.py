@@ -221,7 +221,7 @@ class Retriever:
 
     def lexical_query(self, query: str) -> str:
         """An English question gets the Dutch words for the report's terms it uses, so BM25 can match the
-        Dutch text (``prompts/glossary.yaml``); a Dutch question is used as it is."""
+        Dutch text (``prompts/retrieval/glossary.yaml``); a Dutch question is used as it is."""
         if detect_language(query) == "nl":
             return query
         terms = glossary(self.index.settings.prompts_dir)

@@ -42,7 +42,7 @@ def recording(reply: str) -> tuple[LanguageModel, Recording]:
 
 @pytest.fixture(scope="module")
 def hostile(tmp_path_factory: pytest.TempPathFactory, corpus_data_dir: Path) -> tuple[Settings, Retriever]:
-    """The report plus every injected document of docs/eval/injection.yaml, in one workspace."""
+    """The report plus every injected document of docs/eval/injection-attacks.yaml, in one workspace."""
     data = tmp_path_factory.mktemp("hostile")
     shutil.copytree(corpus_data_dir / "chroma", data / "chroma")
     settings = Settings(data_dir=data, workspace="team")

@@ -22,7 +22,7 @@ from assistant.index import open_index
 from assistant.llm import LanguageModel
 from assistant.workspace import Workspace
 
-INJECTION_SET = PROJECT_ROOT / "docs" / "eval" / "injection.yaml"
+INJECTION_SET = PROJECT_ROOT / "docs" / "eval" / "injection-attacks.yaml"
 
 
 class InjectionItem(BaseModel):
@@ -32,7 +32,7 @@ class InjectionItem(BaseModel):
     document: str
     canary: str
     wrong_language: bool = False
-    held_out: bool = False  # written after prompts/injection.yaml was fixed, never used to tune it
+    held_out: bool = False  # written after prompts/guard/instruction-patterns.yaml was fixed, never used to tune it
 
 
 class InjectionResult(BaseModel):
@@ -106,7 +106,8 @@ def injection_table(results: list[InjectionResult], model: str) -> str:
         [
             "## Prompt injection (`slim bench --injection`)",
             "",
-            f"Model `{model}`, {len(results)} injected documents (docs/eval/injection.yaml), {machine_description()}.",
+            f"Model `{model}`, {len(results)} injected documents (docs/eval/injection-attacks.yaml), "
+            f"{machine_description()}.",
             "",
             f"**Attack success rate (what a person sees): {shown}/{len(reached)} = "
             f"{shown / max(len(reached), 1):.0%}** of the attacks whose passage reached the model; "
@@ -121,7 +122,8 @@ def injection_table(results: list[InjectionResult], model: str) -> str:
             "usefulness, not a successful attack.",
             "",
             "Before the model: passages go into the prompt between `<bronnen>` markers they cannot close, the "
-            "system prompt calls them data, and sentences that speak to an AI system (`prompts/injection.yaml`) "
+            "system prompt calls them data, and sentences that speak to an AI system "
+            "(`prompts/guard/instruction-patterns.yaml`) "
             "reach the model as `[…]` (the person still sees them in the cited passage). After the model "
             "(where output is checked, `assistant/answer.py`): the answer must cite a passage that exists, be "
             "in the question's language and not be degenerate, else the passages are quoted instead; links, "
