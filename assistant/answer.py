@@ -85,14 +85,20 @@ def where(hit: Hit) -> str:
     return f"{hit.source} p. {hit.page}" if hit.page else hit.source
 
 
+def prompt_prefix(prompt: AnswerPrompt) -> list[BaseMessage]:
+    """The part of every answer's prompt that never changes: what ``LanguageModel.warm`` computes ahead."""
+    messages: list[BaseMessage] = [SystemMessage(prompt.system)]
+    for example in prompt.examples:
+        messages += [HumanMessage(example.user), AIMessage(example.assistant)]
+    return messages
+
+
 def build_messages(
     prompt: AnswerPrompt, question: str, evidence: Evidence, instructions: Sequence[re.Pattern[str]] = ()
 ) -> list[BaseMessage]:
     """System prompt and examples first (unchanging, so cached by the server), then this question; the
     passages as data (``as_data``)."""
-    messages: list[BaseMessage] = [SystemMessage(prompt.system)]
-    for example in prompt.examples:
-        messages += [HumanMessage(example.user), AIMessage(example.assistant)]
+    messages = prompt_prefix(prompt)
     passages = "\n".join(
         prompt.passage.format(n=n, where=as_data(where(hit)), text=as_data(text, instructions))
         for n, (hit, text) in enumerate(zip(evidence.hits, evidence.excerpts, strict=True), start=1)

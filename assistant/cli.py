@@ -10,12 +10,14 @@ from __future__ import annotations
 import json
 import sqlite3
 import sys
+import time
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
 from time import perf_counter
 from typing import Annotated, Any
 
+import psutil
 import typer
 
 from assistant.config import RetrievalMode, Settings
@@ -254,18 +256,27 @@ def ask(
     workspace: WorkspaceOption = None,
 ) -> None:
     """Answer one free question from the report and the workspace's documents, with numbered citations."""
-    from assistant.answer import answer_question
+    from assistant.answer import answer_question, prompt_prefix
+    from assistant.i18n import detect_language
     from assistant.llm import make_llm
+    from assistant.prompts import answer_prompts
 
     settings = _settings(llm=llm, workspace=workspace)
     retriever = open_retriever(settings)
     model = make_llm(settings)
+    prompt = answer_prompts(settings.prompts_dir)[detect_language(question, default=settings.lang)]
+    model.warm(prompt_prefix(prompt))  # restored from disk after the first run: no prefix to read again
     stream = not as_json and sys.stdout.isatty()
+    asked = time.time()
     result = answer_question(
         question, retriever, model, settings, on_token=(lambda t: typer.echo(t, nl=False)) if stream else None
     )
     if as_json:
-        typer.echo(json.dumps(result.model_dump(include=set(ANSWER_JSON_KEYS)), ensure_ascii=False))
+        payload = result.model_dump(include=set(ANSWER_JSON_KEYS))
+        if result.timings.first_token_s is not None:  # what a person waits for, the process's start included
+            started = psutil.Process().create_time()
+            payload["timings"]["first_token_since_start_s"] = round(asked - started + result.timings.first_token_s, 2)
+        typer.echo(json.dumps(payload, ensure_ascii=False))
         return
     typer.echo("\n" if stream else result.answer)
     if stream and result.method != "llm":

@@ -10,13 +10,17 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import json
 import logging
 import socket
 import threading
+import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
@@ -82,10 +86,45 @@ class LanguageModel:
     chat: BaseChatModel | None
     server: Any = None  # keeps the embedded server alive as long as the model is in use
     queue: RequestQueue = field(default_factory=RequestQueue)
+    slots: Path | None = None  # where the embedded server keeps computed prompt prefixes between processes
 
     @property
     def available(self) -> bool:
         return self.chat is not None
+
+    def warm(self, prefix: list[Any]) -> str:
+        """Have the fixed start of a prompt (system prompt and examples) computed before the first request
+        needs it; servers keep it in their prompt cache. The embedded server also saves the computed state
+        to disk once and restores it in every later process (llama.cpp's slot save/restore), so a fresh
+        process does not read the prefix again. Returns what happened: restored | computed | skipped."""
+        if self.chat is None:
+            return "skipped"
+        from langchain_core.messages import HumanMessage
+
+        text = json.dumps([[m.type, m.content] for m in prefix], ensure_ascii=False)
+        name = hashlib.sha256(f"{self.name}\n{text}".encode()).hexdigest()[:24] + ".bin"
+        saving = self.server is not None and self.slots is not None
+        with self.queue.turn():
+            if saving and (self.slots / name).exists() and self._slot("restore", name):  # type: ignore[operator]
+                return "restored"
+            self.chat.invoke([*prefix, HumanMessage("?")], max_tokens=1)
+            if saving:
+                self._slot("save", name)
+        return "computed"
+
+    def _slot(self, action: str, filename: str) -> bool:
+        """Save or restore the server's one slot; False when the server refuses (e.g. a stale file)."""
+        request = urllib.request.Request(
+            f"{self.server.listening_address}/slots/0?action={action}",
+            data=json.dumps({"filename": filename}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                return response.status == 200
+        except OSError as exc:
+            log.info("slot %s of %s failed: %s", action, filename, exc)
+            return False
 
     def pieces(self, messages: list[Any], on_wait: Callable[[int], None] | None = None) -> Iterator[str]:
         """The model's answer as it is written, piece by piece, once it is this request's turn."""
@@ -101,7 +140,18 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_embedded_server(settings: Settings, port: int | None = None) -> tuple[Any, str]:
+def slots_dir(settings: Settings) -> Path | None:
+    """Where computed prompt prefixes are kept (a stale or foreign file is refused by the server, then
+    computed again); None where the models directory cannot be written."""
+    slots = settings.model_dir / "slots"
+    try:
+        slots.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return slots
+
+
+def start_embedded_server(settings: Settings, port: int | None = None, slots: Path | None = None) -> tuple[Any, str]:
     """Start llama.cpp's server in this process on a loopback port; returns it and its base URL."""
     import xllamacpp as xlc
 
@@ -115,6 +165,9 @@ def start_embedded_server(settings: Settings, port: int | None = None) -> tuple[
     params.hostnames = ["127.0.0.1"]
     params.port = port or free_port()
     params.warmup = True
+    if slots is not None:  # saving and restoring the computed prompt prefix (LanguageModel.warm)
+        params.endpoint_slots = True
+        params.slot_save_path = f"{slots.resolve()}/"  # the server appends the file name as it is
     server = xlc.Server(params)
     return server, f"{server.listening_address}/v1"
 
@@ -140,9 +193,10 @@ def make_llm(settings: Settings) -> LanguageModel:
     kind, _, arg = settings.llm.partition(":")
     match kind.strip().lower():
         case "embedded":
-            server, base_url = start_embedded_server(settings)
+            slots = slots_dir(settings)
+            server, base_url = start_embedded_server(settings, slots=slots)
             chat = openai_compatible(settings, base_url, "local")
-            return LanguageModel(f"embedded:{settings.llm_model}", chat, server)
+            return LanguageModel(f"embedded:{settings.llm_model}", chat, server, slots=slots)
         case "openai" if arg and settings.openai_base_url:
             return LanguageModel(f"openai:{arg}", openai_compatible(settings, settings.openai_base_url, arg))
         case "ollama" if arg:

@@ -92,3 +92,30 @@ def test_a_reflection_turn_with_the_embedded_model(embedded, corpus_retriever: R
     assert _cited_numbers(reflection["text"]) and _cited_numbers(reflection["text"]) <= {
         c["n"] for c in reflection["citations"]
     }
+
+
+def test_a_fresh_process_restores_the_prompt_prefix_instead_of_reading_it(embedded, tmp_path: Path) -> None:
+    """The fixed start of the answer prompt is computed once and saved; a new server (as in a new
+    `slim ask` process) restores it; a damaged file is computed again, not a failure."""
+    from assistant.answer import prompt_prefix
+    from assistant.llm import openai_compatible, start_embedded_server
+    from assistant.prompts import answer_prompts
+
+    settings, _ = embedded
+    prefix = prompt_prefix(answer_prompts(settings.prompts_dir)["nl"])
+
+    def fresh() -> LanguageModel:
+        server, base_url = start_embedded_server(settings, slots=tmp_path)
+        return LanguageModel("embedded:test", openai_compatible(settings, base_url, "local"), server, slots=tmp_path)
+
+    first = fresh()
+    assert first.warm(prefix) == "computed"
+    saved = list(tmp_path.glob("*.bin"))
+    assert len(saved) == 1 and saved[0].stat().st_size > 1_000_000
+    del first
+    second = fresh()
+    assert second.warm(prefix) == "restored"
+    del second
+    saved[0].write_bytes(b"not a saved slot")
+    third = fresh()
+    assert third.warm(prefix) == "computed" and saved[0].stat().st_size > 1_000_000

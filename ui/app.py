@@ -17,7 +17,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from assistant.answer import answer_question, without_links
+from assistant.answer import prompt_prefix, without_links
 from assistant.config import Settings
 from assistant.errors import SlimError
 from assistant.i18n import LANGUAGES, t
@@ -67,9 +67,11 @@ def services() -> Services:
 
 
 def warm_up(retriever: Retriever, llm: LanguageModel, settings: Settings) -> None:
-    """A failed warm-up only means a slower first answer, so its errors are ignored."""
+    """The first search builds the report's search snapshot; the model gets its fixed prompt prefix
+    (restored from disk after the first run). A failed warm-up only means a slower first answer."""
     with contextlib.suppress(Exception):
-        answer_question("Wat is lerend vermogen?", retriever, llm, settings)
+        retriever.search("Wat is lerend vermogen?", k=1)
+        llm.warm(prompt_prefix(answer_prompts(settings.prompts_dir)[settings.lang]))
 
 
 def owner() -> str:
