@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from assistant.config import Settings
     from assistant.sessions import SessionStore
     from assistant.workspace import Workspaces
 
@@ -94,3 +95,18 @@ class Owners:
     def _register(self, person: str) -> None:
         if self.store is not None:
             self.store.register_owner(person)
+
+
+def issue_key(settings: Settings) -> tuple[str, str]:
+    """A key issued outside the app (the browser bench, tests), registered in the data directory's
+    sessions database as the app would: (key, id)."""
+    import sqlite3
+
+    from assistant.sessions import SessionStore
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(settings.sessions_db)
+    try:
+        return Owners(settings.data_dir, SessionStore(conn, settings.data_dir)).issue()
+    finally:
+        conn.close()

@@ -213,17 +213,10 @@ def test_a_bug_shows_a_sentence_not_a_traceback_and_keeps_the_answer(
 
 def _issued(data_dir: Path) -> tuple[str, str]:
     """A page key as the app issues it, and the id it stands for."""
-    import sqlite3
-
     from assistant.config import Settings
-    from assistant.owners import Owners
-    from assistant.sessions import SessionStore
+    from assistant.owners import issue_key
 
-    conn = sqlite3.connect(Settings(data_dir=data_dir).sessions_db)
-    try:
-        return Owners(data_dir, SessionStore(conn, data_dir)).issue()
-    finally:
-        conn.close()
+    return issue_key(Settings(data_dir=data_dir))
 
 
 def _finished_route(data_dir: Path, owner: str, score: int) -> str:
