@@ -1,15 +1,16 @@
 """``slim doctor``: check the data directory and repair what re-indexing can repair.
 
 It compares every index with the files it should hold (by content hash), looks for passages a crash
-left unfinished, and checks the sessions database. Repairs only ever re-index or remove unused data;
-a person's files and sessions are never changed.
+left unfinished, and checks the sessions database. Repairs only ever re-index or remove unused data; a
+person's files are never changed, and a damaged sessions database is kept aside before it is rebuilt.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from assistant import sessiondb
 from assistant.config import Settings
 from assistant.index import (
     SourceFile,
@@ -63,20 +64,34 @@ def check_index(name: str, index: VectorIndex, sources: list[SourceFile], repair
     return [Finding("repaired", "doctor.index_repaired", problem)]
 
 
-def check_sessions(settings: Settings) -> Finding:
-    path = settings.sessions_db
-    if not path.exists():
-        return Finding("ok", "doctor.sessions_none")
-    try:
-        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
-            result = conn.execute("PRAGMA integrity_check").fetchone()[0]
-            tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-            count = conn.execute("SELECT count(*) FROM slim_sessions").fetchone()[0] if "slim_sessions" in tables else 0
-    except sqlite3.DatabaseError as exc:
-        return Finding("problem", "doctor.sessions_broken", {"path": str(path), "detail": str(exc)})
-    if result != "ok":
-        return Finding("problem", "doctor.sessions_broken", {"path": str(path), "detail": result})
-    return Finding("ok", "doctor.sessions_ok", {"count": count})
+def check_sessions(settings: Settings, repair: bool = False) -> list[Finding]:
+    """The sessions database: readable, or kept aside and rebuilt from what still reads and the newest
+    good backup (``assistant.sessiondb``)."""
+    path, data_dir = settings.sessions_db, settings.data_dir
+    state = sessiondb.inspect(path, data_dir)
+    if state.status == "none":
+        return [Finding("ok", "doctor.sessions_none")]
+    if state.status == "ok":
+        return [Finding("ok", "doctor.sessions_ok", {"count": state.sessions})]
+    if not repair:
+        if state.status == "empty":
+            return [Finding("problem", "doctor.sessions_empty", {"path": str(path), "date": _backup_date()})]
+        return [Finding("problem", "doctor.sessions_broken", {"path": str(path), "detail": state.detail})]
+    done = sessiondb.repair(path, data_dir)
+    kept = str(done.kept) if done.kept else "-"
+    if done.recovered and done.backup:
+        values = {"kept": kept, "recovered": done.recovered, "added": done.added, "sessions": done.sessions}
+        return [Finding("repaired", "doctor.sessions_recovered", {**values, "date": _backup_date(done.backup)})]
+    if done.recovered:
+        return [Finding("repaired", "doctor.sessions_recovered_only", {"kept": kept, "recovered": done.recovered})]
+    if done.backup:
+        values = {"kept": kept, "date": _backup_date(done.backup), "sessions": done.sessions}
+        return [Finding("repaired", f"doctor.sessions_restored_{'unreadable' if done.kept else 'empty'}", values)]
+    return [Finding("problem", "doctor.sessions_lost", {"path": str(path), "kept": kept})]
+
+
+def _backup_date(path: Path | None = None) -> str:
+    return path.name.removeprefix(sessiondb.BACKUP_PREFIX).removesuffix(".sqlite") if path else "-"
 
 
 def diagnose(settings: Settings, repair: bool = True) -> list[Finding]:
@@ -97,5 +112,5 @@ def diagnose(settings: Settings, repair: bool = True) -> list[Finding]:
                 path.unlink()
             findings.append(Finding("repaired", "doctor.incoming_removed", {"name": name, "count": len(leftovers)}))
         findings += check_index(f"workspace {name}", space.index, space.sources(), repair, space.sync)
-    findings.append(check_sessions(settings))
+    findings += check_sessions(settings, repair)
     return findings

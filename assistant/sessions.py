@@ -10,23 +10,15 @@ import datetime as dt
 import json
 import sqlite3
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS slim_sessions (
-    id TEXT PRIMARY KEY,
-    title TEXT NOT NULL,
-    role TEXT NOT NULL,
-    lang TEXT NOT NULL,
-    mode TEXT NOT NULL,
-    route TEXT,
-    created TEXT NOT NULL,
-    updated TEXT NOT NULL,
-    owner TEXT NOT NULL DEFAULT ''
-)
-"""
+from assistant.migrations import migrate
+from assistant.sessiondb import SessionsDamagedError, backup_daily, check_open, db_path, is_damage
 
 
 class SessionInfo(BaseModel):
@@ -39,28 +31,52 @@ class SessionInfo(BaseModel):
     created: str
     updated: str
     owner: str = ""
-    """whose session it is: the app's per-browser key; empty for the command line"""
+    """whose session it is: the keyed hash of the app's page key (``assistant.owners``); empty for the
+    command line. Never exported."""
 
 
 def now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
+COLUMNS = ", ".join(SessionInfo.model_fields)
+
+
 class SessionStore:
     """The list of sessions. Thread-safe: the app serves several people from one process."""
 
-    def __init__(self, conn: sqlite3.Connection):
+    def __init__(self, conn: sqlite3.Connection, data_dir: Path | None = None):
+        """Open the list in ``conn``: check the file, apply pending migrations, and make today's backup
+        in ``data_dir`` (if it has none yet). A damaged file raises ``SessionsDamagedError``."""
         self.conn = conn
         self.lock = threading.Lock()
-        with self.lock, self.conn:
-            self.conn.execute(SCHEMA)
-            columns = {row[1] for row in self.conn.execute("PRAGMA table_info(slim_sessions)")}
-            if "owner" not in columns:  # a database from before sessions had owners
-                self.conn.execute("ALTER TABLE slim_sessions ADD COLUMN owner TEXT NOT NULL DEFAULT ''")
+        with self.lock, self._guard():
+            check_open(conn, data_dir)
+            if "m003_owner_hashes" in migrate(conn, data_dir):
+                # page keys may linger in freed pages (also of sessions deleted long ago): rewrite the file
+                conn.execute("VACUUM")
+                if db_path(conn) is not None:
+                    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            if data_dir is not None:
+                backup_daily(conn, data_dir)
+
+    @contextmanager
+    def _guard(self) -> Iterator[None]:
+        """A damaged file is said as such (one line, ``slim doctor`` to repair), not as a traceback."""
+        try:
+            yield
+        except sqlite3.DatabaseError as exc:
+            if is_damage(exc):
+                raise SessionsDamagedError(path=str(db_path(self.conn) or ":memory:"), detail=str(exc)) from exc
+            raise
 
     def add(self, info: SessionInfo) -> None:
         with self.lock, self.conn:
-            self.conn.execute("INSERT INTO slim_sessions VALUES (?,?,?,?,?,?,?,?,?)", tuple(info.model_dump().values()))
+            row = info.model_dump()
+            self.conn.execute(
+                f"INSERT INTO slim_sessions ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+                tuple(row.values()),
+            )
 
     def touch(self, session_id: str) -> None:
         with self.lock, self.conn:
@@ -79,24 +95,38 @@ class SessionStore:
         return cur.rowcount == 1
 
     def get(self, session_id: str) -> SessionInfo | None:
-        with self.lock:
-            row = self.conn.execute("SELECT * FROM slim_sessions WHERE id=?", (session_id,)).fetchone()
+        with self.lock, self._guard():
+            row = self.conn.execute(f"SELECT {COLUMNS} FROM slim_sessions WHERE id=?", (session_id,)).fetchone()
         return SessionInfo(**dict(zip(SessionInfo.model_fields, row, strict=True))) if row else None
 
     def list(self, owner: str | None = None) -> list[SessionInfo]:
         """All sessions (the command line), or only those of ``owner`` (one person in the app)."""
-        query, args = "SELECT * FROM slim_sessions ORDER BY updated DESC", ()
+        query, args = f"SELECT {COLUMNS} FROM slim_sessions ORDER BY updated DESC", ()
         if owner is not None:
-            query, args = "SELECT * FROM slim_sessions WHERE owner=? ORDER BY updated DESC", (owner,)
-        with self.lock:
+            query, args = f"SELECT {COLUMNS} FROM slim_sessions WHERE owner=? ORDER BY updated DESC", (owner,)
+        with self.lock, self._guard():
             rows = self.conn.execute(query, args).fetchall()
         return [SessionInfo(**dict(zip(SessionInfo.model_fields, row, strict=True))) for row in rows]
+
+    def register_owner(self, owner: str) -> None:
+        """Remember an issued page key, by its keyed hash only."""
+        with self.lock, self._guard(), self.conn:
+            self.conn.execute("INSERT OR IGNORE INTO slim_owners VALUES (?, ?)", (owner, now()))
+
+    def is_owner(self, owner: str) -> bool:
+        with self.lock, self._guard():
+            return self.conn.execute("SELECT 1 FROM slim_owners WHERE id=?", (owner,)).fetchone() is not None
+
+
+PRIVATE_FIELDS = {"owner"}
+"""what an export never carries: exports are made to be shared, and these identify (or once were) the
+person's private page key"""
 
 
 def export_json(info: SessionInfo, state: dict[str, Any]) -> str:
     """Everything said, every score and every citation (with section and passage), as JSON."""
     payload = {
-        "session": info.model_dump(),
+        "session": info.model_dump(exclude=PRIVATE_FIELDS),
         "themes": state.get("themes", []),
         "scores": state.get("scores", {}),
         "answers": state.get("answers", {}),

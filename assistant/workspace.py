@@ -198,8 +198,15 @@ def open_retriever(settings: Settings, embeddings: SlimEmbeddings | None = None)
 
 
 def workspace_of(owner: str) -> str:
-    """The workspace of a person known by a private key (the app's): derived, so the key is not on disk."""
-    return "p-" + hashlib.sha256(owner.encode()).hexdigest()[:24]
+    """The workspace of a person in the app, named from their id: the keyed hash of their page key
+    (``assistant.owners``), so neither the key nor a plain hash of it is on disk."""
+    return "p-" + owner[:24]
+
+
+def legacy_workspace_of(key: str) -> str:
+    """How a person's workspace was named before page keys were hashed with a secret; ``Owners.resolve``
+    renames it on the person's first visit."""
+    return "p-" + hashlib.sha256(key.encode()).hexdigest()[:24]
 
 
 class Workspaces:
@@ -219,6 +226,31 @@ class Workspaces:
                     self._open.popitem(last=False)
             self._open.move_to_end(name)
             return self._open[name]
+
+    def exists(self, name: str) -> bool:
+        """Whether the workspace has (or had) files: only an accepted page key can have made it."""
+        return (self.settings.workspaces_dir / name).is_dir()
+
+    def adopt(self, old: str, new: str) -> None:
+        """Give workspace ``old`` the name ``new``: its collections, then its folder. Each step is skipped
+        once done, so a rename cut off by a crash is finished on the next visit."""
+        with writer_lock(self.settings), self._lock:
+            self._open.pop(old, None)
+            self._open.pop(new, None)
+            existing = {c if isinstance(c, str) else c.name for c in self.report.client.list_collections()}
+            base = self.settings.collection
+            for suffix in ("", "-sentences"):
+                before, after = f"{base}-ws-{old}{suffix}", f"{base}-ws-{new}{suffix}"
+                if before not in existing:
+                    continue
+                if after in existing:  # made empty by opening the new name first; one with passages stays
+                    if self.report.client.get_collection(after).count():
+                        continue
+                    self.report.client.delete_collection(after)
+                self.report.client.get_collection(before).modify(name=after)
+            source = self.settings.workspaces_dir / old
+            if source.is_dir():
+                os.replace(source, self.settings.workspaces_dir / new)
 
 
 def workspace_names(settings: Settings) -> list[str]:

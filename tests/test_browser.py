@@ -18,6 +18,7 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import ClassVar
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 
@@ -258,6 +259,14 @@ def test_resume_after_a_server_restart(server: AppServer, browser) -> None:
     page.get_by_text("Onze voorzitter trekt alles alleen.", exact=True).wait_for(timeout=60_000)
     page.get_by_role("button", name="Verdiep").wait_for()
     shot(page, "6-resumed-after-restart")
+
+    made_up = "aaaaaaaaaaaaaaaa"  # long enough, but never issued: a fresh key, an empty space
+    stranger = browser.new_page(viewport={"width": 1280, "height": 900})
+    open_app(stranger, f"{server.url}?u={made_up}")
+    stranger.get_by_text("Nog geen sessies.").wait_for(timeout=30_000)
+    stranger.wait_for_function(f"() => !location.search.includes('{made_up}')", timeout=30_000)
+    key = parse_qs(urlparse(stranger.url).query)["u"][0]
+    assert key not in (made_up, parse_qs(urlparse(bookmark).query)["u"][0])
 
 
 def test_two_people_at_once_are_isolated(server: AppServer, browser) -> None:

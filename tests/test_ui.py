@@ -211,6 +211,14 @@ def test_a_bug_shows_a_sentence_not_a_traceback_and_keeps_the_answer(
     assert "Bij ons kent niemand het doel." in CliRunner().invoke(cli, ["sessions", "export", session["id"]]).output
 
 
+def _issued(data_dir: Path) -> tuple[str, str]:
+    """A page key as the app issues it, and the id it stands for."""
+    from assistant.config import Settings
+    from assistant.owners import issue_key
+
+    return issue_key(Settings(data_dir=data_dir))
+
+
 def _finished_route(data_dir: Path, owner: str, score: int) -> str:
     from assistant.config import Settings
     from assistant.index import open_index
@@ -237,16 +245,16 @@ def test_a_later_session_is_laid_beside_an_earlier_one(
     (tmp_path / "chroma").symlink_to(corpus_data_dir / "chroma", target_is_directory=True)
     monkeypatch.setenv("SLIM_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("SLIM_LLM", "none")
-    person = "een-persoonlijke-sleutel-1234"
+    key, person = _issued(tmp_path)
     earlier = _finished_route(tmp_path, person, 2)
     later = _finished_route(tmp_path, person, 4)
-    _finished_route(tmp_path, "iemand-anders-sleutel-5678", 5)  # never offered to this person
+    _finished_route(tmp_path, _issued(tmp_path)[1], 5)  # someone else's: never offered to this person
     drawn: list[list[tuple[str, dict[str, int]]]] = []
     real = summary.radar_png
     monkeypatch.setattr(summary, "radar_png", lambda series, titles: drawn.append(series) or real(series, titles))
 
     at = AppTest.from_file(APP, default_timeout=120)
-    at.query_params["u"] = person
+    at.query_params["u"] = key
     at.run()
     at.selectbox(key="session_pick").set_value(later).run()
     next(b for b in at.button if b.label == "Hervat").click().run()
@@ -259,3 +267,38 @@ def test_a_later_session_is_laid_beside_an_earlier_one(
     (both,) = [series for series in drawn if len(series) == 2]  # on the page (the PDF keeps to this session)
     assert [label for label, _ in both] == ["Sessie 4", "Sessie 2"]
     assert set(both[0][1].values()) == {4} and set(both[1][1].values()) == {2}
+
+
+def test_only_keys_slim_issued_open_a_space(app: AppTest) -> None:
+    """A made-up key (long enough, but never issued) gets a fresh one; an issued key keeps working across
+    reruns and in a new browser session with the bookmark."""
+    made_up = "aaaaaaaaaaaaaaaa"
+    at = _person(made_up)
+    key = at.query_params["u"]
+    assert key != made_up and len(key) >= 22
+    next(b for b in at.button if b.label == "Vraag het rapport").click().run()
+    at.run()
+    assert at.query_params["u"] == key and len(at.sidebar.selectbox[0].options) == 1
+    assert len(_person(key).sidebar.selectbox[0].options) == 1  # the bookmark brings them back
+    someone = _person(made_up)
+    assert someone.query_params["u"] not in (made_up, key)
+    assert "Nog geen sessies." in [c.value for c in someone.sidebar.caption]
+
+
+def test_a_damaged_sessions_database_leaves_the_rest_of_the_app_working(private_data: Path, tmp_path: Path) -> None:
+    (private_data / "sessions.sqlite").write_bytes(b"\x00garbage header\x00" * 256)
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    assert not at.exception and at.title[0].value.startswith("SLIM")
+    (message,) = [e.value for e in at.sidebar.error]
+    assert "sessiedatabase is beschadigd" in message and "slim doctor" in message
+    assert not [e.value for e in at.main.error]  # no "Er ging iets mis" over the page
+    buttons = {b.label: b for b in at.button}
+    assert buttons["Start de reflectie"].disabled and buttons["Vraag het rapport"].disabled
+
+    _upload(at, "notulen.md", b"# Notulen\n\nDe penningmeester is Anouk de Vries.\n")
+    assert [s.value for s in at.sidebar.success] == ["notulen.md toegevoegd: 1 passages."]
+    next(b for b in at.button if b.label == "Kaders bekijken").click().run()
+    assert not at.exception and any("Salignac" in s.value for s in at.subheader)
+    at.sidebar.radio(key="lang").set_value("en").run()
+    assert "sessions database is damaged" in at.sidebar.error[0].value

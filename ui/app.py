@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import secrets
 import tempfile
 import threading
 from dataclasses import dataclass
@@ -23,10 +22,12 @@ from assistant.errors import SlimError
 from assistant.i18n import LANGUAGES, t
 from assistant.index import open_index
 from assistant.llm import LanguageModel, make_llm
+from assistant.owners import Owners
 from assistant.prompts import ROLES, QuestionBank, answer_prompts, frameworks, question_bank, reflection_prompts
 from assistant.reflection.engine import ReflectionEngine, SessionView
 from assistant.reflection.synthesis import synthesis_markdown
 from assistant.retrieve import Retriever
+from assistant.sessiondb import SessionsDamagedError
 from assistant.summary import ladder, ladder_png, radar_png, session_pdf
 from assistant.workspace import Workspace, Workspaces, workspace_of
 from ui.components import plain, retrieved, sources
@@ -44,9 +45,12 @@ class Services:
     retriever: Retriever
     llm: LanguageModel
     llm_error: SlimError | None
-    engine: ReflectionEngine
+    engine: ReflectionEngine | None
+    """None while the sessions database is damaged: everything else still works"""
+    sessions_error: SlimError | None
     bank: QuestionBank
     workspaces: Workspaces
+    owners: Owners
 
 
 @st.cache_resource(show_spinner=False)
@@ -59,11 +63,17 @@ def services() -> Services:
         llm, error = make_llm(settings), None
     except SlimError as exc:  # no model installed: the guide still works, extractively
         llm, error = LanguageModel("none", None), exc
-    engine = ReflectionEngine(settings, retriever, llm)
+    try:
+        engine, sessions_error = ReflectionEngine(settings, retriever, llm), None
+    except SessionsDamagedError as exc:
+        log.error("sessions database damaged: %s", exc)
+        engine, sessions_error = None, exc
     if llm.available:  # the model computes its fixed prompt prefix once; do it before the first person asks
         threading.Thread(target=warm_up, args=(retriever, llm, settings), daemon=True).start()
     bank = question_bank(settings.prompts_dir)
-    return Services(settings, retriever, llm, error, engine, bank, Workspaces(settings, report))
+    workspaces = Workspaces(settings, report)
+    owners = Owners(settings.data_dir, engine.sessions if engine else None, workspaces)
+    return Services(settings, retriever, llm, error, engine, sessions_error, bank, workspaces, owners)
 
 
 def warm_up(retriever: Retriever, llm: LanguageModel, settings: Settings) -> None:
@@ -75,13 +85,18 @@ def warm_up(retriever: Retriever, llm: LanguageModel, settings: Settings) -> Non
 
 
 def owner() -> str:
-    """This browser's private key, kept in the page address so a bookmark brings the person back to
-    their own sessions (also after a restart); another browser never sees them."""
+    """This browser's id. Its private key is kept in the page address, so a bookmark brings the person
+    back to their own sessions (also after a restart); a key SLIM did not issue is replaced by a fresh one
+    (``Owners.resolve``). Resolved once per browser session."""
     key = st.query_params.get("u")
-    if not key or len(key) < 16:
-        key = secrets.token_urlsafe(16)
-        st.query_params["u"] = key
-    return key
+    known = st.session_state.get("owner")
+    if known and known[0] == key:
+        return known[1]
+    kept, person = services().owners.resolve(key)
+    if kept != key:
+        st.query_params["u"] = kept
+    st.session_state["owner"] = (kept, person)
+    return person
 
 
 def mine(app: Services) -> tuple[Workspace, Retriever]:
@@ -116,7 +131,7 @@ def sidebar(app: Services) -> None:
             go("start")
             st.rerun()
         session_id = st.session_state.get("session_id")
-        if session_id and st.session_state.get("view") == "chat":
+        if session_id and st.session_state.get("view") == "chat" and app.engine:
             view = app.engine.view(session_id)
             if view.themes:
                 current, total = view.progress
@@ -124,8 +139,10 @@ def sidebar(app: Services) -> None:
                 st.progress(len(view.scores) / total if view.synthesis is None else 1.0)
                 st.caption(t("ui.progress", lang(), current=current, total=total, title=title))
         st.subheader(t("ui.sessions", lang()))
-        sessions = app.engine.list(owner())
-        if not sessions:
+        sessions = app.engine.list(owner()) if app.engine else []
+        if app.engine is None:
+            st.error(t("ui.sessions_damaged", lang()))
+        elif not sessions:
             st.caption(t("ui.no_sessions", lang()))
         else:
             chosen = st.selectbox(
@@ -232,8 +249,13 @@ def start(app: Services) -> None:
     else:
         st.caption(app.bank.route(route).description(lang()))
     left, middle, right = st.columns(3)
+    unavailable = t("ui.sessions_damaged", lang()) if app.engine is None else None  # both need a session
     if left.button(
-        t("ui.start", lang()), type="primary", use_container_width=True, disabled=route == "__free__" and not themes
+        t("ui.start", lang()),
+        type="primary",
+        use_container_width=True,
+        disabled=bool(unavailable) or (route == "__free__" and not themes),
+        help=unavailable,
     ):
         with st.spinner(t("ui.working", lang())):
             view = app.engine.start(
@@ -241,7 +263,7 @@ def start(app: Services) -> None:
             )
         go("chat", view.info.id)
         st.rerun()
-    if middle.button(t("ui.ask_mode", lang()), use_container_width=True):
+    if middle.button(t("ui.ask_mode", lang()), use_container_width=True, disabled=bool(unavailable), help=unavailable):
         view = app.engine.start(role, lang(), mode="ask", owner=owner())
         go("chat", view.info.id)
         st.rerun()
@@ -469,7 +491,7 @@ try:
         app = services()
     sidebar(app)
     session_id = st.session_state.get("session_id")
-    if st.session_state.get("view") == "chat" and session_id and app.engine.owned(session_id, owner()):
+    if st.session_state.get("view") == "chat" and session_id and app.engine and app.engine.owned(session_id, owner()):
         chat(app)
     elif st.session_state.get("view") == "study":
         study(app)

@@ -99,19 +99,20 @@ def run_browser_bench(settings: Settings, clicks: int = 10) -> BrowserBench:
     """Start `streamlit run` (warm machine: index built, no language model), time until the page takes
     input in headless Chromium, then time clicks that need no language model until the page has re-rendered:
     on the start screen, and on a long conversation."""
-    import secrets
     import urllib.request
 
     from playwright.sync_api import sync_playwright
 
     from assistant.llm import free_port
+    from assistant.owners import issue_key
 
     port = free_port()
     scratch = tempfile.TemporaryDirectory()  # the bench's session stays out of the person's sessions
     data = Path(scratch.name)
     (data / "chroma").symlink_to(settings.chroma_dir.resolve(), target_is_directory=True)
-    owner = secrets.token_urlsafe(16)
-    turns = long_session(settings.model_copy(update={"data_dir": data, "llm": "none"}), owner)
+    bench_settings = settings.model_copy(update={"data_dir": data, "llm": "none"})
+    key, owner = issue_key(bench_settings)  # a key the app accepts, as if it had issued it
+    turns = long_session(bench_settings, owner)
     env = dict(os.environ, SLIM_DATA_DIR=str(data), SLIM_LLM="none")
     start = perf_counter()
     proc = subprocess.Popen(
@@ -129,7 +130,7 @@ def run_browser_bench(settings: Settings, clicks: int = 10) -> BrowserBench:
                     break
                 except OSError:
                     time_sleep(0.1)
-            page.goto(f"http://127.0.0.1:{port}/?u={owner}")
+            page.goto(f"http://127.0.0.1:{port}/?u={key}")
             page.get_by_role("button", name=re.compile("Start de reflectie|Start the reflection")).wait_for(
                 timeout=60_000
             )

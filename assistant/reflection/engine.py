@@ -67,7 +67,7 @@ class ReflectionEngine:
             conn = sqlite3.connect(settings.sessions_db, check_same_thread=False)
         self.conn = conn
         self.checkpointer = SqliteSaver(conn)
-        self.sessions = SessionStore(conn)
+        self.sessions = SessionStore(conn, settings.data_dir)
         deps = Deps(settings, retriever, llm, self.bank, prompts or reflection_prompts(settings.prompts_dir))
         self.graph = build_graph(deps, self.checkpointer)
         self._finished: dict[str, tuple[str, dict[str, int] | None]] = {}  # id → (updated, scores)
