@@ -172,6 +172,63 @@ def language_of_answer(text: str, default: Language) -> Language:
     return detect_language(_CITATION.sub(" ", _QUOTED.sub(" ", text)), default=default)
 
 
+class Generation(BaseModel):
+    """What a language model wrote, after the checks every text of the model goes through."""
+
+    text: str
+    """the model's text with citation numbers that point at nothing removed; the fallback if ``problem``"""
+    raw: str
+    """everything the model wrote, unchecked ("" when it failed)"""
+    problem: str | None
+    """why the fallback is used: no language model, error, no valid citation, degenerate, wrong language"""
+    first_token_s: float | None
+    """seconds from ``started`` to the model's first piece of text"""
+
+
+def checked_generation(
+    llm: LanguageModel,
+    messages: list[BaseMessage],
+    *,
+    passages: int,
+    lang: Language,
+    fallback: str,
+    on_token: Callable[[str], None] | None = None,
+    on_wait: Callable[[int], None] | None = None,
+    clean: Callable[[str], str] | None = None,
+    started: float | None = None,
+) -> Generation:
+    """The one way SLIM lets a model speak, for free answers and reflections alike: stream its text
+    (``on_token``; ``on_wait`` while it waits its turn), keep only citation numbers that point at one of
+    the ``passages``, and use the text only if a citation is left, it is not degenerate and it is in
+    ``lang``; otherwise ``fallback``. A failing model never breaks the caller. ``clean`` tidies the text
+    before it is checked."""
+    started = perf_counter() if started is None else started
+    if not llm.available:
+        return Generation(text=fallback, raw="", problem="no language model", first_token_s=None)
+    first_token: float | None = None
+    parts: list[str] = []
+    try:
+        for piece in llm.pieces(messages, on_wait):
+            if piece and first_token is None:
+                first_token = round(perf_counter() - started, 3)
+            parts.append(piece)
+            if on_token and piece:
+                on_token(piece)
+    except Exception as exc:  # a model server that fails must not lose the question or the conversation
+        log.warning("language model failed: %s", exc)
+        return Generation(text=fallback, raw="", problem=f"error: {exc}", first_token_s=first_token)
+    raw = "".join(parts).strip()
+    text, cited = valid_citations(clean(raw) if clean else raw, passages)
+    problem = None
+    if not cited:
+        problem = "no valid citation"
+    elif is_degenerate(text):
+        problem = "degenerate"
+    elif language_of_answer(text, lang) != lang:
+        problem = "wrong language"
+    return Generation(text=fallback if problem else text, raw=raw, problem=problem, first_token_s=first_token)
+
+
 def says_not_covered(text: str, prompt: AnswerPrompt) -> bool:
     """The model's refusal: the fixed sentence, and no citation next to it."""
     return prompt.not_covered.lower().rstrip(".") in text.lower() and not _CITATION.search(text)
@@ -228,36 +285,24 @@ def answer_question(
     if not llm.available:
         return done(extractive_answer(prompt, evidence), "extractive", citations, None, note="no language model")
 
-    first_token: float | None = None
-    parts: list[str] = []
-    try:
-        messages = build_messages(prompt, question, evidence, instruction_patterns(settings.prompts_dir))
-        for piece in llm.pieces(messages, on_wait):
-            if piece and first_token is None:
-                first_token = round(perf_counter() - start, 3)
-            parts.append(piece)
-            if on_token and piece:
-                on_token(piece)
-    except Exception as exc:  # a model server that fails must not lose the question: answer from the passages
-        log.warning("language model failed: %s", exc)
-        return done(extractive_answer(prompt, evidence), "extractive", citations, first_token, note=f"error: {exc}")
-
-    raw = "".join(parts).strip()
-    if says_not_covered(raw, prompt):
+    generated = checked_generation(
+        llm,
+        build_messages(prompt, question, evidence, instruction_patterns(settings.prompts_dir)),
+        passages=len(citations),
+        lang=lang,
+        fallback=extractive_answer(prompt, evidence),
+        on_token=on_token,
+        on_wait=on_wait,
+        clean=lambda raw: drop_refusal(raw, prompt),
+        started=start,
+    )
+    first_token = generated.first_token_s
+    if says_not_covered(generated.raw, prompt):
         if evidence.relevance >= STRONG_EVIDENCE[lang]:
             return done(extractive_answer(prompt, evidence), "extractive", citations, first_token, note="refused")
         return done(prompt.not_covered, "not_covered", [], first_token, note="model")
-    text, cited = valid_citations(drop_refusal(raw, prompt), len(citations))
-    problem = None
-    if not cited:
-        problem = "no valid citation"
-    elif is_degenerate(text):
-        problem = "degenerate"
-    elif language_of_answer(text, lang) != lang:
-        problem = "wrong language"
-    if problem:
-        return done(extractive_answer(prompt, evidence), "extractive", citations, first_token, note=problem)
-    return done(text, "llm", citations, first_token)
+    method = "extractive" if generated.problem else "llm"
+    return done(generated.text, method, citations, first_token, note=generated.problem)
 
 
 def cited_sentences(passage: str, message: str, share: float = 0.5) -> list[str]:

@@ -193,13 +193,13 @@ def test_a_bug_shows_a_sentence_not_a_traceback_and_keeps_the_answer(
 
     from typer.testing import CliRunner
 
-    import assistant.reflection.graph as graph
+    import assistant.reflection.nodes as nodes
     from assistant.cli import app as cli
 
     def broken(*args, **kwargs):
         raise RuntimeError("a bug in the reflection step")
 
-    monkeypatch.setattr(graph, "_reflection_text", broken)
+    monkeypatch.setattr(nodes, "_reflection_text", broken)
     app.radio(key="role").set_value("board").run()
     next(b for b in app.button if b.label == "Start de reflectie").click().run()
     app.chat_input(key="answer").set_value("Bij ons kent niemand het doel.").run()

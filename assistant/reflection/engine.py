@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.types import Command
 from pydantic import BaseModel
@@ -20,9 +21,10 @@ from assistant.config import Language, Settings
 from assistant.errors import SlimError
 from assistant.i18n import t
 from assistant.llm import LanguageModel
-from assistant.prompts import QuestionBank, ReflectionPrompts, question_bank, reflection_prompts
-from assistant.reflection.graph import Deps, build_graph
-from assistant.reflection.state import Input, Mode
+from assistant.prompts import QuestionBank, ReflectionPrompts, Role, question_bank, reflection_prompts
+from assistant.reflection.graph import build_graph
+from assistant.reflection.nodes import Context, Passages, Place, Token
+from assistant.reflection.state import Input, Mode, ReflectionState
 from assistant.retrieve import Retriever
 from assistant.sessions import SessionInfo, SessionStore, export_json, export_markdown, now
 
@@ -68,17 +70,30 @@ class ReflectionEngine:
         self.conn = conn
         self.checkpointer = SqliteSaver(conn)
         self.sessions = SessionStore(conn, settings.data_dir)
-        deps = Deps(settings, retriever, llm, self.bank, prompts or reflection_prompts(settings.prompts_dir))
-        self.graph = build_graph(deps, self.checkpointer)
+        self.retriever, self.llm = retriever, llm
+        self.prompts = prompts or reflection_prompts(settings.prompts_dir)
+        self.graph = build_graph(self.checkpointer)
         self._finished: dict[str, tuple[str, dict[str, int] | None]] = {}  # id → (updated, scores)
 
     @staticmethod
-    def _config(session_id: str) -> dict[str, Any]:
+    def _config(session_id: str) -> RunnableConfig:
         return {"configurable": {"thread_id": session_id}}
+
+    def _context(self, person: Retriever | None = None) -> Context:
+        """What the graph's nodes need for one run; ``person`` is the person's own retriever (the report
+        plus their documents), else the report's."""
+        return Context(
+            settings=self.settings,
+            llm=self.llm,
+            bank=self.bank,
+            prompts=self.prompts,
+            report=self.retriever,
+            person=person or self.retriever,
+        )
 
     def start(
         self,
-        role: str,
+        role: Role,
         lang: Language,
         *,
         route_id: str | None = None,
@@ -112,8 +127,15 @@ class ReflectionEngine:
             owner=owner,
         )
         self.sessions.add(info)
-        initial = {"role": role, "lang": lang, "mode": mode, "route_id": route_id, "themes": chosen, "theme_index": 0}
-        self.graph.invoke(initial, self._config(session_id))
+        initial: ReflectionState = {
+            "role": role,
+            "lang": lang,
+            "mode": mode,
+            "route_id": route_id,
+            "themes": chosen,
+            "theme_index": 0,
+        }
+        self.graph.invoke(initial, self._config(session_id), context=self._context())
         return self.view(session_id)
 
     def send(
@@ -131,11 +153,19 @@ class ReflectionEngine:
         in line before that). ``retriever`` adds the person's own documents to what answers draw on."""
         self._info(session_id)
         payload = data if isinstance(data, Input) else Input.model_validate(data)
-        config = self._config(session_id)
-        config["configurable"].update(on_passages=on_passages, on_token=on_token, on_wait=on_wait)
-        if retriever is not None:
-            config["configurable"]["retriever"] = retriever
-        self.graph.invoke(Command(resume=payload.model_dump()), config)
+        events = self.graph.stream(
+            Command(resume=payload.model_dump()),
+            self._config(session_id),
+            context=self._context(retriever),
+            stream_mode="custom",
+        )
+        for event in events:  # what the nodes send on LangGraph's custom stream, handed to the callbacks
+            if isinstance(event, Passages) and on_passages:
+                on_passages(event.citations)
+            elif isinstance(event, Token) and on_token:
+                on_token(event.text)
+            elif isinstance(event, Place) and on_wait:
+                on_wait(event.position)
         self.sessions.touch(session_id)
         return self.view(session_id)
 
@@ -159,7 +189,7 @@ class ReflectionEngine:
         config = self._config(session_id)
         snapshot = self.graph.get_state(config)
         if snapshot.next and not any(task.interrupts for task in snapshot.tasks):
-            self.graph.invoke(None, config)
+            self.graph.invoke(None, config, context=self._context())
             snapshot = self.graph.get_state(config)
         return snapshot
 

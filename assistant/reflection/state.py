@@ -8,8 +8,14 @@ from typing import Annotated, Any, Literal, TypedDict
 
 from pydantic import BaseModel, Field
 
+from assistant.config import Language
+from assistant.prompts import Role
+
 Mode = Literal["guided", "ask"]
 Waiting = Literal["answer", "followup", "score", "free"]
+Step = Literal["wait_answer", "wait_followup", "wait_score", "wait_free", "reflect", "assess", "advance"]
+"""Where the graph can go after a node that decides it (``next_step``)."""
+Speaker = Literal["user", "assistant"]
 
 
 def merge(old: dict[str, Any] | None, new: dict[str, Any] | None) -> dict[str, Any]:
@@ -18,9 +24,9 @@ def merge(old: dict[str, Any] | None, new: dict[str, Any] | None) -> dict[str, A
 
 
 class ReflectionState(TypedDict, total=False):
-    role: str
-    """coordinator | board | student"""
-    lang: str
+    role: Role
+    """coordinator | board | student: which of the bank's questions the person gets"""
+    lang: Language
     """nl | en: the language of every text the guide writes in this session"""
     mode: Mode
     """guided: through the themes; ask: free questions only ("vraag het rapport")"""
@@ -42,7 +48,7 @@ class ReflectionState(TypedDict, total=False):
     """the closing summary, once reached"""
     waiting_for: Waiting | None
     """what kind of input the session waits for now"""
-    next_step: str
+    next_step: Step
     """where the graph goes after a node that reads input (set by that node, read by its router)"""
 
 
@@ -55,6 +61,8 @@ class Input(BaseModel):
 
 
 def turn(
-    role: str, kind: str, text: str, theme: str | None = None, citations: list[dict] | None = None, **data: Any
+    role: Speaker, kind: str, text: str, theme: str | None = None, citations: list[dict] | None = None, **data: Any
 ) -> dict[str, Any]:
+    """One message of the conversation as it is saved: who said it, what kind it is, the text, the theme it
+    belongs to, the passages it cites, and anything else a screen needs (``data``)."""
     return {"role": role, "kind": kind, "text": text, "theme": theme, "citations": citations or [], "data": data}

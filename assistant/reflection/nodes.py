@@ -1,0 +1,381 @@
+"""What each step of the reflection does: the graph's nodes, each a module-level function of the state and
+a typed runtime context (``Runtime[Context]``), so a test can call any one of them alone.
+
+Which documents a node searches is decided here, once, by the retriever it takes from the context:
+
+- ``Context.report`` (the report alone, shared by everyone): the intro of a theme and how the three case
+  networks handled it (``intro``), and the action points of the synthesis (§7.2). These speak for the
+  report; a person's own documents have no place in them.
+- ``Context.person`` (the report plus the person's own documents; the report's own retriever when they
+  have none): the reflection on what the person said (``reflect``) and free questions at any pause. What
+  they talk about may well be in their own plans and minutes.
+
+Nodes that speak append turns. The ``wait_*`` nodes pause the graph with ``interrupt`` and hand what the
+person sends to a pure handler (``on_answer``, ``on_followup``, ``on_score``, ``on_free``) that sets
+``next_step``; the routers in ``graph.py`` read it. A reply that is being written is sent on LangGraph's
+custom stream as it comes: its ``Passages`` first, then ``Token`` by ``Token``, and ``Place`` while it
+waits for the model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from langchain_core.messages import HumanMessage, SystemMessage
+from langgraph.runtime import Runtime
+from langgraph.types import StreamWriter, interrupt
+
+from assistant.answer import (
+    Citation,
+    answer_question,
+    as_data,
+    checked_generation,
+    where,
+    without_links,
+)
+from assistant.config import Language, Settings
+from assistant.llm import LanguageModel
+from assistant.prompts import Question, QuestionBank, ReflectionPrompts, Theme, answer_prompts, instruction_patterns
+from assistant.reflection.state import Input, ReflectionState, Step, Waiting, turn
+from assistant.reflection.synthesis import build_synthesis, own_words, synthesis_markdown
+from assistant.retrieve import Hit, Retriever
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the nodes need, given with every run of the graph (``context=`` of ``invoke``/``stream``)."""
+
+    settings: Settings
+    llm: LanguageModel
+    bank: QuestionBank
+    prompts: ReflectionPrompts
+    report: Retriever
+    """the report alone: theme intros, case passages, the synthesis's action points"""
+    person: Retriever
+    """the report plus the person's own documents (else the report's): reflections and free questions"""
+
+
+# --- what goes out on the custom stream while a reply is written ------------------------------------------
+
+
+@dataclass(frozen=True)
+class Passages:
+    """The passages a reply rests on, sent before the model writes (the app shows them at once). A list
+    of citation dicts for a reflection, of ``Citation``s for a free answer: what the callbacks always got."""
+
+    citations: list[Any]
+
+
+@dataclass(frozen=True)
+class Token:
+    """A piece of the model's text, as it is written."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Place:
+    """The reply's place in line for the model (1 = next)."""
+
+    position: int
+
+
+Event = Passages | Token | Place
+
+
+# --- small helpers --------------------------------------------------------------------------------------
+
+
+def _theme(state: ReflectionState, ctx: Context) -> Theme:
+    return ctx.bank.themes[state["themes"][state["theme_index"]]]
+
+
+def _question(state: ReflectionState, ctx: Context) -> Question:
+    return _theme(state, ctx).questions[state["role"]][0]
+
+
+def _citations(
+    retriever: Retriever, queries: list[str], k: int, sections: list[str] | None = None
+) -> tuple[list[dict], list[str]]:
+    """Cited passages for ``queries`` (each its best ``k``, only from ``sections`` if given), numbered
+    from 1, with a short excerpt each."""
+    citations: list[dict] = []
+    excerpts: list[str] = []
+    seen: set[str] = set()
+    for query in queries:
+        evidence = retriever.evidence(query, k=k if sections is None else 4 * k, sentences=1)
+        for hit, excerpt in zip(evidence.hits, evidence.excerpts, strict=True):
+            if sections is not None and not any(hit.section == s or hit.section.startswith(s + ".") for s in sections):
+                continue
+            if hit.chunk_id in seen or len(citations) >= k * len(queries):
+                continue
+            seen.add(hit.chunk_id)
+            citations.append(Citation.from_hit(len(citations) + 1, hit).model_dump())
+            excerpts.append(excerpt)
+    return citations, excerpts
+
+
+def _hit(citation: dict) -> Hit:
+    return Hit(
+        rank=citation["n"],
+        score=0.0,
+        **{k: citation[k] for k in ("chunk_id", "source", "section", "heading", "page", "text")},
+    )
+
+
+def _free_answer(question: str, runtime: Runtime[Context]) -> list[dict]:
+    """A cited answer from the person's retriever, streamed as it is written."""
+    ctx, write = runtime.context, runtime.stream_writer
+    result = answer_question(
+        question,
+        ctx.person,
+        ctx.llm,
+        ctx.settings,
+        on_passages=lambda citations: write(Passages(citations)),
+        on_token=lambda piece: write(Token(piece)),
+        on_wait=lambda position: write(Place(position)),
+    )
+    return [
+        turn("user", "free_question", question),
+        turn(
+            "assistant",
+            "free_answer",
+            result.answer,
+            citations=[c.model_dump() for c in result.citations],
+            method=result.method,
+        ),
+    ]
+
+
+def _reflection_text(
+    ctx: Context,
+    lang: Language,
+    question: str,
+    answer: str,
+    citations: list[dict],
+    excerpts: list[str],
+    write: StreamWriter,
+) -> str:
+    """Mirror and connect, by the language model when it does this well (``checked_generation``), else
+    from the template. The model's text goes out on the stream as it is written."""
+    texts = ctx.prompts[lang]
+    template = texts.mirror.format(quote=own_words(answer, 200))
+    if citations:
+        template += " " + texts.connect.format(excerpt=as_data(excerpts[0]), n=1)
+    if not ctx.llm.available or not citations or not answer.strip():
+        return template
+    passages = "\n".join(
+        f"[{c['n']}] ({as_data(where(_hit(c)))}) {as_data(e, instruction_patterns(ctx.settings.prompts_dir))}"
+        for c, e in zip(citations, excerpts, strict=True)
+    )
+    messages = [
+        SystemMessage(texts.reflect_system),
+        HumanMessage(texts.reflect_user.format(passages=passages, question=question, answer=answer)),
+    ]
+    return checked_generation(
+        ctx.llm,
+        messages,
+        passages=len(citations),
+        lang=lang,
+        fallback=template,
+        on_token=lambda piece: write(Token(piece)),
+        on_wait=lambda position: write(Place(position)),
+    ).text
+
+
+# --- nodes that speak -----------------------------------------------------------------------------------
+
+
+def welcome(state: ReflectionState, runtime: Runtime[Context]) -> dict:
+    ctx, lang = runtime.context, state["lang"]
+    texts = ctx.prompts[lang]
+    if state.get("mode") == "ask":
+        return {"turns": [turn("assistant", "welcome", texts.ask_mode_welcome)], "waiting_for": "free"}
+    titles = ", ".join(ctx.bank.themes[t].title(lang) for t in state["themes"])
+    text = texts.welcome.format(count=len(state["themes"]), titles=titles)
+    return {"turns": [turn("assistant", "welcome", text)], "theme_index": 0, "answers": {}, "scores": {}}
+
+
+def intro(state: ReflectionState, runtime: Runtime[Context]) -> dict:
+    """The theme in the report's words, with how the case networks handled it (all from ``report``),
+    then the role's question."""
+    ctx, lang = runtime.context, state["lang"]
+    texts, theme = ctx.prompts[lang], _theme(state, ctx)
+    queries = [q(lang) for q in theme.evidence_queries[:1]]
+    citations, _ = _citations(ctx.report, queries, k=2)
+    case_lines = []
+    for case in theme.cases:
+        more, excerpts = _citations(ctx.report, [case.query(lang)], k=1, sections=case.sections)
+        for item, excerpt in zip(more, excerpts, strict=True):
+            if item["chunk_id"] in {c["chunk_id"] for c in citations}:
+                continue
+            item["n"] = len(citations) + 1
+            citations.append(item)
+            case_lines.append(f"- **{case.network}**: “{as_data(excerpt)}” [{item['n']}]")
+    own = " ".join(f"[{c['n']}]" for c in citations[: len(citations) - len(case_lines)])
+    header = texts.theme_header.format(
+        index=state["theme_index"] + 1, count=len(state["themes"]), title=theme.title(lang)
+    )
+    body = f"**{header}**\n\n{theme.intro(lang)} {own}\n\n{texts.cases_intro}\n" + "\n".join(case_lines)
+    question = _question(state, ctx)
+    asked = f"{texts.question_prefix} {question.text(lang)}"
+    return {
+        "turns": [
+            turn("assistant", "intro", body, theme.id, citations),
+            turn("assistant", "question", asked, theme.id, question_id=question.id),
+        ],
+        "followups": 0,
+        "waiting_for": "answer",
+    }
+
+
+def reflect(state: ReflectionState, runtime: Runtime[Context]) -> dict:
+    """What the guide says after an answer: the person's words mirrored and connected to a passage found
+    with ``person`` (their documents may be what they mean), then a deepening follow-up if one is left."""
+    ctx, lang = runtime.context, state["lang"]
+    texts, theme = ctx.prompts[lang], _theme(state, ctx)
+    answer = (state.get("answers", {}).get(theme.id) or [""])[-1]
+    question = _question(state, ctx)
+    citations, excerpts = _citations(ctx.person, [f"{answer} {theme.title(lang)}"], k=2)
+    if citations:  # shown while the model is still writing
+        runtime.stream_writer(Passages(citations))
+    text = _reflection_text(ctx, lang, question.text(lang), answer, citations, excerpts, runtime.stream_writer)
+    text = without_links(text, answer_prompts(ctx.settings.prompts_dir)[lang].link_removed)
+    followups = state.get("followups", 0)
+    turns = [turn("assistant", "reflection", text, theme.id, citations)]
+    update: dict = {"followups": followups + 1}
+    if followups < ctx.settings.max_followups and followups < len(question.probes):
+        probe = question.probes[followups](lang)
+        turns.append(turn("assistant", "followup", f"{texts.followup_prefix} {probe}", theme.id))
+        update["waiting_for"] = "followup"
+        update["next_step"] = "wait_followup"
+    else:
+        update["next_step"] = "assess"
+    return update | {"turns": turns}
+
+
+def assess(state: ReflectionState, runtime: Runtime[Context]) -> dict:
+    ctx, lang = runtime.context, state["lang"]
+    texts, theme = ctx.prompts[lang], _theme(state, ctx)
+    levels = [{"level": s.level, "label": s.label(lang), "description": s.description(lang)} for s in theme.scale]
+    lines = [texts.assess.format(title=theme.title(lang))] + [texts.assess_level.format(**lv) for lv in levels]
+    return {
+        "turns": [turn("assistant", "assess", "\n".join(lines), theme.id, levels=levels)],
+        "waiting_for": "score",
+    }
+
+
+def advance(state: ReflectionState) -> dict:
+    return {"theme_index": state["theme_index"] + 1}
+
+
+def synthesis(state: ReflectionState, runtime: Runtime[Context]) -> dict:
+    """The closing summary; its action points cite the report (``report``)."""
+    ctx = runtime.context
+    texts = ctx.prompts[state["lang"]]
+    result = build_synthesis(dict(state), ctx.bank, ctx.prompts, ctx.report)
+    return {
+        "synthesis": result,
+        "turns": [
+            turn("assistant", "synthesis", synthesis_markdown(result, texts), citations=result["citations"]),
+            turn("assistant", "done", texts.done),
+        ],
+        "waiting_for": "free",
+    }
+
+
+# --- nodes that wait, and what they do with what the person sends ----------------------------------------
+
+
+def _read_input(waiting: Waiting) -> Input:
+    raw = interrupt({"waiting_for": waiting})
+    return raw if isinstance(raw, Input) else Input.model_validate(raw)
+
+
+def _free_question(data: Input, here: Step, runtime: Runtime[Context]) -> dict | None:
+    """A free question at any pause is answered, and the pause resumes where it was."""
+    if data.type == "ask" and data.text.strip():
+        return {"turns": _free_answer(data.text.strip(), runtime), "next_step": here}
+    return None
+
+
+def _current_theme_id(state: ReflectionState) -> str:
+    return state["themes"][state["theme_index"]]
+
+
+def _record_answer(state: ReflectionState, text: str) -> dict:
+    theme_id = _current_theme_id(state)
+    answers = list(state.get("answers", {}).get(theme_id, []))
+    return {"turns": [turn("user", "answer", text, theme_id)], "answers": {theme_id: answers + [text]}}
+
+
+def _skip(state: ReflectionState, data: Input) -> dict:
+    """Skip or next: on to the self-assessment ("skip" is noted as a turn of its own)."""
+    skipped = [turn("user", "skip", "", _current_theme_id(state))] if data.type == "skip" else []
+    return {"turns": skipped, "next_step": "assess"}
+
+
+def on_answer(state: ReflectionState, data: Input, runtime: Runtime[Context]) -> dict:
+    """The person's reply to the theme's question: an answer is reflected on; skip/next go to the score."""
+    if asked := _free_question(data, "wait_answer", runtime):
+        return asked
+    if data.type == "answer" and data.text.strip():
+        return _record_answer(state, data.text.strip()) | {"next_step": "reflect"}
+    if data.type in ("skip", "next"):
+        return _skip(state, data)
+    return {"next_step": "wait_answer"}
+
+
+def on_followup(state: ReflectionState, data: Input, runtime: Runtime[Context]) -> dict:
+    """The reply to a follow-up: an answer (or "deepen") gets another reflection while follow-ups are left."""
+    if asked := _free_question(data, "wait_followup", runtime):
+        return asked
+    can_deepen = state.get("followups", 0) < runtime.context.settings.max_followups
+    if data.type == "answer" and data.text.strip():
+        return _record_answer(state, data.text.strip()) | {"next_step": "reflect" if can_deepen else "assess"}
+    if data.type == "deepen" and can_deepen:
+        return {"next_step": "reflect"}
+    if data.type in ("skip", "next"):
+        return _skip(state, data)
+    return {"next_step": "wait_followup"}
+
+
+def on_score(state: ReflectionState, data: Input, runtime: Runtime[Context]) -> dict:
+    """The self-assessment: a score (or skip/next) moves on to the next theme."""
+    if asked := _free_question(data, "wait_score", runtime):
+        return asked
+    ctx, lang, theme_id = runtime.context, state["lang"], _current_theme_id(state)
+    texts = ctx.prompts[lang]
+    if data.type == "score" and data.value:
+        level = next(s for s in _theme(state, ctx).scale if s.level == data.value)
+        said = texts.assessed.format(level=level.level, label=level.label(lang))
+        return {
+            "turns": [turn("user", "score", str(data.value), theme_id), turn("assistant", "assessed", said, theme_id)],
+            "scores": {theme_id: data.value},
+            "next_step": "advance",
+        }
+    if data.type in ("skip", "next"):
+        return {"turns": [turn("assistant", "skipped", texts.skipped, theme_id)], "next_step": "advance"}
+    return {"next_step": "wait_score"}
+
+
+def on_free(state: ReflectionState, data: Input, runtime: Runtime[Context]) -> dict:
+    """Free questions only (ask mode, or after the synthesis): anything else waits again."""
+    return _free_question(data, "wait_free", runtime) or {"next_step": "wait_free"}
+
+
+def wait_answer(state: ReflectionState, runtime: Runtime[Context]) -> dict:
+    return on_answer(state, _read_input("answer"), runtime)
+
+
+def wait_followup(state: ReflectionState, runtime: Runtime[Context]) -> dict:
+    return on_followup(state, _read_input("followup"), runtime)
+
+
+def wait_score(state: ReflectionState, runtime: Runtime[Context]) -> dict:
+    return on_score(state, _read_input("score"), runtime)
+
+
+def wait_free(state: ReflectionState, runtime: Runtime[Context]) -> dict:
+    return on_free(state, _read_input("free"), runtime)
