@@ -1,0 +1,125 @@
+"""The coaching bank (``prompts/coaching/``): what the guide says after a person's answer, written by
+people. Per theme and role, the *signals* people's answers typically carry, each with example answers
+(what a person might say), a reflection that names it and adds one meaning from the report, the passage
+that meaning rests on, the follow-up question that fits, the level of the theme's 1–5 scale it points to
+and the §7.2 recommendation it leads to. The model only chooses among these; it never writes them.
+
+Validated on load (pydantic, ``extra="forbid"``) and against the question bank: every question has
+signals, every signal has examples in both languages.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from pathlib import Path
+
+from pydantic import Field, field_validator, model_validator
+
+from assistant.prompts import ROLES, QuestionBank, Role, Strict, Text, question_bank, read_yaml
+
+MAX_REFLECTION_WORDS = 70
+CITE = "[1]"
+
+
+class Examples(Strict):
+    nl: list[str] = Field(min_length=3)
+    en: list[str] = Field(min_length=3)
+
+
+class PassageRef(Strict):
+    """A passage of the report: the one in ``section`` (or a subsection of it) that contains ``phrase``
+    word for word (case and whitespace aside)."""
+
+    section: str
+    phrase: str = Field(min_length=12)
+
+
+class Reply(Strict):
+    """What the guide says: a reflection citing its passage as [1], and the follow-up question."""
+
+    reflection: Text
+    passage: PassageRef
+    followup: Text
+
+    @field_validator("reflection")
+    @classmethod
+    def _one_citation_short(cls, text: Text) -> Text:
+        for lang in ("nl", "en"):
+            value = getattr(text, lang)
+            if value.count(CITE) != 1 or re.search(r"\[(?!1\])\d+\]", value):
+                raise ValueError(f"a reflection cites its passage exactly once, as {CITE}: {value!r}")
+            if len(value.split()) > MAX_REFLECTION_WORDS:
+                raise ValueError(f"a reflection has at most {MAX_REFLECTION_WORDS} words: {value!r}")
+        return text
+
+
+class Signal(Reply):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    questions: list[str] = Field(min_length=1)
+    """the ids of the role's questions in this theme where an answer can carry this signal"""
+    examples: Examples
+    level: int = Field(ge=1, le=5)
+    recommendation: str | None = None
+    """id of a §7.2 recommendation (prompts/model/reflection.yaml) this signal leads to, if any"""
+
+
+class RoleBank(Strict):
+    neutral: Reply
+    """for answers that match no signal well: names nothing specific, adds the theme's core meaning"""
+    signals: list[Signal] = Field(min_length=3)
+
+
+class ThemeBank(Strict):
+    theme: str
+    roles: dict[Role, RoleBank]
+
+    @model_validator(mode="after")
+    def _all_roles(self) -> ThemeBank:
+        missing = set(ROLES) - set(self.roles)
+        if missing:
+            raise ValueError(f"{self.theme}: no signals for {sorted(missing)}")
+        return self
+
+
+class CoachingBank(Strict):
+    themes: dict[str, ThemeBank]
+
+    def signals(self, theme: str, role: Role, question_id: str | None = None) -> list[Signal]:
+        found = self.themes[theme].roles[role].signals
+        return [s for s in found if question_id is None or question_id in s.questions]
+
+    def check_against(self, bank: QuestionBank, recommendation_ids: set[str]) -> None:
+        """Every theme of the question bank has a bank entry, every question has at least three signals,
+        signal ids are unique per role, every recommendation exists."""
+        for theme_id, theme in bank.themes.items():
+            if theme_id not in self.themes:
+                raise ValueError(f"coaching bank: no file for theme {theme_id}")
+            for role in ROLES:
+                signals = self.themes[theme_id].roles[role].signals
+                ids = [s.id for s in signals]
+                if len(ids) != len(set(ids)):
+                    raise ValueError(f"coaching bank: {theme_id}/{role}: signal ids repeat")
+                known = {q.id for q in theme.questions[role]}
+                for s in signals:
+                    if set(s.questions) - known:
+                        raise ValueError(f"coaching bank: {theme_id}/{role}/{s.id}: unknown questions")
+                    if s.recommendation and s.recommendation not in recommendation_ids:
+                        raise ValueError(f"coaching bank: {theme_id}/{role}/{s.id}: unknown recommendation")
+                for q in known:
+                    if len(self.signals(theme_id, role, q)) < 3:
+                        raise ValueError(f"coaching bank: question {q} has fewer than three signals")
+
+
+@cache
+def coaching_bank(prompts_dir: Path) -> CoachingBank:
+    themes = {}
+    for path in sorted((prompts_dir / "coaching").glob("*.yaml")):
+        theme = ThemeBank.model_validate(read_yaml(path))
+        themes[theme.theme] = theme
+    bank = CoachingBank(themes=themes)
+    from assistant.prompts import reflection_prompts
+
+    recommendations = {r.id for r in reflection_prompts(prompts_dir).recommendations}
+    bank.check_against(question_bank(prompts_dir), recommendations)
+    return bank

@@ -1,0 +1,123 @@
+"""Understanding an answer = choosing which signal of the coaching bank it carries.
+
+Two ways, measured against each other by ``slim eval reflections``: multilingual-e5 similarity between
+the answer and each signal's example answers (milliseconds, no model), and the language model choosing
+a signal id under a JSON schema (it can only answer with a listed id, or "none"). Below the confidence
+threshold the guide shows the neutral reply: never a guess presented as insight.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+from langchain_core.messages import HumanMessage, SystemMessage
+from pydantic import BaseModel
+
+from assistant.coaching import CoachingBank, Signal
+from assistant.embeddings import SlimEmbeddings
+from assistant.llm import LanguageModel
+from assistant.prompts import Role
+
+log = logging.getLogger(__name__)
+
+NONE = "none"
+TOP = 2  # a signal scores as the mean of its two best-matching examples
+MIN_SIMILARITY = 0.80  # below this the best example is not like the answer at all: neutral
+MIN_MARGIN = 0.0  # the best signal must beat the next one by this much
+
+
+class Choice(BaseModel):
+    """Which signal an answer carries, with the runners-up for "andere invalshoek"."""
+
+    ranked: list[str]
+    """signal ids, best first (the alternatives a person can switch to)"""
+    chosen: str | None
+    """None: nothing fits well enough, the neutral reply is shown"""
+    method: Literal["embeddings", "model"]
+    score: float
+
+
+@dataclass
+class SignalChooser:
+    bank: CoachingBank
+    embeddings: SlimEmbeddings
+    llm: LanguageModel | None = None
+    _examples: dict[tuple[str, Role], tuple[list[str], np.ndarray]] = field(default_factory=dict)
+
+    def candidates(self, theme: str, role: Role, question_id: str | None) -> list[Signal]:
+        return self.bank.signals(theme, role, question_id) or self.bank.signals(theme, role)
+
+    def _vectors(self, theme: str, role: Role) -> tuple[list[str], np.ndarray]:
+        """Every example of the role's signals in this theme (both languages), embedded once."""
+        key = (theme, role)
+        if key not in self._examples:
+            owners, texts = [], []
+            for signal in self.bank.signals(theme, role):
+                for text in signal.examples.nl + signal.examples.en:
+                    owners.append(signal.id)
+                    texts.append(text)
+            vectors = np.vstack([self.embeddings.embed_query_array(t) for t in texts])
+            self._examples[key] = (owners, vectors / np.linalg.norm(vectors, axis=1, keepdims=True))
+        return self._examples[key]
+
+    def by_embeddings(self, answer: str, theme: str, role: Role, question_id: str | None) -> list[tuple[str, float]]:
+        owners, vectors = self._vectors(theme, role)
+        query = self.embeddings.embed_query_array(answer)
+        sims = vectors @ (query / np.linalg.norm(query))
+        allowed = {s.id for s in self.candidates(theme, role, question_id)}
+        scores: dict[str, list[float]] = {}
+        for owner, sim in zip(owners, sims, strict=True):
+            if owner in allowed:
+                scores.setdefault(owner, []).append(float(sim))
+        ranked = {sid: float(np.mean(sorted(v, reverse=True)[:TOP])) for sid, v in scores.items()}
+        return sorted(ranked.items(), key=lambda kv: kv[1], reverse=True)
+
+    def choose(
+        self, answer: str, question: str, theme: str, role: Role, question_id: str | None, use_model: bool = True
+    ) -> Choice:
+        ranked = self.by_embeddings(answer, theme, role, question_id)
+        order = [sid for sid, _ in ranked]
+        best, score = ranked[0]
+        margin = score - ranked[1][1] if len(ranked) > 1 else score
+        if use_model and self.llm is not None and self.llm.available:
+            picked = self.by_model(answer, question, self.candidates(theme, role, question_id))
+            if picked is not None:
+                chosen = None if picked == NONE else picked
+                rest = [sid for sid in order if sid != chosen]
+                return Choice(ranked=([chosen] if chosen else []) + rest, chosen=chosen, method="model", score=score)
+        confident = score >= MIN_SIMILARITY and margin >= MIN_MARGIN
+        return Choice(ranked=order, chosen=best if confident else None, method="embeddings", score=round(score, 4))
+
+    def messages(self, question: str, signals: list[Signal]) -> list:
+        """The fixed part first (instructions and the options with their examples), so the server can
+        keep it while the person types; the answer last."""
+        options = "\n".join(f'- {s.id}: e.g. "{s.examples.en[0]}" / "{s.examples.nl[0]}"' for s in signals)
+        system = (
+            "You read one answer a person gave to a reflection question about their network and say which"
+            " option it matches. Options:\n"
+            f"{options}\n- none: the answer matches no option (off-topic, empty, or something else).\n"
+            'Reply with JSON: {"signal": "<option id>"}.'
+        )
+        return [SystemMessage(system), HumanMessage(f"Question: {question}\nAnswer: {{answer}}")]
+
+    def by_model(self, answer: str, question: str, signals: list[Signal]) -> str | None:
+        ids = [s.id for s in signals] + [NONE]
+        schema = {"type": "object", "properties": {"signal": {"enum": ids}}, "required": ["signal"]}
+        system, user = self.messages(question, signals)
+        prompt = [system, HumanMessage(str(user.content).replace("{answer}", answer.strip()))]
+        try:
+            with self.llm.queue.turn():  # type: ignore[union-attr]
+                reply = self.llm.chat.invoke(  # type: ignore[union-attr]
+                    prompt,
+                    max_tokens=24,
+                    response_format={"type": "json_schema", "json_schema": {"name": "signal", "schema": schema}},
+                )
+            picked = json.loads(str(reply.content))["signal"]
+        except Exception as exc:  # the model is a helper here: embeddings decide without it
+            log.info("signal choice by the model failed: %s", exc)
+            return None
+        return picked if picked in ids else None
