@@ -48,8 +48,8 @@ lint: setup
 
 bench: index
 	$(BIN)/slim bench
-	$(BIN)/slim eval retrieval ../shared/eval/retrieval-dev.jsonl --write-docs
-	$(BIN)/slim eval retrieval docs/eval/retrieval-team.jsonl --write-docs
+	$(BIN)/slim eval retrieval docs/eval/retrieval-tune.jsonl docs/eval/retrieval-test.jsonl \
+		../shared/eval/retrieval-dev.jsonl docs/eval/retrieval-team.jsonl --write-docs
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

@@ -148,25 +148,26 @@ def search(
 @eval_app.command("retrieval")
 @friendly_errors
 def eval_retrieval(
-    file: Annotated[Path, typer.Argument(help="JSONL with id, q and evidence phrases.")],
+    files: Annotated[list[Path], typer.Argument(help="JSONL files with id, q and evidence phrases.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     write_docs: Annotated[bool, typer.Option("--write-docs", help="Also record in docs/benchmarks.md.")] = False,
 ) -> None:
-    """Recall@1/3/5/10 and MRR of bm25, dense and hybrid side by side."""
+    """Recall@1/3/5/10 and MRR of bm25, dense and hybrid side by side, per file (and per question label)."""
     from assistant.evaluation import bench as bench_module
     from assistant.evaluation.quality import evaluate, load_queries
 
     settings = _settings()
-    items = load_queries(file)
+    sets = [(file, load_queries(file)) for file in files]  # every file read before the slow part
     retriever = Retriever(open_index(settings))
-    scores = [evaluate(retriever, items, mode) for mode in MODES]
-    if as_json:
-        typer.echo(json.dumps([s.model_dump() for s in scores], ensure_ascii=False))
-    else:
-        typer.echo(bench_module.retrieval_table(scores, file, len(items)))
-    if write_docs:
-        path = bench_module.write_retrieval_section(scores, file, len(items))
-        typer.echo(t("bench.written", settings.lang, path=path), err=True)
+    for file, items in sets:
+        scores = [evaluate(retriever, items, mode) for mode in MODES]
+        if as_json:
+            typer.echo(json.dumps([s.model_dump() for s in scores], ensure_ascii=False))
+        else:
+            typer.echo(bench_module.retrieval_table(scores, file, len(items)) + "\n")
+        if write_docs:
+            path = bench_module.write_retrieval_section(scores, file, len(items))
+            typer.echo(t("bench.written", settings.lang, path=path), err=True)
 
 
 @app.command()

@@ -33,7 +33,8 @@ from assistant.ingest import HEADING_SEPARATOR, search_text
 from assistant.prompts import glossary
 
 MODES: tuple[RetrievalMode, ...] = ("bm25", "dense", "hybrid")
-# weights of the z-normalised signals; measured on the dev set and on docs/eval/retrieval-team.jsonl
+# weights of the z-normalised signals, chosen on the dev set and docs/eval/retrieval-team.jsonl; a grid on
+# docs/eval/retrieval-tune.jsonl found none better on the held-out half (docs/benchmarks.md)
 WEIGHTS = {"passage": 1.0, "sentence": 1.0, "bm25": 1.0, "heading": 0.5}
 LEXICAL_WEIGHT_OTHER_LANGUAGE = 0.3
 

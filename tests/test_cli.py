@@ -78,6 +78,29 @@ def test_eval_retrieval_prints_all_modes(small_corpus: Path, tmp_path: Path) -> 
     assert scores["hybrid"]["recall"]["1"] == 1.0
 
 
+def test_eval_retrieval_takes_several_files_and_reports_per_label(small_corpus: Path, tmp_path: Path) -> None:
+    """A gain on one kind of question that costs another must show: recall per type, language and style."""
+    runner.invoke(app, ["index"])
+    plain = tmp_path / "plain.jsonl"
+    plain.write_text('{"id": "p1", "q": "Wat betekent stralend falen?", "evidence": ["fouten mogen"]}\n')
+    labelled = tmp_path / "labelled.jsonl"
+    labelled.write_text(
+        '{"id": "l1", "q": "Wat betekent stralend falen?", "evidence": ["fouten mogen"],'
+        ' "type": "concept", "lang": "nl", "style": "report"}\n'
+        '{"id": "l2", "q": "What does radiant failure mean?", "evidence": ["geen bewijs in deze tekst"],'
+        ' "type": "concept", "lang": "en", "style": "paraphrase"}\n'
+    )
+    result = runner.invoke(app, ["eval", "retrieval", str(plain), str(labelled), "--json"])
+    first, second = (json.loads(line) for line in result.output.strip().splitlines())
+    assert all(s["groups"] == {} for s in first)
+    hybrid = next(s for s in second if s["mode"] == "hybrid")
+    assert hybrid["groups"]["type"]["concept"] == {"count": 2, "recall_1": 0.5, "recall_5": 0.5}
+    assert hybrid["groups"]["lang"]["en"]["recall_5"] == 0.0
+    assert hybrid["groups"]["style"]["report"]["recall_1"] == 1.0
+    table = runner.invoke(app, ["eval", "retrieval", str(labelled)]).output
+    assert "| type: concept | 2 |" in table and "| lang: en | 1 |" in table
+
+
 @pytest.mark.parametrize(
     ("make", "lang", "expected"),
     [

@@ -116,6 +116,22 @@ def retrieval_table(scores: Sequence[ModeScores], file: Path, count: int) -> str
     for s in scores:
         recalls = " | ".join(f"{s.recall[k]:.2f}" for k in CUTOFFS)
         lines.append(f"| {s.mode} | {recalls} | {s.mrr:.3f} | {', '.join(s.misses_at_5) or '—'} |")
+    groups = group_table(scores)
+    return "\n".join(lines) + ("\n\n" + groups if groups else "")
+
+
+def group_table(scores: Sequence[ModeScores]) -> str:
+    """Recall@1 / recall@5 per question label (type, language, style) and mode; empty for an unlabelled file."""
+    if not scores or not scores[0].groups:
+        return ""
+    header = "| label | questions | " + " | ".join(f"{s.mode} @1 / @5" for s in scores) + " |"
+    lines = ["Per label, recall@1 / recall@5:", "", header, "|---" * (len(scores) + 2) + "|"]
+    for field, labels in scores[0].groups.items():
+        for label, group in labels.items():
+            cells = " | ".join(
+                f"{s.groups[field][label].recall_1:.2f} / {s.groups[field][label].recall_5:.2f}" for s in scores
+            )
+            lines.append(f"| {field}: {label} | {group.count} | {cells} |")
     return "\n".join(lines)
 
 

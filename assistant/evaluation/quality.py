@@ -1,5 +1,7 @@
 """Retrieval quality on a question file: recall@k and MRR per mode, with a hit defined as in the eval
-set — a retrieved passage that contains one of the item's evidence phrases, ignoring case and whitespace."""
+set — a retrieved passage that contains one of the item's evidence phrases, ignoring case and whitespace.
+Where the file labels its questions (``type``, ``lang``, ``style``) recall is also given per label, so a
+gain on one kind of question that costs another shows."""
 
 from __future__ import annotations
 
@@ -20,10 +22,24 @@ from assistant.retrieve import Retriever
 CUTOFFS = (1, 3, 5, 10)
 
 
+GROUP_FIELDS = ("type", "lang", "style")
+
+
 class Query(BaseModel):
     id: str
     q: str
     evidence: list[str] = []
+    type: str | None = None
+    lang: str | None = None
+    style: str | None = None
+
+
+class GroupScores(BaseModel):
+    """Recall@1 and @5 of the questions that share one label (e.g. type ``fact``)."""
+
+    count: int
+    recall_1: float
+    recall_5: float
 
 
 class ModeScores(BaseModel):
@@ -31,6 +47,8 @@ class ModeScores(BaseModel):
     recall: dict[int, float]
     mrr: float
     misses_at_5: list[str]
+    # field -> label -> scores, for the fields in GROUP_FIELDS that the file fills
+    groups: dict[str, dict[str, GroupScores]] = {}
 
 
 def load_queries(path: Path) -> list[Query]:
@@ -67,7 +85,22 @@ def evaluate(retriever: Retriever, queries: Sequence[Query], mode: RetrievalMode
     recall = {k: sum(1 for r in first_hit.values() if r is not None and r <= k) / total for k in CUTOFFS}
     mrr = sum(1 / r for r in first_hit.values() if r is not None) / total
     misses = [qid for qid, r in first_hit.items() if r is None or r > 5]
-    return ModeScores(mode=mode, recall=recall, mrr=mrr, misses_at_5=misses)
+    return ModeScores(mode=mode, recall=recall, mrr=mrr, misses_at_5=misses, groups=by_group(queries, first_hit))
+
+
+def by_group(queries: Sequence[Query], first_hit: dict[str, int | None]) -> dict[str, dict[str, GroupScores]]:
+    """Recall@1/@5 per label of each labelled field; a field no question fills is left out."""
+    out: dict[str, dict[str, GroupScores]] = {}
+    for name in GROUP_FIELDS:
+        labels = sorted({getattr(q, name) for q in queries if getattr(q, name)})
+        for label in labels:
+            ranks = [first_hit[q.id] for q in queries if getattr(q, name) == label]
+            out.setdefault(name, {})[label] = GroupScores(
+                count=len(ranks),
+                recall_1=sum(1 for r in ranks if r == 1) / len(ranks),
+                recall_5=sum(1 for r in ranks if r is not None and r <= 5) / len(ranks),
+            )
+    return out
 
 
 # --- answers -------------------------------------------------------------------------------------------
