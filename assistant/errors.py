@@ -47,3 +47,47 @@ class EmbeddingMismatchError(SlimError):
 class IndexEmptyError(SlimError):
     key = "error.index_empty"
     exit_code = 2
+
+
+class IndexDamagedError(SlimError):
+    """Chroma cannot read the index (a truncated database or vector file): ``slim doctor`` repairs it."""
+
+    key = "error.index_damaged"
+    exit_code = 2
+
+
+class ChromaUnreachableError(SlimError):
+    key = "error.chroma_unreachable"
+    exit_code = 2
+
+
+class DataDirError(SlimError):
+    """``SLIM_DATA_DIR`` cannot be made or written (under /proc, on a file, without permission)."""
+
+    key = "error.data_dir"
+    exit_code = 2
+
+
+class ReadOnlyDataError(SlimError):
+    """A change was asked of a data directory that can only be read; reading it still works."""
+
+    key = "error.data_dir_read_only"
+    exit_code = 2
+
+
+class SettingsError(SlimError):
+    """``SLIM_*`` variables whose values cannot be used: per variable its name, the value and what it
+    allows (a message key and its values), so the line is in the person's language."""
+
+    key = "error.setting"
+    exit_code = 2
+
+    def __init__(self, problems: list[tuple[str, str, str, dict]]) -> None:
+        self.problems = problems
+        super().__init__(problems=problems)
+
+    def message(self, lang: Language = "nl") -> str:
+        return " ".join(
+            t(self.key, lang, setting=setting, value=value, allowed=t(allowed, lang, **values))
+            for setting, value, allowed, values in self.problems
+        )

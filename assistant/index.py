@@ -17,16 +17,26 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import wraps
 from pathlib import Path
+from typing import Any
 
 import chromadb
+import chromadb.errors
+import httpx
 import numpy as np
 from langchain_core.documents import Document
 from tqdm import tqdm
 
 from assistant.config import Settings
+from assistant.datadir import chroma_path, require_writable
 from assistant.embeddings import SlimEmbeddings, make_embeddings
-from assistant.errors import EmbeddingMismatchError
+from assistant.errors import (
+    ChromaUnreachableError,
+    EmbeddingMismatchError,
+    IndexDamagedError,
+    ReadOnlyDataError,
+)
 from assistant.ingest import (
     SUPPORTED_SUFFIXES,
     LoadedDocument,
@@ -72,12 +82,47 @@ class IndexedDoc:
 
 
 def chroma_client(settings: Settings) -> chromadb.ClientAPI:
-    """Chroma with telemetry off: a server if one is configured, else the local data directory."""
+    """Chroma with telemetry off: a server if one is configured, else the local data directory (a copy of
+    it when it is read-only, see ``assistant.datadir``)."""
     chroma_settings = chromadb.Settings(anonymized_telemetry=False, allow_reset=True)
     if settings.chroma_host:
-        return chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings)
-    settings.chroma_dir.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
+        try:
+            return chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings)
+        except (ValueError, httpx.HTTPError) as exc:  # Chroma says "Could not connect" as a ValueError
+            raise ChromaUnreachableError(host=settings.chroma_host, port=settings.chroma_port) from exc
+    path = chroma_path(settings)
+    with chroma_errors(settings):
+        return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+
+
+def first_line(exc: BaseException) -> str:
+    """An exception's first line, short enough for a one-line message."""
+    lines = str(exc).strip().splitlines()
+    return (lines[0] if lines else type(exc).__name__)[:160]
+
+
+@contextmanager
+def chroma_errors(settings: Settings) -> Iterator[None]:
+    """Chroma's failures as one line: an index it cannot read (a truncated database or vector file:
+    ``slim doctor`` repairs it), or a server that does not answer. Other errors are bugs and stay raised."""
+    try:
+        yield
+    except chromadb.errors.InternalError as exc:
+        where = f"{settings.chroma_host}:{settings.chroma_port}" if settings.chroma_host else settings.chroma_dir
+        raise IndexDamagedError(path=where, detail=first_line(exc)) from exc
+    except httpx.TransportError as exc:
+        raise ChromaUnreachableError(host=settings.chroma_host, port=settings.chroma_port) from exc
+
+
+def _guarded(method: Callable[..., Any]) -> Callable[..., Any]:
+    """Run a ``VectorIndex`` method under ``chroma_errors``: every read and write of the index goes through one."""
+
+    @wraps(method)
+    def wrapper(self: VectorIndex, *args: Any, **kwargs: Any) -> Any:
+        with chroma_errors(self.settings):
+            return method(self, *args, **kwargs)
+
+    return wrapper
 
 
 class VectorIndex:
@@ -97,6 +142,7 @@ class VectorIndex:
         self.client = client or chroma_client(settings)
         self.passages, self.sentences = self._open_collections()
 
+    @_guarded
     def _open(self, name: str) -> chromadb.Collection:
         collection = self.client.get_or_create_collection(
             name,
@@ -115,8 +161,26 @@ class VectorIndex:
     def _open_collections(self) -> tuple[chromadb.Collection, chromadb.Collection]:
         return self._open(self.settings.collection), self._open(f"{self.settings.collection}-sentences")
 
+    @_guarded
     def count(self) -> int:
         return self.passages.count()
+
+    @_guarded
+    def probe(self) -> None:
+        """Read every stored vector and run a nearest-neighbour query in both collections, as a search does:
+        damage that opening the index does not show (a truncated vector file) shows here."""
+        query = np.full((1, self.embeddings.dim), self.embeddings.dim**-0.5, dtype=np.float32)
+        for collection in (self.passages, self.sentences):
+            stored = collection.count()
+            if stored:
+                collection.get(include=["embeddings", "metadatas"])
+                collection.query(query_embeddings=query, n_results=min(stored, 10), include=["distances"])
+
+    @_guarded
+    def reset(self) -> None:
+        """Drop both collections and open them empty (``slim doctor``, when their vectors are damaged)."""
+        drop_collections(self.client, self.settings)
+        self.passages, self.sentences = self._open_collections()
 
     def documents(self) -> dict[str, IndexedDoc]:
         """What is indexed now, per document: only the version in use (see ``visible_versions``)."""
@@ -140,6 +204,7 @@ class VectorIndex:
             )
         return docs
 
+    @_guarded
     def write(self, passages: Sequence[Document], progress: bool = False) -> int:
         """Embed the sentences of one document version's ``passages`` (each sentence once) and store them.
 
@@ -203,6 +268,7 @@ class VectorIndex:
             )
         return len(passages)
 
+    @_guarded
     def delete_doc(self, doc_id: str, except_hash: str | None = None) -> None:
         """Remove a document's passages and sentences, except those written for version ``except_hash``."""
         where: dict = {"doc_id": doc_id}
@@ -211,6 +277,7 @@ class VectorIndex:
         for collection in (self.passages, self.sentences):
             collection.delete(where=where)
 
+    @_guarded
     def all_passages(self) -> tuple[list[str], list[str], list[dict], np.ndarray]:
         """Every passage in use: ids, texts, metadata and vectors (unfinished versions left out)."""
         got = self.passages.get(include=["documents", "metadatas", "embeddings"])
@@ -221,10 +288,12 @@ class VectorIndex:
         texts = got["documents"] or []
         return [got["ids"][n] for n in keep], [texts[n] for n in keep], [metas[n] for n in keep], vectors[keep]
 
+    @_guarded
     def ids(self) -> list[str]:
         """Every stored passage id, in use or not: changes whenever anything is written or removed."""
         return list(self.passages.get(include=[])["ids"])
 
+    @_guarded
     def all_sentences(self) -> tuple[list[str], np.ndarray, list[list[str]]]:
         """Every sentence: its text, its vector, and the ids of the passages it belongs to."""
         got = self.sentences.get(include=["documents", "embeddings", "metadatas"])
@@ -232,6 +301,7 @@ class VectorIndex:
         vectors = np.asarray(got["embeddings"], dtype=np.float32).reshape(len(owners), self.embeddings.dim)
         return list(got["documents"] or []), vectors, owners
 
+    @_guarded
     def _metadatas(self, collection: chromadb.Collection) -> list[dict]:
         return [dict(m) for m in collection.get(include=["metadatas"])["metadatas"] or []]
 
@@ -312,10 +382,11 @@ def in_use(meta: dict, visible: dict[str, str]) -> bool:
 
 def drop_collections(client: chromadb.ClientAPI, settings: Settings) -> None:
     """Delete the index (for ``--rebuild``, also after switching embedding model)."""
-    existing = {c if isinstance(c, str) else c.name for c in client.list_collections()}
-    for name in (settings.collection, f"{settings.collection}-sentences"):
-        if name in existing:
-            client.delete_collection(name)
+    with chroma_errors(settings):
+        existing = {c if isinstance(c, str) else c.name for c in client.list_collections()}
+        for name in (settings.collection, f"{settings.collection}-sentences"):
+            if name in existing:
+                client.delete_collection(name)
 
 
 def open_index(settings: Settings, *, rebuild: bool = False, embeddings: SlimEmbeddings | None = None) -> VectorIndex:
@@ -328,9 +399,14 @@ def open_index(settings: Settings, *, rebuild: bool = False, embeddings: SlimEmb
 @contextmanager
 def writer_lock(settings: Settings, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
     """One writer per data directory: updates from several people or processes wait their turn
-    (``on_wait`` is told when this one has to wait)."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    with open(settings.data_dir / ".index.lock", "w") as handle:
+    (``on_wait`` is told when this one has to wait). Every change to the index starts here, so a
+    read-only data directory is refused here, with one line."""
+    require_writable(settings)
+    try:
+        handle = open(settings.data_dir / ".index.lock", "w")  # noqa: SIM115 (closed below)
+    except OSError as exc:
+        raise ReadOnlyDataError(path=settings.data_dir) from exc
+    with handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from assistant.datadir import read_only_uri
 from assistant.errors import SlimError
 from assistant.migrations import migrate
 
@@ -111,7 +112,7 @@ def newest_good_backup(data_dir: Path) -> Path | None:
     """The most recent backup that passes ``quick_check`` and has the sessions table."""
     for path in reversed(backups(data_dir)):
         try:
-            with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
+            with sqlite3.connect(read_only_uri(path), uri=True) as conn:
                 if quick_check(conn) == "ok" and _tables(conn).get("slim_sessions"):
                     return path
         except sqlite3.Error:
@@ -146,7 +147,7 @@ def inspect(path: Path, data_dir: Path) -> SessionsState:
     if path.stat().st_size == 0:
         return SessionsState("empty" if backups(data_dir) else "none", detail="0 bytes")
     try:
-        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
+        with sqlite3.connect(read_only_uri(path), uri=True) as conn:
             result = quick_check(conn)
             if result != "ok":
                 return SessionsState("damaged", detail=result)

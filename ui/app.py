@@ -17,7 +17,7 @@ from pathlib import Path
 import streamlit as st
 
 from assistant.answer import prompt_prefix, without_links
-from assistant.config import Settings
+from assistant.config import Settings, configured_lang, load_settings
 from assistant.errors import SlimError
 from assistant.i18n import LANGUAGES, t
 from assistant.index import open_index
@@ -36,7 +36,7 @@ log = logging.getLogger("slim.app")
 
 st.set_page_config(page_title="SLIM", page_icon="💬", layout="centered")
 if "lang" not in st.session_state:  # a Settings() costs milliseconds: not on every rerun
-    st.session_state["lang"] = Settings().lang
+    st.session_state["lang"] = configured_lang()  # also when a setting is wrong: services() says which
 
 
 @dataclass
@@ -56,7 +56,7 @@ class Services:
 @st.cache_resource(show_spinner=False)
 def services() -> Services:
     """Loaded once per process and shared: none of these objects holds anything of one person."""
-    settings = Settings()
+    settings = load_settings()  # a wrong SLIM_* value: one line on the page (SettingsError), no traceback
     report = open_index(settings)
     retriever = Retriever(report)
     try:

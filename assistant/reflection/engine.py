@@ -18,6 +18,7 @@ from langgraph.types import Command
 from pydantic import BaseModel
 
 from assistant.config import Language, Settings
+from assistant.datadir import sessions_connection
 from assistant.errors import SlimError
 from assistant.i18n import t
 from assistant.llm import LanguageModel
@@ -65,8 +66,7 @@ class ReflectionEngine:
         self.settings = settings
         self.bank = bank or question_bank(settings.prompts_dir)
         if conn is None:
-            settings.data_dir.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(settings.sessions_db, check_same_thread=False)
+            conn = sessions_connection(settings)  # read-only when the data directory is
         self.conn = conn
         self.checkpointer = SqliteSaver(conn)
         self.sessions = SessionStore(conn, settings.data_dir)
