@@ -91,7 +91,7 @@ def _free_answer(state: ReflectionState, deps: Deps, question: str, config: Runn
         question,
         _retriever(deps, config),
         deps.llm,
-        deps.settings,
+        deps.settings.model_copy(update={"lang": state["lang"]}),  # a question with no words: the session's language
         on_passages=hooks.get("on_passages"),
         on_token=hooks.get("on_token"),
         on_wait=hooks.get("on_wait"),
