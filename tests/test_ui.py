@@ -259,3 +259,14 @@ def test_a_later_session_is_laid_beside_an_earlier_one(
     (both,) = [series for series in drawn if len(series) == 2]  # on the page (the PDF keeps to this session)
     assert [label for label, _ in both] == ["Sessie 4", "Sessie 2"]
     assert set(both[0][1].values()) == {4} and set(both[1][1].values()) == {2}
+
+
+def test_an_upload_with_a_long_name_in_utf16_is_kept_and_said_how_it_was_read(private_data: Path) -> None:
+    """A name over 255 bytes used to crash the page; a UTF-16 file used to be refused as binary."""
+    person = _person("dirk-" + "d" * 20)
+    name = "verslag-" + "ë" * 150 + ".txt"
+    _upload(person, name, b"\xff\xfe" + "De penningmeester is Anouk de Vries.\n".encode("utf-16-le"))
+    [message] = [s.value for s in person.sidebar.success]
+    assert "toegevoegd: 1 passages." in message and "Gelezen als UTF-16 LE, niet als UTF-8." in message, message
+    [listed] = [c.value for c in person.sidebar.caption if c.value.startswith(DOC)]
+    assert "verslag" in listed and "txt" in listed

@@ -176,7 +176,8 @@ def documents(app: Services) -> None:
 
             def on_progress(done: int, total: int) -> None:  # replaces the place in line, once it is our turn
                 percent = round(100 * done / total) if total else 0
-                waiting.progress(percent / 100, text=t("docs.progress", lang(), name=uploaded.name, percent=percent))
+                text = t("docs.progress", lang(), name=plain(uploaded.name), percent=percent)
+                waiting.progress(percent / 100, text=text)
 
             with st.spinner(t("ui.upload_reading", lang(), name=uploaded.name)), tempfile.TemporaryDirectory() as tmp:
                 path = Path(tmp) / "upload"  # the name the person gave is checked and shortened by the workspace
