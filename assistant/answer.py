@@ -20,7 +20,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from pydantic import BaseModel
 
 from assistant.config import Language, Settings
-from assistant.i18n import detect_language
+from assistant.i18n import detect_language, t
 from assistant.llm import LanguageModel
 from assistant.prompts import AnswerPrompt, answer_prompts, instruction_patterns
 from assistant.retrieve import Evidence, Hit, Retriever, tokenize
@@ -37,6 +37,7 @@ STRONG_EVIDENCE: dict[str, float] = {"nl": 0.91, "en": 0.86}
 EXCERPT_CHARS = 260
 _CITATION = re.compile(r"\[(\d+)\]")
 _QUOTED = re.compile(r"“[^”]*”|\"[^\"]*\"")
+_CURLY_QUOTE = re.compile(r"“[^”]*”")
 
 
 class Citation(BaseModel):
@@ -73,8 +74,14 @@ class Answer(BaseModel):
     grounded: bool
     citations: list[Citation]
     timings: Timings
-    method: Literal["llm", "extractive", "not_covered"]
+    method: Literal["llm", "extractive", "not_covered", "empty"]
     note: str | None = None  # why the model's own answer was not used
+
+
+def quoted(text: str) -> str:
+    """Text SLIM quotes (a passage, a person's words): its own bracketed numbers ('… [1] [99].' from a
+    reference list) become '(1)', so only SLIM's citations look like citations."""
+    return _CITATION.sub(r"(\1)", text)
 
 
 def where(hit: Hit) -> str:
@@ -122,7 +129,7 @@ def as_data(text: str, instructions: Sequence[re.Pattern[str]] = ()) -> str:
         "[…]" if any(p.search(sentence) for p in instructions) else sentence
         for sentence in _SENTENCE_OR_LINE.split(text)
     ]
-    return _one_line(" ".join(kept)).replace("<", "‹").replace(">", "›")
+    return quoted(_one_line(" ".join(kept))).replace("<", "‹").replace(">", "›")
 
 
 _IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
@@ -142,8 +149,10 @@ def without_links(text: str, replacement: str) -> str:
 
 
 def valid_citations(text: str, count: int) -> tuple[str, set[int]]:
-    """Remove citation numbers that point at no passage; return the text and the numbers left."""
+    """Remove citation numbers that point at no passage; return the text and the numbers left. A number
+    inside a quotation is the quoted text's own, never a citation (``quoted``)."""
     kept: set[int] = set()
+    text = _CURLY_QUOTE.sub(lambda m: quoted(m.group(0)), text)
 
     def check(match: re.Match[str]) -> str:
         n = int(match.group(1))
@@ -241,7 +250,7 @@ def drop_refusal(text: str, prompt: AnswerPrompt) -> str:
 
 def extractive_answer(prompt: AnswerPrompt, evidence: Evidence, limit: int = 2) -> str:
     """The excerpts themselves, quoted and cited: always true to the report, if less fluent."""
-    quotes = " ".join(f"“{_one_line(text)}” [{n}]" for n, text in enumerate(evidence.excerpts[:limit], start=1))
+    quotes = " ".join(f"“{quoted(_one_line(text))}” [{n}]" for n, text in enumerate(evidence.excerpts[:limit], start=1))
     return f"{prompt.extractive_intro} {quotes}"
 
 
@@ -260,10 +269,16 @@ def answer_question(
     start = perf_counter()
     lang = detect_language(question, default=settings.lang)
     prompt = answer_prompts(settings.prompts_dir)[lang]
+    if not any(ch.isalnum() for ch in question):  # '', '   ', '😀😀😀', '```': nothing to search for
+        timings = Timings(retrieval_s=0.0, first_token_s=None, total_s=round(perf_counter() - start, 3))
+        text = t("answer.empty_question", lang)
+        return Answer(answer=text, language=lang, grounded=False, citations=[], timings=timings, method="empty")
     evidence = retriever.evidence(question, k=settings.answer_passages, max_chars=EXCERPT_CHARS)
     citations = [Citation.from_hit(n, hit) for n, hit in enumerate(evidence.hits, start=1)]
     retrieval_s = perf_counter() - start
-    covered = evidence.relevance >= RELEVANCE_FLOOR[lang] and bool(citations)
+    # a question none of whose words the index knows ('asdfghjkl') is not covered, however close a
+    # passage's vector happens to be
+    covered = evidence.relevance >= RELEVANCE_FLOOR[lang] and bool(citations) and evidence.known_words > 0
     if on_passages and covered:  # passages the answer will not rest on would flash up and vanish
         on_passages(citations)
 

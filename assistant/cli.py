@@ -25,10 +25,10 @@ from assistant.corpus import build_markdown
 from assistant.datadir import require_writable
 from assistant.errors import SlimError
 from assistant.i18n import t
-from assistant.index import corpus_files, open_index, sync, writer_lock
+from assistant.index import VectorIndex, corpus_files, open_index, sync, writer_lock
 from assistant.ingest import read_bytes
 from assistant.retrieve import MODES, Retriever
-from assistant.workspace import Workspace, open_retriever
+from assistant.workspace import Workspace, open_retriever, queue_message
 
 app = typer.Typer(
     help="SLIM — a local, cited reflection assistant on the report 'Samen Leren Impact Maken'.",
@@ -334,8 +334,11 @@ def docs_add(
     """Add a document (or replace the one with the same file name); a rejected file exits with code 2."""
     settings = _settings(workspace=workspace)
     space = _workspace(settings)
-    doc = space.add(path, progress=sys.stderr.isatty())
-    typer.echo(t("docs.added", settings.lang, name=doc.name, workspace=space.name, passages=doc.passages))
+    waiting = lambda wait: typer.echo(queue_message(wait, settings.lang), err=True)  # noqa: E731
+    doc = space.add(path, progress=sys.stderr.isatty(), on_wait=waiting)
+    added = t("docs.added", settings.lang, name=doc.name, workspace=space.name, passages=doc.passages)
+    read_as = " " + t("docs.encoding", settings.lang, encoding=doc.encoding) if doc.encoding else ""
+    typer.echo(added + read_as)
     if doc.reference:
         typer.echo(t("docs.linked", settings.lang, reference=doc.reference))
 
@@ -383,13 +386,13 @@ REFLECT_COMMANDS = {
 }
 
 
-def _engine(settings: Settings, with_llm: bool) -> Any:
+def _engine(settings: Settings, with_llm: bool, report: VectorIndex | None = None) -> Any:
     """The reflection engine; its modules (LangGraph, the model clients) load only for the commands that use them."""
     from assistant.llm import LanguageModel, make_llm
     from assistant.reflection.engine import ReflectionEngine
 
     llm = make_llm(settings) if with_llm else LanguageModel("none", None)
-    return ReflectionEngine(settings, Retriever(open_index(settings)), llm)
+    return ReflectionEngine(settings, Retriever(report or open_index(settings)), llm)
 
 
 def _print_turns(turns: list[dict]) -> None:
@@ -435,12 +438,17 @@ def reflect(
     export: Annotated[
         Path | None, typer.Option("--export", help="Write the session to this .md or .json file.")
     ] = None,
+    workspace: WorkspaceOption = None,
 ) -> None:
     """A reflection session in the terminal. Type an answer; /skip, /next, /deepen, /vraag <question>;
-    a number 1-5 for the self-assessment. End of input (Ctrl-D) stops; the session is saved."""
-    settings = _settings(llm=llm, lang=lang)
+    a number 1-5 for the self-assessment; /other (/anders) for another angle on the last reflection. End of
+    input (Ctrl-D) stops; the session is saved. Answers and reflections draw on the report and the
+    workspace's documents, as `slim ask` and the app do."""
+    settings = _settings(llm=llm, lang=lang, workspace=workspace)
     require_writable(settings)  # every step is saved
-    engine = _engine(settings, with_llm=True)
+    report = open_index(settings)
+    engine = _engine(settings, with_llm=True, report=report)
+    mine = Workspace(settings, settings.workspace, report.embeddings, report.client).with_report(report)
     if resume:
         view = engine.view(resume)
     else:
@@ -453,7 +461,7 @@ def reflect(
         data = _to_input(line, view.waiting_for)
         if data is None:
             continue
-        view = engine.send(view.info.id, data)
+        view = engine.send(view.info.id, data, retriever=mine)
         _print_turns(view.turns[shown:])
         shown = len(view.turns)
     if export:

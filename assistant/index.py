@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import fcntl
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -205,12 +206,15 @@ class VectorIndex:
         return docs
 
     @_guarded
-    def write(self, passages: Sequence[Document], progress: bool = False) -> int:
+    def write(
+        self, passages: Sequence[Document], progress: bool = False, on_step: Callable[[int], None] | None = None
+    ) -> int:
         """Embed the sentences of one document version's ``passages`` (each sentence once) and store them.
 
         Sentences are written batch by batch as they are embedded, the passages last: a version counts
         only once all its passages are in (``visible_versions``), so a crash at any point leaves the
-        previous version in use and the unfinished one as garbage for the next update to clear."""
+        previous version in use and the unfinished one as garbage for the next update to clear.
+        ``on_step`` is told how many sentences each batch embedded."""
         if not passages:
             return 0
         doc = passages[0]
@@ -247,6 +251,8 @@ class VectorIndex:
                 ],
             )
             bar.update(len(batch))
+            if on_step:
+                on_step(len(batch))
         bar.close()
         row = {k: i for i, k in enumerate(keys)}
         headings = sorted({str(p.metadata.get("heading", "")) for p in passages} - {""})
@@ -396,27 +402,136 @@ def open_index(settings: Settings, *, rebuild: bool = False, embeddings: SlimEmb
     return VectorIndex(settings, embeddings or make_embeddings(settings.embeddings), client)
 
 
+@dataclass(frozen=True)
+class QueueWait:
+    """Where a waiting writer stands: ``position`` writers are ahead of it (1: it is next), and the
+    expected wait in seconds once the writer at work has embedded enough to tell (else ``None``)."""
+
+    position: int
+    seconds: float | None
+
+
+@dataclass(eq=False)
+class WriteJob:
+    """One writer's turn: how big its file is and how far its embedding has come, so those behind it
+    can be told how long they wait."""
+
+    queue: WriterQueue
+    size: int = 0  # bytes of the file being added; 0 when unknown
+    done: int = 0
+    total: int = 0
+    started: float | None = None  # when embedding began (the queue's clock)
+
+    def progress(self, done: int, total: int) -> None:
+        with self.queue.changed:
+            if self.started is None:
+                self.started = self.queue.clock()
+            self.done, self.total = done, total
+            self.queue.changed.notify_all()
+
+
+class WriterQueue:
+    """The writers of one data directory in this process (the app's uploads), in the order they came:
+    the first holds the writer lock, the others wait and are told their place and expected wait."""
+
+    POLL_S = 1.0
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic):
+        self.clock = clock
+        self.changed = threading.Condition()
+        self.line: list[WriteJob] = []
+
+    def wait_turn(self, job: WriteJob, on_wait: Callable[[QueueWait], None] | None) -> None:
+        """Join the line and return when ``job`` is first; ``on_wait`` hears every change of its place
+        or expected wait (whole seconds) meanwhile."""
+        with self.changed:
+            self.line.append(job)
+        told: QueueWait | None = None
+        try:
+            while True:
+                with self.changed:
+                    if self.line[0] is job:
+                        return
+                    now = self.status(job)
+                if on_wait and now != told:  # outside the lock: showing it may take a while
+                    on_wait(now)
+                    told = now
+                with self.changed:
+                    if self.line[0] is job:
+                        return
+                    self.changed.wait(self.POLL_S)
+        except BaseException:  # a person who left (or a failing callback) gives up their place
+            self.leave(job)
+            raise
+
+    def leave(self, job: WriteJob) -> None:
+        with self.changed:
+            if job in self.line:
+                self.line.remove(job)
+            self.changed.notify_all()
+
+    def status(self, job: WriteJob) -> QueueWait:
+        with self.changed:
+            position = self.line.index(job)
+            return QueueWait(position, self.expected_wait(self.line[:position]))
+
+    def expected_wait(self, ahead: list[WriteJob]) -> float | None:
+        """The rest of the job at work at its rate so far, and those behind it at the same rate per byte."""
+        if not ahead:
+            return 0.0
+        head = ahead[0]
+        if head.started is None or not head.done or not head.total:
+            return None
+        per_unit = (self.clock() - head.started) / head.done
+        seconds = (head.total - head.done) * per_unit
+        if len(ahead) > 1:
+            if not head.size or not all(job.size for job in ahead[1:]):
+                return None
+            seconds += sum(job.size for job in ahead[1:]) * per_unit * head.total / head.size
+        return float(round(seconds))
+
+
+_QUEUES: dict[Path, WriterQueue] = {}
+_QUEUES_LOCK = threading.Lock()
+
+
+def writer_queue(settings: Settings) -> WriterQueue:
+    """The queue of writers of ``settings``' data directory in this process."""
+    key = settings.data_dir.resolve()
+    with _QUEUES_LOCK:
+        return _QUEUES.setdefault(key, WriterQueue())
+
+
 @contextmanager
-def writer_lock(settings: Settings, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
-    """One writer per data directory: updates from several people or processes wait their turn
-    (``on_wait`` is told when this one has to wait). Every change to the index starts here, so a
-    read-only data directory is refused here, with one line."""
+def writer_lock(
+    settings: Settings, on_wait: Callable[[QueueWait], None] | None = None, *, size: int = 0
+) -> Iterator[WriteJob]:
+    """One writer per data directory: writers in this process queue in order (``on_wait`` hears their
+    place and expected wait; ``size`` in bytes helps estimate it), and a file lock keeps writers of
+    other processes out. The ``WriteJob`` yielded takes the writer's progress. Every change to the index
+    starts here, so a read-only data directory is refused here, with one line."""
     require_writable(settings)
+    queue = writer_queue(settings)
+    job = WriteJob(queue, size=size)
+    queue.wait_turn(job, on_wait)
     try:
-        handle = open(settings.data_dir / ".index.lock", "w")  # noqa: SIM115 (closed below)
-    except OSError as exc:
-        raise ReadOnlyDataError(path=settings.data_dir) from exc
-    with handle:
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            if on_wait:
-                on_wait()
-            fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+            handle = open(settings.data_dir / ".index.lock", "w")  # noqa: SIM115 (closed below)
+        except OSError as exc:
+            raise ReadOnlyDataError(path=settings.data_dir) from exc
+        with handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:  # another process writes: next in line, for as long as it takes
+                if on_wait:
+                    on_wait(QueueWait(1, None))
+                fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield job
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+    finally:
+        queue.leave(job)
 
 
 def corpus_files(settings: Settings) -> list[SourceFile]:
@@ -436,10 +551,15 @@ def load_trusted(path: Path, kind: str, settings: Settings) -> LoadedDocument:
 
 
 def sync(
-    index: VectorIndex, sources: Sequence[SourceFile], progress: bool = False, load: Loader = load_trusted
+    index: VectorIndex,
+    sources: Sequence[SourceFile],
+    progress: bool = False,
+    load: Loader = load_trusted,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> SyncReport:
     """Bring the index in line with ``sources``. Every source is parsed (by ``load``) before anything is
-    written, so a broken file leaves the index exactly as it was; what a crash left behind is cleared."""
+    written, so a broken file leaves the index exactly as it was; what a crash left behind is cleared.
+    ``on_progress(done, total)`` follows the embedding, in sentences."""
     settings = index.settings
     report = SyncReport()
     existing = index.documents()
@@ -456,8 +576,19 @@ def sync(
         loaded = load(source.path, source.kind, settings)
         planned.append((doc_id, chunk_document(loaded, settings.chunk_chars, settings.chunk_overlap_chars)))
         (report.updated if current is not None else report.added).append(doc_id)
+    total = sum(len({span for p in passages for span in sentence_spans(p)}) for _, passages in planned)
+    done = 0
+
+    def step(count: int) -> None:
+        nonlocal done
+        done += count
+        if on_progress:
+            on_progress(done, total)
+
+    if on_progress and planned:
+        on_progress(0, total)
     for doc_id, passages in planned:
-        report.passages_embedded += index.write(passages, progress=progress)
+        report.passages_embedded += index.write(passages, progress=progress, on_step=step)
         index.delete_doc(doc_id, except_hash=str(passages[0].metadata["doc_hash"]))
     for doc_id in sorted(set(existing) - wanted_ids):
         index.delete_doc(doc_id)

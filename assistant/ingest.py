@@ -12,7 +12,7 @@ import re
 import unicodedata
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from langchain_core.documents import Document
@@ -53,11 +53,18 @@ class LoadedDocument:
     content_hash: str
     segments: list[Segment] = field(default_factory=list)
     reference: str = ""  # id of the corpus/sources.yaml entry this document is, if any
+    encoding: str = ""  # how a text file was read when it was not UTF-8 (e.g. "UTF-16 LE"); told to the person
 
 
 def slugify(text: str) -> str:
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or "document"
+    """An id from a name: ASCII letters and digits. Characters with no ASCII form (日本語, 😀) are not
+    dropped silently: a short hash of the name keeps such names apart ('md-3f2a…', not all 'md')."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    slug = re.sub(r"[^a-z0-9]+", "-", decomposed.encode("ascii", "ignore").decode().lower()).strip("-")
+    if any(not ch.isascii() and not unicodedata.combining(ch) for ch in decomposed):
+        digest = hashlib.sha256(unicodedata.normalize("NFC", text).encode()).hexdigest()[:8]
+        slug = f"{slug}-{digest}".strip("-")
+    return slug or "document"
 
 
 def content_hash(path: Path, chunk_chars: int, overlap_chars: int) -> str:
@@ -107,6 +114,9 @@ def load_document(
         title, segments = {"markdown": _load_markdown, "text": _load_text, "docx": _load_docx}[loader](data, path)
     if not any(seg.text.strip() for seg in segments):
         raise InputError("error.no_text", path=str(path))
+    if kind != "report":  # section numbers are the report's: '# 1. Inleiding' in a plan is just a heading
+        segments = [replace(seg, section="") for seg in segments]
+    encoding = text_encoding(data, path) if loader in ("markdown", "text") else "utf-8"
     return LoadedDocument(
         doc_id=document_id(path, kind),
         title=title,
@@ -114,6 +124,7 @@ def load_document(
         kind=kind,
         content_hash=content_hash(path, chunk_chars, overlap_chars),
         segments=segments,
+        encoding="" if encoding in ("utf-8", "utf_8_sig") else encoding_label(encoding),
     )
 
 
@@ -124,6 +135,8 @@ def sniff(data: bytes) -> str:
         return "pdf"
     if head.startswith(b"PK\x03\x04"):
         return "zip"
+    if head.startswith(tuple(bom for bom, _ in _BOMS)):  # UTF-16/32 text is full of zero bytes
+        return "text"
     if b"\x00" in head:
         return "binary"
     return "text"
@@ -137,11 +150,54 @@ def check_content_type(data: bytes, loader: str, path: Path) -> None:
         raise InputError("error.wrong_type", path=str(path), suffix=path.suffix.lower(), found=f"filetype.{found}")
 
 
-def _decode(data: bytes, path: Path) -> str:
+# longest first: the UTF-32 LE mark starts with the UTF-16 LE one
+_BOMS = (
+    (b"\xff\xfe\x00\x00", "utf_32_le"),
+    (b"\x00\x00\xfe\xff", "utf_32_be"),
+    (b"\xef\xbb\xbf", "utf_8_sig"),
+    (b"\xff\xfe", "utf_16_le"),
+    (b"\xfe\xff", "utf_16_be"),
+)
+WESTERN = "cp1252"  # of equally likely encodings, the one Dutch and English files were saved in
+_LABELS = {"cp1252": "Windows-1252 (Latin-1)", "latin_1": "Latin-1 (ISO-8859-1)"}
+
+
+def text_encoding(data: bytes, path: Path) -> str:
+    """The codec a text file was written in: its byte order mark, else UTF-8 if it decodes as such, else
+    what charset-normalizer finds most plausible (Windows-1252 among equals: a Dutch file from an older
+    Windows program). Text no codec reads cleanly is refused."""
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            return codec
     try:
-        return data.decode("utf-8-sig")
+        data.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    matches = list(from_bytes(data))
+    if not matches:
+        raise InputError("error.encoding", path=str(path))
+    least_chaos = min(m.chaos for m in matches)
+    plausible = [m for m in matches if m.chaos == least_chaos]
+    if any(WESTERN in m.could_be_from_charset for m in plausible):
+        return WESTERN
+    return plausible[0].encoding
+
+
+def encoding_label(codec: str) -> str:
+    """'utf_16_le' as a person knows it: 'UTF-16 LE'."""
+    return _LABELS.get(codec) or codec.upper().replace("_", "-").replace("-LE", " LE").replace("-BE", " BE")
+
+
+def _decode(data: bytes, path: Path) -> str:
+    codec = text_encoding(data, path)
+    try:
+        text = data.decode(codec)
     except UnicodeDecodeError as exc:
         raise InputError("error.encoding", path=str(path)) from exc
+    return text.removeprefix("\ufeff")  # the byte order mark of utf_16_le/_be is not text
 
 
 def _load_markdown(data: bytes, path: Path) -> tuple[str, list[Segment]]:

@@ -61,7 +61,8 @@ class Hit(BaseModel):
             rank=rank,
             chunk_id=str(meta["chunk_id"]),
             source=str(meta.get("source", "")),
-            section=str(meta.get("section", "")),
+            # a person's document indexed before its headings stopped counting as report sections
+            section=str(meta.get("section", "")) if meta.get("kind", "report") == "report" else "",
             heading=str(meta.get("heading", "")),
             page=int(page) if page is not None else None,
             score=round(float(score), 6),
@@ -137,6 +138,7 @@ class Evidence:
     hits: list[Hit]
     excerpts: list[str]
     relevance: float
+    known_words: int = 1  # words of the question the index has (0: 'asdfghjkl' means nothing here)
 
 
 @dataclass
@@ -281,7 +283,8 @@ class Retriever:
                     snap.sentence_texts[i] for i in sorted(chosen, key=lambda i: text.find(snap.sentence_texts[i]))
                 )
             )
-        return Evidence(hits=hits, excerpts=excerpts, relevance=float(signals["sentence"].max()))
+        known = sum(token in snap.bm25.vocab_dict for token in tokenize(self.lexical_query(query)))
+        return Evidence(hits=hits, excerpts=excerpts, relevance=float(signals["sentence"].max()), known_words=known)
 
     def section_text(self, chunk_id: str) -> str:
         """The whole text under a passage's heading, to read a cited passage in its context."""

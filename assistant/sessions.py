@@ -148,12 +148,13 @@ def export_markdown(info: SessionInfo, state: dict[str, Any]) -> str:
             where = " ".join(
                 p
                 for p in (
-                    f"§{c['section']}" if c["section"] else "",
+                    f"§{c['section']}" if c["section"] else c["source"],  # a person's document: its file name first
                     c["heading"].split(" › ")[-1],
                     f"p. {c['page']}" if c.get("page") else "",
                 )
                 if p
             )
             quoted = " ".join(c["text"].split())
-            lines += [f"> [{c['n']}] {where} — {c['source']}", f"> {quoted}", ""]
+            report = f" — {c['source']}" if c["section"] else ""
+            lines += [f"> [{c['n']}] {where}{report}", f"> {quoted}", ""]
     return "\n".join(lines).rstrip() + "\n"

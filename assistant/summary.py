@@ -121,7 +121,8 @@ def session_pdf(info: SessionInfo, synthesis: dict[str, Any], bank: QuestionBank
         pdf.body(f"• {question}")
     pdf.heading("Bronnen / Sources", 12)
     for c in synthesis["citations"]:
-        where = f"§{c['section']} " if c["section"] else ""
-        pdf.body(f"[{c['n']}] {where}{c['heading'].split(' › ')[-1]} — {c['source']}", 9)
+        heading = c["heading"].split(" › ")[-1]
+        where = f"§{c['section']} {heading} — {c['source']}" if c["section"] else f"{c['source']} — {heading}"
+        pdf.body(f"[{c['n']}] {where}", 9)
         pdf.body(" ".join(c["text"].split()), 8)
     return bytes(pdf.output())

@@ -9,10 +9,12 @@ lock of the data directory, so uploads from several people are queued, never int
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import re
 import shutil
 import threading
+import unicodedata
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -20,13 +22,15 @@ from pathlib import Path
 
 import chromadb
 
-from assistant.config import Settings
+from assistant.config import Language, Settings
 from assistant.corpus import SourceRecord, load_sources
 from assistant.embeddings import SlimEmbeddings
 from assistant.errors import InputError
+from assistant.i18n import t
 from assistant.index import (
     CombinedIndex,
     IndexedDoc,
+    QueueWait,
     SourceFile,
     SyncReport,
     VectorIndex,
@@ -40,6 +44,9 @@ from assistant.retrieve import Retriever, fold
 from assistant.safeparse import check_size, parse_untrusted
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+MAX_NAME_BYTES = 255  # what a file system takes for one name
+_INVISIBLE = {"Cc", "Cs", "Zl", "Zp"}  # control characters, lone surrogates, line and paragraph separators
+_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")  # reorder how a name reads
 _WORDS = re.compile(r"\w+")
 MIN_TITLE_WORDS = 4  # shorter titles ("Informatie sheet project") match too much by chance
 
@@ -54,10 +61,34 @@ class WorkspaceDoc:
     reference: str | None
 
 
+@dataclass(frozen=True)
+class AddedDoc(WorkspaceDoc):
+    """A document just added, and how its text was read when it was not UTF-8 (e.g. 'UTF-16 LE')."""
+
+    encoding: str | None = None
+
+
 def check_name(name: str) -> str:
     if not _NAME.match(name):
         raise InputError("error.workspace_name", name=name)
     return name
+
+
+def upload_name(name: str) -> str:
+    """The name a person's file is kept under: its last path part, NFC, without control characters (a
+    line break in a name would break ``slim docs list``: refused), and within 255 bytes of UTF-8 with its
+    extension kept. A shortened name ends in a hash of the whole one, so two long names stay two files."""
+    bad = [ch for ch in name if unicodedata.category(ch) in _INVISIBLE or ch in _BIDI]
+    if bad:
+        visible = "".join(ch.encode("unicode_escape").decode() if ch in bad else ch for ch in name)
+        raise InputError("error.doc_name_control", name=visible)
+    name = unicodedata.normalize("NFC", Path(name).name)
+    if len(name.encode()) <= MAX_NAME_BYTES:
+        return name
+    suffix = Path(name).suffix if len(Path(name).suffix) <= 16 else ""
+    tag = "-" + hashlib.sha256(name.encode()).hexdigest()[:8]
+    stem = name[: len(name) - len(suffix)].encode()[: MAX_NAME_BYTES - len(suffix.encode()) - len(tag)]
+    return stem.decode(errors="ignore") + tag + suffix
 
 
 def match_reference(doc: LoadedDocument, sources: list[SourceRecord]) -> str:
@@ -106,11 +137,13 @@ class Workspace:
         source: Path,
         name: str | None = None,
         progress: bool = False,
-        on_wait: Callable[[], None] | None = None,
-    ) -> WorkspaceDoc:
-        """Add (or replace) a file; a file that cannot be read leaves everything as it was. ``on_wait`` is
-        told when another upload is being indexed first."""
-        name = Path(name or source.name).name
+        on_wait: Callable[[QueueWait], None] | None = None,
+        on_progress: Callable[[int, int], None] | None = None,
+    ) -> AddedDoc:
+        """Add (or replace) a file; a file that cannot be read leaves everything as it was. While other
+        uploads are indexed first, ``on_wait`` hears this one's place in line and expected wait; then
+        ``on_progress(done, total)`` follows its embedding."""
+        name = upload_name(name or source.name)
         read_bytes(source)  # missing or unreadable: said before anything else happens
         check_size(source, self.settings)
         if Path(name).suffix.lower() not in SUPPORTED_SUFFIXES:
@@ -118,7 +151,7 @@ class Workspace:
         clash = [s.path.name for s in self.sources() if s.path.name != name and slugify(s.path.name) == slugify(name)]
         if clash:  # both would be the same document in the index
             raise InputError("error.doc_name_clash", name=name, other=clash[0])
-        with writer_lock(self.settings, on_wait):
+        with writer_lock(self.settings, on_wait, size=source.stat().st_size) as job:
             staging = self.folder.parent / "incoming"
             staging.mkdir(parents=True, exist_ok=True)
             staged = staging / name
@@ -132,8 +165,15 @@ class Workspace:
             target = self.folder / name
             os.replace(staged, target)  # atomic: the old file or the new one, never half of it
             loaded = self._as_own(loaded, target)
-            sync(self.index, self.sources(), progress=progress, load=self._loader(target, loaded))
-        return next(doc for doc in self.documents() if doc.name == name)
+
+            def embedded(done: int, total: int) -> None:
+                job.progress(done, total)
+                if on_progress:
+                    on_progress(done, total)
+
+            sync(self.index, self.sources(), progress=progress, load=self._loader(target, loaded), on_progress=embedded)
+        added = next(doc for doc in self.documents() if doc.name == name)
+        return AddedDoc(**vars(added), encoding=loaded.encoding or None)
 
     def remove(self, name: str) -> None:
         """Remove a file and its passages."""
@@ -189,6 +229,16 @@ class Workspace:
         """A parsed file as this workspace keeps it: named after its file, and linked to its reference."""
         doc = replace(doc, path=path, title=path.name, doc_id=document_id(path, "document"))
         return replace(doc, reference=match_reference(doc, self._sources_yaml()))
+
+
+def queue_message(wait: QueueWait, lang: Language) -> str:
+    """'Your document is in the queue, at place 2. Expected wait: about 3 min.'"""
+    if wait.seconds is None:
+        return t("docs.queued_unknown", lang, position=wait.position)
+    if wait.seconds < 60:
+        return t("docs.queued", lang, position=wait.position, wait=t("docs.wait_soon", lang))
+    minutes = t("docs.wait_minutes", lang, minutes=math.ceil(wait.seconds / 60))
+    return t("docs.queued", lang, position=wait.position, wait=minutes)
 
 
 def open_retriever(settings: Settings, embeddings: SlimEmbeddings | None = None) -> Retriever:

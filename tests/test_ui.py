@@ -302,3 +302,14 @@ def test_a_damaged_sessions_database_leaves_the_rest_of_the_app_working(private_
     assert not at.exception and any("Salignac" in s.value for s in at.subheader)
     at.sidebar.radio(key="lang").set_value("en").run()
     assert "sessions database is damaged" in at.sidebar.error[0].value
+
+
+def test_an_upload_with_a_long_name_in_utf16_is_kept_and_said_how_it_was_read(private_data: Path) -> None:
+    """A name over 255 bytes used to crash the page; a UTF-16 file used to be refused as binary."""
+    person = _person("dirk-" + "d" * 20)
+    name = "verslag-" + "ë" * 150 + ".txt"
+    _upload(person, name, b"\xff\xfe" + "De penningmeester is Anouk de Vries.\n".encode("utf-16-le"))
+    [message] = [s.value for s in person.sidebar.success]
+    assert "toegevoegd: 1 passages." in message and "Gelezen als UTF-16 LE, niet als UTF-8." in message, message
+    [listed] = [c.value for c in person.sidebar.caption if c.value.startswith(DOC)]
+    assert "verslag" in listed and "txt" in listed

@@ -29,7 +29,7 @@ from assistant.reflection.synthesis import synthesis_markdown
 from assistant.retrieve import Retriever
 from assistant.sessiondb import SessionsDamagedError
 from assistant.summary import ladder, ladder_png, radar_png, session_pdf
-from assistant.workspace import Workspace, Workspaces, workspace_of
+from assistant.workspace import Workspace, Workspaces, queue_message, workspace_of
 from ui.components import plain, retrieved, sources
 
 log = logging.getLogger("slim.app")
@@ -192,12 +192,25 @@ def documents(app: Services) -> None:
         )
         if uploaded is not None:
             waiting = st.empty()
+
+            def on_progress(done: int, total: int) -> None:  # replaces the place in line, once it is our turn
+                percent = round(100 * done / total) if total else 0
+                text = t("docs.progress", lang(), name=plain(uploaded.name), percent=percent)
+                waiting.progress(percent / 100, text=text)
+
             with st.spinner(t("ui.upload_reading", lang(), name=uploaded.name)), tempfile.TemporaryDirectory() as tmp:
-                path = Path(tmp) / Path(uploaded.name).name
+                path = Path(tmp) / "upload"  # the name the person gave is checked and shortened by the workspace
                 path.write_bytes(uploaded.getvalue())
                 try:
-                    doc = space.add(path, on_wait=lambda: waiting.info(t("ui.upload_waiting", lang())))
+                    doc = space.add(
+                        path,
+                        name=uploaded.name,
+                        on_wait=lambda wait: waiting.info(queue_message(wait, lang())),
+                        on_progress=on_progress,
+                    )
                     done = t("ui.upload_done", lang(), name=doc.name, passages=doc.passages)
+                    if doc.encoding:
+                        done += " " + t("docs.encoding", lang(), encoding=doc.encoding)
                     if doc.reference:
                         done += " " + t("docs.linked", lang(), reference=doc.reference)
                     st.session_state["upload_result"] = ("success", done)

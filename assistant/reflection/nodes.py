@@ -124,14 +124,15 @@ def _hit(citation: dict) -> Hit:
     )
 
 
-def _free_answer(question: str, runtime: Runtime[Context]) -> list[dict]:
-    """A cited answer from the person's retriever, streamed as it is written."""
+def _free_answer(question: str, lang: Language, runtime: Runtime[Context]) -> list[dict]:
+    """A cited answer from the person's retriever, streamed as it is written; a question with no words
+    is answered in the session's language."""
     ctx, write = runtime.context, runtime.stream_writer
     result = answer_question(
         question,
         ctx.person,
         ctx.llm,
-        ctx.settings,
+        ctx.settings.model_copy(update={"lang": lang}),
         on_passages=lambda citations: write(Passages(citations)),
         on_token=lambda piece: write(Token(piece)),
         on_wait=lambda position: write(Place(position)),
@@ -293,10 +294,10 @@ def _read_input(waiting: Waiting) -> Input:
     return raw if isinstance(raw, Input) else Input.model_validate(raw)
 
 
-def _free_question(data: Input, here: Step, runtime: Runtime[Context]) -> dict | None:
+def _free_question(state: ReflectionState, data: Input, here: Step, runtime: Runtime[Context]) -> dict | None:
     """A free question at any pause is answered, and the pause resumes where it was."""
     if data.type == "ask" and data.text.strip():
-        return {"turns": _free_answer(data.text.strip(), runtime), "next_step": here}
+        return {"turns": _free_answer(data.text.strip(), state["lang"], runtime), "next_step": here}
     return None
 
 
@@ -318,7 +319,7 @@ def _skip(state: ReflectionState, data: Input) -> dict:
 
 def on_answer(state: ReflectionState, data: Input, runtime: Runtime[Context]) -> dict:
     """The person's reply to the theme's question: an answer is reflected on; skip/next go to the score."""
-    if asked := _free_question(data, "wait_answer", runtime):
+    if asked := _free_question(state, data, "wait_answer", runtime):
         return asked
     if data.type == "answer" and data.text.strip():
         return _record_answer(state, data.text.strip()) | {"next_step": "reflect"}
@@ -329,7 +330,7 @@ def on_answer(state: ReflectionState, data: Input, runtime: Runtime[Context]) ->
 
 def on_followup(state: ReflectionState, data: Input, runtime: Runtime[Context]) -> dict:
     """The reply to a follow-up: an answer (or "deepen") gets another reflection while follow-ups are left."""
-    if asked := _free_question(data, "wait_followup", runtime):
+    if asked := _free_question(state, data, "wait_followup", runtime):
         return asked
     can_deepen = state.get("followups", 0) < runtime.context.settings.max_followups
     if data.type == "answer" and data.text.strip():
@@ -343,7 +344,7 @@ def on_followup(state: ReflectionState, data: Input, runtime: Runtime[Context]) 
 
 def on_score(state: ReflectionState, data: Input, runtime: Runtime[Context]) -> dict:
     """The self-assessment: a score (or skip/next) moves on to the next theme."""
-    if asked := _free_question(data, "wait_score", runtime):
+    if asked := _free_question(state, data, "wait_score", runtime):
         return asked
     ctx, lang, theme_id = runtime.context, state["lang"], _current_theme_id(state)
     texts = ctx.prompts[lang]
@@ -362,7 +363,7 @@ def on_score(state: ReflectionState, data: Input, runtime: Runtime[Context]) -> 
 
 def on_free(state: ReflectionState, data: Input, runtime: Runtime[Context]) -> dict:
     """Free questions only (ask mode, or after the synthesis): anything else waits again."""
-    return _free_question(data, "wait_free", runtime) or {"next_step": "wait_free"}
+    return _free_question(state, data, "wait_free", runtime) or {"next_step": "wait_free"}
 
 
 def wait_answer(state: ReflectionState, runtime: Runtime[Context]) -> dict:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from assistant.answer import Citation
+from assistant.answer import Citation, quoted
 from assistant.config import Language
 from assistant.prompts import QuestionBank, ReflectionPrompts, ValueCycle
 from assistant.retrieve import Retriever
@@ -26,7 +26,7 @@ def own_words(text: str, limit: int = 240) -> str:
         if out and len(out) + len(sentence) > limit:
             break
         out = f"{out} {sentence}".strip()
-    return out[:limit]
+    return quoted(out[:limit])
 
 
 def cycles_reached(answers: dict[str, list[str]], cycles: list[ValueCycle]) -> list[dict[str, Any]]:
