@@ -383,6 +383,8 @@ REFLECT_COMMANDS = {
     "/volgende": "next",
     "/deepen": "deepen",
     "/verdiep": "deepen",
+    "/other": "other",
+    "/anders": "other",
 }
 
 
@@ -513,6 +515,39 @@ def sessions_export(
         output.write_text(text, encoding="utf-8")
     else:
         typer.echo(text)
+
+
+@eval_app.command("reflections")
+@friendly_errors
+def eval_reflections(
+    file: Annotated[Path, typer.Argument(help="JSONL with id, role, theme, lang, answer, signal?, evidence.")],
+    llm: Annotated[str | None, typer.Option("--llm", help="Backend to measure (default SLIM_LLM).")] = None,
+    choice: Annotated[
+        str | None, typer.Option("--choice", help="How signals are recognised: embeddings | model.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (every reflection included).")] = False,
+    write_docs: Annotated[bool, typer.Option("--write-docs", help="Also record in docs/benchmarks.md.")] = False,
+) -> None:
+    """Each answer through the real engine: clean, fitting, signal accuracy and time per reflection."""
+    from assistant.evaluation.bench import BENCH_DOC, update_section
+    from assistant.evaluation.reflections import evaluate_reflections, load_items, reflections_table
+    from assistant.llm import make_llm
+
+    settings = _settings(llm=llm)
+    if choice:
+        settings = settings.model_copy(update={"signal_choice": choice})
+    items = load_items(file)
+    scores = evaluate_reflections(items, settings, Retriever(open_index(settings)), make_llm(settings), file)
+    if as_json:
+        typer.echo(scores.model_dump_json())
+    else:
+        typer.echo(reflections_table(scores))
+    if write_docs:
+        name = f"slim eval reflections {file.name} {scores.backend.split(':')[0]} {settings.signal_choice}"
+        title = f"## Reflections (`slim eval reflections {file.name} --llm {scores.backend.split(':')[0]}"
+        body = f"{title} --choice {settings.signal_choice}`)\n\n" + reflections_table(scores)
+        update_section(BENCH_DOC, name, body)
+        typer.echo(t("bench.written", settings.lang, path=BENCH_DOC), err=True)
 
 
 @eval_app.command("answers")

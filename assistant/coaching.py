@@ -85,16 +85,27 @@ class ThemeBank(Strict):
 class CoachingBank(Strict):
     themes: dict[str, ThemeBank]
 
+    def covers(self, theme: str) -> bool:
+        return theme in self.themes
+
+    def signal(self, theme: str, role: Role, signal_id: str) -> Signal:
+        return next(s for s in self.themes[theme].roles[role].signals if s.id == signal_id)
+
+    def neutral(self, theme: str, role: Role) -> Reply:
+        return self.themes[theme].roles[role].neutral
+
     def signals(self, theme: str, role: Role, question_id: str | None = None) -> list[Signal]:
         found = self.themes[theme].roles[role].signals
         return [s for s in found if question_id is None or question_id in s.questions]
 
     def check_against(self, bank: QuestionBank, recommendation_ids: set[str]) -> None:
-        """Every theme of the question bank has a bank entry, every question has at least three signals,
-        signal ids are unique per role, every recommendation exists."""
-        for theme_id, theme in bank.themes.items():
-            if theme_id not in self.themes:
-                raise ValueError(f"coaching bank: no file for theme {theme_id}")
+        """Every theme is one of the question bank's, every question of it has at least three signals,
+        signal ids are unique per role, every recommendation exists. (That every theme of the question
+        bank has a coaching file is a test: the guide falls back to its template where one is missing.)"""
+        for theme_id in self.themes:
+            if theme_id not in bank.themes:
+                raise ValueError(f"coaching bank: unknown theme {theme_id}")
+            theme = bank.themes[theme_id]
             for role in ROLES:
                 signals = self.themes[theme_id].roles[role].signals
                 ids = [s.id for s in signals]

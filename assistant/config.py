@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     ollama_base_url: str = Field("http://127.0.0.1:11434")
     answer_passages: int = Field(3, ge=1, le=8, description="Passages given to the model per answer.")
     max_followups: int = Field(1, ge=0, le=5, description="Deepening follow-ups per reflection question.")
+    signal_choice: Literal["embeddings", "model"] = Field(
+        "embeddings", description="How the guide recognises what an answer says: e5 similarity or the model."
+    )
 
     workspace: str = Field("default", description="Whose documents are searched with the report.")
     upload_max_mb: float = Field(25, gt=0, description="Largest document a person may add, in MB.")

@@ -286,6 +286,19 @@ class Retriever:
         known = sum(token in snap.bm25.vocab_dict for token in tokenize(self.lexical_query(query)))
         return Evidence(hits=hits, excerpts=excerpts, relevance=float(signals["sentence"].max()), known_words=known)
 
+    def passage_with(self, section: str, phrase: str) -> Hit | None:
+        """The passage of ``section`` (or one of its subsections) that contains ``phrase`` word for word,
+        case and whitespace aside, with its neighbours: how a curated text finds the passage it cites."""
+        snap = self.snapshot()
+        wanted = " ".join(phrase.lower().split())
+        for doc in snap.docs:
+            where = str(doc.metadata.get("section", ""))
+            if where != section and not where.startswith(section + "."):
+                continue
+            if wanted in " ".join(doc.page_content.lower().split()):
+                return Hit.from_document(1, self.with_neighbours(doc, snap), 1.0)
+        return None
+
     def section_text(self, chunk_id: str) -> str:
         """The whole text under a passage's heading, to read a cited passage in its context."""
         snap = self.snapshot()

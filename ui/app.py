@@ -389,10 +389,12 @@ def controls(app: Services, view: SessionView) -> None:
         if answer and answer.strip():  # before the buttons: the reply streams right under the conversation
             send(app, sid, {"type": "answer", "text": answer.strip()})
             st.rerun()
-        cols = st.columns(3)
         actions = [("next", "ui.next"), ("skip", "ui.skip")] + (
             [("deepen", "ui.deepen")] if waiting == "followup" else []
         )
+        if waiting == "followup" and view.other_angle:  # the person stays in charge of what was heard
+            actions.append(("other", "ui.other"))
+        cols = st.columns(len(actions))
         for col, (kind, label) in zip(cols, actions, strict=False):
             if col.button(t(label, lang()), key=f"{kind}-{len(view.turns)}", use_container_width=True):
                 send(app, sid, {"type": kind})

@@ -17,6 +17,7 @@ from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.types import Command
 from pydantic import BaseModel
 
+from assistant.coaching import coaching_bank
 from assistant.config import Language, Settings
 from assistant.datadir import sessions_connection
 from assistant.errors import SlimError
@@ -25,6 +26,7 @@ from assistant.llm import LanguageModel
 from assistant.prompts import QuestionBank, ReflectionPrompts, Role, question_bank, reflection_prompts
 from assistant.reflection.graph import build_graph
 from assistant.reflection.nodes import Context, Passages, Place, Token
+from assistant.reflection.signals import SignalChooser
 from assistant.reflection.state import Input, Mode, ReflectionState
 from assistant.retrieve import Retriever
 from assistant.sessions import SessionInfo, SessionStore, export_json, export_markdown, now
@@ -47,9 +49,27 @@ class SessionView(BaseModel):
     synthesis: dict[str, Any] | None
 
     @property
+    def other_angle(self) -> bool:
+        """Whether the last reflection came from the coaching bank, so "andere invalshoek" can be offered."""
+        last = next((t for t in reversed(self.turns) if t["kind"] == "reflection"), None)
+        return bool(last and last["data"].get("alternatives"))
+
+    @property
     def progress(self) -> tuple[int, int]:
         """(current theme number, number of themes); the current one counts once it is reached."""
         return min(self.theme_index + 1, len(self.themes)), len(self.themes)
+
+
+def coach_for(settings: Settings, retriever: Retriever, llm: LanguageModel) -> SignalChooser | None:
+    """The coaching bank speaks for the embedded model and for ``none``: a 1.5B model cannot write a
+    faithful reflection in Dutch, so it only helps to recognise the answer. A stronger backend
+    (``openai:``/``ollama:``) writes its own, checked; without a bank file the template is used."""
+    if not (llm.name == "none" or llm.name.startswith("embedded")):
+        return None
+    bank = coaching_bank(settings.prompts_dir)
+    if not bank.themes:
+        return None
+    return SignalChooser(bank, retriever.index.embeddings, llm if settings.signal_choice == "model" else None)
 
 
 class ReflectionEngine:
@@ -72,6 +92,7 @@ class ReflectionEngine:
         self.sessions = SessionStore(conn, settings.data_dir)
         self.retriever, self.llm = retriever, llm
         self.prompts = prompts or reflection_prompts(settings.prompts_dir)
+        self.coach = coach_for(settings, retriever, llm)
         self.graph = build_graph(self.checkpointer)
         self._finished: dict[str, tuple[str, dict[str, int] | None]] = {}  # id → (updated, scores)
 
@@ -89,6 +110,7 @@ class ReflectionEngine:
             prompts=self.prompts,
             report=self.retriever,
             person=person or self.retriever,
+            coach=self.coach,
         )
 
     def start(

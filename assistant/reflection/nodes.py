@@ -37,6 +37,7 @@ from assistant.answer import (
 from assistant.config import Language, Settings
 from assistant.llm import LanguageModel
 from assistant.prompts import Question, QuestionBank, ReflectionPrompts, Theme, answer_prompts, instruction_patterns
+from assistant.reflection.signals import SignalChooser
 from assistant.reflection.state import Input, ReflectionState, Step, Waiting, turn
 from assistant.reflection.synthesis import build_synthesis, own_words, synthesis_markdown
 from assistant.retrieve import Hit, Retriever
@@ -54,6 +55,9 @@ class Context:
     """the report alone: theme intros, case passages, the synthesis's action points"""
     person: Retriever
     """the report plus the person's own documents (else the report's): reflections and free questions"""
+    coach: SignalChooser | None = None
+    """the coaching bank and what recognises its signals; None: the model writes the reflection (a
+    stronger backend), checked, with the template as fallback"""
 
 
 # --- what goes out on the custom stream while a reply is written ------------------------------------------
@@ -185,6 +189,49 @@ def _reflection_text(
     ).text
 
 
+def _bank_reply(ctx: Context, state: ReflectionState, signal_id: str | None) -> tuple[str, list[dict], str]:
+    """A reflection of the coaching bank (the signal's, or the neutral one), its passage resolved in the
+    report and cited as [1], and the follow-up question that fits it."""
+    assert ctx.coach is not None
+    lang, role, theme_id = state["lang"], state["role"], _current_theme_id(state)
+    bank = ctx.coach.bank
+    reply = bank.signal(theme_id, role, signal_id) if signal_id else bank.neutral(theme_id, role)
+    hit = ctx.report.passage_with(reply.passage.section, reply.passage.phrase)
+    text = reply.reflection(lang)
+    if hit is None:  # a bank test proves every passage resolves; never cite what is not there
+        return text.replace(" [1]", "").replace("[1]", ""), [], reply.followup(lang)
+    return text, [Citation.from_hit(1, hit).model_dump()], reply.followup(lang)
+
+
+def _bank_reflection(ctx: Context, state: ReflectionState, answer: str, question: Question) -> tuple[dict, dict, str]:
+    """Understand the answer (which signal it carries) and say the bank's text for it."""
+    assert ctx.coach is not None
+    lang, theme_id = state["lang"], _current_theme_id(state)
+    choice = ctx.coach.choose(answer, question.text(lang), theme_id, state["role"], question.id)
+    text, citations, followup = _bank_reply(ctx, state, choice.chosen)
+    shown = [choice.chosen] if choice.chosen else []
+    data = {"signal": choice.chosen, "method": choice.method, "alternatives": choice.ranked}
+    reflection = turn("assistant", "reflection", text, theme_id, citations, **data)
+    return reflection, {theme_id: {"ranked": choice.ranked, "shown": shown}}, followup
+
+
+def other_angle(state: ReflectionState, runtime: Runtime[Context]) -> dict:
+    """ "Past niet / andere invalshoek": the reflection of the next-best signal not shown yet (then the
+    neutral one), remembered in the session."""
+    ctx, theme_id = runtime.context, _current_theme_id(state)
+    seen = state.get("signals", {}).get(theme_id)
+    if ctx.coach is None or not seen:
+        return {}
+    left = [sid for sid in seen["ranked"] if sid not in seen["shown"]]
+    chosen = left[0] if left else None
+    text, citations, _ = _bank_reply(ctx, state, chosen)
+    data = {"signal": chosen, "method": "person", "alternatives": seen["ranked"]}
+    return {
+        "turns": [turn("assistant", "reflection", text, theme_id, citations, **data)],
+        "signals": {theme_id: {"ranked": seen["ranked"], "shown": [*seen["shown"], chosen or "neutral"]}},
+    }
+
+
 # --- nodes that speak -----------------------------------------------------------------------------------
 
 
@@ -221,6 +268,8 @@ def intro(state: ReflectionState, runtime: Runtime[Context]) -> dict:
     body = f"**{header}**\n\n{theme.intro(lang)} {own}\n\n{texts.cases_intro}\n" + "\n".join(case_lines)
     question = _question(state, ctx)
     asked = f"{texts.question_prefix} {question.text(lang)}"
+    if ctx.coach is not None:
+        ctx.coach.prepare(theme.id, state["role"])
     return {
         "turns": [
             turn("assistant", "intro", body, theme.id, citations),
@@ -232,22 +281,30 @@ def intro(state: ReflectionState, runtime: Runtime[Context]) -> dict:
 
 
 def reflect(state: ReflectionState, runtime: Runtime[Context]) -> dict:
-    """What the guide says after an answer: the person's words mirrored and connected to a passage found
-    with ``person`` (their documents may be what they mean), then a deepening follow-up if one is left."""
+    """What the guide says after an answer, then a deepening follow-up if one is left. With the coaching
+    bank (the embedded model and ``none``): the text written for the signal the answer carries, citing
+    its passage of the report, and that signal's follow-up. Else (a stronger model writes): the person's
+    words mirrored and connected to a passage found with ``person``, checked, the template as fallback."""
     ctx, lang = runtime.context, state["lang"]
     texts, theme = ctx.prompts[lang], _theme(state, ctx)
     answer = (state.get("answers", {}).get(theme.id) or [""])[-1]
     question = _question(state, ctx)
-    citations, excerpts = _citations(ctx.person, [f"{answer} {theme.title(lang)}"], k=2)
-    if citations:  # shown while the model is still writing
-        runtime.stream_writer(Passages(citations))
-    text = _reflection_text(ctx, lang, question.text(lang), answer, citations, excerpts, runtime.stream_writer)
-    text = without_links(text, answer_prompts(ctx.settings.prompts_dir)[lang].link_removed)
     followups = state.get("followups", 0)
-    turns = [turn("assistant", "reflection", text, theme.id, citations)]
     update: dict = {"followups": followups + 1}
-    if followups < ctx.settings.max_followups and followups < len(question.probes):
-        probe = question.probes[followups](lang)
+    probe = question.probes[followups](lang) if followups < len(question.probes) else None
+    if ctx.coach is not None and ctx.coach.bank.covers(theme.id):
+        reflection, update["signals"], probe = _bank_reflection(ctx, state, answer, question)
+        if reflection["citations"]:
+            runtime.stream_writer(Passages(reflection["citations"]))
+        turns = [reflection]
+    else:
+        citations, excerpts = _citations(ctx.person, [f"{answer} {theme.title(lang)}"], k=2)
+        if citations:  # shown while the model is still writing
+            runtime.stream_writer(Passages(citations))
+        text = _reflection_text(ctx, lang, question.text(lang), answer, citations, excerpts, runtime.stream_writer)
+        text = without_links(text, answer_prompts(ctx.settings.prompts_dir)[lang].link_removed)
+        turns = [turn("assistant", "reflection", text, theme.id, citations)]
+    if followups < ctx.settings.max_followups and probe:
         turns.append(turn("assistant", "followup", f"{texts.followup_prefix} {probe}", theme.id))
         update["waiting_for"] = "followup"
         update["next_step"] = "wait_followup"
@@ -332,6 +389,8 @@ def on_followup(state: ReflectionState, data: Input, runtime: Runtime[Context]) 
     """The reply to a follow-up: an answer (or "deepen") gets another reflection while follow-ups are left."""
     if asked := _free_question(state, data, "wait_followup", runtime):
         return asked
+    if data.type == "other":
+        return other_angle(state, runtime) | {"next_step": "wait_followup"}
     can_deepen = state.get("followups", 0) < runtime.context.settings.max_followups
     if data.type == "answer" and data.text.strip():
         return _record_answer(state, data.text.strip()) | {"next_step": "reflect" if can_deepen else "assess"}
@@ -346,6 +405,8 @@ def on_score(state: ReflectionState, data: Input, runtime: Runtime[Context]) -> 
     """The self-assessment: a score (or skip/next) moves on to the next theme."""
     if asked := _free_question(state, data, "wait_score", runtime):
         return asked
+    if data.type == "other":
+        return other_angle(state, runtime) | {"next_step": "wait_score"}
     ctx, lang, theme_id = runtime.context, state["lang"], _current_theme_id(state)
     texts = ctx.prompts[lang]
     if data.type == "score" and data.value:

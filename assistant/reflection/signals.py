@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 
 NONE = "none"
 TOP = 2  # a signal scores as the mean of its two best-matching examples
-MIN_SIMILARITY = 0.80  # below this the best example is not like the answer at all: neutral
+MIN_SIMILARITY = 0.85  # e5 similarities are compressed: unrelated text scores ~0.80-0.86, a fitting answer ~0.88+
 MIN_MARGIN = 0.0  # the best signal must beat the next one by this much
 
 
@@ -50,6 +50,11 @@ class SignalChooser:
 
     def candidates(self, theme: str, role: Role, question_id: str | None) -> list[Signal]:
         return self.bank.signals(theme, role, question_id) or self.bank.signals(theme, role)
+
+    def prepare(self, theme: str, role: Role) -> None:
+        """Embed the theme's examples while the person reads the question, not after they answer."""
+        if self.bank.covers(theme):
+            self._vectors(theme, role)
 
     def _vectors(self, theme: str, role: Role) -> tuple[list[str], np.ndarray]:
         """Every example of the role's signals in this theme (both languages), embedded once."""

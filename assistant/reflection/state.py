@@ -44,6 +44,9 @@ class ReflectionState(TypedDict, total=False):
     """per theme, what the person said, in their own words"""
     scores: Annotated[dict[str, int], merge]
     """per theme, the person's self-assessment (1-5)"""
+    signals: Annotated[dict[str, dict[str, Any]], merge]
+    """per theme, what the coaching bank recognised in the last answer: ``ranked`` signal ids (best
+    first), ``shown`` (the ids whose reflection the person has seen, "andere invalshoek" moves on)"""
     synthesis: dict[str, Any] | None
     """the closing summary, once reached"""
     waiting_for: Waiting | None
@@ -55,7 +58,7 @@ class ReflectionState(TypedDict, total=False):
 class Input(BaseModel):
     """What a person can send: an answer, a score, a free question, or a quick action."""
 
-    type: Literal["answer", "score", "ask", "skip", "next", "deepen"]
+    type: Literal["answer", "score", "ask", "skip", "next", "deepen", "other"]
     text: str = ""
     value: int | None = Field(None, ge=1, le=5)
 

