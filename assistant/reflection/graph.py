@@ -27,7 +27,6 @@ from assistant.answer import (
     language_of_answer,
     valid_citations,
     where,
-    without_links,
 )
 from assistant.config import Settings
 from assistant.llm import LanguageModel
@@ -35,6 +34,7 @@ from assistant.prompts import QuestionBank, ReflectionPrompts, Theme, answer_pro
 from assistant.reflection.state import Input, ReflectionState, turn
 from assistant.reflection.synthesis import build_synthesis, own_words, synthesis_markdown
 from assistant.retrieve import Retriever
+from assistant.safe_text import without_links
 
 log = logging.getLogger(__name__)
 
