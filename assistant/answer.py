@@ -24,6 +24,7 @@ from assistant.i18n import detect_language, t
 from assistant.llm import LanguageModel
 from assistant.prompts import AnswerPrompt, answer_prompts, instruction_patterns
 from assistant.retrieve import Evidence, Hit, Retriever, tokenize
+from assistant.safe_text import without_links
 
 log = logging.getLogger(__name__)
 
@@ -130,22 +131,6 @@ def as_data(text: str, instructions: Sequence[re.Pattern[str]] = ()) -> str:
         for sentence in _SENTENCE_OR_LINE.split(text)
     ]
     return quoted(_one_line(" ".join(kept))).replace("<", "‹").replace(">", "›")
-
-
-_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
-_LINK = re.compile(r"\[([^\]]*)\]\(\s*(?:[a-z][a-z0-9+.-]*:|www\.)[^)]*\)", re.IGNORECASE)
-_URL = re.compile(r"\b(?:(?:https?|ftp|file|data|javascript):|www\.)[^\s<>\[\]()\"“”]+", re.IGNORECASE)
-_EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
-
-
-def without_links(text: str, replacement: str) -> str:
-    """What SLIM shows never carries a link, an image or an address onward: the page would fetch an image
-    from anywhere (data leaving the machine), and a link written into a document is no advice of ours.
-    The cited passages themselves stay readable under the answer, as plain text."""
-    text = _IMAGE.sub(replacement, text)
-    text = _LINK.sub(lambda m: f"{m.group(1)} {replacement}", text)
-    text = _URL.sub(replacement, text)
-    return _EMAIL.sub(replacement, text)
 
 
 def valid_citations(text: str, count: int) -> tuple[str, set[int]]:

@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from assistant.migrations import migrate
+from assistant.safe_text import heading_markdown, model_markdown, untrusted_markdown
 from assistant.sessiondb import SessionsDamagedError, backup_daily, check_open, db_path, is_damage
 
 
@@ -137,13 +138,17 @@ def export_json(info: SessionInfo, state: dict[str, Any]) -> str:
 
 
 def export_markdown(info: SessionInfo, state: dict[str, Any]) -> str:
-    """The conversation as Markdown; each message's sources follow it with section number and passage."""
-    lines = [f"# {info.title}", "", f"*{info.role} · {info.lang} · {info.created}*", ""]
+    """The conversation as Markdown; each message's sources follow it with section number and passage.
+    A viewer renders this file: everything not written by SLIM (titles, answers, passages, file names)
+    is shown as text (``safe_text``), so no script, image, link or math from a document comes along."""
+    lines = [f"# {heading_markdown(info.title)}", "", f"*{info.role} · {info.lang} · {info.created}*", ""]
     for item in state.get("turns", []):
         if not item["text"]:
             continue
-        speaker = "**SLIM**" if item["role"] == "assistant" else "**Jij / You**"
-        lines += [f"{speaker}: {item['text']}", ""]
+        if item["role"] == "assistant":
+            lines += [f"**SLIM**: {model_markdown(item['text'])}", ""]
+        else:
+            lines += [f"**Jij / You**: {untrusted_markdown(item['text'])}", ""]
         for c in item.get("citations", []):
             where = " ".join(
                 p
@@ -155,6 +160,6 @@ def export_markdown(info: SessionInfo, state: dict[str, Any]) -> str:
                 if p
             )
             quoted = " ".join(c["text"].split())
-            report = f" — {c['source']}" if c["section"] else ""
-            lines += [f"> [{c['n']}] {where}{report}", f"> {quoted}", ""]
+            report = f" — {untrusted_markdown(c['source'])}" if c["section"] else ""
+            lines += [f"> [{c['n']}] {untrusted_markdown(where)}{report}", f"> {untrusted_markdown(quoted)}", ""]
     return "\n".join(lines).rstrip() + "\n"

@@ -18,6 +18,7 @@ from fpdf import FPDF  # noqa: E402
 
 from assistant.config import Language  # noqa: E402
 from assistant.prompts import QuestionBank  # noqa: E402
+from assistant.safe_text import plot_text  # noqa: E402
 from assistant.sessions import SessionInfo  # noqa: E402
 
 FONT = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
@@ -25,15 +26,16 @@ FONT_BOLD = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans-Bol
 
 
 def radar_png(series: list[tuple[str, dict[str, int]]], titles: dict[str, str]) -> bytes:
-    """A radar chart of 1-5 scores per theme; each series is (label, {theme_id: score})."""
+    """A radar chart of 1-5 scores per theme; each series is (label, {theme_id: score}). The labels are
+    session titles a person chose: text, never mathtext."""
     themes = list(titles)
     angles = [2 * math.pi * i / len(themes) for i in range(len(themes))] + [0.0]
     fig, ax = plt.subplots(figsize=(5.2, 5.2), subplot_kw={"polar": True})
     for label, scores in series:
         values = [scores.get(t, 0) for t in themes]
-        ax.plot(angles, values + values[:1], linewidth=2, label=label)
+        ax.plot(angles, values + values[:1], linewidth=2, label=plot_text(label))
         ax.fill(angles, values + values[:1], alpha=0.15)
-    ax.set_xticks(angles[:-1], [titles[t] for t in themes], fontsize=8)
+    ax.set_xticks(angles[:-1], [plot_text(titles[t]) for t in themes], fontsize=8)
     ax.set_ylim(0, 5)
     ax.set_yticks([1, 2, 3, 4, 5], ["1", "2", "3", "4", "5"], fontsize=7)
     if len(series) > 1:
@@ -60,7 +62,7 @@ def ladder_png(steps: list[dict[str, Any]]) -> bytes:
     fig, ax = plt.subplots(figsize=(6.4, 2.6))
     for i, step in enumerate(steps):
         ax.bar(i, i + 1, color="#6b2c91" if step["reached"] else "#e6dcef", edgecolor="#6b2c91")
-        ax.text(i, i + 1.1, step["label"].replace(" ", "\n", 1), ha="center", va="bottom", fontsize=7)
+        ax.text(i, i + 1.1, plot_text(step["label"].replace(" ", "\n", 1)), ha="center", va="bottom", fontsize=7)
     ax.set_ylim(0, 7)
     ax.axis("off")
     fig.tight_layout()

@@ -18,7 +18,7 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import ClassVar
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, urlparse, urlsplit
 
 import pytest
 
@@ -499,3 +499,118 @@ def test_an_english_route_with_the_embedded_model_and_a_phone_screen(model_serve
     assert width <= 390, f"the page is {width}px wide on a 390px screen"
     phone.get_by_role("button", name="Start de reflectie").wait_for(timeout=30_000)
     shot(phone, "12-phone-start")
+
+
+HOSTILE_NAME = r"$\rule{1200px}{700px}$ :red-background[WAARSCHUWING] **vet** [x](evil).md"
+HOSTILE_DOCUMENT = "\n\n".join(
+    [
+        "# Financiën",
+        "De penningmeester van ons netwerk is Anouk de Vries. "
+        r"De penningmeester schrijft $\Huge\rule{1500px}{900px}$ :red-background[WAARSCHUWING] **vet** "
+        ":material/warning: en [deze pagina](//2130706433:9999/phish).",
+        r"Zie ook [hier](/relatief), [x](\\evil.example), <//evil.example>, https://evil.example/x en "
+        "mailto:kas@evil.example. ![img](http://evil.example/a.png) <script>alert(1)</script> "
+        "<img src=x onerror=alert(1)> <iframe src=//evil></iframe> [a](javascript:alert(1)).",
+    ]
+)
+HOSTILE_WORDS = r"Sessie $\foo$ kosten :red-background[WAARSCHUWING] **vet** [hier](/relatief) <img src=x onerror=1>"
+INERT = """() => {
+    const roots = [...document.querySelectorAll('[data-testid="stMainBlockContainer"], [data-testid="stSidebar"]')];
+    const all = (selector) => roots.flatMap((root) => [...root.querySelectorAll(selector)]);
+    const exactly = (selector, words) => all(selector).filter((e) => words.includes(e.textContent.trim()));
+    return {
+        links: all('a[href]').filter((a) => !a.closest('[data-testid="stHeaderActionElements"]'))
+            .map((a) => a.outerHTML.slice(0, 200)),
+        math: all('.katex, math').length,
+        images: all('img').filter((i) => !i.closest('[data-testid="stImage"]')).map((i) => i.outerHTML.slice(0, 200)),
+        frames: document.querySelectorAll('iframe, object, embed').length,
+        styled: exactly('span[style], span[class]', ['WAARSCHUWING']).length,
+        icons: all('[data-testid="stIconMaterial"]').map((i) => i.textContent).filter((t) => t === 'warning'),
+        formatted: exactly('strong, em, del, h1, h2, h3, li', ['vet']).length,
+        text: roots.map((root) => root.innerText).join('\\n').replaceAll('\\u2060', ''),
+        roots: roots.length,
+    };
+}"""
+
+
+def assert_inert(page, *readable: str) -> None:
+    """Nothing a person or a document wrote renders as a link, math, a styled span, an icon, formatting or
+    an image, and it is all still there to read, as the characters it is."""
+    found = page.evaluate(INERT)
+    assert found["roots"] == 2, "the page's layout changed: nothing was checked"
+    assert found["links"] == [] and found["images"] == [], found
+    assert (found["math"], found["frames"], found["styled"], found["icons"], found["formatted"]) == (0, 0, 0, [], 0)
+    for text in readable:
+        where = found["text"].find(text[:12])
+        assert text in found["text"], (text, found["text"][where - 100 : where + 400] if where >= 0 else found["text"])
+
+
+def test_hostile_text_stays_text_in_every_place_it_is_shown(private_server: AppServer, browser, tmp_path: Path) -> None:
+    """A document whose passages carry math, directives, links, addresses, images and HTML, quoted in an
+    answer and shown in the Sources panel; a file name, a session title and the person's own words with
+    the same: on the page, in the summary and in the Markdown download all of it stays text."""
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    outside, dialogs = [], []
+    page.on("request", lambda r: urlsplit(r.url).hostname in {"127.0.0.1", None} or outside.append(r.url))
+    page.on("dialog", lambda d: dialogs.append(d.message) or d.dismiss())
+    open_app(page, private_server.url)
+    page.get_by_text("Eigen documenten").click()
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(
+        {"name": HOSTILE_NAME, "mimeType": "text/markdown", "buffer": HOSTILE_DOCUMENT.encode()}
+    )
+    page.get_by_text(re.compile(r"toegevoegd: \d+ passages")).first.wait_for(timeout=120_000)
+    assert_inert(page, f"{HOSTILE_NAME} toegevoegd", f"{HOSTILE_NAME} · ")
+
+    page.get_by_role("button", name=ASK["mode"]).click()
+    ask(page, "Wie is de penningmeester van ons netwerk?")
+    page.get_by_text("Anouk de Vries").first.wait_for(timeout=60_000)
+    page.get_by_text(re.compile(r"^Bronnen \(\d\)$")).last.click()
+    page.get_by_text(re.compile(r"^\[1\] · ")).last.wait_for(timeout=30_000)
+    page.get_by_text("Lees de hele paragraaf").first.click()
+    page.get_by_text("<iframe src=//evil></iframe>").first.wait_for(timeout=30_000)
+    messages = page.locator('[data-testid="stChatMessage"]')
+    before = messages.count()
+    ask(page, HOSTILE_WORDS)  # the person's own words, as a question
+    expect(messages).to_have_count(before + 2, timeout=60_000)
+    page.get_by_label("Nieuwe naam").fill(HOSTILE_WORDS)
+    page.get_by_role("button", name="Hernoem").click()
+    page.locator("h1").filter(has_text="Sessie $\\foo$ kosten").wait_for(timeout=90_000)
+    page.wait_for_timeout(1000)
+    shot(page, "16-hostile-text-in-an-answer-and-its-sources")
+    assert_inert(
+        page,
+        r"De penningmeester schrijft $\Huge\rule{1500px}{900px}$ :red-background[WAARSCHUWING] **vet**",  # quoted
+        "[deze pagina](//2130706433:9999/phish)",  # in the Sources panel
+        "<script>alert(1)</script> <img src=x onerror=alert(1)> <iframe src=//evil></iframe>",
+        r"[x](\\evil.example), <//evil.example>, https://evil.example/x en mailto:kas@evil.example",
+        f"[1] · {HOSTILE_NAME}",
+        HOSTILE_WORDS,  # the question, and the page's title
+    )
+    assert HOSTILE_WORDS in page.locator("h1").first.inner_text().replace("\u2060", "")  # the session's title
+
+    page.get_by_role("button", name="Nieuwe sessie").click()
+    page.get_by_text("Wie ben je?").wait_for(timeout=60_000)
+    start_free_route(page, ["Cultuur"])
+    answer(page, HOSTILE_WORDS + " We leren samen van fouten.")
+    assess(page, "2 — ", "Waardeladder")
+    page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").click()  # this session, not the one renamed
+    page.get_by_role("option", name=re.compile(r"^Reflectie — ")).click()
+    page.get_by_label("Nieuwe naam").fill(HOSTILE_WORDS)
+    page.get_by_role("button", name="Hernoem").click()
+    page.locator("h1").filter(has_text="Sessie $\\foo$ kosten").wait_for(timeout=90_000)
+    expect(page.locator('[data-testid="stImage"] img')).to_have_count(1, timeout=30_000)  # the ladder
+    shot(page, "17-hostile-text-in-a-summary")
+    assert_inert(page, f"“{HOSTILE_WORDS}")  # the person's own words in the synthesis
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download Markdown").click()
+    markdown = Path(download.value.path()).read_text(encoding="utf-8")
+    assert "# Sessie \\$\\\\foo\\$ kosten" in markdown  # escaped, so a viewer shows the characters
+    assert not re.search(r"(?<!\\)(<img|\]\(|\$)", markdown), markdown  # no tag, link or math
+    page.get_by_text("Gesprek").click()
+    page.get_by_text("Je vertelt").first.wait_for(timeout=30_000)
+    # the reflection quotes the person (its link taken out, as from anything SLIM says)
+    assert_inert(page, "Je vertelt: “" + HOSTILE_WORDS.replace("[hier](/relatief)", "hier (link weggelaten)"))
+    assert page.locator('[data-testid="stException"]').count() == 0
+    assert outside == [] and dialogs == [], (outside, dialogs)

@@ -14,12 +14,13 @@ from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from pydantic import Field
 
-from assistant.answer import answer_question, as_data, build_messages, without_links
+from assistant.answer import answer_question, as_data, build_messages
 from assistant.config import Settings
 from assistant.evaluation.injection import InjectionItem, load_items, obeyed
 from assistant.llm import LanguageModel
 from assistant.prompts import answer_prompts, instruction_patterns
 from assistant.retrieve import Retriever
+from assistant.safe_text import without_links
 from assistant.workspace import Workspace, open_retriever
 
 ITEMS = {item.id: item for item in load_items()}

@@ -150,18 +150,14 @@ def test_uploads_are_private_and_a_broken_one_changes_nothing(private_data: Path
     plan = write_pdf(tmp_path / "plan.pdf", ["Inleiding.", "De penningmeester van ons netwerk is Anouk de Vries."])
     _upload(anna, "plan.pdf", plan.read_bytes())
     assert [s.value for s in anna.sidebar.success] == ["plan.pdf toegevoegd: 2 passages."]
-    assert [c.value for c in anna.sidebar.caption if c.value.startswith(DOC)] == [
-        f"{DOC} plan\\.pdf · 2 passages, 2 p."
-    ]
+    assert [c.value for c in anna.sidebar.caption if c.value.startswith(DOC)] == [f"{DOC} plan.pdf · 2 passages, 2 p."]
 
     _upload(anna, "kapot.pdf", b"%PDF-1.7 half")
     assert any("kapot.pdf is beschadigd" in e.value for e in anna.sidebar.error)
-    assert [c.value for c in anna.sidebar.caption if c.value.startswith(DOC)] == [
-        f"{DOC} plan\\.pdf · 2 passages, 2 p."
-    ]
+    assert [c.value for c in anna.sidebar.caption if c.value.startswith(DOC)] == [f"{DOC} plan.pdf · 2 passages, 2 p."]
 
     page = _ask(anna, "Wie is de penningmeester van het netwerk?")
-    assert "Anouk de Vries" in page and "plan\\.pdf" in page, page
+    assert "Anouk de Vries" in page and "plan.pdf" in page, page
 
     # Bram, in the same process at the same time, sees neither the document nor Anna's session
     bram.run()

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from assistant.answer import prompt_prefix, without_links
+from assistant.answer import prompt_prefix
 from assistant.config import Settings, configured_lang, load_settings
 from assistant.errors import SlimError
 from assistant.i18n import LANGUAGES, t
@@ -27,10 +27,11 @@ from assistant.prompts import ROLES, QuestionBank, answer_prompts, frameworks, q
 from assistant.reflection.engine import ReflectionEngine, SessionView
 from assistant.reflection.synthesis import synthesis_markdown
 from assistant.retrieve import Retriever
+from assistant.safe_text import heading_markdown, model_markdown, untrusted_markdown, without_links
 from assistant.sessiondb import SessionsDamagedError
 from assistant.summary import ladder, ladder_png, radar_png, session_pdf
 from assistant.workspace import Workspace, Workspaces, queue_message, workspace_of
-from ui.components import plain, retrieved, sources
+from ui.components import retrieved, sources
 
 log = logging.getLogger("slim.app")
 
@@ -171,7 +172,7 @@ def sidebar(app: Services) -> None:
         st.caption(t("ui.embeddings", lang(), name=app.retriever.index.embeddings.name))
         st.caption(t("ui.index_size", lang(), count=app.retriever.index.count()))
         if app.llm_error:
-            st.warning(app.llm_error.message(lang()))  # type: ignore[arg-type]
+            st.warning(untrusted_markdown(app.llm_error.message(lang())))  # type: ignore[arg-type]
         documents(app)
 
 
@@ -184,8 +185,8 @@ def documents(app: Services) -> None:
     with st.expander(t("ui.documents", lang()), expanded="upload_result" in st.session_state):
         st.caption(t("ui.documents_help", lang()))
         kind, message = st.session_state.pop("upload_result", (None, None))
-        if kind:
-            getattr(st, kind)(message)
+        if kind:  # a plain sentence with a file name in it: shown as the characters it is
+            getattr(st, kind)(untrusted_markdown(message))
         generation = st.session_state.setdefault("upload_generation", 0)
         uploaded = st.file_uploader(
             t("ui.upload", lang()), type=["pdf", "docx", "md", "txt"], key=f"upload-{generation}"
@@ -195,10 +196,11 @@ def documents(app: Services) -> None:
 
             def on_progress(done: int, total: int) -> None:  # replaces the place in line, once it is our turn
                 percent = round(100 * done / total) if total else 0
-                text = t("docs.progress", lang(), name=plain(uploaded.name), percent=percent)
+                text = t("docs.progress", lang(), name=untrusted_markdown(uploaded.name), percent=percent)
                 waiting.progress(percent / 100, text=text)
 
-            with st.spinner(t("ui.upload_reading", lang(), name=uploaded.name)), tempfile.TemporaryDirectory() as tmp:
+            reading = untrusted_markdown(t("ui.upload_reading", lang(), name=uploaded.name))
+            with st.spinner(reading), tempfile.TemporaryDirectory() as tmp:
                 path = Path(tmp) / "upload"  # the name the person gave is checked and shortened by the workspace
                 path.write_bytes(uploaded.getvalue())
                 try:
@@ -222,11 +224,12 @@ def documents(app: Services) -> None:
             left, right = st.columns([4, 1])
             pages = t("ui.doc_pages", lang(), pages=doc.pages) if doc.pages else ""
             # Material icons come with Streamlit; an emoji needs a font the machine may not have
-            left.caption(f"{DOC_ICON} {plain(doc.name)} · {t('ui.doc_passages', lang(), passages=doc.passages)}{pages}")
+            listed = untrusted_markdown(f"{doc.name} · {t('ui.doc_passages', lang(), passages=doc.passages)}{pages}")
+            left.caption(f"{DOC_ICON} {listed}")
             remove = right.button(
                 ":material/delete:",
                 key=f"remove-{doc.name}",
-                help=t("ui.doc_remove", lang(), name=doc.name),
+                help=untrusted_markdown(t("ui.doc_remove", lang(), name=doc.name)),
                 type="tertiary",  # no padding: the icon fits the narrow sidebar column
             )
             if remove:
@@ -289,9 +292,10 @@ def start(app: Services) -> None:
 
 
 def shown_while_streaming(app: Services, parts: list[str]) -> str:
-    """Text as it comes in, already without links or images: a half-written answer must not make the
-    browser fetch anything either."""
-    return without_links("".join(parts), answer_prompts(app.settings.prompts_dir)[lang()].link_removed) + " ▌"
+    """Text as it comes in, already without links, images or math: a half-written answer must not make the
+    browser fetch or draw anything either."""
+    text = without_links("".join(parts), answer_prompts(app.settings.prompts_dir)[lang()].link_removed)
+    return model_markdown(text) + " ▌"
 
 
 def send(app: Services, session_id: str, data: dict) -> None:
@@ -299,7 +303,7 @@ def send(app: Services, session_id: str, data: dict) -> None:
     to a free question) streams in under it, its passages first, then the model's text."""
     if data.get("text"):  # what the person wrote is on the page at once, not after the guide's reply
         with st.chat_message("user"):
-            st.markdown(plain(data["text"]))
+            st.markdown(untrusted_markdown(data["text"]))
     if data["type"] != "ask":
         slot, streamed, found = st.empty(), [], []
 
@@ -353,9 +357,11 @@ def conversation(app: Services, view: SessionView) -> None:
             continue
         with st.chat_message(item["role"]):
             if item["kind"] == "assess":  # the levels are in the choice below (or, done, in the score)
-                st.markdown(item["text"].splitlines()[0])
+                st.markdown(model_markdown(item["text"].splitlines()[0]))
+            elif item["role"] == "assistant":  # SLIM's words and the model's, quoting documents and people
+                st.markdown(model_markdown(item["text"]))
             else:
-                st.markdown(item["text"] if item["role"] == "assistant" else plain(item["text"]))
+                st.markdown(untrusted_markdown(item["text"]))
             if item["citations"]:
                 sources(
                     item["citations"], item["text"], lang(), mine(app)[1].section_text, key=f"sec-{view.info.id}-{i}"
@@ -442,9 +448,9 @@ def summary(app: Services, view: SessionView) -> None:
     st.image(ladder_png(steps))
     for step in steps:
         if step["reached"]:
-            st.markdown(f"- **{step['label']}**: “{plain(step['quote'])}”")
+            st.markdown(f"- **{step['label']}**: “{untrusted_markdown(step['quote'])}”")
     markdown = synthesis_markdown(synthesis, texts)
-    st.markdown(markdown)
+    st.markdown(model_markdown(markdown))
     if synthesis["citations"]:
         sources(synthesis["citations"], markdown, lang(), app.retriever.section_text, key=f"syn-{view.info.id}")
     left, middle, right = st.columns(3)
@@ -461,7 +467,7 @@ def summary(app: Services, view: SessionView) -> None:
 
 def chat(app: Services) -> None:
     view = app.engine.view(st.session_state["session_id"])
-    st.title(view.info.title)
+    st.title(heading_markdown(view.info.title))
     pane = "conversation"
     if view.synthesis:  # a choice kept in session state: unlike tabs, it survives a rerun
         pane = st.radio(
@@ -494,9 +500,9 @@ def study(app: Services) -> None:
             citation = {"n": 1, "chunk_id": hit.chunk_id, "source": hit.source, "section": hit.section,
                         "heading": hit.heading, "page": hit.page, "text": hit.text}  # fmt: skip
             with st.expander(f"{item.label(lang())} — §{hit.section}"):  # type: ignore[arg-type]
-                st.markdown(plain(" ".join(hit.text.split())))
+                st.markdown(untrusted_markdown(" ".join(hit.text.split())))
                 if st.toggle(t("ui.read_section", lang()), key=f"study-{framework.id}-{item.query}"):
-                    st.markdown(plain(app.retriever.section_text(citation["chunk_id"])))
+                    st.markdown(untrusted_markdown(app.retriever.section_text(citation["chunk_id"])))
 
 
 # --- page ----------------------------------------------------------------------------------------------
@@ -513,7 +519,7 @@ try:
     else:
         start(app)
 except SlimError as exc:
-    st.error(exc.message(lang()))  # type: ignore[arg-type]
+    st.error(untrusted_markdown(exc.message(lang())))  # type: ignore[arg-type]
 except Exception:  # a bug: the person gets a sentence in their language, the console the traceback
     log.exception("unexpected error in the app")
     st.error(t("ui.unexpected", lang()))

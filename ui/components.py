@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 import functools
-import re
 from typing import Any
 
 import streamlit as st
 
 from assistant.answer import cited_sentences
 from assistant.i18n import t
-
-
-def plain(text: str) -> str:
-    """Show text literally: a heading such as '7. Conclusies' must not become a Markdown list."""
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|>~$])", r"\\\1", text)
+from assistant.safe_text import untrusted_markdown
 
 
 def citation_label(citation: dict[str, Any], lang: str) -> str:
@@ -32,18 +27,24 @@ def retrieved(citations: list[dict[str, Any]], lang: str) -> None:
     """The passages found, listed while the model still writes; the full sources follow under the message."""
     st.caption(t("ui.sources", lang, count=len(citations)))
     for citation in citations:
-        st.caption(plain(citation_label(citation, lang)))
+        st.caption(untrusted_markdown(citation_label(citation, lang)))
 
 
 @functools.lru_cache(maxsize=4096)
 def highlighted(passage: str, message: str) -> str:
-    """The passage as Markdown with the sentences the message rests on highlighted. Kept: every rerun
-    shows every earlier message again, and finding the sentences was half the time of a long page."""
-    text = plain(" ".join(passage.split()))
+    """The passage as Markdown with the sentences the message rests on highlighted; the passage itself
+    (a person's document, perhaps) shown literally. Kept: every rerun shows every earlier message again,
+    and finding the sentences was half the time of a long page."""
+    text = " ".join(passage.split())
+    pieces, start = [], 0
     for sentence in cited_sentences(passage, message):
-        literal = plain(" ".join(sentence.split()))
-        text = text.replace(literal, f":violet-background[{literal}]", 1)
-    return text
+        literal = " ".join(sentence.split())
+        found = text.find(literal, start)
+        if found < 0:
+            continue
+        pieces += [untrusted_markdown(text[start:found]), f":violet-background[{untrusted_markdown(literal)}]"]
+        start = found + len(literal)
+    return "".join(pieces) + untrusted_markdown(text[start:])
 
 
 def sources(citations: list[dict[str, Any]], message: str, lang: str, section_text, key: str) -> None:
@@ -54,9 +55,9 @@ def sources(citations: list[dict[str, Any]], message: str, lang: str, section_te
         if not box.open:
             return
         for citation in citations:
-            st.markdown(f"**{plain(citation_label(citation, lang))}**")
-            st.caption(plain(citation["source"] + " › " + citation["heading"]))
+            st.markdown(f"**{untrusted_markdown(citation_label(citation, lang))}**")
+            st.caption(untrusted_markdown(citation["source"] + " › " + citation["heading"]))
             st.markdown(highlighted(citation["text"], message))
             if st.toggle(t("ui.read_section", lang), key=f"{key}-{citation['n']}"):
-                st.markdown(plain(section_text(citation["chunk_id"])))
+                st.markdown(untrusted_markdown(section_text(citation["chunk_id"])))
             st.divider()

@@ -4,7 +4,7 @@ the questions they answer are asked with the real model (`slim bench --injection
 Defences, in the order an answer meets them: passages go into the prompt marked as data and unable to
 close their block (``answer.as_data``); the system prompt says instructions in passages are content; the
 answer must cite a passage, be in the question's language and not be degenerate, else the passages are
-quoted instead (``answer.answer_question``); no link, image or address is ever shown (``answer.without_links``).
+quoted instead (``answer.answer_question``); no link, image or address is ever shown (``safe_text.without_links``).
 """
 
 from __future__ import annotations

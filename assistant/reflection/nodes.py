@@ -215,6 +215,12 @@ def _bank_reflection(ctx: Context, state: ReflectionState, answer: str, question
     return reflection, {theme_id: {"ranked": choice.ranked, "shown": shown}}, followup
 
 
+def _answered_since_reflection(state: ReflectionState) -> bool:
+    """Whether the person's last answer has had no reflection yet (else this is a "verdiep")."""
+    kinds = [t["kind"] for t in state.get("turns", []) if t["kind"] in ("answer", "reflection")]
+    return bool(kinds) and kinds[-1] == "answer"
+
+
 def other_angle(state: ReflectionState, runtime: Runtime[Context]) -> dict:
     """ "Past niet / andere invalshoek": the reflection of the next-best signal not shown yet (then the
     neutral one), remembered in the session."""
@@ -293,10 +299,13 @@ def reflect(state: ReflectionState, runtime: Runtime[Context]) -> dict:
     update: dict = {"followups": followups + 1}
     probe = question.probes[followups](lang) if followups < len(question.probes) else None
     if ctx.coach is not None and ctx.coach.bank.covers(theme.id):
-        reflection, update["signals"], probe = _bank_reflection(ctx, state, answer, question)
-        if reflection["citations"]:
-            runtime.stream_writer(Passages(reflection["citations"]))
-        turns = [reflection]
+        turns = []
+        if _answered_since_reflection(state):  # "verdiep" without a new answer: only a deeper question
+            reflection, update["signals"], fitting = _bank_reflection(ctx, state, answer, question)
+            probe = fitting if followups == 0 else probe
+            if reflection["citations"]:
+                runtime.stream_writer(Passages(reflection["citations"]))
+            turns = [reflection]
     else:
         citations, excerpts = _citations(ctx.person, [f"{answer} {theme.title(lang)}"], k=2)
         if citations:  # shown while the model is still writing
