@@ -11,7 +11,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: setup run index test lint bench clean browser
+.PHONY: setup run index test test-fast lint bench clean browser
 
 setup: $(STAMP)
 
@@ -36,8 +36,14 @@ run: index
 browser:
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
 
+# Everything, as CI runs it: tests/unit (seconds), tests/integration (real models, Chroma, pypdf),
+# tests/ui (AppTest) and tests/e2e (a real browser).
 test: setup lint browser
 	$(BIN)/python -m pytest
+
+# Day-to-day: the unit tier only (no models, no browser), in seconds.
+test-fast: setup
+	$(BIN)/python -m pytest tests/unit -q
 
 lint: setup
 	@echo "ruff: lint and format check"

@@ -161,7 +161,7 @@ def test_a_meaningless_question_is_not_in_the_report(
 
 def test_questions_from_the_eval_sets_still_pass_the_gate(corpus_retriever: Retriever, corpus_data_dir: Path) -> None:
     """Every in-scope question has a word the index knows, in Dutch and in English."""
-    lines = (Path(__file__).parents[1] / "docs" / "eval" / "answers.jsonl").read_text(encoding="utf-8").splitlines()
+    lines = (Path(__file__).parents[2] / "docs" / "eval" / "answers.jsonl").read_text(encoding="utf-8").splitlines()
     questions = [json.loads(line)["q"] for line in lines if json.loads(line).get("kind") == "in"]
     assert questions
     for question in questions:
