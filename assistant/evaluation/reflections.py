@@ -20,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 
 from assistant.config import Language, Settings
 from assistant.errors import InputError
+from assistant.evaluation.bench import measure_table
 from assistant.evaluation.quality import is_hit
 from assistant.evaluation.stats import percentile
 from assistant.i18n import detect_language
@@ -166,11 +167,5 @@ def reflections_table(scores: ReflectionScores) -> str:
         ("answer → complete reflection, p50 / p95", f"{scores.p50_s} s / {scores.p95_s} s", "≤ 1.5 s p95"),
     ]  # fmt: skip
     seen = ", ".join(sorted({f for r in scores.results for f in r.faults})) or "—"
-    lines = [
-        f"Backend `{scores.backend}`, `{scores.file}`, {scores.items} answers. Faults seen: {seen}.",
-        "",
-        "| measure | result | target |",
-        "|---|---|---|",
-        *[f"| {a} | {b} | {c} |" for a, b, c in rows],
-    ]
-    return "\n".join(lines)
+    intro = f"Backend `{scores.backend}`, `{scores.file}`, {scores.items} answers. Faults seen: {seen}."
+    return measure_table(intro, rows)

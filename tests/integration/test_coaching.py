@@ -141,3 +141,27 @@ def test_a_stronger_backend_writes_its_own_reflection(tmp_path: Path, corpus_ret
     """The bank speaks for the embedded model and for `none`; any other backend writes (and is checked)."""
     assert _engine(tmp_path, corpus_retriever).coach is not None
     assert _engine(tmp_path, corpus_retriever, fake_llm("x")).coach is None
+
+
+def test_slim_eval_reflections_reports_clean_fitting_signal_and_time(tmp_path: Path, corpus_data_dir: Path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from assistant.cli import app
+
+    items = tmp_path / "answers.jsonl"
+    lines = [
+        {"id": "x1", "role": "board", "theme": "gezamenlijk-doel", "lang": "nl", "signal": "partners_unclear_on_goal",
+         "answer": "De helft van de partners weet niet waarom we bestaan.", "evidence": ["zzz niet in het rapport"]},
+        {"id": "x2", "role": "student", "theme": "cultuur", "lang": "en", "answer": "I have no idea.", "evidence": []},
+    ]  # fmt: skip
+    items.write_text("\n".join(json.dumps(line) for line in lines), encoding="utf-8")
+    env = {"SLIM_DATA_DIR": str(corpus_data_dir), "SLIM_LLM": "none"}
+    result = CliRunner().invoke(app, ["eval", "reflections", str(items), "--json"], env=env)
+    assert result.exit_code == 0, result.output
+    scores = json.loads(result.output)
+    assert scores["items"] == 2 and scores["signal_items"] == 1 and scores["fitting"] == 0.0
+    first = scores["results"][0]
+    assert first["expected"] == "partners_unclear_on_goal" and first["seconds"] >= 0 and first["text"]
+    assert [r["faults"] for r in scores["results"]] == [[], []]
