@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -52,9 +53,10 @@ class SignalChooser:
         return self.bank.signals(theme, role, question_id) or self.bank.signals(theme, role)
 
     def prepare(self, theme: str, role: Role) -> None:
-        """Embed the theme's examples while the person reads the question, not after they answer."""
-        if self.bank.covers(theme):
-            self._vectors(theme, role)
+        """Embed the theme's examples in the background while the person reads the question, so neither
+        the question nor the reflection after the answer waits for it."""
+        if self.bank.covers(theme) and (theme, role) not in self._examples:
+            threading.Thread(target=self._vectors, args=(theme, role), daemon=True).start()
 
     def _vectors(self, theme: str, role: Role) -> tuple[list[str], np.ndarray]:
         """Every example of the role's signals in this theme (both languages), embedded once."""

@@ -170,7 +170,7 @@ def test_uploads_are_private_and_a_broken_one_changes_nothing(private_data: Path
 
 
 def test_every_hostile_file_gets_its_message_in_the_app_and_changes_nothing(private_data: Path, tmp_path: Path) -> None:
-    from tests.test_documents import HOSTILE
+    from tests.integration.test_documents import HOSTILE
 
     person = _person("carla-" + "c" * 20)
     plan = write_pdf(tmp_path / "plan.pdf", ["De penningmeester van ons netwerk is Anouk de Vries."])
