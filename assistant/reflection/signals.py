@@ -99,9 +99,9 @@ class SignalChooser:
         confident = score >= MIN_SIMILARITY and margin >= MIN_MARGIN
         return Choice(ranked=order, chosen=best if confident else None, method="embeddings", score=round(score, 4))
 
-    def messages(self, question: str, signals: list[Signal]) -> list:
+    def messages(self, question: str, answer: str, signals: list[Signal]) -> list:
         """The fixed part first (instructions and the options with their examples), so the server can
-        keep it while the person types; the answer last."""
+        keep it in its prompt cache; the answer last."""
         options = "\n".join(f'- {s.id}: e.g. "{s.examples.en[0]}" / "{s.examples.nl[0]}"' for s in signals)
         system = (
             "You read one answer a person gave to a reflection question about their network and say which"
@@ -109,13 +109,12 @@ class SignalChooser:
             f"{options}\n- none: the answer matches no option (off-topic, empty, or something else).\n"
             'Reply with JSON: {"signal": "<option id>"}.'
         )
-        return [SystemMessage(system), HumanMessage(f"Question: {question}\nAnswer: {{answer}}")]
+        return [SystemMessage(system), HumanMessage(f"Question: {question}\nAnswer: {answer.strip()}")]
 
     def by_model(self, answer: str, question: str, signals: list[Signal]) -> str | None:
         ids = [s.id for s in signals] + [NONE]
         schema = {"type": "object", "properties": {"signal": {"enum": ids}}, "required": ["signal"]}
-        system, user = self.messages(question, signals)
-        prompt = [system, HumanMessage(str(user.content).replace("{answer}", answer.strip()))]
+        prompt = self.messages(question, answer, signals)
         try:
             with self.llm.queue.turn():  # type: ignore[union-attr]
                 reply = self.llm.chat.invoke(  # type: ignore[union-attr]
