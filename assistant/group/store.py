@@ -45,6 +45,7 @@ from assistant.group.errors import (
 from assistant.group.models import Agreement, CreatedScan, Scan, ScanSettings, ThemeAnswer
 from assistant.migrations import migrate
 from assistant.owners import owner_id, secret
+from assistant.sessiondb import backups
 
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
 CODE_LENGTH = 10
@@ -88,6 +89,7 @@ class GroupStore:
     def __init__(self, path: Path, data_dir: Path):
         """Open (and migrate) the database at ``path``; keys are hashed with ``data_dir``'s secret."""
         self.path = path
+        self.data_dir = data_dir
         self.key = secret(data_dir)
         path.parent.mkdir(parents=True, exist_ok=True)
         with self._connect() as conn:
@@ -240,13 +242,22 @@ class GroupStore:
 
     def delete(self, scan_id: str) -> bool:
         """The scan, all its answers and agreements; the freed pages are overwritten (``secure_delete``)
-        and the write-ahead log folded back, so no answer text stays behind in the file."""
+        and the write-ahead log folded back, so no answer text stays behind in the file. The daily
+        backups of the sessions database (``<data_dir>/backups/``) are scrubbed the same way."""
         with self._write() as conn:
-            conn.execute("DELETE FROM group_answers WHERE scan_id=?", (scan_id,))
-            conn.execute("DELETE FROM group_agreements WHERE scan_id=?", (scan_id,))
-            deleted = conn.execute("DELETE FROM group_scans WHERE id=?", (scan_id,)).rowcount == 1
+            deleted = _delete_rows(conn, scan_id)
         with self._connect() as conn:
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # best effort: a busy reader postpones it
+        for backup in backups(self.data_dir):
+            scrub = sqlite3.connect(backup, timeout=BUSY_TIMEOUT_S)
+            try:
+                if "group_scans" in {r[0] for r in scrub.execute("SELECT name FROM sqlite_master WHERE type='table'")}:
+                    scrub.execute("PRAGMA secure_delete=ON")
+                    with scrub:
+                        deleted = _delete_rows(scrub, scan_id) or deleted
+                    scrub.execute("VACUUM")
+            finally:
+                scrub.close()
         return deleted
 
     # --- participants and answers ------------------------------------------------------------------------
@@ -340,6 +351,12 @@ class GroupStore:
         with self._write() as conn:
             cur = conn.execute("DELETE FROM group_agreements WHERE scan_id=? AND id=?", (scan_id, agreement_id))
         return cur.rowcount == 1
+
+
+def _delete_rows(conn: sqlite3.Connection, scan_id: str) -> bool:
+    conn.execute("DELETE FROM group_answers WHERE scan_id=?", (scan_id,))
+    conn.execute("DELETE FROM group_agreements WHERE scan_id=?", (scan_id,))
+    return conn.execute("DELETE FROM group_scans WHERE id=?", (scan_id,)).rowcount == 1
 
 
 def scan_json(scan: Scan) -> str:

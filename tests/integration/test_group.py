@@ -4,6 +4,7 @@ agendas cite passages the index really holds, also through the command line."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import multiprocessing
 import sqlite3
@@ -21,6 +22,7 @@ from assistant.group.models import Agreement, ScanSettings, ThemeAnswer
 from assistant.group.results import scan_results
 from assistant.group.store import GroupStore
 from assistant.retrieve import Retriever
+from assistant.sessiondb import backup_daily
 from assistant.sessions import SessionStore
 
 PROMPTS = PROJECT_ROOT / "prompts"
@@ -95,6 +97,9 @@ def test_delete_leaves_nothing_behind(tmp_path: Path) -> None:
                 text = f"{marker} {theme}" if scan is gone else "blijft"
                 store.save_answer(scan.id, person, ThemeAnswer(theme=theme, score=3, explanation=text, example=text))
         store.add_agreement(scan.id, Agreement(action=f"{marker} actie" if scan is gone else "blijft", owner="Anna"))
+    with sqlite3.connect(path) as conn:
+        backup = backup_daily(conn, tmp_path, today=dt.date(2000, 1, 1))  # a backup that holds the scan
+    assert backup is not None and marker.encode() in backup.read_bytes()
     assert store.delete(gone.id) and not store.delete(gone.id)
     conn = sqlite3.connect(path)
     for table in ("group_scans", "group_answers", "group_agreements"):
@@ -104,7 +109,7 @@ def test_delete_leaves_nothing_behind(tmp_path: Path) -> None:
         assert rows and marker not in repr(rows)  # the other scan is still there, nothing of this one
     conn.close()
     raw = b"".join(p.read_bytes() for p in tmp_path.glob("sessions.sqlite*"))
-    assert marker.encode() not in raw
+    assert marker.encode() not in raw and marker.encode() not in backup.read_bytes()
     assert store.count(kept.id) == 3 and len(store.agreements(kept.id)) == 1
 
 
