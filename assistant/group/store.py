@@ -30,7 +30,7 @@ import secrets
 import sqlite3
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from assistant.config import Settings
@@ -45,7 +45,7 @@ from assistant.group.errors import (
 from assistant.group.models import Agreement, CreatedScan, Scan, ScanSettings, ThemeAnswer
 from assistant.migrations import migrate
 from assistant.owners import owner_id, secret
-from assistant.sessiondb import backups
+from assistant.sessiondb import SessionsDamagedError, backups, is_damage
 
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
 CODE_LENGTH = 10
@@ -92,9 +92,15 @@ class GroupStore:
         self.data_dir = data_dir
         self.key = secret(data_dir)
         path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as conn:
-            conn.execute("PRAGMA journal_mode=WAL")
-            migrate(conn, data_dir)
+        try:
+            with self._connect() as conn:
+                with suppress(sqlite3.OperationalError):  # a read-only data directory: reading still works
+                    conn.execute("PRAGMA journal_mode=WAL")
+                migrate(conn, data_dir)
+        except sqlite3.DatabaseError as exc:
+            if is_damage(exc):
+                raise SessionsDamagedError(path=str(path), detail=str(exc)) from exc
+            raise
 
     @classmethod
     def open(cls, settings: Settings) -> GroupStore:

@@ -351,3 +351,28 @@ def test_editing_keeps_the_length_and_re_times() -> None:
     with pytest.raises(AgendaError):
         set_minutes(agenda, "opening", 110)
     assert share(65, 3) == [25, 20, 20] and share(47, 2) == [27, 20] and sum(share(125, 3)) == 125
+
+
+def test_anonymity_closing_date_and_agreements(tmp_path: Path) -> None:
+    from assistant.group.errors import AnonymityLockedError
+    from assistant.group.models import Agreement
+
+    store = GroupStore(tmp_path / "sessions.sqlite", tmp_path)
+    scan = store.create(ScanSettings(network="Netwerk Oost")).scan
+    assert not store.set_anonymous(scan.id, False).settings.anonymous  # nobody answered yet
+    assert store.set_anonymous(scan.id, True).settings.anonymous
+    theme = scan.settings.themes[0]
+    store.save_answer(scan.id, store.new_participant(), ThemeAnswer(theme=theme, score=3))
+    with pytest.raises(AnonymityLockedError):
+        store.set_anonymous(scan.id, False)
+    past = ScanSettings(network="Netwerk Oost", closes_at=dt.datetime(2020, 1, 1))
+    closed = store.create(past).scan
+    assert closed.is_closed() and closed.settings.closes_at.tzinfo is not None
+    with pytest.raises(ScanClosedError):
+        store.save_answer(closed.id, store.new_participant(), ThemeAnswer(theme=theme, score=3))
+    first = store.add_agreement(scan.id, Agreement(action="Doel op één A4", owner="Anna", due=dt.date(2027, 3, 1)))
+    store.add_agreement(scan.id, Agreement(action="Rondje na elke bijeenkomst"))
+    assert [a.action for a in store.agreements(scan.id)] == ["Doel op één A4", "Rondje na elke bijeenkomst"]
+    assert store.agreements(scan.id)[0].due == dt.date(2027, 3, 1)
+    assert store.remove_agreement(scan.id, first.id) and len(store.agreements(scan.id)) == 1
+    assert [s.id for s in store.list()] == [closed.id, scan.id]
