@@ -19,6 +19,7 @@ import streamlit as st
 from assistant.answer import prompt_prefix
 from assistant.config import Settings, configured_lang, load_settings
 from assistant.errors import SlimError
+from assistant.group.links import FACILITATOR_PARAM, JOIN_PARAM, PAGE
 from assistant.i18n import LANGUAGES, t
 from assistant.index import open_index
 from assistant.llm import LanguageModel, make_llm
@@ -286,6 +287,9 @@ def start(app: Services) -> None:
     if right.button(t("ui.study", lang()), use_container_width=True):
         go("study")
         st.rerun()
+    if st.button(t("group.open_page", lang()), icon=":material/groups:", key="group-page"):
+        key = st.query_params.get("u")  # the private key stays in the address: back in the guide, nothing lost
+        st.switch_page(GROUP, query_params={"u": key} if key else None)
 
 
 # --- conversation --------------------------------------------------------------------------------------
@@ -507,9 +511,10 @@ def study(app: Services) -> None:
 
 # --- page ----------------------------------------------------------------------------------------------
 
-try:
-    with st.spinner(t("ui.loading", lang())):
-        app = services()
+
+def main_page() -> None:
+    """The guide: start, conversation and summary, study."""
+    app = services()
     sidebar(app)
     session_id = st.session_state.get("session_id")
     if st.session_state.get("view") == "chat" and session_id and app.engine and app.engine.owned(session_id, owner()):
@@ -518,6 +523,19 @@ try:
         study(app)
     else:
         start(app)
+
+
+# The group scan has a page of its own (ui/views/groepsscan.py, the views in ui/group.py). An address with a
+# join code or a facilitator secret gets that page and nothing else: no sidebar, no other page to reach.
+GROUP = st.Page("views/groepsscan.py", title=t("group.title", lang()), url_path=PAGE)
+
+try:
+    if st.query_params.get(JOIN_PARAM) or st.query_params.get(FACILITATOR_PARAM):
+        st.navigation([GROUP], position="hidden").run()
+    else:
+        with st.spinner(t("ui.loading", lang())):
+            services()
+        st.navigation([st.Page(main_page, title="SLIM", default=True), GROUP], position="hidden").run()
 except SlimError as exc:
     st.error(untrusted_markdown(exc.message(lang())))  # type: ignore[arg-type]
 except Exception:  # a bug: the person gets a sentence in their language, the console the traceback
