@@ -514,7 +514,8 @@ def study(app: Services) -> None:
 
 def main_page() -> None:
     """The guide: start, conversation and summary, study."""
-    app = services()
+    with st.spinner(t("ui.loading", lang())):
+        app = services()
     sidebar(app)
     session_id = st.session_state.get("session_id")
     if st.session_state.get("view") == "chat" and session_id and app.engine and app.engine.owned(session_id, owner()):
@@ -532,9 +533,7 @@ GROUP = st.Page("views/groepsscan.py", title=t("group.title", lang()), url_path=
 try:
     if st.query_params.get(JOIN_PARAM) or st.query_params.get(FACILITATOR_PARAM):
         st.navigation([GROUP], position="hidden").run()
-    else:
-        with st.spinner(t("ui.loading", lang())):
-            services()
+    else:  # the guide's models load in its own page: the group page (typing a code) does not wait for them
         st.navigation([st.Page(main_page, title="SLIM", default=True), GROUP], position="hidden").run()
 except SlimError as exc:
     st.error(untrusted_markdown(exc.message(lang())))  # type: ignore[arg-type]
