@@ -351,7 +351,8 @@ class VectorIndex:
         return self._sentence_rows(contexts=True)
 
     def _sentence_rows(self, contexts: bool) -> tuple[list[str], np.ndarray, list[list[str]]]:
-        got = self.sentences.get(include=["documents", "embeddings", "metadatas"])
+        where: dict | None = {"context": True} if contexts else None  # a few dozen rows: fetch only those
+        got = self.sentences.get(where=where, include=["documents", "embeddings", "metadatas"])
         metas = got["metadatas"] or []
         keep = [n for n, m in enumerate(metas) if bool(m.get("context", False)) == contexts]
         owners = [str(metas[n]["chunk_ids"]).split(",") for n in keep]
