@@ -23,6 +23,7 @@ import typer
 from assistant.config import RetrievalMode, Settings, configured_lang, load_settings
 from assistant.corpus import build_markdown
 from assistant.datadir import require_writable
+from assistant.domain import Turn
 from assistant.errors import SlimError
 from assistant.i18n import t
 from assistant.index import VectorIndex, corpus_files, open_index, sync, writer_lock
@@ -52,15 +53,6 @@ ModeOption = Annotated[RetrievalMode, typer.Option("--mode", "-m", help="bm25, d
 
 def _settings(**overrides: Any) -> Settings:
     return load_settings(**overrides)
-
-
-def where_of(citation: Any) -> str:
-    parts = [
-        f"§ {citation.section}" if citation.section else citation.source,
-        citation.heading if citation.section else "",
-        f"p. {citation.page}" if citation.page else "",
-    ]
-    return "  ".join(p for p in parts if p)
 
 
 def friendly_errors(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -138,10 +130,7 @@ def search(
     if not hits:
         typer.echo(t("search.none", settings.lang))
     for hit in hits:
-        where = " ".join(
-            p for p in (f"§ {hit.section}" if hit.section else hit.source, f"p. {hit.page}" if hit.page else "") if p
-        )
-        typer.secho(f"[{hit.rank}] {where}  {hit.heading}  ({hit.score:.4f})", bold=True)
+        typer.secho(f"[{hit.rank}] {hit.label()}  ({hit.score:.4f})", bold=True)
         typer.echo(hit.text + "\n")
 
 
@@ -283,7 +272,7 @@ def ask(
     if stream and result.method != "llm":
         typer.echo(result.answer)
     for citation in result.citations:
-        typer.secho(f"[{citation.n}] {where_of(citation)}", bold=True)
+        typer.secho(f"[{citation.n}] {citation.label()}", bold=True)
         typer.echo(citation.text + "\n")
 
 
@@ -397,15 +386,13 @@ def _engine(settings: Settings, with_llm: bool, report: VectorIndex | None = Non
     return ReflectionEngine(settings, Retriever(report or open_index(settings)), llm)
 
 
-def _print_turns(turns: list[dict]) -> None:
-    from assistant.answer import Citation
-
+def _print_turns(turns: list[Turn]) -> None:
     for item in turns:
-        if item["role"] != "assistant" or not item["text"]:
+        if item.role != "assistant" or not item.text:
             continue
-        typer.echo("\n" + item["text"])
-        for c in item.get("citations", []):
-            typer.secho(f"   [{c['n']}] {where_of(Citation.model_validate(c))}", dim=True)
+        typer.echo("\n" + item.text)
+        for c in item.citations:
+            typer.secho(f"   [{c.n}] {c.label()}", dim=True)
 
 
 def _to_input(line: str, waiting: str | None) -> Any:
@@ -586,10 +573,10 @@ def eval_answers(
         start = perf_counter()
         view = engine.start("board", lang, themes=[item.theme] if item.theme else None)
         view = engine.send(view.info.id, {"type": "answer", "text": item.q})
-        turn = next(t for t in reversed(view.turns) if t["kind"] == "reflection")
-        method = "template" if turn["text"].startswith(texts[lang].mirror.split("{")[0]) else "llm"
+        turn = next(t for t in reversed(view.turns) if t.kind == "reflection")
+        method = "template" if turn.text.startswith(texts[lang].mirror.split("{")[0]) else "llm"
         timings = {"retrieval_s": 0.0, "first_token_s": None, "total_s": round(perf_counter() - start, 3)}
-        return turn["text"], lang, True, turn["citations"], timings, method
+        return turn.text, lang, True, [c.model_dump() for c in turn.citations], timings, method
 
     scores = evaluate_answers(items, run, retriever.index.embeddings, model.name)
     if as_json:

@@ -14,7 +14,6 @@ size of a report plus a network's own documents that is a few megabytes and scor
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from functools import cache
 
@@ -23,14 +22,15 @@ import numpy as np
 import Stemmer
 from bm25s.stopwords import STOPWORDS_DUTCH, STOPWORDS_EN
 from langchain_core.documents import Document
-from pydantic import BaseModel
 
 from assistant.config import RetrievalMode
+from assistant.domain import Hit
 from assistant.errors import IndexEmptyError
 from assistant.i18n import detect_language
 from assistant.index import CombinedIndex, VectorIndex
-from assistant.ingest import HEADING_SEPARATOR, search_text
+from assistant.ingest import search_text
 from assistant.prompts import glossary
+from assistant.text import WORD, fold, last_heading
 
 MODES: tuple[RetrievalMode, ...] = ("bm25", "dense", "hybrid")
 # weights of the z-normalised signals, chosen on the dev set and docs/eval/retrieval-team.jsonl; a grid on
@@ -38,36 +38,22 @@ MODES: tuple[RetrievalMode, ...] = ("bm25", "dense", "hybrid")
 WEIGHTS = {"passage": 1.0, "sentence": 1.0, "bm25": 1.0, "heading": 0.5}
 LEXICAL_WEIGHT_OTHER_LANGUAGE = 0.3
 
-_WORD = re.compile(r"\w+")
 
-
-class Hit(BaseModel):
-    """One retrieved passage as the CLI and the app show it; ``text`` is the passage as stored."""
-
-    rank: int
-    chunk_id: str
-    source: str
-    section: str
-    heading: str
-    page: int | None
-    score: float
-    text: str
-
-    @classmethod
-    def from_document(cls, rank: int, doc: Document, score: float) -> Hit:
-        meta = doc.metadata
-        page = meta.get("page")
-        return cls(
-            rank=rank,
-            chunk_id=str(meta["chunk_id"]),
-            source=str(meta.get("source", "")),
-            # a person's document indexed before its headings stopped counting as report sections
-            section=str(meta.get("section", "")) if meta.get("kind", "report") == "report" else "",
-            heading=str(meta.get("heading", "")),
-            page=int(page) if page is not None else None,
-            score=round(float(score), 6),
-            text=doc.page_content,
-        )
+def hit_from_document(rank: int, doc: Document, score: float) -> Hit:
+    """A stored passage as a ``Hit``."""
+    meta = doc.metadata
+    page = meta.get("page")
+    return Hit(
+        rank=rank,
+        chunk_id=str(meta["chunk_id"]),
+        source=str(meta.get("source", "")),
+        # a person's document indexed before its headings stopped counting as report sections
+        section=str(meta.get("section", "")) if meta.get("kind", "report") == "report" else "",
+        heading=str(meta.get("heading", "")),
+        page=int(page) if page is not None else None,
+        score=round(float(score), 6),
+        text=doc.page_content,
+    )
 
 
 @cache
@@ -80,14 +66,8 @@ def _stopwords() -> frozenset[str]:
     return frozenset(fold(w) for w in (*STOPWORDS_DUTCH, *STOPWORDS_EN))
 
 
-def fold(text: str) -> str:
-    """Lower case without accents: 'Potentiële' and 'potentiele' are the same word to BM25."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-
-
 def tokenize(text: str) -> list[str]:
-    words = [w for w in _WORD.findall(fold(text)) if w not in _stopwords() and (len(w) > 1 or w.isdigit())]
+    words = [w for w in WORD.findall(fold(text)) if w not in _stopwords() and (len(w) > 1 or w.isdigit())]
     return _stemmer().stemWords(words)
 
 
@@ -106,7 +86,7 @@ def fuse(signals: dict[str, np.ndarray], weights: dict[str, float]) -> np.ndarra
 
 
 def _last_heading(doc: Document) -> str:
-    return str(doc.metadata.get("heading", "")).split(HEADING_SEPARATOR)[-1]
+    return last_heading(str(doc.metadata.get("heading", "")))
 
 
 def _within(doc: Document, other: Document) -> bool:
@@ -296,7 +276,7 @@ class Retriever:
             if where != section and not where.startswith(section + "."):
                 continue
             if wanted in " ".join(doc.page_content.lower().split()):
-                return Hit.from_document(1, self.with_neighbours(doc, snap), 1.0)
+                return hit_from_document(1, self.with_neighbours(doc, snap), 1.0)
         return None
 
     def section_text(self, chunk_id: str) -> str:
@@ -322,7 +302,7 @@ class Retriever:
                 continue
             passage = self.with_neighbours(doc, snap) if expand else doc
             shown.append(passage)
-            hits.append(Hit.from_document(len(hits) + 1, passage, float(scores[row])))
+            hits.append(hit_from_document(len(hits) + 1, passage, float(scores[row])))
             if len(hits) == k:
                 break
         return hits

@@ -40,14 +40,14 @@ from assistant.index import (
     writer_lock,
 )
 from assistant.ingest import SUPPORTED_SUFFIXES, LoadedDocument, document_id, read_bytes, slugify
-from assistant.retrieve import Retriever, fold
+from assistant.retrieve import Retriever
 from assistant.safeparse import check_size, parse_untrusted
+from assistant.text import WORD, fold
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 MAX_NAME_BYTES = 255  # what a file system takes for one name
 _INVISIBLE = {"Cc", "Cs", "Zl", "Zp"}  # control characters, lone surrogates, line and paragraph separators
 _BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")  # reorder how a name reads
-_WORDS = re.compile(r"\w+")
 MIN_TITLE_WORDS = 4  # shorter titles ("Informatie sheet project") match too much by chance
 
 
@@ -95,10 +95,10 @@ def match_reference(doc: LoadedDocument, sources: list[SourceRecord]) -> str:
     """The ``sources.yaml`` entry this document is: its DOI, or its title word for word, in the file
     name, the PDF's own title or the first pages. Of several, the longest title wins."""
     head = " ".join(seg.text for seg in doc.segments)[:6000]
-    haystack = " ".join(_WORDS.findall(fold(f"{doc.path.name} {doc.title} {head}")))
+    haystack = " ".join(WORD.findall(fold(f"{doc.path.name} {doc.title} {head}")))
     best, best_len = "", 0
     for source in sources:
-        words = _WORDS.findall(fold(source.title))
+        words = WORD.findall(fold(source.title))
         found = source.doi and source.doi.lower() in head.lower()
         if len(words) >= MIN_TITLE_WORDS and f" {' '.join(words)} " in f" {haystack} ":
             found = True

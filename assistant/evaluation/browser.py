@@ -61,7 +61,7 @@ def long_session(settings: Settings, owner: str) -> int:
         view = engine.send(view.info.id, {"type": "score", "value": 3})
     for question in ("Wat is stralend falen?", "Wat is lerend vermogen?"):
         view = engine.send(view.info.id, {"type": "ask", "text": question})
-    return sum(1 for turn in view.turns if turn["text"])
+    return sum(1 for turn in view.turns if turn.text)
 
 
 WATCH = """([shown, arg]) => {

@@ -18,6 +18,7 @@ from assistant.errors import InputError
 from assistant.evaluation.stats import percentile
 from assistant.i18n import detect_language
 from assistant.retrieve import Retriever
+from assistant.text import CITATION, WORD, sentences
 
 CUTOFFS = (1, 3, 5, 10)
 
@@ -142,27 +143,27 @@ def load_answer_items(path: Path) -> list[AnswerItem]:
 
 
 def _sentences(text: str) -> list[str]:
-    return [s for s in re.split(r"(?<=[.!?])\s+(?=\S)", text.strip()) if len(re.findall(r"\w+", s)) >= 3]
+    return [s for s in sentences(text) if len(WORD.findall(s)) >= 3]
 
 
 def supported_share(text: str, citations: list[dict], embeddings) -> float | None:
     """Share of an answer's sentences that carry a citation whose passage says the same thing: the
     sentence's best match among the cited passage's sentences reaches SUPPORT_SIMILARITY (multilingual
     e5, so an English sentence can be supported by a Dutch passage). None for an answer with no sentences."""
-    sentences = _sentences(text)
-    if not sentences:
+    claims = _sentences(text)
+    if not claims:
         return None
     by_n = {c["n"]: c["text"] for c in citations}
     supported = 0
-    for sentence in sentences:
-        numbers = [int(n) for n in re.findall(r"\[(\d+)\]", sentence) if int(n) in by_n]
+    for sentence in claims:
+        numbers = [int(n) for n in CITATION.findall(sentence) if int(n) in by_n]
         if not numbers:
             continue
-        claim = embeddings.embed_query_array(re.sub(r"\[\d+\]", "", sentence))
-        parts = [p for n in numbers for p in re.split(r"(?<=[.!?])\s+", by_n[n]) if p.strip()]
+        claim = embeddings.embed_query_array(CITATION.sub("", sentence))
+        parts = [p for n in numbers for p in sentences(by_n[n])]
         if max(float(v @ claim) for v in embeddings.embed_passages(parts)) >= SUPPORT_SIMILARITY:
             supported += 1
-    return supported / len(sentences)
+    return supported / len(claims)
 
 
 SUPPORT_SIMILARITY = 0.85
@@ -180,7 +181,7 @@ def evaluate_answers(items: Sequence[AnswerItem], run, embeddings, backend: str)
     for item in items:
         text, language, grounded, citations, timings, method = run(item)
         expected = item.lang or detect_language(item.q)
-        numbers = {int(n) for n in re.findall(r"\[(\d+)\]", text)}
+        numbers = {int(n) for n in CITATION.findall(text)}
         ok_citations = numbers <= {c["n"] for c in citations}
         valid += ok_citations
         lang_ok += language_of_answer(text, expected) == expected

@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from assistant.answer import answer_question, build_messages, valid_citations
 from assistant.cli import app
 from assistant.config import Settings
+from assistant.domain import Citation, Turn
 from assistant.embeddings import SlimEmbeddings
 from assistant.i18n import t
 from assistant.index import chroma_client
@@ -24,7 +25,7 @@ from assistant.llm import LanguageModel
 from assistant.prompts import answer_prompts
 from assistant.reflection.synthesis import own_words
 from assistant.retrieve import Retriever
-from assistant.sessions import SessionInfo, export_markdown
+from assistant.sessions import SessionContent, SessionInfo, export_markdown
 from assistant.workspace import Workspace
 
 runner = CliRunner()
@@ -79,12 +80,13 @@ def test_a_numbered_heading_in_a_persons_document_is_no_report_section(small_cor
     cited = _json(["ask", "Wie is de penningmeester van het netwerk?", "--llm", "none", "--json"])["citations"][0]
 
     info = SessionInfo(id="s", title="t", role="board", lang="nl", mode="ask", route=None, created="", updated="")
-    exported = export_markdown(info, {"turns": [{"role": "assistant", "text": "Zo [1].", "citations": [cited]}]})
+    turns = [Turn(role="assistant", kind="free_answer", text="Zo [1].", citations=[cited])]
+    exported = export_markdown(info, SessionContent(turns=turns))
     assert "> [1] plan.md 1. Inleiding\n" in exported and "§" not in exported, exported
 
     from ui.components import citation_label
 
-    assert citation_label(cited, "nl") == "[1] · plan.md"
+    assert citation_label(Citation.model_validate(cited), "nl") == "[1] · plan.md"
 
 
 # --- upload names ----------------------------------------------------------------------------------------
