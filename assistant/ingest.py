@@ -25,7 +25,6 @@ from assistant.text import sentence_spans as sentence_spans_of
 CHUNKER_VERSION = "3"  # 2: chunk ids carry the document version, so versions never overwrite each other;
 # 3: a sentence keeps its closing quote (assistant.text.sentence_spans)
 SUPPORTED_SUFFIXES = {".md": "markdown", ".markdown": "markdown", ".txt": "text", ".pdf": "pdf", ".docx": "docx"}
-MAX_PAGES = 2000  # a longer PDF takes too long to embed on a laptop; split it first
 MAX_UNPACKED_BYTES = 200_000_000
 
 _MD_HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t]*$", re.MULTILINE)
@@ -94,10 +93,9 @@ def document_id(path: Path, kind: str = "report") -> str:
     return slugify(path.name)
 
 
-def load_document(
-    path: Path, kind: str, *, chunk_chars: int, overlap_chars: int, max_pages: int = MAX_PAGES
-) -> LoadedDocument:
-    """Parse ``path`` into segments; every failure becomes an ``InputError`` a person can act on.
+def load_document(path: Path, kind: str, *, chunk_chars: int, overlap_chars: int, max_pages: int) -> LoadedDocument:
+    """Parse ``path`` into segments; every failure becomes an ``InputError`` a person can act on. A PDF of
+    more than ``max_pages`` pages (``Settings.max_pages``) is refused: it would take too long to embed.
     People's files go through ``assistant.safeparse``, which runs this in a child process with limits."""
     suffix = path.suffix.lower()
     loader = SUPPORTED_SUFFIXES.get(suffix)

@@ -16,6 +16,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
+from typing import Protocol
 
 import bm25s
 import numpy as np
@@ -23,14 +25,16 @@ import Stemmer
 from bm25s.stopwords import STOPWORDS_DUTCH, STOPWORDS_EN
 from langchain_core.documents import Document
 
-from assistant.config import RetrievalMode
+from assistant.config import RetrievalMode, Settings
 from assistant.domain import Hit
+from assistant.embeddings import SlimEmbeddings
 from assistant.errors import IndexEmptyError
 from assistant.i18n import detect_language
-from assistant.index import CombinedIndex, VectorIndex
+from assistant.index import StoredPassages, StoredSentences, open_index
 from assistant.ingest import search_text
 from assistant.prompts import glossary
 from assistant.text import WORD, fold, last_heading
+from assistant.workspace import Workspace
 
 MODES: tuple[RetrievalMode, ...] = ("bm25", "dense", "hybrid")
 # weights of the z-normalised signals, chosen on the dev set and docs/eval/retrieval-team.jsonl; a grid on
@@ -144,11 +148,32 @@ class _Snapshot:
         return model.get_scores(tokens) if tokens else np.zeros(len(self.ids))
 
 
-class Retriever:
-    """Searches one ``VectorIndex``."""
+class PassageSource(Protocol):
+    """What the retriever needs from an index: a ``PassageStore`` (the report, or one workspace) or a
+    ``CombinedIndex`` (the report and a person's workspace read as one)."""
 
-    def __init__(self, index: VectorIndex | CombinedIndex):
+    embeddings: SlimEmbeddings
+
+    def ids(self) -> list[str]:
+        """Every stored passage id: changes whenever anything is written or removed."""
+        ...
+
+    def count(self) -> int:
+        """How many passages are stored (the app shows it)."""
+        ...
+
+    def all_passages(self) -> StoredPassages: ...
+
+    def all_sentences(self) -> StoredSentences: ...
+
+
+class Retriever:
+    """Searches one ``PassageSource``; English questions get the Dutch terms of the glossary in
+    ``prompts_dir`` (``prompts/retrieval/glossary.yaml``)."""
+
+    def __init__(self, index: PassageSource, prompts_dir: Path):
         self.index = index
+        self.prompts_dir = prompts_dir
         self._snapshot: _Snapshot | None = None
 
     def snapshot(self) -> _Snapshot:
@@ -161,18 +186,18 @@ class Retriever:
         return self._snapshot
 
     def _load(self, fingerprint: tuple[int, int]) -> _Snapshot:
-        ids, texts, metas, vectors = self.index.all_passages()
-        docs = [Document(page_content=t, metadata=m, id=i) for i, t, m in zip(ids, texts, metas, strict=True)]
+        stored, sentences = self.index.all_passages(), self.index.all_sentences()
+        ids, metas = stored.ids, stored.metadatas
+        docs = [Document(page_content=t, metadata=m, id=i) for i, t, m in zip(ids, stored.texts, metas, strict=True)]
         position = {chunk_id: n for n, chunk_id in enumerate(ids)}
-        sentence_texts, sentence_vectors, owners = self.index.all_sentences()
-        pairs = [(s, position[c]) for s, chunk_ids in enumerate(owners) for c in chunk_ids if c in position]
+        pairs = [(s, position[c]) for s, chunk_ids in enumerate(sentences.owners) for c in chunk_ids if c in position]
         return _Snapshot(
             fingerprint=fingerprint,
             ids=ids,
             docs=docs,
-            passage_vectors=vectors,
-            sentence_vectors=sentence_vectors,
-            sentence_texts=sentence_texts,
+            passage_vectors=stored.vectors,
+            sentence_vectors=sentences.vectors,
+            sentence_texts=sentences.texts,
             sentence_rows=np.array([s for s, _ in pairs], dtype=np.int64),
             passage_rows=np.array([p for _, p in pairs], dtype=np.int64),
             bm25=_bm25([tokenize(search_text(d)) for d in docs]),
@@ -207,7 +232,7 @@ class Retriever:
         Dutch text (``prompts/retrieval/glossary.yaml``); a Dutch question is used as it is."""
         if detect_language(query) == "nl":
             return query
-        terms = glossary(self.index.settings.prompts_dir)
+        terms = glossary(self.prompts_dir)
         extra = [terms[w] for w in re.findall(r"[\w-]+", query.lower()) if w in terms]
         return f"{query} {' '.join(extra)}" if extra else query
 
@@ -306,3 +331,10 @@ class Retriever:
             if len(hits) == k:
                 break
         return hits
+
+
+def open_retriever(settings: Settings, embeddings: SlimEmbeddings | None = None) -> Retriever:
+    """Search the report and the documents of ``settings.workspace`` together (the command line)."""
+    report = open_index(settings, embeddings=embeddings)
+    space = Workspace(settings, settings.workspace, report.embeddings, report.client)
+    return Retriever(space.with_report(report), settings.prompts_dir)

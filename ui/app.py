@@ -12,6 +12,7 @@ import logging
 import tempfile
 import threading
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import streamlit as st
@@ -51,7 +52,7 @@ class Services:
     """None while the sessions database is damaged: everything else still works"""
     sessions_error: SlimError | None
     bank: QuestionBank
-    workspaces: Workspaces
+    workspaces: Workspaces[Retriever]
     owners: Owners
 
 
@@ -60,7 +61,7 @@ def services() -> Services:
     """Loaded once per process and shared: none of these objects holds anything of one person."""
     settings = load_settings()  # a wrong SLIM_* value: one line on the page (SettingsError), no traceback
     report = open_index(settings)
-    retriever = Retriever(report)
+    retriever = Retriever(report, settings.prompts_dir)
     try:
         llm, error = make_llm(settings), None
     except SlimError as exc:  # no model installed: the guide still works, extractively
@@ -73,7 +74,7 @@ def services() -> Services:
     if llm.available:  # the model computes its fixed prompt prefix once; do it before the first person asks
         threading.Thread(target=warm_up, args=(retriever, llm, settings), daemon=True).start()
     bank = question_bank(settings.prompts_dir)
-    workspaces = Workspaces(settings, report)
+    workspaces = Workspaces(settings, report, partial(Retriever, prompts_dir=settings.prompts_dir))
     owners = Owners(settings.data_dir, engine.sessions if engine else None, workspaces)
     return Services(settings, retriever, llm, error, engine, sessions_error, bank, workspaces, owners)
 

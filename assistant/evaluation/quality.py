@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ValidationError
 
-from assistant.config import Language, RetrievalMode
+from assistant.config import Language, RetrievalMode, Settings
 from assistant.errors import InputError
 from assistant.evaluation.stats import percentile
 from assistant.i18n import detect_language
@@ -219,3 +219,39 @@ def evaluate_answers(items: Sequence[AnswerItem], run, embeddings, backend: str)
         total_p50_s=round(percentile(total, 50), 3) if total else 0.0,
         failures=failures,
     )
+
+
+def measure_answers(settings: Settings, items: Sequence[AnswerItem]) -> AnswerScores:
+    """``slim eval answers``: each item asked of the configured backend (a free question, or an answer to
+    a theme's question whose reflection is scored), then ``evaluate_answers``."""
+    import sqlite3
+    from time import perf_counter
+
+    from assistant.answer import answer_question
+    from assistant.index import open_index
+    from assistant.llm import make_llm
+    from assistant.prompts import reflection_prompts
+    from assistant.reflection.engine import ReflectionEngine
+
+    retriever = Retriever(open_index(settings), settings.prompts_dir)
+    model = make_llm(settings)
+    engine = ReflectionEngine(settings, retriever, model, conn=sqlite3.connect(":memory:", check_same_thread=False))
+    texts = reflection_prompts(settings.prompts_dir)
+    # one question first, as the app's start-up does: the fixed prompt prefix is then in the model's cache
+    answer_question("Wat is lerend vermogen?", retriever, model, settings)
+
+    def run(item: AnswerItem):
+        if item.kind != "reflection":
+            result = answer_question(item.q, retriever, model, settings)
+            cites = [c.model_dump() for c in result.citations]
+            return result.answer, result.language, result.grounded, cites, result.timings.model_dump(), result.method
+        lang = item.lang or settings.lang
+        start = perf_counter()
+        view = engine.start("board", lang, themes=[item.theme] if item.theme else None)
+        view = engine.send(view.info.id, {"type": "answer", "text": item.q})
+        turn = next(t for t in reversed(view.turns) if t.kind == "reflection")
+        method = "template" if turn.text.startswith(texts[lang].mirror.split("{")[0]) else "llm"
+        timings = {"retrieval_s": 0.0, "first_token_s": None, "total_s": round(perf_counter() - start, 3)}
+        return turn.text, lang, True, [c.model_dump() for c in turn.citations], timings, method
+
+    return evaluate_answers(items, run, retriever.index.embeddings, model.name)

@@ -312,7 +312,9 @@ def test_the_browser_bench_long_conversation_is_a_finished_route(tmp_path: Path,
     (tmp_path / "chroma").symlink_to(corpus_data_dir / "chroma", target_is_directory=True)
     settings = Settings(data_dir=tmp_path, llm="none")
     messages = long_session(settings, owner="bench-person")
-    engine = ReflectionEngine(settings, Retriever(open_index(settings)), LanguageModel("none", None))
+    engine = ReflectionEngine(
+        settings, Retriever(open_index(settings), settings.prompts_dir), LanguageModel("none", None)
+    )
     (info,) = engine.list("bench-person")
     view = engine.view(info.id)
     assert info.route == LONG_ROUTE and view.synthesis is not None and len(view.scores) == len(view.themes) == 5

@@ -27,6 +27,7 @@ from assistant.reflection.synthesis import own_words
 from assistant.retrieve import Retriever
 from assistant.sessions import SessionContent, SessionInfo, export_markdown
 from assistant.workspace import Workspace
+from tests.helpers.files import index_small_corpus
 
 runner = CliRunner()
 NO_MODEL = LanguageModel("none", None)
@@ -34,15 +35,7 @@ NO_MODEL = LanguageModel("none", None)
 
 @pytest.fixture
 def small_corpus(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "kort.md").write_text(
-        "---\ndoc_id: kort\ntitle: Kort rapport\n---\n\n# 1 Cultuur\n\nStralend falen betekent dat fouten mogen.\n",
-        encoding="utf-8",
-    )
-    monkeypatch.setenv("SLIM_CORPUS_DIR", str(corpus))
-    assert runner.invoke(app, ["index"]).exit_code == 0
-    return corpus
+    return index_small_corpus(monkeypatch, tmp_path)
 
 
 def _ok(args: list[str], **kwargs) -> str:
@@ -198,7 +191,7 @@ def test_bracketed_numbers_in_a_quoted_passage_are_not_citations(small_corpus: P
 
 
 def open_retriever_for(settings: Settings) -> Retriever:
-    from assistant.workspace import open_retriever
+    from assistant.retrieve import open_retriever
 
     return open_retriever(settings)
 
