@@ -89,10 +89,11 @@ def test_section_contexts_are_stored_beside_the_sentences_and_scored(corpus_retr
     """Each distinct context is embedded once, kept out of the sentences (never quoted as an excerpt) and
     scores the passages it describes; the passage text stays the report's."""
     index = corpus_retriever.index
-    texts, vectors, owners = index.all_contexts()
+    contexts = index.all_contexts()
+    texts, vectors, owners = contexts.texts, contexts.vectors, contexts.owners
     snap = corpus_retriever.snapshot()
     assert len(texts) == len(set(texts)) == len({d.metadata["context"] for d in snap.docs})
-    assert not set(texts) & set(index.all_sentences()[0])
+    assert not set(texts) & set(index.all_sentences().texts)
     assert sorted(c for chunk_ids in owners for c in chunk_ids) == sorted(snap.ids)
     row = snap.position[owners[0][0]]
     assert np.allclose(snap.context_vectors[row], vectors[0])

@@ -11,7 +11,7 @@ from tests.conftest import CORPUS_MD
 
 
 def _report():
-    return load_document(CORPUS_MD, "report", chunk_chars=500, overlap_chars=150)
+    return load_document(CORPUS_MD, "report", chunk_chars=500, overlap_chars=150, max_pages=2000)
 
 
 def test_every_section_of_the_report_has_a_context_in_both_languages() -> None:
@@ -43,6 +43,6 @@ def test_people_s_documents_get_no_context(tmp_path: Path) -> None:
     plan = tmp_path / "plan.md"
     plan.write_text("# 4.2 Structuur\n\nOns netwerk heeft een bestuur.\n", encoding="utf-8")
     (tmp_path / SECTION_CONTEXT_FILE).write_text((CORPUS_MD.parent / SECTION_CONTEXT_FILE).read_text(encoding="utf-8"))
-    doc = load_document(plan, "document", chunk_chars=500, overlap_chars=150)
+    doc = load_document(plan, "document", chunk_chars=500, overlap_chars=150, max_pages=2000)
     assert all(not seg.context for seg in doc.segments)
     assert all("context" not in p.metadata for p in chunk_document(doc, 500, 150))
