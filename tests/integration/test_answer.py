@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from assistant.answer import answer_question, build_messages, is_degenerate, valid_citations
+from assistant.answer import answer_question, build_messages, is_degenerate, language_of_answer, valid_citations
 from assistant.cli import app
 from assistant.config import Settings
 from assistant.llm import UnknownLLMError, make_llm
@@ -147,3 +147,50 @@ def test_language_model_choice(settings: Settings) -> None:
     assert "embedded" in info.value.message("en")
     with pytest.raises(UnknownLLMError):
         make_llm(settings.model_copy(update={"llm": "openai:some-model", "openai_base_url": None}))
+
+
+def _quotes(answer: str) -> list[str]:
+    return re.findall(r"“([^”]+)”", answer)
+
+
+@pytest.mark.parametrize(
+    ("question", "answer_words"),
+    [
+        ("Hoeveel interviews zijn er in totaal gehouden?", "14 interviews"),
+        ("Welke rechtsvorm heeft De STAP naar gezonder?", "coöperatie"),
+        ("Welke netwerken zijn onderzocht?", "Business Club Maas Rhein, regio Venlo"),  # a list, quoted whole
+    ],
+)
+def test_the_extractive_answer_quotes_the_sentence_that_answers(
+    corpus_retriever: Retriever, settings: Settings, question: str, answer_words: str
+) -> None:
+    none = make_llm(settings.model_copy(update={"llm": "none"}))
+    result = answer_question(question, corpus_retriever, none, settings)
+    assert result.method == "extractive" and result.grounded
+    quotes = _quotes(result.answer)
+    assert any(answer_words in q for q in quotes), result.answer
+    passages = [" ".join(c.text.split()) for c in result.citations]
+    assert all(any(q in p for p in passages) for q in quotes)  # the report's words, verbatim
+
+
+def test_an_english_question_gets_english_words_around_the_dutch_quote(
+    corpus_retriever: Retriever, settings: Settings
+) -> None:
+    result = answer_question("Where was the second focus group held?", corpus_retriever, broken_llm(), settings)
+    assert result.language == "en" and result.method == "extractive"
+    assert result.answer.startswith(answer_prompts(settings.prompts_dir)["en"].extractive_intro)
+    assert any("Venlo" in q for q in _quotes(result.answer))
+    assert language_of_answer(result.answer, "en") == "en"
+
+
+def test_a_model_answer_that_cites_a_sentence_that_does_not_answer_is_replaced(
+    corpus_retriever: Retriever, settings: Settings
+) -> None:
+    question = "Hoeveel interviews zijn er in totaal gehouden?"
+    off = fake_llm("Fontys neemt deel aan regionale netwerken in Eindhoven en Venlo [1].")
+    result = answer_question(question, corpus_retriever, off, settings)
+    assert result.method == "extractive" and result.note == "cited sentences do not answer"
+    assert any("14 interviews" in q for q in _quotes(result.answer))
+    right = fake_llm("Er zijn 14 interviews gehouden met in totaal 16 personen [1].")
+    kept = answer_question(question, corpus_retriever, right, settings)
+    assert kept.method == "llm" and kept.grounded and kept.answer.startswith("Er zijn 14 interviews")
