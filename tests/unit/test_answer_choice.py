@@ -18,7 +18,6 @@ from assistant.answer import (
     Quote,
     answering_quotes,
     answers_question,
-    asks_for_a_number,
     extractive_answer,
     focused_excerpts,
     passage_sentences,
@@ -160,26 +159,3 @@ def test_what_an_answer_rests_on_quoted_or_closest_in_the_cited_passage() -> Non
     quoted = rested_on("Het rapport: “De cultuur werd als open ervaren.” [1]", ranked, Axes())
     assert [q.text for q in quoted] == ["De cultuur werd als open ervaren."]
     assert rested_on("Geen bron genoemd.", ranked, Axes()) == []
-
-
-@pytest.mark.parametrize(
-    ("question", "numeric"),
-    [
-        ("Hoeveel leden heeft het bestuur?", True),
-        ("Wanneer was de eerste focusgroep?", True),
-        ("How many people attended?", True),
-        ("When was the second focus group held?", True),
-        ("Wat is stralend falen?", False),
-        ("Which three networks were studied?", False),
-    ],
-)
-def test_questions_that_ask_for_a_number_or_a_date(question: str, numeric: bool) -> None:
-    assert asks_for_a_number(question) is numeric
-
-
-def test_a_number_question_prefers_the_sentence_with_a_number() -> None:
-    text = "De focusgroep was open en leerzaam. Bij de focusgroep waren 12 personen aanwezig."
-    ranked = rank_sentences("Hoeveel mensen waren er bij de focusgroep?", [hit(1, text)], Axes())
-    assert ranked[0].text.startswith("Bij de focusgroep waren 12") and ranked[0].number
-    plain = rank_sentences("Hoe was de sfeer in de focusgroep?", [hit(1, text)], Axes())
-    assert not any(q.number for q in plain)
