@@ -363,7 +363,8 @@ def focused_excerpts(ranked: Sequence[Quote], passages: int, max_chars: int, sen
             out.append("")
             continue
         chosen = [own[0]] + [q for q in own[1:] if len(q.text) + len(own[0].text) <= max_chars]
-        out.append(" ".join(q.text for q in sorted(chosen, key=lambda q: q.order)))
+        text = " ".join(q.text for q in sorted(chosen, key=lambda q: q.order))
+        out.append(text if len(text) <= 2 * max_chars else text[: 2 * max_chars].rsplit(" ", 1)[0] + " …")
     return out
 
 
@@ -374,10 +375,12 @@ def extractive_answer(prompt: AnswerPrompt, quotes: Sequence[Quote], answered: b
     return f"{prompt.extractive_intro if answered else prompt.closest_intro} {said}"
 
 
-def rested_on(text: str, ranked: Sequence[Quote], embeddings: SlimEmbeddings) -> list[Quote]:
+def rested_on(
+    text: str, ranked: Sequence[Quote], embeddings: SlimEmbeddings, indexed: Mapping[str, np.ndarray] | None = None
+) -> list[Quote]:
     """The sentences of the cited passages that an answer rests on: a quoted sentence where the answer
     quotes one, else per cited sentence of the answer the sentence of its passage that says the most
-    nearly the same (e5, so an English answer finds its Dutch source)."""
+    nearly the same (e5, so an English answer finds its Dutch source; ``indexed`` vectors are reused)."""
     out: list[Quote] = []
     claims: list[tuple[str, set[int]]] = []
     for sentence in re.split(r"(?<=[.!?])\s+", text):
@@ -390,12 +393,15 @@ def rested_on(text: str, ranked: Sequence[Quote], embeddings: SlimEmbeddings) ->
         else:
             claims.append((_CITATION.sub("", _QUOTED.sub(lambda m: m.group(0)[1:-1], sentence)).strip(), numbers))
     if claims:
+        cited = {q.text for _, numbers in claims for q in ranked if q.n in numbers}
+        known = {text: indexed[text] for text in cited if indexed and text in indexed}
+        missing = sorted(cited - set(known))
+        known.update(zip(missing, embeddings.embed_passages(missing), strict=True))
         vectors = embeddings.embed_passages([claim for claim, _ in claims])
         for (_, numbers), vector in zip(claims, vectors, strict=True):
             own = [q for q in ranked if q.n in numbers]
             if own:
-                sims = embeddings.embed_passages([q.text for q in own]) @ vector
-                out.append(own[int(sims.argmax())])
+                out.append(max(own, key=lambda q: float(known[q.text] @ vector)))
     return out
 
 
@@ -444,10 +450,8 @@ def answer_question(
 
     if not covered:
         return done(prompt.not_covered, "not_covered", [], None, False, note="low relevance")
-    embeddings = retriever.index.embeddings
-    ranked = rank_sentences(
-        question, evidence.hits, embeddings, retriever.lexical_query(question), indexed_sentences(retriever)
-    )
+    embeddings, indexed = retriever.index.embeddings, indexed_sentences(retriever)
+    ranked = rank_sentences(question, evidence.hits, embeddings, retriever.lexical_query(question), indexed)
     quotes = answering_quotes(ranked)
     answered = answers_question(quotes, lang)
     fallback = extractive_answer(prompt, quotes, answered)
@@ -473,7 +477,7 @@ def answer_question(
         return done(prompt.not_covered, "not_covered", [], first_token, False, note="model")
     if generated.problem:
         return done(fallback, "extractive", citations, first_token, answered, note=generated.problem)
-    if not answers_question(rested_on(generated.text, ranked, embeddings), lang):
+    if not answers_question(rested_on(generated.text, ranked, embeddings, indexed), lang):
         return done(fallback, "extractive", citations, first_token, answered, note="cited sentences do not answer")
     return done(generated.text, "llm", citations, first_token, True)
 

@@ -147,6 +147,9 @@ def test_excerpts_for_the_model_are_each_passage_best_sentences_in_reading_order
     ranked.append(quote(1, "third", 0.7, order=2))
     assert focused_excerpts(ranked, 3, max_chars=100) == ["early late", "other", ""]
     assert focused_excerpts(ranked, 1, max_chars=6) == ["late"]  # a second sentence only where it fits
+    long_list = [quote(1, "Zes waarden: " + "; ".join(["een waarde"] * 40), 0.9)]
+    excerpt = focused_excerpts(long_list, 1, max_chars=50)[0]
+    assert len(excerpt) <= 102 and excerpt.startswith("Zes waarden:") and excerpt.endswith("…")
 
 
 def test_what_an_answer_rests_on_quoted_or_closest_in_the_cited_passage() -> None:
