@@ -22,7 +22,6 @@ from assistant.answer import (
     focused_excerpts,
     passage_sentences,
     rank_sentences,
-    rested_on,
 )
 from assistant.config import PROJECT_ROOT
 from assistant.embeddings import SlimEmbeddings
@@ -150,15 +149,3 @@ def test_excerpts_for_the_model_are_each_passage_best_sentences_in_reading_order
     long_list = [quote(1, "Zes waarden: " + "; ".join(["een waarde"] * 40), 0.9)]
     excerpt = focused_excerpts(long_list, 1, max_chars=50)[0]
     assert len(excerpt) <= 102 and excerpt.startswith("Zes waarden:") and excerpt.endswith("…")
-
-
-def test_what_an_answer_rests_on_quoted_or_closest_in_the_cited_passage() -> None:
-    ranked = rank_sentences("Hoeveel interviews?", [hit(1, PASSAGE), hit(2, "Het bestuur telt zeven leden.")], Axes())
-    rests = rested_on("Er werden veertien interviews gehouden [1]. Het bestuur is klein [2].", ranked, Axes())
-    assert [(q.n, q.text) for q in rests] == [
-        (1, "In totaal zijn er 14 interviews gehouden met 16 personen."),
-        (2, "Het bestuur telt zeven leden."),
-    ]
-    quoted = rested_on("Het rapport: “De cultuur werd als open ervaren.” [1]", ranked, Axes())
-    assert [q.text for q in quoted] == ["De cultuur werd als open ervaren."]
-    assert rested_on("Geen bron genoemd.", ranked, Axes()) == []
