@@ -76,7 +76,9 @@ def test_bad_model_output_falls_back_to_an_extractive_answer(
     result = answer_question("Wat is stralend falen?", corpus_retriever, fake_llm(reply), settings)
     assert result.method == "extractive" and result.note == note
     assert result.answer.startswith("Dit staat er in de bronnen:")
-    assert "[1]" in result.answer and result.grounded
+    # cited: the passages whose sentences answer best, not necessarily the first
+    cited = {int(n) for n in re.findall(r"\[(\d+)\]", result.answer)}
+    assert cited and cited <= {c.n for c in result.citations} and result.grounded
     quoted = re.findall(r"“([^”]+)”", result.answer)
     passages = [" ".join(c.text.split()) for c in result.citations]
     assert quoted and all(any(q in p for p in passages) for q in quoted)  # the quotes are the report's words
@@ -163,8 +165,8 @@ def _quotes(answer: str) -> list[str]:
     ("question", "answer_words"),
     [
         ("Hoeveel interviews zijn er in totaal gehouden?", "14 interviews"),
-        ("Welke rechtsvorm heeft De STAP naar gezonder?", "coöperatie"),
-        ("Welke netwerken zijn onderzocht?", "Business Club Maas Rhein, regio Venlo"),  # a list, quoted whole
+        ("Hoeveel leden heeft het algemeen bestuur van de Metropoolregio Eindhoven?", "25 leden"),
+        ("Wat zijn de bouwstenen van een lerend netwerk volgens Mennens?", "structuur (samenstelling)"),  # a list
     ],
 )
 def test_the_extractive_answer_quotes_the_sentence_that_answers(
@@ -182,8 +184,9 @@ def test_the_extractive_answer_quotes_the_sentence_that_answers(
 def test_an_english_question_gets_english_words_around_the_dutch_quote(
     corpus_retriever: Retriever, settings: Settings
 ) -> None:
-    result = answer_question("Where was the second focus group held?", corpus_retriever, broken_llm(), settings)
+    question = "How many people attended the first focus group?"
+    result = answer_question(question, corpus_retriever, broken_llm(), settings)
     assert result.language == "en" and result.method == "extractive"
     assert result.answer.startswith(answer_prompts(settings.prompts_dir)["en"].extractive_intro)
-    assert any("Venlo" in q for q in _quotes(result.answer))
+    assert any("12 personen" in q for q in _quotes(result.answer))
     assert language_of_answer(result.answer, "en") == "en"
