@@ -68,7 +68,8 @@ def context() -> GroupContext:
 @st.cache_resource(show_spinner=False)
 def passages() -> Retriever:
     """The report's passages for the tips' citations; only the facilitator's page loads them."""
-    return Retriever(open_index(context().settings))
+    settings = context().settings
+    return Retriever(open_index(settings), settings.prompts_dir)
 
 
 def page() -> None:
@@ -387,7 +388,7 @@ def theme_result(result: ThemeResult, results: Results, lang: Language) -> None:
         st.markdown(model_markdown(tip.text))
         st.markdown(f"*{model_markdown(tip.question)}*")
         st.markdown(f"**{untrusted_markdown(tip.case_network)}**: {model_markdown(tip.case)}")
-        cited = [c.model_dump() for c in (tip.citation, tip.case_citation) if c]
+        cited = [c for c in (tip.citation, tip.case_citation) if c]
         if cited:
             sources(cited, f"{tip.text} {tip.case}", lang, passages().section_text, key=f"tip-{result.theme}")
 
