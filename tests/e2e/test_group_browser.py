@@ -85,9 +85,12 @@ def test_group_scan_from_creation_to_agenda(app: AppServer, browser, tmp_path: P
     minimum.press("Tab")
     coordinator.get_by_role("button", name="Scan aanmaken").click()
     coordinator.get_by_text("Bewaar de beheerlink nu").wait_for(timeout=60_000)
-    page_text = coordinator.locator("body").text_content()  # the links are in code blocks
-    join = re.search(r"http://127\.0\.0\.1:\d+/groepsscan\?code=[0-9A-Z]{10}", page_text).group(0)
-    secret_url = re.search(r"http://127\.0\.0\.1:\d+/groepsscan\?beheer=[\w-]{40,}", page_text).group(0)
+    links = coordinator.locator('[data-testid="stCode"] pre')  # the join link, then the facilitator link
+    expect(links).to_have_count(2, timeout=30_000)
+    join, secret_url = (text.strip() for text in links.all_text_contents())
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+/groepsscan\?code=[0-9A-Z]{10}", join)
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+/groepsscan\?beheer=[\w-]{40,}", secret_url)
+    page_text = coordinator.locator("body").inner_text()
     code = re.search(r"Code voor deelnemers: ([0-9A-Z]{5}-[0-9A-Z]{5})", page_text).group(1)
     assert join.startswith(base) and secret_url.startswith(base)
     expect(coordinator.locator('[data-testid="stImage"] img').first).to_be_visible()  # the QR code
