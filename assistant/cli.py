@@ -25,7 +25,7 @@ from assistant.corpus import build_markdown
 from assistant.datadir import require_writable
 from assistant.errors import SlimError
 from assistant.i18n import t
-from assistant.index import VectorIndex, corpus_files, open_index, sync, writer_lock
+from assistant.index import corpus_files, open_index, sync, writer_lock
 from assistant.ingest import read_bytes
 from assistant.retrieve import MODES, Retriever
 from assistant.workspace import Workspace, open_retriever, queue_message
@@ -259,12 +259,13 @@ def ask(
     """Answer one free question from the report and the workspace's documents, with numbered citations."""
     from assistant.answer import answer_question, prompt_prefix
     from assistant.i18n import detect_language
-    from assistant.llm import make_llm
     from assistant.prompts import answer_prompts
+    from assistant.services import build_services
 
     settings = _settings(llm=llm, workspace=workspace)
-    retriever = open_retriever(settings)
-    model = make_llm(settings)
+    services = build_services(settings)
+    retriever = services.workspaces.get(settings.workspace)[1]  # the report and the workspace's documents
+    model = services.llm
     prompt = answer_prompts(settings.prompts_dir)[detect_language(question, default=settings.lang)]
     model.warm(prompt_prefix(prompt))  # restored from disk after the first run: no prefix to read again
     stream = not as_json and sys.stdout.isatty()
@@ -388,13 +389,12 @@ REFLECT_COMMANDS = {
 }
 
 
-def _engine(settings: Settings, with_llm: bool, report: VectorIndex | None = None) -> Any:
+def _engine(settings: Settings, with_llm: bool) -> Any:
     """The reflection engine; its modules (LangGraph, the model clients) load only for the commands that use them."""
-    from assistant.llm import LanguageModel, make_llm
-    from assistant.reflection.engine import ReflectionEngine
+    from assistant.llm import LanguageModel
+    from assistant.services import build_services
 
-    llm = make_llm(settings) if with_llm else LanguageModel("none", None)
-    return ReflectionEngine(settings, Retriever(report or open_index(settings)), llm)
+    return build_services(settings, llm=None if with_llm else LanguageModel("none", None)).engine
 
 
 def _print_turns(turns: list[dict]) -> None:
@@ -448,9 +448,11 @@ def reflect(
     workspace's documents, as `slim ask` and the app do."""
     settings = _settings(llm=llm, lang=lang, workspace=workspace)
     require_writable(settings)  # every step is saved
-    report = open_index(settings)
-    engine = _engine(settings, with_llm=True, report=report)
-    mine = Workspace(settings, settings.workspace, report.embeddings, report.client).with_report(report)
+    from assistant.services import build_services
+
+    services = build_services(settings)
+    engine = services.engine
+    mine = services.workspaces.get(settings.workspace)[1]  # the report and the workspace's documents
     if resume:
         view = engine.view(resume)
     else:
@@ -567,6 +569,7 @@ def eval_answers(
     from assistant.llm import make_llm
     from assistant.prompts import reflection_prompts
     from assistant.reflection.engine import ReflectionEngine
+    from assistant.services import WARM_UP_QUESTION
 
     settings = _settings(llm=llm)
     items = load_answer_items(file)
@@ -575,7 +578,7 @@ def eval_answers(
     engine = ReflectionEngine(settings, retriever, model, conn=sqlite3.connect(":memory:", check_same_thread=False))
     texts = reflection_prompts(settings.prompts_dir)
     # one question first, as the app's start-up does: the fixed prompt prefix is then in the model's cache
-    answer_question("Wat is lerend vermogen?", retriever, model, settings)
+    answer_question(WARM_UP_QUESTION, retriever, model, settings)
 
     def run(item):
         if item.kind != "reflection":
