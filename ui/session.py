@@ -31,20 +31,25 @@ def current(pane: Pane) -> tuple[ReflectionEngine, SessionView]:
     return engine, view
 
 
-def header(view: SessionView) -> None:
-    """The session's title, and for a finished session the switch between summary and conversation (a
-    choice kept in session state: unlike tabs, it survives a rerun)."""
+def header(view: SessionView, pane: Pane) -> None:
+    """The session's title, and for a finished session the switch between its summary and its conversation
+    (two pages; the choice is kept for the session, so a rerun stays where the person is)."""
     lang = state.lang
     st.title(heading_markdown(view.info.title))
-    if view.synthesis:  # ``current`` reads the choice on the next run and opens that page
-        st.radio(
+    if view.synthesis:
+        panes = list(PANES)
+        chosen = st.radio(
             t("ui.summary", lang),
-            list(PANES),
+            panes,
+            index=panes.index(pane),
             format_func=lambda p: t(f"ui.{p}", lang),
             horizontal=True,
             label_visibility="collapsed",
-            key=state.pane_key(view.info.id),
+            key=f"pane-{view.info.id}-{pane}",
         )
+        if chosen != pane:
+            state.choose_pane(view.info.id, chosen)
+            navigation.go(PANES[chosen])
 
 
 def turns(view: SessionView) -> None:

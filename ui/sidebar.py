@@ -72,6 +72,7 @@ def sessions(app: Services) -> None:
     left, right = st.columns(2)
     if left.button(t("ui.resume", lang), use_container_width=True, key="resume"):
         state.session_id = chosen
+        state.choose_pane(chosen, None)  # a finished session opens on its summary
         navigation.go(navigation.CONVERSATION)
     if right.button(t("ui.delete", lang), use_container_width=True, key="delete"):
         app.engine.delete(chosen)

@@ -60,15 +60,17 @@ class PersonState:
     def owner(self, value: Owner) -> None:
         st.session_state["owner"] = tuple(value)
 
-    @staticmethod
-    def pane_key(session_id: str) -> str:
-        """The widget key of a finished session's summary/conversation switch: one per session, so each
-        remembers where the person was."""
-        return f"pane-{session_id}"
-
     def pane(self, session_id: str) -> Pane:
         """Where a finished session opens: its summary first, until the person switches."""
-        return cast(Pane, st.session_state.get(self.pane_key(session_id), "summary"))
+        return cast(Pane, st.session_state.get(f"pane-{session_id}", "summary"))
+
+    def choose_pane(self, session_id: str, pane: Pane | None) -> None:
+        """Kept apart from the switch's widget: a widget belongs to one page (Streamlit gives the same key on
+        two pages two widgets), the choice to the session. None: the summary first again (a resumed session)."""
+        if pane is None:
+            st.session_state.pop(f"pane-{session_id}", None)
+        else:
+            st.session_state[f"pane-{session_id}"] = pane
 
     def notice(self, kind: Notice, message: str) -> None:
         """A sentence about the last upload or removal, shown once in the documents panel after the rerun."""

@@ -5,6 +5,6 @@ from __future__ import annotations
 from ui import session
 
 _, view = session.current("conversation")
-session.header(view)
+session.header(view, "conversation")
 session.turns(view)
 session.controls(view)

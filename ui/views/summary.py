@@ -17,7 +17,7 @@ from ui.state import state
 
 app, lang = services(), state.lang
 engine, view = session.current("summary")
-session.header(view)
+session.header(view, "summary")
 synthesis = view.synthesis
 assert synthesis is not None  # session.current opens the conversation otherwise
 session_lang = view.info.lang
