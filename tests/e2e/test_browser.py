@@ -318,7 +318,7 @@ def test_the_page_key_survives_every_page_switch(server: AppServer, browser) -> 
     page.get_by_text("Wie ben je?").wait_for(timeout=60_000)
     assert where()[1] == key
     page.get_by_role("button", name="Kaders bekijken").click()
-    page.get_by_text("Transformatieve waarde").first.wait_for(timeout=60_000)
+    page.get_by_role("heading", name=re.compile("Salignac")).wait_for(timeout=60_000)
     page.wait_for_function("() => location.pathname.endsWith('/study')", timeout=30_000)
     assert where() == ("/study", key)
     page.go_back()  # the browser's own history: the start page, still this person's
@@ -330,7 +330,7 @@ def test_the_page_key_survives_every_page_switch(server: AppServer, browser) -> 
     bookmark = urlparse(page.url)._replace(path="/study").geturl()  # a bookmark of the study page
     later = browser.new_page(viewport={"width": 1280, "height": 900})
     later.goto(bookmark)
-    later.get_by_text("Transformatieve waarde").first.wait_for(timeout=60_000)
+    later.get_by_role("heading", name=re.compile("Salignac")).wait_for(timeout=60_000)
     later.get_by_role("button", name="Hervat").click()  # their one session, from the sidebar
     later.get_by_text("Wat is stralend falen?", exact=True).wait_for(timeout=60_000)
     assert parse_qs(urlparse(later.url).query)["u"][0] == key
