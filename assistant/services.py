@@ -14,6 +14,7 @@ import contextlib
 import logging
 import threading
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, TypeVar
 
 from assistant.config import Settings
@@ -21,7 +22,7 @@ from assistant.errors import SlimError
 from assistant.llm import LanguageModel, make_llm
 
 if TYPE_CHECKING:
-    from assistant.index import VectorIndex
+    from assistant.index import PassageStore
     from assistant.owners import Owners
     from assistant.prompts import QuestionBank
     from assistant.reflection.engine import ReflectionEngine
@@ -62,7 +63,7 @@ class Services:
             return self._parts[name]  # type: ignore[return-value]
 
     @property
-    def report(self) -> VectorIndex:
+    def report(self) -> PassageStore:
         """The report's index, shared by everyone and only read."""
         from assistant.index import open_index
 
@@ -73,7 +74,7 @@ class Services:
         """Search over the report alone (the study view, warm-up); people's documents come from ``workspaces``."""
         from assistant.retrieve import Retriever
 
-        return self._once("retriever", lambda: Retriever(self.report))
+        return self._once("retriever", lambda: Retriever(self.report, self.settings.prompts_dir))
 
     @property
     def llm(self) -> LanguageModel:
@@ -115,11 +116,13 @@ class Services:
         return self._once("bank", lambda: question_bank(self.settings.prompts_dir))
 
     @property
-    def workspaces(self) -> Workspaces:
+    def workspaces(self) -> Workspaces[Retriever]:
         """Every person's (or command-line workspace's) documents, each searched together with the report."""
+        from assistant.retrieve import Retriever
         from assistant.workspace import Workspaces
 
-        return self._once("workspaces", lambda: Workspaces(self.settings, self.report))
+        search = partial(Retriever, prompts_dir=self.settings.prompts_dir)
+        return self._once("workspaces", lambda: Workspaces(self.settings, self.report, search))
 
     @property
     def owners(self) -> Owners:

@@ -56,17 +56,17 @@ def turns(view: SessionView) -> None:
     """Every message so far, each with its sources."""
     lang = state.lang
     for i, item in enumerate(view.turns):
-        if not item["text"]:
+        if not item.text:
             continue
-        with st.chat_message(item["role"]):
-            if item["kind"] == "assess":  # the levels are in the choice below (or, done, in the score)
-                st.markdown(model_markdown(item["text"].splitlines()[0]))
-            elif item["role"] == "assistant":  # SLIM's words and the model's, quoting documents and people
-                st.markdown(model_markdown(item["text"]))
+        with st.chat_message(item.role):
+            if item.kind == "assess":  # the levels are in the choice below (or, done, in the score)
+                st.markdown(model_markdown(item.text.splitlines()[0]))
+            elif item.role == "assistant":  # SLIM's words and the model's, quoting documents and people
+                st.markdown(model_markdown(item.text))
             else:
-                st.markdown(untrusted_markdown(item["text"]))
-            if item["citations"]:
-                sources(item["citations"], item["text"], lang, mine()[1].section_text, key=f"sec-{view.info.id}-{i}")
+                st.markdown(untrusted_markdown(item.text))
+            if item.citations:
+                sources(item.citations, item.text, lang, mine()[1].section_text, key=f"sec-{view.info.id}-{i}")
 
 
 def controls(view: SessionView) -> None:
@@ -75,7 +75,7 @@ def controls(view: SessionView) -> None:
     sid = view.info.id
     waiting = view.waiting_for
     if waiting == "score":
-        levels = next(turn["data"]["levels"] for turn in reversed(view.turns) if turn["kind"] == "assess")
+        levels = next(turn.data["levels"] for turn in reversed(view.turns) if turn.kind == "assess")
         with st.form(f"score-{len(view.turns)}"):
             level = st.radio(
                 t("ui.score", lang),

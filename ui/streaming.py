@@ -10,6 +10,7 @@ from typing import Any
 
 import streamlit as st
 
+from assistant.domain import Citation
 from assistant.i18n import t
 from assistant.prompts import answer_prompts
 from assistant.safe_text import model_markdown, untrusted_markdown, without_links
@@ -25,7 +26,7 @@ class StreamedReply:
     def __init__(self) -> None:
         self.slot = st.empty()
         self.parts: list[str] = []
-        self.citations: list[dict[str, Any]] = []
+        self.citations: list[Citation] = []
         self.waiting: int | None = None
 
     def draw(self) -> None:
@@ -43,8 +44,8 @@ class StreamedReply:
         removed = answer_prompts(services().settings.prompts_dir)[state.lang].link_removed
         return model_markdown(without_links("".join(self.parts), removed)) + " ▌"
 
-    def on_passages(self, citations: list[Any]) -> None:
-        self.citations = [c if isinstance(c, dict) else c.model_dump() for c in citations]
+    def on_passages(self, citations: list[Citation]) -> None:
+        self.citations = list(citations)
         self.draw()
 
     def on_token(self, piece: str) -> None:

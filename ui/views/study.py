@@ -22,7 +22,7 @@ for framework in frameworks(app.settings.prompts_dir):
             st.caption(item.text(lang))
     for item in framework.items:
         hit = study_passage(app, item.query)
-        with st.expander(f"{item.label(lang)} — §{hit.section}"):
+        with st.expander(f"{item.label(lang)} — {hit.label()}"):
             st.markdown(untrusted_markdown(" ".join(hit.text.split())))
             if st.toggle(t("ui.read_section", lang), key=f"study-{framework.id}-{item.query}"):
                 st.markdown(untrusted_markdown(app.retriever.section_text(hit.chunk_id)))

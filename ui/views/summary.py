@@ -22,7 +22,7 @@ synthesis = view.synthesis
 assert synthesis is not None  # session.current opens the conversation otherwise
 session_lang = view.info.lang
 texts = reflection_prompts(app.settings.prompts_dir)[session_lang]
-titles = {th["theme"]: th["title"] for th in synthesis["themes"]}
+titles = {th.theme: th.title for th in synthesis.themes}
 st.subheader(t("ui.radar", lang))
 scored = engine.finished_scores(owner())
 others = {s.id: s for s in engine.list(owner()) if s.id != view.info.id and s.id in scored}
@@ -47,8 +47,8 @@ for step in steps:
         st.markdown(f"- **{step['label']}**: “{untrusted_markdown(step['quote'])}”")
 markdown = synthesis_markdown(synthesis, texts)
 st.markdown(model_markdown(markdown))
-if synthesis["citations"]:
-    sources(synthesis["citations"], markdown, lang, app.retriever.section_text, key=f"syn-{view.info.id}")
+if synthesis.citations:
+    sources(synthesis.citations, markdown, lang, app.retriever.section_text, key=f"syn-{view.info.id}")
 left, middle, right = st.columns(3)
 name = f"slim-{view.info.id}"
 left.download_button(t("ui.download_md", lang), engine.export(view.info.id, "md"), f"{name}.md", "text/markdown")
