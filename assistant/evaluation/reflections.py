@@ -25,8 +25,9 @@ from assistant.evaluation.quality import is_hit
 from assistant.evaluation.stats import percentile
 from assistant.llm import LanguageModel
 from assistant.prompts import Role
-from assistant.reflection.checks import CITATION, MAX_WORDS, reflection_faults
+from assistant.reflection.checks import MAX_WORDS, reflection_faults
 from assistant.retrieve import Retriever
+from assistant.text import CITATION
 
 
 class ReflectionItem(BaseModel):
@@ -87,20 +88,20 @@ def evaluate_reflections(
     results = []
     for item in items:
         view = engine.start(item.role, item.lang, themes=[item.theme])
-        question = next(t for t in reversed(view.turns) if t["kind"] == "question")
+        question = next(t for t in reversed(view.turns) if t.kind == "question")
         start = perf_counter()
         view = engine.send(view.info.id, {"type": "answer", "text": item.answer})
         seconds = perf_counter() - start
-        turn = next(t for t in reversed(view.turns) if t["kind"] == "reflection")
-        cited = {int(n) for n in CITATION.findall(turn["text"])}
-        fits = any(is_hit(c["text"], item.evidence) for c in turn["citations"] if c["n"] in cited)
-        chosen = turn["data"].get("signal", "") if "signal" in turn["data"] else ""
+        turn = next(t for t in reversed(view.turns) if t.kind == "reflection")
+        cited = {int(n) for n in CITATION.findall(turn.text)}
+        fits = any(is_hit(c.text, item.evidence) for c in turn.citations if c.n in cited)
+        chosen = turn.data.get("signal", "") if "signal" in turn.data else ""
         results.append(
             ItemResult(
                 id=item.id,
-                text=turn["text"],
+                text=turn.text,
                 faults=reflection_faults(
-                    turn["text"], item.lang, question["text"], item.answer, [c["n"] for c in turn["citations"]]
+                    turn.text, item.lang, question.text, item.answer, [c.n for c in turn.citations]
                 ),
                 fits=fits,
                 signal=chosen or ("none" if chosen is None else None),
