@@ -24,7 +24,7 @@ from assistant.datadir import require_writable
 from assistant.domain import Turn
 from assistant.errors import SlimError
 from assistant.i18n import t
-from assistant.index import PassageStore, corpus_files, open_index, sync, writer_lock
+from assistant.index import corpus_files, open_index, sync, writer_lock
 from assistant.ingest import read_bytes
 from assistant.retrieve import MODES, Retriever, open_retriever
 from assistant.workspace import Workspace, queue_message
@@ -169,6 +169,9 @@ def bench(
     load: Annotated[int | None, typer.Option("--load", help="Only simulate N people asking at once.")] = None,
     injection: Annotated[bool, typer.Option("--injection", help="Only measure prompt-injection success.")] = False,
     llm: Annotated[str | None, typer.Option("--llm", help="Model for --load / --injection.")] = None,
+    group: Annotated[
+        int | None, typer.Option("--group", help="Only simulate N group-scan participants submitting at once.")
+    ] = None,
 ) -> None:
     """Cold and warm index time, search latency p50/p95 and peak memory, recorded in docs/benchmarks.md;
     with --browser also how fast the app becomes interactive and re-renders a click. --load N and
@@ -179,6 +182,14 @@ def bench(
     settings = _settings(llm=llm)
     queries = queries or bench_module.DEFAULT_QUERIES
     output = output or bench_module.BENCH_DOC
+    if group:
+        from assistant.evaluation.group import PACE_S, group_table, run_group_bench
+
+        table = group_table([run_group_bench(group), run_group_bench(group, PACE_S)])
+        bench_module.update_section(output, "slim bench --group", table)
+        typer.echo(table)
+        typer.echo(t("bench.written", settings.lang, path=output), err=True)
+        return
     if load or injection:
         _bench_with_model(settings, load, injection, queries, output)
         return
@@ -246,12 +257,13 @@ def ask(
     """Answer one free question from the report and the workspace's documents, with numbered citations."""
     from assistant.answer import answer_question, prompt_prefix
     from assistant.i18n import detect_language
-    from assistant.llm import make_llm
     from assistant.prompts import answer_prompts
+    from assistant.services import build_services
 
     settings = _settings(llm=llm, workspace=workspace)
-    retriever = open_retriever(settings)
-    model = make_llm(settings)
+    services = build_services(settings)
+    retriever = services.workspaces.get(settings.workspace)[1]  # the report and the workspace's documents
+    model = services.llm
     prompt = answer_prompts(settings.prompts_dir)[detect_language(question, default=settings.lang)]
     model.warm(prompt_prefix(prompt))  # restored from disk after the first run: no prefix to read again
     stream = not as_json and sys.stdout.isatty()
@@ -375,13 +387,12 @@ REFLECT_COMMANDS = {
 }
 
 
-def _engine(settings: Settings, with_llm: bool, report: PassageStore | None = None) -> Any:
+def _engine(settings: Settings, with_llm: bool) -> Any:
     """The reflection engine; its modules (LangGraph, the model clients) load only for the commands that use them."""
-    from assistant.llm import LanguageModel, make_llm
-    from assistant.reflection.engine import ReflectionEngine
+    from assistant.llm import LanguageModel
+    from assistant.services import build_services
 
-    llm = make_llm(settings) if with_llm else LanguageModel("none", None)
-    return ReflectionEngine(settings, Retriever(report or open_index(settings), settings.prompts_dir), llm)
+    return build_services(settings, llm=None if with_llm else LanguageModel("none", None)).engine
 
 
 def _print_turns(turns: list[Turn]) -> None:
@@ -433,12 +444,11 @@ def reflect(
     workspace's documents, as `slim ask` and the app do."""
     settings = _settings(llm=llm, lang=lang, workspace=workspace)
     require_writable(settings)  # every step is saved
-    report = open_index(settings)
-    engine = _engine(settings, with_llm=True, report=report)
-    mine = Retriever(
-        Workspace(settings, settings.workspace, report.embeddings, report.client).with_report(report),
-        settings.prompts_dir,
-    )
+    from assistant.services import build_services
+
+    services = build_services(settings)
+    engine = services.engine
+    mine = services.workspaces.get(settings.workspace)[1]  # the report and the workspace's documents
     if resume:
         view = engine.view(resume)
     else:
@@ -603,8 +613,12 @@ def group_create(
         int, typer.Option("--min-answers", help="Answers needed before results show (at least 3).")
     ] = 5,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON (the secret included, once).")] = False,
+    qr: Annotated[
+        Path | None, typer.Option("--qr", help="Also write the join link as a QR code (.png or .svg).")
+    ] = None,
 ) -> None:
-    """Create a scan: prints the join code and link for participants and the facilitator link (shown once)."""
+    """Create a scan: prints the join code and link for participants and the facilitator link (shown once);
+    with --qr also the join link's QR code."""
     import datetime as dt
 
     from assistant.group.links import facilitator_url, join_url
@@ -632,6 +646,11 @@ def group_create(
     created = _group_store(settings, write=True).create(scan_settings)
     scan = created.scan
     join, facilitator = join_url(settings, scan.code), facilitator_url(settings, created.secret)
+    if qr:
+        from assistant.group.export import qr_png, qr_svg
+
+        qr.write_bytes(qr_svg(join) if qr.suffix.lower() == ".svg" else qr_png(join))
+        typer.echo(t("group.export.qr_written", settings.lang, path=qr), err=True)
     if as_json:
         payload = {"scan": scan.model_dump(mode="json"), "secret": created.secret, "join_url": join}
         payload["facilitator_url"] = facilitator
@@ -748,17 +767,68 @@ def group_agenda(
     themes: Annotated[
         str | None, typer.Option("--themes", help="2-3 comma-separated theme ids (default: proposed).")
     ] = None,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Write to a file: .docx, .pdf or .md (default: print).")
+    ] = None,
 ) -> None:
-    """A timed session agenda as Markdown: opening, per theme result, work form, questions and evidence,
-    closing with action points from §7.2; every reference cited."""
-    from assistant.group.agenda import agenda_for, agenda_markdown
+    """A timed session agenda: opening, per theme result, work form, questions and evidence, closing with
+    action points from §7.2; every reference cited. Printed as Markdown, or written as DOCX, PDF or Markdown."""
+    settings = _settings()
+    agenda = _agenda(settings, _group_store(settings), scan_id, minutes, themes)
+    if output is None:
+        from assistant.group.export import agenda_md
+
+        typer.echo(agenda_md(agenda))
+        return
+    _write_agenda(agenda, output)
+    typer.echo(t("group.export.written", agenda.lang, path=output), err=True)
+
+
+def _agenda(settings: Settings, store: Any, scan_id: str, minutes: int, themes: str | None) -> Any:
+    from assistant.group.agenda import agenda_for
+
+    scan, results = _scan_results(settings, store, scan_id)
+    chosen = [x.strip() for x in themes.split(",") if x.strip()] if themes else None
+    return agenda_for(scan, results, settings.prompts_dir, _report_passages(settings), minutes=minutes, themes=chosen)
+
+
+def _write_agenda(agenda: Any, output: Path) -> None:
+    from assistant.group.export import agenda_docx, agenda_md, agenda_pdf
+
+    suffix = output.suffix.lower()
+    if suffix not in (".docx", ".pdf", ".md"):
+        raise typer.BadParameter(".docx, .pdf or .md", param_hint="-o")
+    if suffix == ".md":
+        output.write_text(agenda_md(agenda), encoding="utf-8")
+    else:
+        output.write_bytes(agenda_docx(agenda) if suffix == ".docx" else agenda_pdf(agenda))
+
+
+@group_app.command("export")
+@friendly_errors
+def group_export(
+    scan_id: str,
+    directory: Annotated[Path, typer.Option("-o", "--output", help="Folder for the files.")] = Path("."),
+    minutes: Annotated[int, typer.Option("--minutes", help="Length of the agenda: 60, 90, 120 or 180.")] = 90,
+) -> None:
+    """The agenda (DOCX, PDF, Markdown), the results as CSV and the results PDF with the charts, in one
+    folder. Under the anonymity rule: before reveal and the minimum the results files hold only the count."""
+    from assistant.group.export import results_csv, results_pdf
 
     settings = _settings()
     store = _group_store(settings)
     scan, results = _scan_results(settings, store, scan_id)
-    chosen = [x.strip() for x in themes.split(",") if x.strip()] if themes else None
-    agenda = agenda_for(scan, results, settings.prompts_dir, _report_passages(settings), minutes=minutes, themes=chosen)
-    typer.echo(agenda_markdown(agenda))
+    agenda = _agenda(settings, store, scan_id, minutes, None)
+    directory.mkdir(parents=True, exist_ok=True)
+    stem = f"groepsscan-{scan.id}"
+    paths = [directory / f"{stem}-agenda{suffix}" for suffix in (".docx", ".pdf", ".md")]
+    for path in paths:
+        _write_agenda(agenda, path)
+    csv_path, pdf_path = directory / f"{stem}-resultaten.csv", directory / f"{stem}-resultaten.pdf"
+    csv_path.write_text(results_csv(results), encoding="utf-8")
+    pdf_path.write_bytes(results_pdf(results))
+    for path in [*paths, csv_path, pdf_path]:
+        typer.echo(t("group.export.written", scan.settings.lang, path=path))
 
 
 @group_app.command("close")

@@ -7,9 +7,10 @@ import functools
 import streamlit as st
 
 from assistant.answer import cited_sentences
-from assistant.domain import Citation
+from assistant.domain import Citation, Hit
 from assistant.i18n import t
 from assistant.safe_text import untrusted_markdown
+from assistant.services import Services
 
 
 def citation_label(citation: Citation, lang: str) -> str:
@@ -58,3 +59,16 @@ def sources(citations: list[Citation], message: str, lang: str, section_text, ke
             if st.toggle(t("ui.read_section", lang), key=f"{key}-{citation.n}"):
                 st.markdown(untrusted_markdown(section_text(citation.chunk_id)))
             st.divider()
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _study_passage(_app: Services, index: str, query: str) -> Hit:
+    return _app.retriever.search(query, k=1)[0]
+
+
+def study_passage(app: Services, query: str) -> Hit:
+    """The passage a framework element of the study page rests on: searched once per element and index,
+    not on every rerun (the study page has a dozen elements, each toggle reruns the page)."""
+    settings = app.settings
+    index = f"{settings.data_dir.resolve()}|{settings.collection}|{app.retriever.index.embeddings.name}"
+    return _study_passage(app, index, query)

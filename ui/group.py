@@ -10,16 +10,15 @@ Everything is computed by ``assistant.group``; this module only renders and call
 from __future__ import annotations
 
 import datetime as dt
-import io
 from dataclasses import dataclass
 
 import pandas as pd
-import segno
 import streamlit as st
 
 from assistant.config import Language, Settings, configured_lang, load_settings
 from assistant.errors import SlimError
 from assistant.group import agenda as agendas
+from assistant.group import export
 from assistant.group.charts import group_radar_png
 from assistant.group.links import FACILITATOR_PARAM, JOIN_PARAM, facilitator_url, join_url
 from assistant.group.models import (
@@ -39,11 +38,11 @@ from assistant.group.models import (
 from assistant.group.results import scan_results, sort_themes
 from assistant.group.store import GroupStore, format_code
 from assistant.i18n import LANGUAGES, t
-from assistant.index import open_index
 from assistant.prompts import QuestionBank, question_bank
 from assistant.retrieve import Retriever
 from assistant.safe_text import heading_markdown, model_markdown, untrusted_markdown
 from ui.components import sources
+from ui.context import services
 
 PARTICIPANT_PARAM = "p"
 """the participant's token in the fill-in address: a reload keeps their answers"""
@@ -65,11 +64,10 @@ def context() -> GroupContext:
     return GroupContext(settings, GroupStore.open(settings), question_bank(settings.prompts_dir))
 
 
-@st.cache_resource(show_spinner=False)
 def passages() -> Retriever:
-    """The report's passages for the tips' citations; only the facilitator's page loads them."""
-    settings = context().settings
-    return Retriever(open_index(settings), settings.prompts_dir)
+    """The report's passages for the tips' citations, shared with the guide (built on first use: only the
+    facilitator's page asks for them)."""
+    return services().retriever
 
 
 def page() -> None:
@@ -163,13 +161,6 @@ def create(ctx: GroupContext) -> None:
     st.rerun()
 
 
-def qr_png(url: str) -> bytes:
-    """The join link as a QR code to put on a beamer (segno: pure Python, no network)."""
-    buffer = io.BytesIO()
-    segno.make(url, error="m").save(buffer, kind="png", scale=8, border=2)
-    return buffer.getvalue()
-
-
 def show_created(ctx: GroupContext, created: CreatedScan, lang: Language) -> None:
     """The links of a new scan. The facilitator link is shown here and nowhere else, ever."""
     scan = created.scan
@@ -179,7 +170,7 @@ def show_created(ctx: GroupContext, created: CreatedScan, lang: Language) -> Non
     st.markdown(t("group.join_code", lang, code=f"**{format_code(scan.code)}**"))
     st.caption(t("group.join_link_label", lang))
     st.code(join, language=None)
-    st.image(qr_png(join), caption=t("group.qr", lang), width=240)
+    st.image(export.qr_png(join), caption=t("group.qr", lang), width=240)
     st.subheader(t("group.for_facilitator", lang))
     st.warning(t("group.secret_once", lang))
     url = facilitator_url(ctx.settings, created.secret)
@@ -344,6 +335,12 @@ def show_results(results: Results, lang: Language) -> None:
         horizontal=True,
         key="group-sort",
     )
+    csv, pdf = st.columns(2)
+    name = f"results-{results.scan_id}"
+    csv.download_button(t("group.download_results_csv", lang), export.results_csv(results), f"{name}.csv", "text/csv")
+    pdf.download_button(
+        t("group.download_results_pdf", lang), export.results_pdf(results), f"{name}.pdf", "application/pdf"
+    )
     for result in sort_themes(results.themes, order):
         with st.container(border=True, key=f"result-{result.theme}"):
             theme_result(result, results, lang)
@@ -488,12 +485,20 @@ def agenda_section(ctx: GroupContext, scan: Scan, results: Results, lang: Langua
     markdown = agendas.agenda_markdown(agenda)
     with st.expander(t("group.agenda_preview", lang)):
         st.markdown(markdown)  # built by agenda_markdown, which passes every outside text through safe_text
-    st.download_button(
-        t("group.download_agenda_md", lang),
-        markdown,
-        f"agenda-{scan.id}.md",
-        "text/markdown",
-        key="group-download-md",
+    name = f"agenda-{scan.id}"
+    docx, pdf, md = st.columns(3)
+    docx.download_button(
+        t("group.download_agenda_docx", lang),
+        export.agenda_docx(agenda),
+        f"{name}.docx",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        key="group-download-docx",
+    )
+    pdf.download_button(
+        t("group.download_agenda_pdf", lang), export.agenda_pdf(agenda), f"{name}.pdf", "application/pdf"
+    )
+    md.download_button(
+        t("group.download_agenda_md", lang), markdown, f"{name}.md", "text/markdown", key="group-download-md"
     )
 
 

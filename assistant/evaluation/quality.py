@@ -276,13 +276,14 @@ def measure_answers(settings: Settings, items: Sequence[AnswerItem]) -> AnswerSc
     from assistant.llm import make_llm
     from assistant.prompts import reflection_prompts
     from assistant.reflection.engine import ReflectionEngine
+    from assistant.services import WARM_UP_QUESTION
 
     retriever = Retriever(open_index(settings), settings.prompts_dir)
     model = make_llm(settings)
     engine = ReflectionEngine(settings, retriever, model, conn=sqlite3.connect(":memory:", check_same_thread=False))
     texts = reflection_prompts(settings.prompts_dir)
     # one question first, as the app's start-up does: the fixed prompt prefix is then in the model's cache
-    answer_question("Wat is lerend vermogen?", retriever, model, settings)
+    answer_question(WARM_UP_QUESTION, retriever, model, settings)
 
     def run(item: AnswerItem):
         if item.kind != "reflection":

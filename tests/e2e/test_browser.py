@@ -295,6 +295,48 @@ def test_two_people_at_once_are_isolated(server: AppServer, browser) -> None:
     two.close()
 
 
+def test_the_page_key_survives_every_page_switch(server: AppServer, browser) -> None:
+    """The pages have addresses of their own; going from one to another (the app's buttons, the browser's
+    Back button, a bookmark of a page other than the start) keeps the private key and the person's sessions."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    open_app(page, server.url)
+    page.wait_for_function("() => location.search.includes('u=')", timeout=30_000)
+    key = parse_qs(urlparse(page.url).query)["u"][0]
+
+    def where() -> tuple[str, str | None]:
+        address = urlparse(page.url)
+        return address.path, parse_qs(address.query).get("u", [None])[0]
+
+    page.get_by_role("button", name=ASK["mode"]).click()
+    page.get_by_placeholder(ASK["input"]).wait_for(timeout=60_000)
+    page.wait_for_function("() => location.pathname.endsWith('/conversation')", timeout=30_000)
+    assert where() == ("/conversation", key)
+    ask(page, "Wat is stralend falen?")
+    page.get_by_text("Dit staat er in de bronnen:").first.wait_for(timeout=60_000)
+
+    page.get_by_role("button", name="Nieuwe sessie").click()
+    page.get_by_text("Wie ben je?").wait_for(timeout=60_000)
+    assert where()[1] == key
+    page.get_by_role("button", name="Kaders bekijken").click()
+    page.get_by_role("heading", name=re.compile("Salignac")).wait_for(timeout=60_000)
+    page.wait_for_function("() => location.pathname.endsWith('/study')", timeout=30_000)
+    assert where() == ("/study", key)
+    page.go_back()  # the browser's own history: the start page, still this person's
+    page.get_by_text("Wie ben je?").wait_for(timeout=60_000)
+    page.get_by_role("button", name="Hervat").wait_for(timeout=30_000)
+    assert where()[1] == key
+    shot(page, "18-page-switches-keep-the-key")
+
+    bookmark = urlparse(page.url)._replace(path="/study").geturl()  # a bookmark of the study page
+    later = browser.new_page(viewport={"width": 1280, "height": 900})
+    later.goto(bookmark)
+    later.get_by_role("heading", name=re.compile("Salignac")).wait_for(timeout=60_000)
+    later.get_by_role("button", name="Hervat").click()  # their one session, from the sidebar
+    later.get_by_text("Wat is stralend falen?", exact=True).wait_for(timeout=60_000)
+    assert parse_qs(urlparse(later.url).query)["u"][0] == key
+    assert later.locator('[data-testid="stException"]').count() == 0
+
+
 def upload(page, path: Path, expect_text: str) -> None:
     page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(path))
     page.get_by_text(expect_text).first.wait_for(timeout=120_000)

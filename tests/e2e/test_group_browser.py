@@ -7,11 +7,13 @@ results. Screenshots in test-artifacts/browser/group-*.png.
 
 from __future__ import annotations
 
+import csv as csvlib
 import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+import docx
 import pytest
 
 from tests.e2e.test_browser import AppServer, shot
@@ -182,6 +184,17 @@ def test_group_scan_from_creation_to_agenda(app: AppServer, browser, tmp_path: P
     assert len(re.findall(r"^## ", markdown, re.M)) == facilitator.locator('[class*="st-key-block-"]').count()
     assert "§" in markdown and "[1]" in markdown
     shutil.copy(download.value.path(), tmp_path / "agenda.md")
+    with facilitator.expect_download() as word:
+        facilitator.get_by_role("button", name="Download de agenda (Word)").click()
+    document = docx.Document(word.value.path())
+    text = "\n".join(p.text for p in document.paragraphs) + "\n".join(
+        cell.text for table in document.tables for row in table.rows for cell in row.cells
+    )
+    assert "Netwerk Oost" in text and "§" in text and "?" in text  # blocks, citations, questions
+    with facilitator.expect_download() as csv:
+        facilitator.get_by_role("button", name="Download de resultaten (CSV)").click()
+    rows = {row[0]: row for row in csvlib.reader(Path(csv.value.path()).read_text(encoding="utf-8").splitlines())}
+    assert rows["gezamenlijk-doel"][2:8] == ["4", "1", "2", "0", "1", "0"]  # n, then how many chose 1..5
     shot(facilitator, "group-6-agenda")
 
     # an agreement after the session, then delete the scan: the join link says it opens nothing

@@ -316,3 +316,55 @@ def test_an_upload_with_a_long_name_in_utf16_is_kept_and_said_how_it_was_read(pr
     assert "toegevoegd: 1 passages." in message and "Gelezen als UTF-16 LE, niet als UTF-8." in message, message
     [listed] = [c.value for c in person.sidebar.caption if c.value.startswith(DOC)]
     assert "verslag" in listed and "txt" in listed
+
+
+def test_the_page_key_and_the_sessions_survive_page_switches(app: AppTest) -> None:
+    """Every way from one page to another keeps the private key in the address (`st.switch_page` clears
+    query parameters unless given them), and with it the person's sessions."""
+    key = app.query_params["u"]
+
+    def sessions() -> list[str]:
+        return [str(o) for o in app.sidebar.selectbox(key="session_pick").options]
+
+    next(b for b in app.button if b.label == "Vraag het rapport").click().run()  # start → conversation
+    assert not app.exception and app.query_params["u"] == key
+    (asked,) = sessions()
+    assert app.chat_input(key="ask")  # the conversation page, waiting for a question
+    next(b for b in app.sidebar.button if b.label == "Nieuwe sessie").click().run()  # → start
+    assert app.query_params["u"] == key and sessions() == [asked]
+    assert "Wie ben je?" in [r.label for r in app.radio]
+    next(b for b in app.button if b.label == "Kaders bekijken").click().run()  # → study
+    assert app.query_params["u"] == key and sessions() == [asked]
+    assert any("Salignac" in s.value for s in app.subheader)
+
+    app.query_params.pop("u")  # the same browser session on an address without the key: it comes back
+    app.run()
+    assert app.query_params["u"] == key and sessions() == [asked]
+    next(b for b in app.sidebar.button if b.label == "Hervat").click().run()  # → the conversation again
+    assert app.query_params["u"] == key and app.chat_input(key="ask")
+
+    # a finished session: its summary first, then the conversation and back, the key kept throughout
+    next(b for b in app.sidebar.button if b.label == "Nieuwe sessie").click().run()
+    app.selectbox(key="route").set_value("__free__").run()
+    app.multiselect(key="themes").set_value(["cultuur"]).run()
+    next(b for b in app.button if b.label == "Start de reflectie").click().run()
+    app.chat_input(key="answer").set_value("Fouten mogen hier.").run()
+    next(b for b in app.button if b.label == "Volgende vraag").click().run()
+    next(r for r in app.radio if r.label == "Kies een niveau").set_value(3)
+    next(b for b in app.button if b.label == "Bevestig").click().run()
+    assert not app.exception and app.query_params["u"] == key and len(sessions()) == 2
+    assert [d.label for d in app.get("download_button")][0] == "Download Markdown"  # the summary page
+    pane = next(r for r in app.radio if [str(o) for o in r.options] == ["Samenvatting", "Gesprek"])
+    pane.set_value("conversation").run()
+    assert not app.get("download_button") and "Fouten mogen hier." in texts(app)
+    assert app.query_params["u"] == key
+    next(r for r in app.radio if [str(o) for o in r.options] == ["Samenvatting", "Gesprek"]).set_value("summary").run()
+    assert [d.label for d in app.get("download_button")][0] == "Download Markdown"
+    assert app.query_params["u"] == key and len(sessions()) == 2
+
+
+def test_no_pages_folder_beside_the_entry_script() -> None:
+    """A `pages/` folder next to ui/app.py switches Streamlit into its older pages-directory mode, which runs
+    a page without the frame around it (see ui/navigation.py): the pages live in ui/views/."""
+    assert not (PROJECT_ROOT / "ui" / "pages").exists()
+    assert (PROJECT_ROOT / "ui" / "views" / "start.py").is_file()

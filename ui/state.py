@@ -1,0 +1,94 @@
+"""What the app keeps for one person (one browser session), with types instead of string keys.
+
+Everything here lives in ``st.session_state``, which Streamlit keeps per browser session: nothing of one
+person is ever stored on the shared ``Services``. Keys that are also widget keys (the language choice) are
+named once here, so a page and the state cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, NamedTuple, cast
+
+import streamlit as st
+
+from assistant.config import Language, Settings, configured_lang
+
+LANG = "lang"
+"""The sidebar's language radio writes here; every page reads it through ``PersonState.lang``."""
+
+Pane = Literal["summary", "conversation"]
+Notice = Literal["success", "error", "info"]
+
+
+class Owner(NamedTuple):
+    key: str
+    """the private key in the page address (``?u=``), as issued"""
+    person: str
+    """the id SLIM knows the person by: the keyed hash of the key (``assistant.owners``)"""
+
+
+class PersonState:
+    """Typed accessors over ``st.session_state``; an instance holds nothing itself."""
+
+    def init(self) -> None:
+        """The language on a person's first run; a Settings() costs milliseconds, so not on every rerun. Also
+        when a setting is wrong: the services then say which, in this language."""
+        if LANG not in st.session_state:
+            st.session_state[LANG] = configured_lang()
+
+    @property
+    def lang(self) -> Language:
+        # empty outside a script run (AppTest formats widget options there): the built-in default then
+        return cast(Language, st.session_state.get(LANG) or Settings.model_fields["lang"].default)
+
+    @property
+    def session_id(self) -> str | None:
+        """The session the conversation and summary pages show; empty when none is chosen."""
+        return st.session_state.get("session_id") or None
+
+    @session_id.setter
+    def session_id(self, value: str | None) -> None:
+        st.session_state["session_id"] = value or ""
+
+    @property
+    def owner(self) -> Owner | None:
+        """Resolved once per browser session (``ui.context.owner``)."""
+        known = st.session_state.get("owner")
+        return Owner(*known) if known else None
+
+    @owner.setter
+    def owner(self, value: Owner) -> None:
+        st.session_state["owner"] = tuple(value)
+
+    def pane(self, session_id: str) -> Pane:
+        """Where a finished session opens: its summary first, until the person switches."""
+        return cast(Pane, st.session_state.get(f"pane-{session_id}", "summary"))
+
+    def choose_pane(self, session_id: str, pane: Pane | None) -> None:
+        """Kept apart from the switch's widget: a widget belongs to one page (Streamlit gives the same key on
+        two pages two widgets), the choice to the session. None: the summary first again (a resumed session)."""
+        if pane is None:
+            st.session_state.pop(f"pane-{session_id}", None)
+        else:
+            st.session_state[f"pane-{session_id}"] = pane
+
+    def notice(self, kind: Notice, message: str) -> None:
+        """A sentence about the last upload or removal, shown once in the documents panel after the rerun."""
+        st.session_state["upload_result"] = (kind, message)
+
+    def has_notice(self) -> bool:
+        return "upload_result" in st.session_state
+
+    def take_notice(self) -> tuple[Notice, str] | tuple[None, None]:
+        return st.session_state.pop("upload_result", (None, None))
+
+    @property
+    def upload_generation(self) -> int:
+        """Part of the upload field's key: a new number gives a fresh, empty field after each upload."""
+        return st.session_state.setdefault("upload_generation", 0)
+
+    def next_upload(self) -> None:
+        st.session_state["upload_generation"] = self.upload_generation + 1
+
+
+state = PersonState()

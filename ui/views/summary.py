@@ -1,0 +1,60 @@
+"""A finished session's summary: radar (beside an earlier session, if chosen), value ladder, synthesis with
+its sources, downloads; a free question can still be asked under it."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from assistant.i18n import t
+from assistant.prompts import reflection_prompts
+from assistant.reflection.synthesis import synthesis_markdown
+from assistant.safe_text import model_markdown, untrusted_markdown
+from assistant.summary import ladder, ladder_png, radar_png, session_pdf
+from ui import session
+from ui.components import sources
+from ui.context import owner, services
+from ui.state import state
+
+app, lang = services(), state.lang
+engine, view = session.current("summary")
+session.header(view, "summary")
+synthesis = view.synthesis
+assert synthesis is not None  # session.current opens the conversation otherwise
+session_lang = view.info.lang
+texts = reflection_prompts(app.settings.prompts_dir)[session_lang]
+titles = {th.theme: th.title for th in synthesis.themes}
+st.subheader(t("ui.radar", lang))
+scored = engine.finished_scores(owner())
+others = {s.id: s for s in engine.list(owner()) if s.id != view.info.id and s.id in scored}
+compare = st.selectbox(
+    t("ui.compare", lang),
+    ["", *others],
+    format_func=lambda sid: (
+        t("ui.compare_none", lang) if not sid else f"{others[sid].title} ({others[sid].updated[:10]})"
+    ),
+    key="compare",
+)
+series = [(view.info.title, view.scores)]
+if compare:
+    series.append((others[compare].title, scored[compare]))
+if len(titles) >= 3:
+    st.image(radar_png(series, titles))
+st.subheader(t("ui.ladder", lang))
+steps = ladder(synthesis, app.bank, session_lang)
+st.image(ladder_png(steps))
+for step in steps:
+    if step["reached"]:
+        st.markdown(f"- **{step['label']}**: “{untrusted_markdown(step['quote'])}”")
+markdown = synthesis_markdown(synthesis, texts)
+st.markdown(model_markdown(markdown))
+if synthesis.citations:
+    sources(synthesis.citations, markdown, lang, app.retriever.section_text, key=f"syn-{view.info.id}")
+left, middle, right = st.columns(3)
+name = f"slim-{view.info.id}"
+left.download_button(t("ui.download_md", lang), engine.export(view.info.id, "md"), f"{name}.md", "text/markdown")
+pdf = session_pdf(view.info, synthesis, app.bank, texts, session_lang)
+middle.download_button(t("ui.download_pdf", lang), pdf, f"{name}.pdf", "application/pdf")
+right.download_button(
+    t("ui.download_json", lang), engine.export(view.info.id, "json"), f"{name}.json", "application/json"
+)
+session.controls(view)
