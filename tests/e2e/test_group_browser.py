@@ -154,7 +154,7 @@ def test_group_scan_from_creation_to_agenda(app: AppServer, browser, tmp_path: P
     assert phone.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth + 1")
     for theme, value in zip(THEMES, SCORES["p4"], strict=True):
         score(phone, theme, value)
-    phone.get_by_text("Volgende deelnemer").scroll_into_view_if_needed()
+    phone.get_by_role("button", name="Volgende deelnemer").scroll_into_view_if_needed()
     shot(phone, "group-4-phone")
 
     # the facilitator's page shows the results by itself (the count is polled)
