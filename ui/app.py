@@ -31,7 +31,7 @@ from assistant.safe_text import heading_markdown, model_markdown, untrusted_mark
 from assistant.sessiondb import SessionsDamagedError
 from assistant.summary import ladder, ladder_png, radar_png, session_pdf
 from assistant.workspace import Workspace, Workspaces, queue_message, workspace_of
-from ui.components import retrieved, sources
+from ui.components import cycle_choices, retrieved, sources
 
 log = logging.getLogger("slim.app")
 
@@ -446,9 +446,13 @@ def summary(app: Services, view: SessionView) -> None:
     st.subheader(t("ui.ladder", lang()))
     steps = ladder(synthesis, app.bank, session_lang)  # type: ignore[arg-type]
     st.image(ladder_png(steps))
-    for step in steps:
-        if step["reached"]:
-            st.markdown(f"- **{step['label']}**: “{untrusted_markdown(step['quote'])}”")
+    options = [(c.order, c.label(session_lang)) for c in sorted(app.bank.value_cycles, key=lambda c: c.order)]  # type: ignore[arg-type]
+
+    def on_cycle(proposal: str, order: int | None) -> None:
+        app.engine.send(view.info.id, {"type": "cycle", "text": proposal, "value": order})
+        st.rerun()
+
+    cycle_choices(synthesis, options, lang(), texts, on_cycle)
     markdown = synthesis_markdown(synthesis, texts)
     st.markdown(model_markdown(markdown))
     if synthesis["citations"]:

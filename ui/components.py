@@ -10,6 +10,7 @@ import streamlit as st
 from assistant.answer import cited_sentences
 from assistant.i18n import t
 from assistant.safe_text import untrusted_markdown
+from assistant.summary_lines import cycle_status, shown_cycles
 
 
 def citation_label(citation: dict[str, Any], lang: str) -> str:
@@ -61,3 +62,29 @@ def sources(citations: list[dict[str, Any]], message: str, lang: str, section_te
             if st.toggle(t("ui.read_section", lang), key=f"{key}-{citation['n']}"):
                 st.markdown(untrusted_markdown(section_text(citation["chunk_id"])))
             st.divider()
+
+
+def cycle_choices(synthesis: dict[str, Any], cycles: list[tuple[int, str]], lang: str, texts: Any, on_choice) -> None:
+    """A small control per value cycle the summary proposed: the person confirms it, picks the cycle they
+    recognise instead, or none (``on_choice(proposal_id, order or None)``). ``cycles``: (order, label)."""
+    shown = shown_cycles(synthesis)
+    if not shown:
+        return
+    st.caption(t("ui.cycle_hint", lang))
+    labels = dict(cycles)
+    for item in shown:
+        st.markdown(
+            f"- **{labels.get(item['order'], item['label'])}** ({cycle_status(item, texts)}): "
+            f"“{untrusted_markdown(item['quote'])}”"
+        )
+        options = [order for order, _ in cycles] + [0]
+        left, right = st.columns([3, 1], vertical_alignment="bottom")
+        choice = left.selectbox(
+            t("ui.cycle_which", lang),
+            options,
+            index=options.index(item["order"]) if item["order"] in options else 0,
+            format_func=lambda order: labels.get(order, t("ui.cycle_none", lang)),
+            key=f"cycle-{item['id']}",
+        )
+        if right.button(t("ui.confirm", lang), key=f"cycle-ok-{item['id']}", use_container_width=True):
+            on_choice(item["id"], choice or None)

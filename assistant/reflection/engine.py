@@ -28,6 +28,7 @@ from assistant.reflection.graph import build_graph
 from assistant.reflection.nodes import Context, Passages, Place, Token
 from assistant.reflection.signals import SignalChooser
 from assistant.reflection.state import Input, Mode, ReflectionState
+from assistant.reflection.synthesis import synthesis_markdown
 from assistant.retrieve import Retriever
 from assistant.sessions import SessionInfo, SessionStore, export_json, export_markdown, now
 
@@ -254,5 +255,15 @@ class ReflectionEngine:
 
     def export(self, session_id: str, fmt: str) -> str:
         info = self._info(session_id)
-        state = self.graph.get_state(self._config(session_id)).values
+        state = self._summary_as_it_stands(self.graph.get_state(self._config(session_id)).values)
         return export_markdown(info, state) if fmt == "md" else export_json(info, state)
+
+    def _summary_as_it_stands(self, state: dict[str, Any]) -> dict[str, Any]:
+        """The state with its summary message written anew from the synthesis as it stands: the person
+        may have confirmed or corrected a proposed value cycle since it was first said."""
+        synthesis = state.get("synthesis")
+        if not synthesis:
+            return state
+        text = synthesis_markdown(synthesis, self.prompts[state["lang"]])
+        turns = [dict(t, text=text) if t["kind"] == "synthesis" else t for t in state.get("turns", [])]
+        return {**state, "turns": turns}
