@@ -223,3 +223,16 @@ def test_the_person_confirms_corrects_or_rejects_a_proposed_cycle(coached: Conte
     assert nodes.on_free({**state, "synthesis": None}, Input(type="cycle", text=second, value=4), runtime(coached)) == {
         "next_step": "wait_free"
     }
+
+
+def test_slim_reflect_reads_a_word_on_a_proposed_cycle(coached: Context) -> None:
+    from assistant.cli import _to_input
+
+    synthesis = build_synthesis(summary_state(), coached.bank, coached.prompts, coached.report, coached.coach)
+    first, second = synthesis["cycles"]  # onmiddellijk (1) and gerealiseerd (4)
+    assert _to_input("/waarde 1", "free", synthesis) == Input(type="cycle", text=first["id"], value=1)
+    assert _to_input("/cycle 4 3", "free", synthesis) == Input(type="cycle", text=second["id"], value=3)
+    assert _to_input("/waarde 4 0", "free", synthesis) == Input(type="cycle", text=second["id"], value=None)
+    for wrong in ("/waarde", "/waarde 2", "/waarde 1 9", "/waarde 1 2 3", "/waarde een"):
+        assert _to_input(wrong, "free", synthesis) is None, wrong
+    assert _to_input("/waarde 1", "free", None) is None
