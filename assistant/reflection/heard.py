@@ -33,6 +33,8 @@ class Heard(BaseModel):
     answer: int
     """index of the answer in ``answers[theme]``"""
     signal: str
+    person: bool = False
+    """whether the person chose it ("andere invalshoek") rather than the guide"""
 
 
 def entry_for(previous: dict[str, Any] | None, ranked: list[str], chosen: str | None, answer: int) -> dict[str, Any]:
@@ -52,7 +54,7 @@ def standing(entry: dict[str, Any] | None) -> list[Heard]:
     heard = [Heard.model_validate(h) for h in entry.get("earlier", [])]
     shown = entry.get("shown") or []
     if shown and shown[-1] != NEUTRAL:
-        heard.append(Heard(answer=entry.get("answer", 0), signal=shown[-1]))
+        heard.append(Heard(answer=entry.get("answer", 0), signal=shown[-1], person=len(shown) > 1))
     return heard
 
 

@@ -38,11 +38,12 @@ def own_words(text: str, limit: int = 240) -> str:
 
 def propose_cycles(state: dict[str, Any], bank: QuestionBank, coach: SignalChooser | None) -> list[dict[str, Any]]:
     """The value cycles the person's answers clearly show, as proposals they confirm or correct. From a
-    signal the bank maps to a cycle, else from an answer that closely resembles those signals' examples
-    (``heard.similar_cycle``): only for answers where no signal stood, or in the themes whose signals
-    show a cycle, where the question asked may have hidden the fitting signal. An answer the guide
-    recognised as being about something else is not searched for a cycle. One proposal per cycle, with
-    the words that show it. Nothing for the student role (their answers are about the framework, not a
+    signal the bank maps to a cycle, or from an answer that closely resembles those signals' examples
+    (``heard.similar_cycle``, which compares with all of a theme's signals, not only those of the question
+    asked). The resemblance decides for answers where no signal stood and in the themes whose signals
+    show a cycle, unless the person chose the signal themselves ("andere invalshoek"); an answer the
+    guide recognised as being about something else is not searched for a cycle. One proposal per cycle,
+    with the words that show it. Nothing for the student role (their answers are about the framework, not a
     network) and nothing without the bank: no model invents a cycle."""
     if coach is None or state.get("role") == "student":
         return []
@@ -51,12 +52,16 @@ def propose_cycles(state: dict[str, Any], bank: QuestionBank, coach: SignalChoos
     cycle_themes = {ref.partition("/")[0] for c in bank.value_cycles for ref in c.signals}
     proposals: dict[str, dict[str, Any]] = {}
     for theme in state["themes"]:
-        signals = {h.answer: h.signal for h in heard.get(theme, [])}
+        by_answer = {h.answer: h for h in heard.get(theme, [])}
         for number, text in enumerate(state.get("answers", {}).get(theme, [])):
-            signal = signals.get(number)
-            cycle, how = (cycle_of(bank, theme, signal), "signal") if signal else (None, "")
-            if cycle is None and (signal is None or theme in cycle_themes):
-                cycle, how = similar_cycle(coach, text, bank, state["role"]), "similarity"
+            found = by_answer.get(number)
+            signal = found.signal if found else None
+            mapped = cycle_of(bank, theme, signal) if signal else None
+            cycle, how = mapped, "signal"
+            if not (found and found.person) and (signal is None or theme in cycle_themes):
+                similar = similar_cycle(coach, text, bank, state["role"])
+                if similar is not None and similar != mapped:
+                    cycle, how = similar, "similarity"
             if cycle is None or cycle.id in proposals:
                 continue
             proposals[cycle.id] = {

@@ -19,6 +19,7 @@ from assistant.config import Settings
 from assistant.llm import LanguageModel
 from assistant.prompts import question_bank, reflection_prompts
 from assistant.reflection import nodes
+from assistant.reflection import synthesis as synthesis_module
 from assistant.reflection.heard import Heard, entry_for, pointed_level, standing
 from assistant.reflection.nodes import Context
 from assistant.reflection.signals import SignalChooser
@@ -30,8 +31,11 @@ PROMPTS = Path(__file__).resolve().parents[2] / "prompts"
 
 
 @pytest.fixture
-def coached(tmp_path: Path) -> Context:
-    """A context with the coaching bank; its chooser has no embeddings: nothing here recognises text."""
+def coached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Context:
+    """A context with the coaching bank; its chooser has no embeddings: nothing here recognises text, and
+    no answer resembles a value cycle's examples (that is measured on real embeddings in
+    tests/integration/test_summary.py)."""
+    monkeypatch.setattr(synthesis_module, "similar_cycle", lambda *_: None)
     settings = Settings(data_dir=tmp_path)
     bank = question_bank(settings.prompts_dir)
     return Context(
@@ -71,7 +75,7 @@ def test_what_stands_keeps_earlier_answers_and_the_persons_other_angle() -> None
     entry = heard("t", "a", "b")["t"]
     assert standing(entry) == [Heard(answer=0, signal="a"), Heard(answer=1, signal="b")]
     entry["shown"] = ["b", "c"]  # "andere invalshoek": c replaces b for the second answer
-    assert standing(entry) == [Heard(answer=0, signal="a"), Heard(answer=1, signal="c")]
+    assert standing(entry) == [Heard(answer=0, signal="a"), Heard(answer=1, signal="c", person=True)]
     entry["shown"] = ["b", "c", "neutral"]  # nothing fitted in the end
     assert standing(entry) == [Heard(answer=0, signal="a")]
     assert standing(None) == [] and standing({"ranked": ["x"], "shown": []}) == []
