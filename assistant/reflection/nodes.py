@@ -450,7 +450,7 @@ def _score_note(state: ReflectionState, ctx: Context, value: int) -> dict | None
     if pointed is None or abs(value - pointed) < NOTE_GAP:
         return None
     levels = _levels(_theme(state, ctx), lang)
-    chosen, hint = levels[value - 1], levels[pointed - 1]
+    chosen, hint = (next(lv for lv in levels if lv["level"] == n) for n in (value, pointed))
     text = ctx.prompts[lang].score_check.format(
         chosen=value,
         chosen_label=chosen["label"],

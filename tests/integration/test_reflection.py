@@ -69,12 +69,15 @@ def test_a_whole_route_ends_in_a_cited_synthesis(tmp_path: Path, corpus_retrieve
         view = engine.send(view.info.id, {"type": "next"})
         assert view.turns[-1]["kind"] == "assess" and len(view.turns[-1]["data"]["levels"]) == 5
         view = engine.send(view.info.id, {"type": "score", "value": 1 + number % 5})
+        if view.turns[-1]["kind"] == "score_check":  # far from what the answer pointed to: said once
+            view = engine.send(view.info.id, {"type": "score", "value": 1 + number % 5})
     assert view.waiting_for == "free"
     synthesis = view.synthesis
     assert synthesis is not None
     assert [t["score"] for t in synthesis["themes"]] == [2, 3, 4, 5, 1]
     assert synthesis["themes"][0]["points"] == [answers[0]]
-    assert {c["cycle"] for c in synthesis["cycles"]} >= {"onmiddellijk", "toegepast"}
+    for cycle in synthesis["cycles"]:  # proposals, each in the person's own words
+        assert cycle["status"] == "proposed" and cycle["quote"] in {a[: len(cycle["quote"])] for a in answers}
     assert 3 <= len(synthesis["actions"]) <= 5
     assert all(a["citation"] for a in synthesis["actions"])
     assert {c["section"] for c in synthesis["citations"]} == {"7.2"}
