@@ -250,11 +250,12 @@ def test_slim_reflect_completes_a_route_from_a_script(tmp_path: Path, corpus_dat
         [
             "We willen de zorg in de wijk samen anders organiseren.",
             "/next",
-            "4",
-            "/vraag Wat is de schaalsprong?",
-            "We hebben een pilot gedaan in twee wijken.",
-            "/skip",
             "3",
+            "/vraag Wat is de schaalsprong?",
+            "Vooral nieuwe contacten: na de bijeenkomst maakte de buurtsportcoach meteen een afspraak met de huisarts.",
+            "/skip",
+            "2",
+            "/waarde 1 2",
         ]
     )
     out = tmp_path / "sessie.md"
@@ -268,8 +269,9 @@ def test_slim_reflect_completes_a_route_from_a_script(tmp_path: Path, corpus_dat
     assert result.exit_code == 0, result.output
     assert "Thema 2 van 2: Waardecreatie" in result.output and "Samenvatting van je reflectie" in result.output
     markdown = out.read_text(encoding="utf-8")
-    assert "We hebben een pilot gedaan in twee wijken." in markdown
-    assert "Toegepaste waarde" in markdown  # the pilot reached the applied-value cycle
+    assert "Vooral nieuwe contacten" in markdown
+    assert "Onmiddellijke waarde (voorstel)" in result.output  # the new contact shows immediate value
+    assert "Potentiële waarde (door jou bevestigd)" in markdown  # /waarde 1 2: the person's correction
     assert re.search(r"> \[\d+\] §7\.2", markdown)  # action points cite the recommendations
 
 

@@ -92,8 +92,10 @@ def test_summary_with_charts_and_downloads(app: AppTest) -> None:
     app.selectbox(key="route").set_value("__free__").run()
     app.multiselect(key="themes").set_value(["gezamenlijk-doel", "cultuur", "waardecreatie"]).run()
     next(b for b in app.button if b.label == "Start de reflectie").click().run()
-    pilot = "In twee wijken proberen we nu een gezamenlijk spreekuur uit; het idee kwam uit een sessie van het netwerk."
-    for answer, score in [("We kennen ons doel niet goed.", 2), ("Fouten mogen hier.", 4), (pilot, 3)]:
+    contact = (
+        "Vooral nieuwe contacten: na de bijeenkomst maakte de buurtsportcoach meteen een afspraak met de huisarts."
+    )
+    for answer, score in [("We kennen ons doel niet goed.", 2), ("Fouten mogen hier.", 4), (contact, 2)]:
         app.chat_input(key="answer").set_value(answer).run()
         next(b for b in app.button if b.label == "Volgende vraag").click().run()
         next(r for r in app.radio if r.label == "Kies een niveau").set_value(score)
@@ -104,13 +106,13 @@ def test_summary_with_charts_and_downloads(app: AppTest) -> None:
     assert not app.exception
     assert any([str(o) for o in r.options] == ["Samenvatting", "Gesprek"] for r in app.radio)
     page = texts(app)
-    assert "Samenvatting van je reflectie" in page and "Toegepaste waarde (voorstel)" in page
+    assert "Samenvatting van je reflectie" in page and "Onmiddellijke waarde (voorstel)" in page
     assert len(app.get("image")) >= 2  # radar chart and value ladder
     labels = [d.label for d in app.get("download_button")]
     assert labels == ["Download Markdown", "Download PDF", "Download JSON"]
     # a small control per proposed value cycle: the person corrects it, and the summary says so
     choice = app.selectbox(key="cycle-waardecreatie-0")
-    assert choice.value == 3 and choice.options[-1] == "Geen van deze"
+    assert choice.value == 1 and choice.options[-1] == "Geen van deze"
     choice.set_value(4)
     app.button(key="cycle-ok-waardecreatie-0").click().run()
     assert not app.exception
