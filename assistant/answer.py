@@ -20,11 +20,13 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from pydantic import BaseModel
 
 from assistant.config import Language, Settings
+from assistant.domain import Citation
 from assistant.i18n import detect_language, t
 from assistant.llm import LanguageModel
 from assistant.prompts import AnswerPrompt, answer_prompts, instruction_patterns
-from assistant.retrieve import Evidence, Hit, Retriever, tokenize
+from assistant.retrieve import Evidence, Retriever, tokenize
 from assistant.safe_text import without_links
+from assistant.text import CITATION, WORD, one_line, sentences
 
 log = logging.getLogger(__name__)
 
@@ -36,31 +38,8 @@ log = logging.getLogger(__name__)
 RELEVANCE_FLOOR: dict[str, float] = {"nl": 0.84, "en": 0.80}
 STRONG_EVIDENCE: dict[str, float] = {"nl": 0.91, "en": 0.86}
 EXCERPT_CHARS = 260
-_CITATION = re.compile(r"\[(\d+)\]")
 _QUOTED = re.compile(r"“[^”]*”|\"[^\"]*\"")
 _CURLY_QUOTE = re.compile(r"“[^”]*”")
-
-
-class Citation(BaseModel):
-    n: int
-    chunk_id: str
-    source: str
-    section: str
-    heading: str
-    page: int | None
-    text: str
-
-    @classmethod
-    def from_hit(cls, n: int, hit: Hit) -> Citation:
-        return cls(
-            n=n,
-            chunk_id=hit.chunk_id,
-            source=hit.source,
-            section=hit.section,
-            heading=hit.heading,
-            page=hit.page,
-            text=hit.text,
-        )
 
 
 class Timings(BaseModel):
@@ -82,15 +61,7 @@ class Answer(BaseModel):
 def quoted(text: str) -> str:
     """Text SLIM quotes (a passage, a person's words): its own bracketed numbers ('… [1] [99].' from a
     reference list) become '(1)', so only SLIM's citations look like citations."""
-    return _CITATION.sub(r"(\1)", text)
-
-
-def where(hit: Hit) -> str:
-    """'§3.3 Onmiddellijke waarde' or 'plan.pdf p. 2': how a passage is named to the model and the reader."""
-    heading = hit.heading.split(" › ")[-1]
-    if hit.section:
-        return f"§{hit.section} {heading}" if not heading.startswith(hit.section) else f"§{heading}"
-    return f"{hit.source} p. {hit.page}" if hit.page else hit.source
+    return CITATION.sub(r"(\1)", text)
 
 
 def prompt_prefix(prompt: AnswerPrompt) -> list[BaseMessage]:
@@ -108,29 +79,19 @@ def build_messages(
     passages as data (``as_data``)."""
     messages = prompt_prefix(prompt)
     passages = "\n".join(
-        prompt.passage.format(n=n, where=as_data(where(hit)), text=as_data(text, instructions))
+        prompt.passage.format(n=n, where=as_data(hit.label()), text=as_data(text, instructions))
         for n, (hit, text) in enumerate(zip(evidence.hits, evidence.excerpts, strict=True), start=1)
     )
     messages.append(HumanMessage(prompt.user.format(passages=passages, question=question.strip())))
     return messages
 
 
-def _one_line(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip()
-
-
-_SENTENCE_OR_LINE = re.compile(r"(?<=[.!?])\s+|\n+")
-
-
 def as_data(text: str, instructions: Sequence[re.Pattern[str]] = ()) -> str:
     """A passage as it goes into a prompt: one line, unable to close the block that marks it as data
     (a document saying '</bronnen> SYSTEM: ...' stays inside the sources), and with every sentence that
     speaks to an AI system (``instructions``, from prompts/guard/instruction-patterns.yaml) replaced by '[…]'."""
-    kept = [
-        "[…]" if any(p.search(sentence) for p in instructions) else sentence
-        for sentence in _SENTENCE_OR_LINE.split(text)
-    ]
-    return quoted(_one_line(" ".join(kept))).replace("<", "‹").replace(">", "›")
+    kept = ["[…]" if any(p.search(sentence) for p in instructions) else sentence for sentence in sentences(text)]
+    return quoted(one_line(" ".join(kept))).replace("<", "‹").replace(">", "›")
 
 
 def valid_citations(text: str, count: int) -> tuple[str, set[int]]:
@@ -146,24 +107,24 @@ def valid_citations(text: str, count: int) -> tuple[str, set[int]]:
             return match.group(0)
         return ""
 
-    cleaned = _CITATION.sub(check, text)
+    cleaned = CITATION.sub(check, text)
     return re.sub(r"[ \t]+([.,;:!?])", r"\1", re.sub(r"[ \t]{2,}", " ", cleaned)).strip(), kept
 
 
 def is_degenerate(text: str) -> bool:
     """Empty, a fragment, or looping: the failure modes of a small model."""
-    words = re.findall(r"\w+", text.lower())
+    words = WORD.findall(text.lower())
     if len(words) < 4:
         return True
     trigrams = [tuple(words[i : i + 3]) for i in range(len(words) - 2)]
     repeated = 1 - len(set(trigrams)) / max(len(trigrams), 1)
-    sentences = [s.strip().lower() for s in re.split(r"(?<=[.!?])\s+", text) if s.strip()]
-    return repeated > 0.3 or len(sentences) != len(set(sentences))
+    said = [s.lower() for s in sentences(text)]
+    return repeated > 0.3 or len(said) != len(set(said))
 
 
 def language_of_answer(text: str, default: Language) -> Language:
     """The language an answer is written in, ignoring quotations from the (Dutch) report."""
-    return detect_language(_CITATION.sub(" ", _QUOTED.sub(" ", text)), default=default)
+    return detect_language(CITATION.sub(" ", _QUOTED.sub(" ", text)), default=default)
 
 
 class Generation(BaseModel):
@@ -225,7 +186,7 @@ def checked_generation(
 
 def says_not_covered(text: str, prompt: AnswerPrompt) -> bool:
     """The model's refusal: the fixed sentence, and no citation next to it."""
-    return prompt.not_covered.lower().rstrip(".") in text.lower() and not _CITATION.search(text)
+    return prompt.not_covered.lower().rstrip(".") in text.lower() and not CITATION.search(text)
 
 
 def drop_refusal(text: str, prompt: AnswerPrompt) -> str:
@@ -235,7 +196,7 @@ def drop_refusal(text: str, prompt: AnswerPrompt) -> str:
 
 def extractive_answer(prompt: AnswerPrompt, evidence: Evidence, limit: int = 2) -> str:
     """The excerpts themselves, quoted and cited: always true to the report, if less fluent."""
-    quotes = " ".join(f"“{quoted(_one_line(text))}” [{n}]" for n, text in enumerate(evidence.excerpts[:limit], start=1))
+    quotes = " ".join(f"“{quoted(one_line(text))}” [{n}]" for n, text in enumerate(evidence.excerpts[:limit], start=1))
     return f"{prompt.extractive_intro} {quotes}"
 
 
@@ -311,7 +272,7 @@ def cited_sentences(passage: str, message: str, share: float = 0.5) -> list[str]
     said = set(tokenize(message))
     flat = " ".join(message.split())
     found = []
-    for sentence in re.split(r"(?<=[.!?])\s+", passage):
+    for sentence in sentences(passage):
         words = set(tokenize(sentence))
         if not words:
             continue

@@ -8,13 +8,11 @@ bad input); nothing is written to the index before all input has been read.
 from __future__ import annotations
 
 import json
-import sqlite3
 import sys
 import time
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from time import perf_counter
 from typing import Annotated, Any
 
 import psutil
@@ -23,12 +21,13 @@ import typer
 from assistant.config import RetrievalMode, Settings, configured_lang, load_settings
 from assistant.corpus import build_markdown
 from assistant.datadir import require_writable
+from assistant.domain import Turn
 from assistant.errors import SlimError
 from assistant.i18n import t
-from assistant.index import VectorIndex, corpus_files, open_index, sync, writer_lock
+from assistant.index import PassageStore, corpus_files, open_index, sync, writer_lock
 from assistant.ingest import read_bytes
-from assistant.retrieve import MODES, Retriever
-from assistant.workspace import Workspace, open_retriever, queue_message
+from assistant.retrieve import MODES, Retriever, open_retriever
+from assistant.workspace import Workspace, queue_message
 
 app = typer.Typer(
     help="SLIM — a local, cited reflection assistant on the report 'Samen Leren Impact Maken'.",
@@ -52,15 +51,6 @@ ModeOption = Annotated[RetrievalMode, typer.Option("--mode", "-m", help="bm25, d
 
 def _settings(**overrides: Any) -> Settings:
     return load_settings(**overrides)
-
-
-def where_of(citation: Any) -> str:
-    parts = [
-        f"§ {citation.section}" if citation.section else citation.source,
-        citation.heading if citation.section else "",
-        f"p. {citation.page}" if citation.page else "",
-    ]
-    return "  ".join(p for p in parts if p)
 
 
 def friendly_errors(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -138,10 +128,7 @@ def search(
     if not hits:
         typer.echo(t("search.none", settings.lang))
     for hit in hits:
-        where = " ".join(
-            p for p in (f"§ {hit.section}" if hit.section else hit.source, f"p. {hit.page}" if hit.page else "") if p
-        )
-        typer.secho(f"[{hit.rank}] {where}  {hit.heading}  ({hit.score:.4f})", bold=True)
+        typer.secho(f"[{hit.rank}] {hit.label()}  ({hit.score:.4f})", bold=True)
         typer.echo(hit.text + "\n")
 
 
@@ -158,7 +145,7 @@ def eval_retrieval(
 
     settings = _settings()
     sets = [(file, load_queries(file)) for file in files]  # every file read before the slow part
-    retriever = Retriever(open_index(settings))
+    retriever = Retriever(open_index(settings), settings.prompts_dir)
     for file, items in sets:
         scores = [evaluate(retriever, items, mode) for mode in MODES]
         if as_json:
@@ -283,7 +270,7 @@ def ask(
     if stream and result.method != "llm":
         typer.echo(result.answer)
     for citation in result.citations:
-        typer.secho(f"[{citation.n}] {where_of(citation)}", bold=True)
+        typer.secho(f"[{citation.n}] {citation.label()}", bold=True)
         typer.echo(citation.text + "\n")
 
 
@@ -388,27 +375,25 @@ REFLECT_COMMANDS = {
 }
 
 
-def _engine(settings: Settings, with_llm: bool, report: VectorIndex | None = None) -> Any:
+def _engine(settings: Settings, with_llm: bool, report: PassageStore | None = None) -> Any:
     """The reflection engine; its modules (LangGraph, the model clients) load only for the commands that use them."""
     from assistant.llm import LanguageModel, make_llm
     from assistant.reflection.engine import ReflectionEngine
 
     llm = make_llm(settings) if with_llm else LanguageModel("none", None)
-    return ReflectionEngine(settings, Retriever(report or open_index(settings)), llm)
+    return ReflectionEngine(settings, Retriever(report or open_index(settings), settings.prompts_dir), llm)
 
 
-def _print_turns(turns: list[dict]) -> None:
-    from assistant.answer import Citation
-
+def _print_turns(turns: list[Turn]) -> None:
     for item in turns:
-        if item["role"] != "assistant" or not item["text"]:
+        if item.role != "assistant" or not item.text:
             continue
-        typer.echo("\n" + item["text"])
-        for c in item.get("citations", []):
-            typer.secho(f"   [{c['n']}] {where_of(Citation.model_validate(c))}", dim=True)
+        typer.echo("\n" + item.text)
+        for c in item.citations:
+            typer.secho(f"   [{c.n}] {c.label()}", dim=True)
 
 
-def _to_input(line: str, waiting: str | None, synthesis: dict | None = None) -> Any:
+def _to_input(line: str, waiting: str | None, synthesis: Any = None) -> Any:
     """A typed line as input: a command, a score, a free question, or an answer."""
     from assistant.reflection.state import Input
 
@@ -429,17 +414,18 @@ def _to_input(line: str, waiting: str | None, synthesis: dict | None = None) -> 
     return Input(type="answer", text=text)
 
 
-def _cycle_input(words: list[str], synthesis: dict | None) -> Any:
+def _cycle_input(words: list[str], synthesis: Any) -> Any:
     """`/waarde A` confirms the summary's proposed value cycle A (1-5, as on the ladder); `/waarde A B`
     says it is cycle B instead, `/waarde A 0` none of them."""
     from assistant.reflection.state import Input
     from assistant.summary_lines import shown_cycles
 
-    proposal = next((c for c in shown_cycles(synthesis or {}) if words and str(c["order"]) == words[0]), None)
+    shown = shown_cycles(synthesis) if synthesis is not None else []
+    proposal = next((c for c in shown if words and str(c.order) == words[0]), None)
     if proposal is None or len(words) > 2 or (len(words) == 2 and words[1] not in {"0", "1", "2", "3", "4", "5"}):
         return None
-    value = int(words[1]) if len(words) == 2 else proposal["order"]
-    return Input(type="cycle", text=proposal["id"], value=value or None)
+    value = int(words[1]) if len(words) == 2 else proposal.order
+    return Input(type="cycle", text=proposal.id, value=value or None)
 
 
 @app.command()
@@ -466,7 +452,10 @@ def reflect(
     require_writable(settings)  # every step is saved
     report = open_index(settings)
     engine = _engine(settings, with_llm=True, report=report)
-    mine = Workspace(settings, settings.workspace, report.embeddings, report.client).with_report(report)
+    mine = Retriever(
+        Workspace(settings, settings.workspace, report.embeddings, report.client).with_report(report),
+        settings.prompts_dir,
+    )
     if resume:
         view = engine.view(resume)
     else:
@@ -553,7 +542,9 @@ def eval_reflections(
     if choice:
         settings = settings.model_copy(update={"signal_choice": choice})
     items = load_items(file)
-    scores = evaluate_reflections(items, settings, Retriever(open_index(settings)), make_llm(settings), file)
+    scores = evaluate_reflections(
+        items, settings, Retriever(open_index(settings), settings.prompts_dir), make_llm(settings), file
+    )
     if as_json:
         typer.echo(scores.model_dump_json())
     else:
@@ -577,37 +568,11 @@ def eval_answers(
     write_docs: Annotated[bool, typer.Option("--write-docs", help="Also record in docs/benchmarks.md.")] = False,
 ) -> None:
     """Citation validity, language, grounding, 'not in the report' and timings for one LLM backend."""
-    from assistant.answer import answer_question
     from assistant.evaluation import bench as bench_module
-    from assistant.evaluation.quality import evaluate_answers, load_answer_items
-    from assistant.llm import make_llm
-    from assistant.prompts import reflection_prompts
-    from assistant.reflection.engine import ReflectionEngine
+    from assistant.evaluation.quality import load_answer_items, measure_answers
 
     settings = _settings(llm=llm)
-    items = load_answer_items(file)
-    retriever = Retriever(open_index(settings))
-    model = make_llm(settings)
-    engine = ReflectionEngine(settings, retriever, model, conn=sqlite3.connect(":memory:", check_same_thread=False))
-    texts = reflection_prompts(settings.prompts_dir)
-    # one question first, as the app's start-up does: the fixed prompt prefix is then in the model's cache
-    answer_question("Wat is lerend vermogen?", retriever, model, settings)
-
-    def run(item):
-        if item.kind != "reflection":
-            result = answer_question(item.q, retriever, model, settings)
-            cites = [c.model_dump() for c in result.citations]
-            return result.answer, result.language, result.grounded, cites, result.timings.model_dump(), result.method
-        lang = item.lang or settings.lang
-        start = perf_counter()
-        view = engine.start("board", lang, themes=[item.theme] if item.theme else None)
-        view = engine.send(view.info.id, {"type": "answer", "text": item.q})
-        turn = next(t for t in reversed(view.turns) if t["kind"] == "reflection")
-        method = "template" if turn["text"].startswith(texts[lang].mirror.split("{")[0]) else "llm"
-        timings = {"retrieval_s": 0.0, "first_token_s": None, "total_s": round(perf_counter() - start, 3)}
-        return turn["text"], lang, True, turn["citations"], timings, method
-
-    scores = evaluate_answers(items, run, retriever.index.embeddings, model.name)
+    scores = measure_answers(settings, load_answer_items(file))
     if as_json:
         typer.echo(scores.model_dump_json())
     else:
@@ -615,3 +580,213 @@ def eval_answers(
     if write_docs:
         path = bench_module.write_answers_section(scores, file)
         typer.echo(t("bench.written", settings.lang, path=path), err=True)
+
+
+group_app = typer.Typer(
+    help="Group scan: participants score the report's themes; results and a session agenda.", no_args_is_help=True
+)
+app.add_typer(group_app, name="group")
+
+
+def _group_store(settings: Settings, write: bool = False) -> Any:
+    from assistant.group.store import GroupStore
+
+    if write:
+        require_writable(settings)
+    return GroupStore.open(settings)
+
+
+def _report_passages(settings: Settings) -> Retriever:
+    return Retriever(open_index(settings), settings.prompts_dir)
+
+
+@group_app.command("create")
+@friendly_errors
+def group_create(
+    network: Annotated[str, typer.Option("--network", help="The network's name.")],
+    themes: Annotated[
+        str | None, typer.Option("--themes", help="Comma-separated theme ids (default: the coordinator route's).")
+    ] = None,
+    lang: Annotated[str | None, typer.Option("--lang", help="nl or en (default SLIM_LANG).")] = None,
+    closes: Annotated[str | None, typer.Option("--closes", help="Closing date, YYYY-MM-DD[THH:MM] (UTC).")] = None,
+    min_answers: Annotated[
+        int, typer.Option("--min-answers", help="Answers needed before results show (at least 3).")
+    ] = 5,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (the secret included, once).")] = False,
+) -> None:
+    """Create a scan: prints the join code and link for participants and the facilitator link (shown once)."""
+    import datetime as dt
+
+    from assistant.group.links import facilitator_url, join_url
+    from assistant.group.models import ScanSettings, default_themes
+    from assistant.group.store import format_code
+    from assistant.prompts import question_bank
+
+    settings = _settings(lang=lang)
+    chosen = (
+        [t.strip() for t in themes.split(",") if t.strip()] if themes else list(default_themes(settings.prompts_dir))
+    )
+    known = question_bank(settings.prompts_dir).themes
+    for theme in chosen:
+        if theme not in known:
+            raise typer.BadParameter(f"{theme}: {', '.join(known)}", param_hint="--themes")
+    if min_answers < 3:
+        raise typer.BadParameter("3 or more", param_hint="--min-answers")
+    scan_settings = ScanSettings(
+        network=network,
+        themes=chosen,
+        lang=settings.lang,
+        closes_at=dt.datetime.fromisoformat(closes) if closes else None,
+        min_answers=min_answers,
+    )
+    created = _group_store(settings, write=True).create(scan_settings)
+    scan = created.scan
+    join, facilitator = join_url(settings, scan.code), facilitator_url(settings, created.secret)
+    if as_json:
+        payload = {"scan": scan.model_dump(mode="json"), "secret": created.secret, "join_url": join}
+        payload["facilitator_url"] = facilitator
+        typer.echo(json.dumps(payload, ensure_ascii=False))
+        return
+    lang_ = settings.lang
+    typer.echo(t("group.created", lang_, network=scan.settings.network, scan_id=scan.id))
+    typer.echo(t("group.join_code", lang_, code=format_code(scan.code)))
+    typer.echo(t("group.join_link", lang_, url=join))
+    typer.echo(t("group.facilitator_link", lang_, url=facilitator))
+    typer.echo(t("group.secret_once", lang_), err=True)
+
+
+@group_app.command("list")
+@friendly_errors
+def group_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """All scans, newest first, with how many people answered."""
+    settings = _settings()
+    store = _group_store(settings)
+    scans = store.list()
+    if as_json:
+        rows = [dict(s.model_dump(mode="json"), answered=store.count(s.id), closed=s.is_closed()) for s in scans]
+        typer.echo(json.dumps(rows, ensure_ascii=False))
+        return
+    if not scans:
+        typer.echo(t("group.list_empty", settings.lang))
+    for scan in scans:
+        state = t("group.state_closed" if scan.is_closed() else "group.state_open", settings.lang)
+        typer.echo(
+            t(
+                "group.list_row",
+                settings.lang,
+                scan_id=scan.id,
+                created=scan.created.strftime("%Y-%m-%d %H:%M"),
+                network=scan.settings.network,
+                answered=store.count(scan.id),
+                state=state,
+            )
+        )
+
+
+def _scan_results(settings: Settings, store: Any, scan_id: str) -> Any:
+    """Results under the anonymity rule; the report index is opened only when there is something to cite."""
+    from assistant.group.results import scan_results
+
+    scan = store.get(scan_id)
+    hidden = scan_results(store, scan, settings.prompts_dir, None)
+    if not hidden.shown:
+        return scan, hidden
+    return scan, scan_results(store, scan, settings.prompts_dir, _report_passages(settings))
+
+
+@group_app.command("results")
+@friendly_errors
+def group_results(scan_id: str, as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """How many answered; once revealed and at the minimum, per theme the distribution, pattern and tip."""
+    settings = _settings()
+    scan, results = _scan_results(settings, _group_store(settings), scan_id)
+    if as_json:
+        typer.echo(results.model_dump_json())
+        return
+    lang = scan.settings.lang
+    if not results.shown:
+        key = "group.waiting" if results.revealed else "group.not_revealed"
+        typer.echo(t(key, lang, answered=results.answered, min_answers=results.min_answers))
+        return
+    typer.echo(t("group.answered", lang, answered=results.answered))
+    for theme in results.themes:
+        pattern = t(f"group.pattern.{theme.pattern}", lang)
+        typer.echo("")
+        if theme.pattern == "too_few":
+            typer.secho(f"{theme.title}: {pattern}", bold=True)
+            typer.echo(t("group.too_few", lang, n=theme.n, min_answers=results.min_answers))
+        else:
+            row = t(
+                "group.theme_row",
+                lang,
+                title=theme.title,
+                n=theme.n,
+                mean=theme.mean,
+                min=theme.min,
+                max=theme.max,
+                pattern=pattern,
+            )
+            typer.secho(row, bold=True)
+            typer.echo("  " + "  ".join(f"{s}: {'█' * c}{c}" for s, c in theme.distribution.items()))
+            if theme.previous and theme.previous.mean is not None and results.previous_created:
+                typer.echo(
+                    "  " + t("group.previous", lang, date=results.previous_created.date(), mean=theme.previous.mean)
+                )
+            for quote in theme.quotes:
+                typer.echo(f"  “{quote}”")
+        if theme.tip:
+            typer.echo(f"  {t('group.tip', lang)}: {theme.tip.text} {theme.tip.question}")
+            for c in (theme.tip.citation, theme.tip.case_citation):
+                if c:
+                    typer.secho(f"   [{c.n}] {c.label()}", dim=True)
+
+
+@group_app.command("reveal")
+@friendly_errors
+def group_reveal(scan_id: str) -> None:
+    """Show the results (as "toon resultaten" in the app); they appear once the minimum is reached."""
+    settings = _settings()
+    scan = _group_store(settings, write=True).reveal(scan_id)
+    typer.echo(t("group.revealed", scan.settings.lang, scan_id=scan.id))
+
+
+@group_app.command("agenda")
+@friendly_errors
+def group_agenda(
+    scan_id: str,
+    minutes: Annotated[int, typer.Option("--minutes", help="60, 90, 120 or 180.")] = 90,
+    themes: Annotated[
+        str | None, typer.Option("--themes", help="2-3 comma-separated theme ids (default: proposed).")
+    ] = None,
+) -> None:
+    """A timed session agenda as Markdown: opening, per theme result, work form, questions and evidence,
+    closing with action points from §7.2; every reference cited."""
+    from assistant.group.agenda import agenda_for, agenda_markdown
+
+    settings = _settings()
+    store = _group_store(settings)
+    scan, results = _scan_results(settings, store, scan_id)
+    chosen = [x.strip() for x in themes.split(",") if x.strip()] if themes else None
+    agenda = agenda_for(scan, results, settings.prompts_dir, _report_passages(settings), minutes=minutes, themes=chosen)
+    typer.echo(agenda_markdown(agenda))
+
+
+@group_app.command("close")
+@friendly_errors
+def group_close(scan_id: str) -> None:
+    """No more answers; results and agenda stay available."""
+    settings = _settings()
+    scan = _group_store(settings, write=True).close(scan_id)
+    typer.echo(t("group.closed", scan.settings.lang, scan_id=scan.id))
+
+
+@group_app.command("delete")
+@friendly_errors
+def group_delete(scan_id: str) -> None:
+    """Delete a scan with all its answers and agreements; nothing is left behind."""
+    from assistant.group.errors import ScanNotFoundError
+
+    settings = _settings()
+    if not _group_store(settings, write=True).delete(scan_id):
+        raise ScanNotFoundError(scan_id=scan_id)
+    typer.echo(t("group.deleted", settings.lang, scan_id=scan_id))

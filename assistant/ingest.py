@@ -19,18 +19,16 @@ from langchain_core.documents import Document
 
 from assistant.corpus import split_front_matter
 from assistant.errors import InputError
+from assistant.text import HEADING_SEPARATOR
+from assistant.text import sentence_spans as sentence_spans_of
 
-CHUNKER_VERSION = "2"  # 2: chunk ids carry the document version, so versions never overwrite each other
+CHUNKER_VERSION = "3"  # 2: chunk ids carry the document version, so versions never overwrite each other;
+# 3: a sentence keeps its closing quote (assistant.text.sentence_spans)
 SUPPORTED_SUFFIXES = {".md": "markdown", ".markdown": "markdown", ".txt": "text", ".pdf": "pdf", ".docx": "docx"}
-HEADING_SEPARATOR = " › "
-MAX_PAGES = 2000  # a longer PDF takes too long to embed on a laptop; split it first
 MAX_UNPACKED_BYTES = 200_000_000
 
 _MD_HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t]*$", re.MULTILINE)
 _SECTION_NUMBER = re.compile(r"^(\d+(?:\.\d+)*)\.?\s")
-# a sentence ends at . ! ? (optionally closed by a quote or bracket) before a capital, digit or quote;
-# paragraph breaks and list items always end a unit
-_UNIT_BREAK = re.compile(r"(?<=[.!?])[\"”’)]?\s+(?=[A-ZÀ-Ý0-9“\"‘(])|\n\s*\n|\n(?=- )")
 
 
 @dataclass(frozen=True)
@@ -95,10 +93,9 @@ def document_id(path: Path, kind: str = "report") -> str:
     return slugify(path.name)
 
 
-def load_document(
-    path: Path, kind: str, *, chunk_chars: int, overlap_chars: int, max_pages: int = MAX_PAGES
-) -> LoadedDocument:
-    """Parse ``path`` into segments; every failure becomes an ``InputError`` a person can act on.
+def load_document(path: Path, kind: str, *, chunk_chars: int, overlap_chars: int, max_pages: int) -> LoadedDocument:
+    """Parse ``path`` into segments; every failure becomes an ``InputError`` a person can act on. A PDF of
+    more than ``max_pages`` pages (``Settings.max_pages``) is refused: it would take too long to embed.
     People's files go through ``assistant.safeparse``, which runs this in a child process with limits."""
     suffix = path.suffix.lower()
     loader = SUPPORTED_SUFFIXES.get(suffix)
@@ -301,23 +298,10 @@ def _load_docx(data: bytes, path: Path) -> tuple[str, list[Segment]]:
     return title, list(markdown_segments("\n\n".join(lines)))
 
 
-def _units(text: str) -> list[tuple[int, int]]:
-    """Sentence-sized spans of ``text``; a passage is cut only between them."""
-    spans: list[tuple[int, int]] = []
-    pos = 0
-    for match in _UNIT_BREAK.finditer(text):
-        if match.start() > pos:
-            spans.append((pos, match.start()))
-        pos = match.end()
-    if pos < len(text):
-        spans.append((pos, len(text)))
-    return [(s, e) for s, e in spans if text[s:e].strip()]
-
-
 def chunk_segment(segment: Segment, size: int, overlap: int) -> list[tuple[int, int]]:
     """Spans (relative to the segment) of passages of about ``size`` characters, overlapping by up to
     ``overlap`` characters of whole sentences, so a phrase near a cut is whole in at least one passage."""
-    units = _units(segment.text)
+    units = sentence_spans_of(segment.text)
     chunks: list[tuple[int, int]] = []
     i = 0
     while i < len(units):
@@ -378,4 +362,4 @@ def sentence_spans(doc: Document) -> list[tuple[int, int]]:
     """Absolute spans of the sentences of a passage; each sentence is embedded once, even when it sits in
     the overlap of two passages."""
     start = int(doc.metadata["start"])
-    return [(start + s, start + e) for s, e in _units(doc.page_content)]
+    return [(start + s, start + e) for s, e in sentence_spans_of(doc.page_content)]

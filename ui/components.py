@@ -3,28 +3,26 @@
 from __future__ import annotations
 
 import functools
-from typing import Any
 
 import streamlit as st
 
 from assistant.answer import cited_sentences
+from assistant.domain import Citation, Synthesis
 from assistant.i18n import t
+from assistant.prompts import GuideTexts
 from assistant.safe_text import untrusted_markdown
 from assistant.summary_lines import cycle_status, shown_cycles
 
 
-def citation_label(citation: dict[str, Any], lang: str) -> str:
-    """'[1] · § 3.3 · Onmiddellijke waarde · p. 4' without repeating a number the heading already has."""
-    heading = citation["heading"].split(" › ")[-1]
-    has_number = citation["section"] and not heading.startswith(citation["section"])
-    section = t("ui.section", lang, section=citation["section"]) if has_number else ""
-    page = t("ui.page", lang, page=citation["page"]) if citation.get("page") else ""
-    if not citation["section"]:  # a person's own document: its file name says more than its heading
-        heading = citation["source"]
-    return " · ".join(part for part in (f"[{citation['n']}]", section, heading, page) if part)
+def citation_label(citation: Citation, lang: str) -> str:
+    """'[1] · § 3.3 · Onmiddellijke waarde · p. 4' (``Citation.label`` in the app's words)."""
+    where = citation.label(
+        section=t("ui.section", lang, section="{section}"), page=t("ui.page", lang, page="{page}"), sep=" · "
+    )
+    return f"[{citation.n}] · {where}"
 
 
-def retrieved(citations: list[dict[str, Any]], lang: str) -> None:
+def retrieved(citations: list[Citation], lang: str) -> None:
     """The passages found, listed while the model still writes; the full sources follow under the message."""
     st.caption(t("ui.sources", lang, count=len(citations)))
     for citation in citations:
@@ -48,7 +46,7 @@ def highlighted(passage: str, message: str) -> str:
     return "".join(pieces) + untrusted_markdown(text[start:])
 
 
-def sources(citations: list[dict[str, Any]], message: str, lang: str, section_text, key: str) -> None:
+def sources(citations: list[Citation], message: str, lang: str, section_text, key: str) -> None:
     """Numbered sources under a message: label, passage with highlights, and the whole section on demand.
     Filled only when opened: a long conversation has dozens of these, and each rerun would send them all."""
     box = st.expander(t("ui.sources", lang, count=len(citations)), key=f"open-{key}", on_change="rerun")
@@ -57,14 +55,14 @@ def sources(citations: list[dict[str, Any]], message: str, lang: str, section_te
             return
         for citation in citations:
             st.markdown(f"**{untrusted_markdown(citation_label(citation, lang))}**")
-            st.caption(untrusted_markdown(citation["source"] + " › " + citation["heading"]))
-            st.markdown(highlighted(citation["text"], message))
-            if st.toggle(t("ui.read_section", lang), key=f"{key}-{citation['n']}"):
-                st.markdown(untrusted_markdown(section_text(citation["chunk_id"])))
+            st.caption(untrusted_markdown(citation.trail))
+            st.markdown(highlighted(citation.text, message))
+            if st.toggle(t("ui.read_section", lang), key=f"{key}-{citation.n}"):
+                st.markdown(untrusted_markdown(section_text(citation.chunk_id)))
             st.divider()
 
 
-def cycle_choices(synthesis: dict[str, Any], cycles: list[tuple[int, str]], lang: str, texts: Any, on_choice) -> None:
+def cycle_choices(synthesis: Synthesis, cycles: list[tuple[int, str]], lang: str, texts: GuideTexts, on_choice) -> None:
     """A small control per value cycle the summary proposed: the person confirms it, picks the cycle they
     recognise instead, or none (``on_choice(proposal_id, order or None)``). ``cycles``: (order, label)."""
     shown = shown_cycles(synthesis)
@@ -73,18 +71,16 @@ def cycle_choices(synthesis: dict[str, Any], cycles: list[tuple[int, str]], lang
     st.caption(t("ui.cycle_hint", lang))
     labels = dict(cycles)
     for item in shown:
-        st.markdown(
-            f"- **{labels.get(item['order'], item['label'])}** ({cycle_status(item, texts)}): "
-            f"“{untrusted_markdown(item['quote'])}”"
-        )
+        label = labels.get(item.order, item.label)
+        st.markdown(f"- **{label}** ({cycle_status(item, texts)}): “{untrusted_markdown(item.quote)}”")
         options = [order for order, _ in cycles] + [0]
         left, right = st.columns([3, 1], vertical_alignment="bottom")
         choice = left.selectbox(
             t("ui.cycle_which", lang),
             options,
-            index=options.index(item["order"]) if item["order"] in options else 0,
+            index=options.index(item.order) if item.order in options else 0,
             format_func=lambda order: labels.get(order, t("ui.cycle_none", lang)),
-            key=f"cycle-{item['id']}",
+            key=f"cycle-{item.id}",
         )
-        if right.button(t("ui.confirm", lang), key=f"cycle-ok-{item['id']}", use_container_width=True):
-            on_choice(item["id"], choice or None)
+        if right.button(t("ui.confirm", lang), key=f"cycle-ok-{item.id}", use_container_width=True):
+            on_choice(item.id, choice or None)

@@ -64,7 +64,7 @@ def run_bench(settings: Settings, queries: Sequence[Query]) -> BenchResult:
         subprocess.run([sys.executable, "-m", "assistant", "index"], env=env, check=True, capture_output=True)
         warm_cli = perf_counter() - start
 
-        retriever = Retriever(idx)
+        retriever = Retriever(idx, settings.prompts_dir)
         retriever.search(queries[0].q)  # first search builds the BM25 snapshot
         times = []
         for _ in range(ROUNDS):

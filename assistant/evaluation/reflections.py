@@ -27,6 +27,7 @@ from assistant.i18n import detect_language
 from assistant.llm import LanguageModel
 from assistant.prompts import Role
 from assistant.retrieve import Retriever
+from assistant.text import CITATION
 
 MAX_WORDS = 70
 THIRD_PERSON = re.compile(
@@ -35,7 +36,6 @@ THIRD_PERSON = re.compile(
     re.IGNORECASE,
 )
 LABEL_CITATION = re.compile(r"(^|\n)\s*\[\d+\]")
-CITATION = re.compile(r"\[(\d+)\]")
 
 
 class ReflectionItem(BaseModel):
@@ -108,7 +108,7 @@ def faults(text: str, lang: Language, question: str, answer: str, citations: lis
     if len(CITATION.sub("", text).split()) > MAX_WORDS:
         found.append("too-long")
     cited = {int(n) for n in CITATION.findall(text)}
-    if not cited or not cited <= {c["n"] for c in citations}:
+    if not cited or not cited <= {c.n for c in citations}:
         found.append("no-valid-citation")
     return found
 
@@ -122,19 +122,19 @@ def evaluate_reflections(
     results = []
     for item in items:
         view = engine.start(item.role, item.lang, themes=[item.theme])
-        question = next(t for t in reversed(view.turns) if t["kind"] == "question")
+        question = next(t for t in reversed(view.turns) if t.kind == "question")
         start = perf_counter()
         view = engine.send(view.info.id, {"type": "answer", "text": item.answer})
         seconds = perf_counter() - start
-        turn = next(t for t in reversed(view.turns) if t["kind"] == "reflection")
-        cited = {int(n) for n in CITATION.findall(turn["text"])}
-        fits = any(is_hit(c["text"], item.evidence) for c in turn["citations"] if c["n"] in cited)
-        chosen = turn["data"].get("signal", "") if "signal" in turn["data"] else ""
+        turn = next(t for t in reversed(view.turns) if t.kind == "reflection")
+        cited = {int(n) for n in CITATION.findall(turn.text)}
+        fits = any(is_hit(c.text, item.evidence) for c in turn.citations if c.n in cited)
+        chosen = turn.data.get("signal", "") if "signal" in turn.data else ""
         results.append(
             ItemResult(
                 id=item.id,
-                text=turn["text"],
-                faults=faults(turn["text"], item.lang, question["text"], item.answer, turn["citations"]),
+                text=turn.text,
+                faults=faults(turn.text, item.lang, question.text, item.answer, turn.citations),
                 fits=fits,
                 signal=chosen or ("none" if chosen is None else None),
                 expected=item.signal,

@@ -20,6 +20,7 @@ from pydantic import BaseModel
 from assistant.coaching import coaching_bank
 from assistant.config import Language, Settings
 from assistant.datadir import sessions_connection
+from assistant.domain import Synthesis, Turn
 from assistant.errors import SlimError
 from assistant.i18n import t
 from assistant.llm import LanguageModel
@@ -30,7 +31,7 @@ from assistant.reflection.signals import SignalChooser
 from assistant.reflection.state import Input, Mode, ReflectionState
 from assistant.reflection.synthesis import synthesis_markdown
 from assistant.retrieve import Retriever
-from assistant.sessions import SessionInfo, SessionStore, export_json, export_markdown, now
+from assistant.sessions import SessionContent, SessionInfo, SessionStore, export_json, export_markdown, now
 
 
 class SessionNotFoundError(SlimError):
@@ -42,18 +43,18 @@ class SessionView(BaseModel):
     """What a screen needs to show a session."""
 
     info: SessionInfo
-    turns: list[dict[str, Any]]
+    turns: list[Turn]
     waiting_for: str | None
     themes: list[str]
     theme_index: int
     scores: dict[str, int]
-    synthesis: dict[str, Any] | None
+    synthesis: Synthesis | None
 
     @property
     def other_angle(self) -> bool:
         """Whether the last reflection came from the coaching bank, so "andere invalshoek" can be offered."""
-        last = next((t for t in reversed(self.turns) if t["kind"] == "reflection"), None)
-        return bool(last and last["data"].get("alternatives"))
+        last = next((t for t in reversed(self.turns) if t.kind == "reflection"), None)
+        return bool(last and last.data.get("alternatives"))
 
     @property
     def progress(self) -> tuple[int, int]:
@@ -234,7 +235,7 @@ class ReflectionEngine:
             version, scores = self._finished.get(info.id, (None, None))
             if version != info.updated:
                 view = self.view(info.id)
-                scores = view.scores if (view.synthesis or {}).get("themes") else None
+                scores = view.scores if view.synthesis and view.synthesis.themes else None
                 self._finished[info.id] = (info.updated, scores)
             if scores is not None:
                 found[info.id] = scores
@@ -255,15 +256,15 @@ class ReflectionEngine:
 
     def export(self, session_id: str, fmt: str) -> str:
         info = self._info(session_id)
-        state = self._summary_as_it_stands(self.graph.get_state(self._config(session_id)).values)
-        return export_markdown(info, state) if fmt == "md" else export_json(info, state)
+        content = SessionContent.model_validate(self.graph.get_state(self._config(session_id)).values)
+        content = self._summary_as_it_stands(content, info.lang)
+        return export_markdown(info, content) if fmt == "md" else export_json(info, content)
 
-    def _summary_as_it_stands(self, state: dict[str, Any]) -> dict[str, Any]:
-        """The state with its summary message written anew from the synthesis as it stands: the person
+    def _summary_as_it_stands(self, content: SessionContent, lang: str) -> SessionContent:
+        """The session with its summary message written anew from the synthesis as it stands: the person
         may have confirmed or corrected a proposed value cycle since it was first said."""
-        synthesis = state.get("synthesis")
-        if not synthesis:
-            return state
-        text = synthesis_markdown(synthesis, self.prompts[state["lang"]])
-        turns = [dict(t, text=text) if t["kind"] == "synthesis" else t for t in state.get("turns", [])]
-        return {**state, "turns": turns}
+        if content.synthesis is None:
+            return content
+        text = synthesis_markdown(content.synthesis, self.prompts[lang])  # type: ignore[index]
+        turns = [t.model_copy(update={"text": text}) if t.kind == "synthesis" else t for t in content.turns]
+        return content.model_copy(update={"turns": turns})

@@ -20,28 +20,21 @@ waits for the model.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from langchain_core.messages import HumanMessage, SystemMessage
 from langgraph.runtime import Runtime
 from langgraph.types import StreamWriter, interrupt
 
-from assistant.answer import (
-    Citation,
-    answer_question,
-    as_data,
-    checked_generation,
-    where,
-    without_links,
-)
+from assistant.answer import answer_question, as_data, checked_generation, without_links
 from assistant.config import Language, Settings
+from assistant.domain import Citation, Synthesis
 from assistant.llm import LanguageModel
 from assistant.prompts import Question, QuestionBank, ReflectionPrompts, Theme, answer_prompts, instruction_patterns
 from assistant.reflection.heard import NEUTRAL, NOTE_GAP, entry_for, heard_per_theme, pointed_level
 from assistant.reflection.signals import SignalChooser
 from assistant.reflection.state import Input, ReflectionState, Step, Waiting, turn
 from assistant.reflection.synthesis import build_synthesis, choose_cycle, own_words, synthesis_markdown
-from assistant.retrieve import Hit, Retriever
+from assistant.retrieve import Retriever
 
 
 @dataclass(frozen=True)
@@ -66,10 +59,9 @@ class Context:
 
 @dataclass(frozen=True)
 class Passages:
-    """The passages a reply rests on, sent before the model writes (the app shows them at once). A list
-    of citation dicts for a reflection, of ``Citation``s for a free answer: what the callbacks always got."""
+    """The passages a reply rests on, sent before the model writes (the app shows them at once)."""
 
-    citations: list[Any]
+    citations: list[Citation]
 
 
 @dataclass(frozen=True)
@@ -102,10 +94,10 @@ def _question(state: ReflectionState, ctx: Context) -> Question:
 
 def _citations(
     retriever: Retriever, queries: list[str], k: int, sections: list[str] | None = None
-) -> tuple[list[dict], list[str]]:
+) -> tuple[list[Citation], list[str]]:
     """Cited passages for ``queries`` (each its best ``k``, only from ``sections`` if given), numbered
     from 1, with a short excerpt each."""
-    citations: list[dict] = []
+    citations: list[Citation] = []
     excerpts: list[str] = []
     seen: set[str] = set()
     for query in queries:
@@ -116,17 +108,9 @@ def _citations(
             if hit.chunk_id in seen or len(citations) >= k * len(queries):
                 continue
             seen.add(hit.chunk_id)
-            citations.append(Citation.from_hit(len(citations) + 1, hit).model_dump())
+            citations.append(Citation.from_hit(len(citations) + 1, hit))
             excerpts.append(excerpt)
     return citations, excerpts
-
-
-def _hit(citation: dict) -> Hit:
-    return Hit(
-        rank=citation["n"],
-        score=0.0,
-        **{k: citation[k] for k in ("chunk_id", "source", "section", "heading", "page", "text")},
-    )
 
 
 def _free_answer(question: str, lang: Language, runtime: Runtime[Context]) -> list[dict]:
@@ -148,7 +132,7 @@ def _free_answer(question: str, lang: Language, runtime: Runtime[Context]) -> li
             "assistant",
             "free_answer",
             result.answer,
-            citations=[c.model_dump() for c in result.citations],
+            citations=result.citations,
             method=result.method,
         ),
     ]
@@ -159,7 +143,7 @@ def _reflection_text(
     lang: Language,
     question: str,
     answer: str,
-    citations: list[dict],
+    citations: list[Citation],
     excerpts: list[str],
     write: StreamWriter,
 ) -> str:
@@ -172,7 +156,7 @@ def _reflection_text(
     if not ctx.llm.available or not citations or not answer.strip():
         return template
     passages = "\n".join(
-        f"[{c['n']}] ({as_data(where(_hit(c)))}) {as_data(e, instruction_patterns(ctx.settings.prompts_dir))}"
+        f"[{c.n}] ({as_data(c.label())}) {as_data(e, instruction_patterns(ctx.settings.prompts_dir))}"
         for c, e in zip(citations, excerpts, strict=True)
     )
     messages = [
@@ -190,7 +174,7 @@ def _reflection_text(
     ).text
 
 
-def _bank_reply(ctx: Context, state: ReflectionState, signal_id: str | None) -> tuple[str, list[dict], str]:
+def _bank_reply(ctx: Context, state: ReflectionState, signal_id: str | None) -> tuple[str, list[Citation], str]:
     """A reflection of the coaching bank (the signal's, or the neutral one), its passage resolved in the
     report and cited as [1], and the follow-up question that fits it."""
     assert ctx.coach is not None
@@ -201,7 +185,7 @@ def _bank_reply(ctx: Context, state: ReflectionState, signal_id: str | None) -> 
     text = reply.reflection(lang)
     if hit is None:  # a bank test proves every passage resolves; never cite what is not there
         return text.replace(" [1]", "").replace("[1]", ""), [], reply.followup(lang)
-    return text, [Citation.from_hit(1, hit).model_dump()], reply.followup(lang)
+    return text, [Citation.from_hit(1, hit)], reply.followup(lang)
 
 
 def _bank_reflection(ctx: Context, state: ReflectionState, answer: str, question: Question) -> tuple[dict, dict, str]:
@@ -264,12 +248,12 @@ def intro(state: ReflectionState, runtime: Runtime[Context]) -> dict:
     for case in theme.cases:
         more, excerpts = _citations(ctx.report, [case.query(lang)], k=1, sections=case.sections)
         for item, excerpt in zip(more, excerpts, strict=True):
-            if item["chunk_id"] in {c["chunk_id"] for c in citations}:
+            if item.chunk_id in {c.chunk_id for c in citations}:
                 continue
-            item["n"] = len(citations) + 1
+            item = item.model_copy(update={"n": len(citations) + 1})
             citations.append(item)
-            case_lines.append(f"- **{case.network}**: “{as_data(excerpt)}” [{item['n']}]")
-    own = " ".join(f"[{c['n']}]" for c in citations[: len(citations) - len(case_lines)])
+            case_lines.append(f"- **{case.network}**: “{as_data(excerpt)}” [{item.n}]")
+    own = " ".join(f"[{c.n}]" for c in citations[: len(citations) - len(case_lines)])
     header = texts.theme_header.format(
         index=state["theme_index"] + 1, count=len(state["themes"]), title=theme.title(lang)
     )
@@ -306,7 +290,7 @@ def reflect(state: ReflectionState, runtime: Runtime[Context]) -> dict:
             reflection, update["signals"], fitting = _bank_reflection(ctx, state, answer, question)
             probe = fitting if followups == 0 else probe
             if reflection["citations"]:
-                runtime.stream_writer(Passages(reflection["citations"]))
+                runtime.stream_writer(Passages([Citation.model_validate(c) for c in reflection["citations"]]))
             turns = [reflection]
     else:
         citations, excerpts = _citations(ctx.person, [f"{answer} {theme.title(lang)}"], k=2)
@@ -349,9 +333,9 @@ def synthesis(state: ReflectionState, runtime: Runtime[Context]) -> dict:
     texts = ctx.prompts[state["lang"]]
     result = build_synthesis(dict(state), ctx.bank, ctx.prompts, ctx.report, ctx.coach)
     return {
-        "synthesis": result,
+        "synthesis": result.model_dump(),
         "turns": [
-            turn("assistant", "synthesis", synthesis_markdown(result, texts), citations=result["citations"]),
+            turn("assistant", "synthesis", synthesis_markdown(result, texts), citations=result.citations),
             turn("assistant", "done", texts.done),
         ],
         "waiting_for": "free",
@@ -474,8 +458,9 @@ def on_free(state: ReflectionState, data: Input, runtime: Runtime[Context]) -> d
     """Free questions only (ask mode, or after the synthesis), and the person's word on a value cycle the
     summary proposed (stored in the synthesis); anything else waits again."""
     if data.type == "cycle" and state.get("synthesis"):
-        updated = choose_cycle(state["synthesis"], data.text, data.value, runtime.context.bank, state["lang"])
-        return {"synthesis": updated, "next_step": "wait_free"}
+        saved = Synthesis.model_validate(state["synthesis"])
+        updated = choose_cycle(saved, data.text, data.value, runtime.context.bank, state["lang"])
+        return {"synthesis": updated.model_dump(), "next_step": "wait_free"}
     return _free_question(state, data, "wait_free", runtime) or {"next_step": "wait_free"}
 
 

@@ -8,16 +8,17 @@ no model writes or invents any of it. Every action point cites its passage of §
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-from assistant.answer import Citation, quoted
+from assistant.answer import quoted
 from assistant.config import Language
+from assistant.domain import Action, Citation, CycleReached, Synthesis, ThemeSummary
 from assistant.prompts import QuestionBank, Recommendation, ReflectionPrompts
 from assistant.reflection.heard import cycle_of, heard_per_theme, signals_heard, similar_cycle
 from assistant.reflection.signals import SignalChooser
 from assistant.retrieve import Retriever
 from assistant.summary_lines import action_line, cycle_status, shown_cycles
+from assistant.text import sentences
 
 UNSCORED = 3  # a theme the person skipped counts as middling when choosing action points
 RECOMMENDATIONS_SECTION = "7.2"
@@ -27,16 +28,15 @@ GROUP_QUESTIONS = 3
 
 def own_words(text: str, limit: int = 240) -> str:
     """The first sentences of an answer, up to ``limit`` characters: a key point in the person's words."""
-    sentences = re.split(r"(?<=[.!?])\s+", text.strip())
     out = ""
-    for sentence in sentences:
+    for sentence in sentences(text):
         if out and len(out) + len(sentence) > limit:
             break
         out = f"{out} {sentence}".strip()
     return quoted(out[:limit])
 
 
-def propose_cycles(state: dict[str, Any], bank: QuestionBank, coach: SignalChooser | None) -> list[dict[str, Any]]:
+def propose_cycles(state: dict[str, Any], bank: QuestionBank, coach: SignalChooser | None) -> list[CycleReached]:
     """The value cycles the person's answers clearly show, as proposals they confirm or correct. From a
     signal the bank maps to a cycle, or from an answer that closely resembles those signals' examples
     (``heard.similar_cycle``, which compares with all of a theme's signals, not only those of the question
@@ -50,7 +50,7 @@ def propose_cycles(state: dict[str, Any], bank: QuestionBank, coach: SignalChoos
     lang: Language = state["lang"]
     heard = heard_per_theme(state)
     cycle_themes = {ref.partition("/")[0] for c in bank.value_cycles for ref in c.signals}
-    proposals: dict[str, dict[str, Any]] = {}
+    proposals: dict[str, CycleReached] = {}
     for theme in state["themes"]:
         by_answer = {h.answer: h for h in heard.get(theme, [])}
         for number, text in enumerate(state.get("answers", {}).get(theme, [])):
@@ -64,42 +64,37 @@ def propose_cycles(state: dict[str, Any], bank: QuestionBank, coach: SignalChoos
                     cycle, how = similar, "similarity"
             if cycle is None or cycle.id in proposals:
                 continue
-            proposals[cycle.id] = {
-                "id": f"{theme}-{number}",
-                "cycle": cycle.id,
-                "order": cycle.order,
-                "label": cycle.label(lang),
-                "theme": theme,
-                "quote": own_words(text, 160),
-                "signal": signal if how == "signal" else None,
-                "how": how,
-                "status": "proposed",
-                "proposed": cycle.id,
-            }
-    return sorted(proposals.values(), key=lambda p: p["order"])
+            proposals[cycle.id] = CycleReached(
+                id=f"{theme}-{number}",
+                cycle=cycle.id,
+                order=cycle.order,
+                label=cycle.label(lang),
+                theme=theme,
+                quote=own_words(text, 160),
+                signal=signal if how == "signal" else None,
+                how=how,  # type: ignore[arg-type]
+                status="proposed",
+                proposed=cycle.id,
+            )
+    return sorted(proposals.values(), key=lambda p: p.order)
 
 
 def choose_cycle(
-    synthesis: dict[str, Any], proposal_id: str, order: int | None, bank: QuestionBank, lang: Language
-) -> dict[str, Any]:
+    synthesis: Synthesis, proposal_id: str, order: int | None, bank: QuestionBank, lang: Language
+) -> Synthesis:
     """The synthesis with the person's word on one proposed cycle: the cycle they recognise (the proposed
     one: confirmed; another: corrected, and confirmed) or none of them (rejected)."""
     cycles = []
-    for item in synthesis.get("cycles", []):
-        if item.get("id") == proposal_id:
+    for item in synthesis.cycles:
+        if item.id == proposal_id:
             cycle = next((c for c in bank.value_cycles if c.order == order), None)
             if cycle is None:
-                item = {**item, "status": "rejected"}
+                item = item.model_copy(update={"status": "rejected"})
             else:
-                item = {
-                    **item,
-                    "cycle": cycle.id,
-                    "order": cycle.order,
-                    "label": cycle.label(lang),
-                    "status": "confirmed",
-                }
+                update = {"cycle": cycle.id, "order": cycle.order, "label": cycle.label(lang), "status": "confirmed"}
+                item = item.model_copy(update=update)
         cycles.append(item)
-    return {**synthesis, "cycles": cycles}
+    return synthesis.model_copy(update={"cycles": cycles})
 
 
 def choose_recommendations(prompts: ReflectionPrompts, themes: list[str], scores: dict[str, int], count: int = 4):
@@ -167,25 +162,21 @@ def build_synthesis(
     prompts: ReflectionPrompts,
     retriever: Retriever,
     coach: SignalChooser | None = None,
-) -> dict[str, Any]:
+) -> Synthesis:
     lang: Language = state["lang"]
     themes: list[str] = state["themes"]
     answers: dict[str, list[str]] = state.get("answers", {})
     scores: dict[str, int] = state.get("scores", {})
-    citations: list[dict[str, Any]] = []
+    citations: list[Citation] = []
     actions = []
     for rec, because in choose_actions(state, prompts, coach):
         hit = retriever.passage_with(RECOMMENDATIONS_SECTION, rec.phrase)
         n = len(citations) + 1
         if hit is not None:  # a test proves every phrase resolves; never cite what is not there
-            citations.append(Citation.from_hit(n, hit).model_dump())
+            citations.append(Citation.from_hit(n, hit))
+        because_titles = [bank.themes[t].title(lang) for t in because]
         actions.append(
-            {
-                "id": rec.id,
-                "text": rec.text(lang),
-                "citation": n if hit is not None else None,
-                "because": [bank.themes[t].title(lang) for t in because],
-            }
+            Action(id=rec.id, text=rec.text(lang), citation=n if hit is not None else None, because=because_titles)
         )
     per_theme = []
     for theme_id in themes:
@@ -193,41 +184,38 @@ def build_synthesis(
         score = scores.get(theme_id)
         level = next((s for s in theme.scale if s.level == score), None)
         per_theme.append(
-            {
-                "theme": theme_id,
-                "title": theme.title(lang),
-                "points": [own_words(a) for a in answers.get(theme_id, []) if a.strip()],
-                "score": score,
-                "score_label": level.label(lang) if level else None,
-            }
+            ThemeSummary(
+                theme=theme_id,
+                title=theme.title(lang),
+                points=[own_words(a) for a in answers.get(theme_id, []) if a.strip()],
+                score=score,
+                score_label=level.label(lang) if level else None,
+            )
         )
-    return {
-        "themes": per_theme,
-        "cycles": propose_cycles(state, bank, coach),
-        "actions": actions,
-        "group_questions": group_questions(state, bank, coach, lang),
-        "citations": citations,
-    }
+    return Synthesis(
+        themes=per_theme,
+        cycles=propose_cycles(state, bank, coach),
+        actions=actions,
+        group_questions=group_questions(state, bank, coach, lang),
+        citations=citations,
+    )
 
 
-def synthesis_markdown(synthesis: dict[str, Any], texts) -> str:
-    """The synthesis as Markdown, with [n] pointing at ``synthesis['citations']``."""
+def synthesis_markdown(synthesis: Synthesis, texts) -> str:
+    """The synthesis as Markdown, with [n] pointing at ``synthesis.citations``."""
     lines = [f"### {texts.synthesis_title}", "", f"**{texts.synthesis_points}**"]
-    for theme in synthesis["themes"]:
-        points = "; ".join(f"“{p}”" for p in theme["points"]) or texts.no_answer
-        lines.append(f"- *{theme['title']}*: {points}")
+    for theme in synthesis.themes:
+        points = "; ".join(f"“{p}”" for p in theme.points) or texts.no_answer
+        lines.append(f"- *{theme.title}*: {points}")
     lines += ["", f"**{texts.synthesis_scores}**"]
-    lines += [
-        f"- {t['title']}: {t['score']} ({t['score_label']})" if t["score"] else f"- {t['title']}: —"
-        for t in synthesis["themes"]
-    ]
+    lines += [f"- {t.title}: {t.score} ({t.score_label})" if t.score else f"- {t.title}: —" for t in synthesis.themes]
     lines += ["", f"**{texts.synthesis_cycles}**"]
     cycles = shown_cycles(synthesis)
-    if any(c.get("status", "proposed") == "proposed" for c in cycles):
+    if any(c.status == "proposed" for c in cycles):
         lines.append(f"*{texts.cycles_hint}*")
-    lines += [f"- {c['label']} ({cycle_status(c, texts)}): “{c['quote']}”" for c in cycles] or [f"- {texts.no_cycles}"]
+    lines += [f"- {c.label} ({cycle_status(c, texts)}): “{c.quote}”" for c in cycles] or [f"- {texts.no_cycles}"]
     lines += ["", f"**{texts.synthesis_actions}**"]
-    lines += [action_line(i, a, texts) for i, a in enumerate(synthesis["actions"], 1)]
+    lines += [action_line(i, a, texts) for i, a in enumerate(synthesis.actions, 1)]
     lines += ["", f"**{texts.synthesis_group}**"]
-    lines += [f"- {q}" for q in synthesis["group_questions"]]
+    lines += [f"- {q}" for q in synthesis.group_questions]
     return "\n".join(lines)

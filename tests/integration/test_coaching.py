@@ -83,19 +83,19 @@ def test_the_guide_answers_from_the_bank_with_its_passage_and_follow_up(
 ) -> None:
     engine = _engine(tmp_path, corpus_retriever)
     view = engine.start("board", "nl", themes=["gezamenlijk-doel"])
-    question = view.turns[-1]["text"]
+    question = view.turns[-1].text
     answer = "Eerlijk gezegd weet de helft van de partners niet goed waarom het netwerk bestaat."
     view = engine.send(view.info.id, {"type": "answer", "text": answer})
     reflection, followup = view.turns[-2:]
-    assert reflection["kind"] == "reflection" and followup["kind"] == "followup"
-    signal = reflection["data"]["signal"]
+    assert reflection.kind == "reflection" and followup.kind == "followup"
+    signal = reflection.data["signal"]
     bank = coaching_bank(PROMPTS)
     assert signal in {s.id for s in bank.signals("gezamenlijk-doel", "board")}
     chosen = bank.signal("gezamenlijk-doel", "board", signal)
-    assert reflection["text"] == chosen.reflection("nl") and chosen.followup("nl") in followup["text"]
-    (citation,) = reflection["citations"]
-    assert citation["section"].startswith(chosen.passage.section)
-    assert faults(reflection["text"], "nl", question, answer, reflection["citations"]) == []
+    assert reflection.text == chosen.reflection("nl") and chosen.followup("nl") in followup.text
+    (citation,) = reflection.citations
+    assert citation.section.startswith(chosen.passage.section)
+    assert faults(reflection.text, "nl", question, answer, reflection.citations) == []
     assert view.other_angle
 
 
@@ -104,14 +104,14 @@ def test_another_angle_shows_the_next_signal_and_is_remembered(tmp_path: Path, c
     view = engine.start("coordinator", "en", themes=["gezamenlijk-doel"])
     view = engine.send(view.info.id, {"type": "answer", "text": "Every partner explains our goal differently."})
     first = view.turns[-2]
-    ranked = first["data"]["alternatives"]
+    ranked = first.data["alternatives"]
     view = engine.send(view.info.id, {"type": "other"})
     second = view.turns[-1]
-    assert second["kind"] == "reflection" and second["data"]["method"] == "person"
-    assert second["data"]["signal"] == next(s for s in ranked if s != first["data"]["signal"])
-    assert second["text"] != first["text"] and second["citations"] and view.waiting_for == "followup"
+    assert second.kind == "reflection" and second.data["method"] == "person"
+    assert second.data["signal"] == next(s for s in ranked if s != first.data["signal"])
+    assert second.text != first.text and second.citations and view.waiting_for == "followup"
     view = engine.view(view.info.id)  # a reload: the choice is in the session
-    assert view.turns[-1]["data"]["signal"] == second["data"]["signal"]
+    assert view.turns[-1].data["signal"] == second.data["signal"]
 
 
 def test_an_answer_like_no_signal_gets_the_neutral_reply(tmp_path: Path, corpus_retriever: Retriever) -> None:
@@ -120,8 +120,8 @@ def test_an_answer_like_no_signal_gets_the_neutral_reply(tmp_path: Path, corpus_
     view = engine.send(view.info.id, {"type": "answer", "text": "Wat is de hoofdstad van Frankrijk?"})
     reflection = view.turns[-2]
     neutral = coaching_bank(PROMPTS).neutral("cultuur", "board")
-    assert reflection["data"]["signal"] is None and reflection["text"] == neutral.reflection("nl")
-    assert reflection["citations"]
+    assert reflection.data["signal"] is None and reflection.text == neutral.reflection("nl")
+    assert reflection.citations
 
 
 def test_the_model_chooses_a_listed_signal_under_a_json_schema(corpus_retriever: Retriever) -> None:

@@ -48,7 +48,7 @@ def through_the_answer(engine: ReflectionEngine, role: str, themes: list[str], a
 
 
 def kinds(view: SessionView) -> list[str]:
-    return [t["kind"] for t in view.turns]
+    return [t.kind for t in view.turns]
 
 
 @pytest.mark.parametrize("choice", ["embeddings", "model"])
@@ -64,18 +64,18 @@ def test_a_score_far_from_what_was_said_is_noted_once_and_either_answer_stands(
     else:
         answer = example("gezamenlijk-doel", "coordinator", "goal_implicit_or_vague")
     view = through_the_answer(engine, "coordinator", ["gezamenlijk-doel"], answer)
-    reflection = next(t for t in view.turns if t["kind"] == "reflection")
-    assert reflection["data"]["signal"] == "goal_implicit_or_vague"  # level 2 of the theme's scale
-    assert reflection["data"]["method"] == choice
+    reflection = next(t for t in view.turns if t.kind == "reflection")
+    assert reflection.data["signal"] == "goal_implicit_or_vague"  # level 2 of the theme's scale
+    assert reflection.data["method"] == choice
     view = engine.send(view.info.id, {"type": "score", "value": 5})
     note = view.turns[-1]
-    assert note["kind"] == "score_check" and view.waiting_for == "score" and view.scores == {}
+    assert note.kind == "score_check" and view.waiting_for == "score" and view.scores == {}
     scale = question_bank(PROMPTS).themes["gezamenlijk-doel"].scale
-    assert scale[4].description.nl in note["text"] and scale[1].description.nl in note["text"]
-    assert note["text"].startswith("Je koos 5 — ") and "past ook bij 2 — " in note["text"]
+    assert scale[4].description.nl in note.text and scale[1].description.nl in note.text
+    assert note.text.startswith("Je koos 5 — ") and "past ook bij 2 — " in note.text
     view = engine.send(view.info.id, {"type": "score", "value": 5})  # the person keeps their own view
     assert view.scores == {"gezamenlijk-doel": 5} and kinds(view).count("score_check") == 1
-    assert view.synthesis is not None and view.synthesis["themes"][0]["score"] == 5
+    assert view.synthesis is not None and view.synthesis.themes[0].score == 5
 
 
 def test_a_score_near_what_was_said_is_simply_noted(engine: ReflectionEngine) -> None:
@@ -94,40 +94,40 @@ def test_the_summary_comes_from_the_signals_and_keeps_the_persons_word_on_a_cycl
     ]
     for signal, answer, score in heard:
         view = engine.send(sid, {"type": "answer", "text": answer})
-        assert view.turns[-2]["data"]["signal"] == signal
+        assert view.turns[-2].data["signal"] == signal
         engine.send(sid, {"type": "next"})
         view = engine.send(sid, {"type": "score", "value": score})
     synthesis = view.synthesis
     assert synthesis is not None and "score_check" not in kinds(view)
     # the value cycle: proposed from the signal that shows it, in the person's words
-    (cycle,) = synthesis["cycles"]
-    assert (cycle["cycle"], cycle["signal"], cycle["how"], cycle["status"]) == (
+    (cycle,) = synthesis.cycles
+    assert (cycle.cycle, cycle.signal, cycle.how, cycle.status) == (
         "onmiddellijk",
         "concrete_tip_or_contact",
         "signal",
         "proposed",
     )
-    assert cycle["quote"] and cycle["quote"].split()[0] in heard[1][1]
+    assert cycle.quote and cycle.quote.split()[0] in heard[1][1]
     # action points: the heard signal's §7.2 recommendation first, each citing its passage of §7.2
     led = BANK.signal("gezamenlijk-doel", "coordinator", "goal_implicit_or_vague").recommendation
-    assert synthesis["actions"][0]["id"] == led and synthesis["actions"][0]["because"] == ["Gezamenlijk doel"]
+    assert synthesis.actions[0].id == led and synthesis.actions[0].because == ["Gezamenlijk doel"]
     phrases = {r.id: r.phrase for r in reflection_prompts(PROMPTS).recommendations}
-    for action in synthesis["actions"]:
-        cited = synthesis["citations"][action["citation"] - 1]
-        assert cited["section"].startswith(RECOMMENDATIONS_SECTION)
-        assert " ".join(phrases[action["id"]].split()) in " ".join(cited["text"].split())
+    for action in synthesis.actions:
+        cited = synthesis.citations[action.citation - 1]
+        assert cited.section.startswith(RECOMMENDATIONS_SECTION)
+        assert " ".join(phrases[action.id].split()) in " ".join(cited.text.split())
     # group questions: the follow-ups that fit what was said, weakest theme first
     weakest_first = [("waardecreatie", "concrete_tip_or_contact"), ("gezamenlijk-doel", "goal_implicit_or_vague")]
     followups = [BANK.signal(t, "coordinator", s).followup("nl") for t, s in weakest_first]
-    assert synthesis["group_questions"] == followups
-    said = next(t for t in view.turns if t["kind"] == "synthesis")["text"]
+    assert synthesis.group_questions == followups
+    said = next(t for t in view.turns if t.kind == "synthesis").text
     assert "Onmiddellijke waarde (voorstel)" in said and "Dit zijn voorstellen" in said
 
     # the person corrects the proposal: it is stored in the session, and the exports say so
-    view = engine.send(sid, {"type": "cycle", "text": cycle["id"], "value": 2})
+    view = engine.send(sid, {"type": "cycle", "text": cycle.id, "value": 2})
     assert view.waiting_for == "free"
-    (kept,) = engine.view(sid).synthesis["cycles"]  # type: ignore[index]
-    assert (kept["cycle"], kept["status"], kept["proposed"]) == ("potentieel", "confirmed", "onmiddellijk")
+    (kept,) = engine.view(sid).synthesis.cycles  # type: ignore[index]
+    assert (kept.cycle, kept.status, kept.proposed) == ("potentieel", "confirmed", "onmiddellijk")
     markdown = engine.export(sid, "md")
     assert "Potentiële waarde (door jou bevestigd)" in markdown and "(voorstel)" not in markdown
     exported = json.loads(engine.export(sid, "json"))
@@ -138,8 +138,8 @@ def test_an_answer_that_shows_no_value_gets_no_cycle(engine: ReflectionEngine) -
     answer = example("waardecreatie", "coordinator", "little_or_unclear_value")
     view = through_the_answer(engine, "coordinator", ["waardecreatie"], answer)
     view = engine.send(view.info.id, {"type": "score", "value": 1})
-    assert view.synthesis is not None and view.synthesis["cycles"] == []
-    assert view.synthesis["actions"][0]["id"] == "impact-zichtbaar"
+    assert view.synthesis is not None and view.synthesis.cycles == []
+    assert view.synthesis.actions[0].id == "impact-zichtbaar"
 
 
 def test_every_action_point_resolves_to_its_passage_of_7_2(corpus_retriever: Retriever) -> None:

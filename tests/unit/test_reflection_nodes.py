@@ -17,6 +17,7 @@ from langgraph.runtime import Runtime
 
 from assistant.answer import Generation, checked_generation
 from assistant.config import Settings
+from assistant.domain import Citation
 from assistant.llm import LanguageModel
 from assistant.prompts import question_bank, reflection_prompts
 from assistant.reflection import graph, nodes
@@ -247,7 +248,10 @@ def test_the_reflection_searches_the_persons_documents_and_streams(context: Cont
     assert reflection["text"] == GOOD and {c["source"] for c in reflection["citations"]} == {"plan.pdf"}
     assert context.report.queries == []
     first, *tokens = events
-    assert first == Passages(reflection["citations"]) and "".join(t.text for t in tokens) == GOOD
+    assert (
+        first == Passages([Citation.model_validate(c) for c in reflection["citations"]])
+        and "".join(t.text for t in tokens) == GOOD
+    )
     assert followup["kind"] == "followup" and update["next_step"] == "wait_followup"
     assert update["followups"] == 1 and update["waiting_for"] == "followup"
 

@@ -163,25 +163,25 @@ def test_the_summary_speaks_from_the_signals(coached: Context) -> None:
     coach = coached.coach
     assert coach is not None
     synthesis = build_synthesis(state, coached.bank, coached.prompts, coached.report, coach)  # type: ignore[arg-type]
-    cycles = synthesis["cycles"]
-    assert [(c["cycle"], c["signal"], c["status"]) for c in cycles] == [
+    cycles = synthesis.cycles
+    assert [(c.cycle, c.signal, c.status) for c in cycles] == [
         ("onmiddellijk", "concrete_tip_or_contact", "proposed"),
         ("gerealiseerd", "lasting_visible_change", "proposed"),
     ]
-    assert cycles[1]["quote"] == "Twee wijken proberen nu samen een spreekuur."
+    assert cycles[1].quote == "Twee wijken proberen nu samen een spreekuur."
     # action points: the signals' §7.2 recommendations first (both gezamenlijk-doel and waardecreatie
     # signals lead somewhere), then topped up to three; each cites §7.2
     bank = coach.bank
     led = [bank.signal("gezamenlijk-doel", "coordinator", "goal_implicit_or_vague").recommendation]
     led.append(bank.signal("waardecreatie", "coordinator", "lasting_visible_change").recommendation)
-    assert [a["id"] for a in synthesis["actions"][:2]] == led
-    assert synthesis["actions"][0]["because"] == ["Gezamenlijk doel"] and len(synthesis["actions"]) == 3
-    assert synthesis["actions"][2]["because"] == []
-    assert {c["section"] for c in synthesis["citations"]} == {"7.2"}
+    assert [a.id for a in synthesis.actions[:2]] == led
+    assert synthesis.actions[0].because == ["Gezamenlijk doel"] and len(synthesis.actions) == 3
+    assert synthesis.actions[2].because == []
+    assert {c.section for c in synthesis.citations} == {"7.2"}
     recommendations = {r.id: r for r in coached.prompts.recommendations}
-    for action in synthesis["actions"]:
-        cited = synthesis["citations"][action["citation"] - 1]
-        assert recommendations[action["id"]].phrase in cited["text"]
+    for action in synthesis.actions:
+        cited = synthesis.citations[action.citation - 1]
+        assert recommendations[action.id].phrase in cited.text
     # group questions: the follow-ups of what was heard, weakest theme first
     followups = [
         bank.signal(t, "coordinator", s).followup("nl")
@@ -191,7 +191,7 @@ def test_the_summary_speaks_from_the_signals(coached: Context) -> None:
             ("waardecreatie", "lasting_visible_change"),
         ]
     ]
-    assert synthesis["group_questions"] == followups
+    assert synthesis.group_questions == followups
     markdown = synthesis_markdown(synthesis, coached.prompts["nl"])
     assert "- Onmiddellijke waarde (voorstel): “Vooral tips en nieuwe contacten.”" in markdown
     assert "naar aanleiding van wat je zei bij Gezamenlijk doel" in markdown
@@ -200,28 +200,26 @@ def test_the_summary_speaks_from_the_signals(coached: Context) -> None:
 def test_a_student_gets_no_value_cycles_and_no_bank_gets_no_invented_ones(coached: Context) -> None:
     state = summary_state("student") | {"signals": heard("gezamenlijk-doel", "wrong_reason")}
     synthesis = build_synthesis(state, coached.bank, coached.prompts, coached.report, coached.coach)
-    assert synthesis["cycles"] == []
+    assert synthesis.cycles == []
     without = build_synthesis(summary_state(), coached.bank, coached.prompts, coached.report, None)
-    assert without["cycles"] == [] and len(without["actions"]) == 3 and len(without["group_questions"]) == 2
+    assert without.cycles == [] and len(without.actions) == 3 and len(without.group_questions) == 2
     assert "Je voorbeelden noemen nog geen duidelijke waarde" in synthesis_markdown(without, coached.prompts["nl"])
 
 
 def test_the_person_confirms_corrects_or_rejects_a_proposed_cycle(coached: Context) -> None:
     synthesis = build_synthesis(summary_state(), coached.bank, coached.prompts, coached.report, coached.coach)
-    first, second = (c["id"] for c in synthesis["cycles"])
+    first, second = (c.id for c in synthesis.cycles)
     confirmed = choose_cycle(synthesis, first, 1, coached.bank, "nl")
-    assert confirmed["cycles"][0]["status"] == "confirmed" and confirmed["cycles"][0]["cycle"] == "onmiddellijk"
+    assert confirmed.cycles[0].status == "confirmed" and confirmed.cycles[0].cycle == "onmiddellijk"
     corrected = choose_cycle(confirmed, second, 3, coached.bank, "nl")
-    assert (corrected["cycles"][1]["cycle"], corrected["cycles"][1]["status"]) == ("toegepast", "confirmed")
-    assert (
-        corrected["cycles"][1]["proposed"] == "gerealiseerd" and corrected["cycles"][1]["label"] == "Toegepaste waarde"
-    )
+    assert (corrected.cycles[1].cycle, corrected.cycles[1].status) == ("toegepast", "confirmed")
+    assert corrected.cycles[1].proposed == "gerealiseerd" and corrected.cycles[1].label == "Toegepaste waarde"
     rejected = choose_cycle(corrected, first, None, coached.bank, "nl")
     markdown = synthesis_markdown(rejected, coached.prompts["nl"])
     assert "Onmiddellijke waarde" not in markdown and "- Toegepaste waarde (door jou bevestigd):" in markdown
     assert "Dit zijn voorstellen" not in markdown  # nothing left to confirm
     # through the graph's free-input node: the choice lands in the synthesis of the session
-    state = {**summary_state(), "synthesis": synthesis, "waiting_for": "free"}
+    state = {**summary_state(), "synthesis": synthesis.model_dump(), "waiting_for": "free"}
     update = nodes.on_free(state, Input(type="cycle", text=second, value=4), runtime(coached))  # type: ignore[arg-type]
     assert update["next_step"] == "wait_free" and update["synthesis"]["cycles"][1]["status"] == "confirmed"
     assert nodes.on_free({**state, "synthesis": None}, Input(type="cycle", text=second, value=4), runtime(coached)) == {
@@ -233,10 +231,10 @@ def test_slim_reflect_reads_a_word_on_a_proposed_cycle(coached: Context) -> None
     from assistant.cli import _to_input
 
     synthesis = build_synthesis(summary_state(), coached.bank, coached.prompts, coached.report, coached.coach)
-    first, second = synthesis["cycles"]  # onmiddellijk (1) and gerealiseerd (4)
-    assert _to_input("/waarde 1", "free", synthesis) == Input(type="cycle", text=first["id"], value=1)
-    assert _to_input("/cycle 4 3", "free", synthesis) == Input(type="cycle", text=second["id"], value=3)
-    assert _to_input("/waarde 4 0", "free", synthesis) == Input(type="cycle", text=second["id"], value=None)
+    first, second = synthesis.cycles  # onmiddellijk (1) and gerealiseerd (4)
+    assert _to_input("/waarde 1", "free", synthesis) == Input(type="cycle", text=first.id, value=1)
+    assert _to_input("/cycle 4 3", "free", synthesis) == Input(type="cycle", text=second.id, value=3)
+    assert _to_input("/waarde 4 0", "free", synthesis) == Input(type="cycle", text=second.id, value=None)
     for wrong in ("/waarde", "/waarde 2", "/waarde 1 9", "/waarde 1 2 3", "/waarde een"):
         assert _to_input(wrong, "free", synthesis) is None, wrong
     assert _to_input("/waarde 1", "free", None) is None
