@@ -564,21 +564,28 @@ def eval_answers(
         "docs/eval/answers.jsonl"
     ),
     llm: Annotated[str | None, typer.Option("--llm", help="Backend to measure (default SLIM_LLM).")] = None,
+    split: Annotated[str | None, typer.Option("--split", help="Only the items of this half: tune or test.")] = None,
+    only: Annotated[str | None, typer.Option("--only", help="Only these item ids, comma-separated.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     write_docs: Annotated[bool, typer.Option("--write-docs", help="Also record in docs/benchmarks.md.")] = False,
 ) -> None:
-    """Citation validity, language, grounding, 'not in the report' and timings for one LLM backend."""
+    """Citation validity, language, answering sentence cited, 'not in the report' and timings for one backend."""
     from assistant.evaluation import bench as bench_module
     from assistant.evaluation.quality import load_answer_items, measure_answers
 
     settings = _settings(llm=llm)
-    scores = measure_answers(settings, load_answer_items(file))
+    items = [
+        item
+        for item in load_answer_items(file)
+        if (split is None or item.split == split) and (only is None or item.id in only.split(","))
+    ]
+    scores = measure_answers(settings, items)
     if as_json:
         typer.echo(scores.model_dump_json())
     else:
-        typer.echo(bench_module.answers_table(scores, file))
+        typer.echo(bench_module.answers_table(scores, file, split))
     if write_docs:
-        path = bench_module.write_answers_section(scores, file)
+        path = bench_module.write_answers_section(scores, file, split)
         typer.echo(t("bench.written", settings.lang, path=path), err=True)
 
 

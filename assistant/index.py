@@ -12,6 +12,7 @@ from another model.
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import sys
 import threading
 import time
@@ -151,11 +152,15 @@ class PassageStore:
     Chroma is the store, not the search: the retriever reads every passage and sentence (``all_passages``,
     ``all_sentences``) and scores them in memory. Two collections: ``<collection>`` holds the passages,
     ``<collection>-sentences`` their sentences. Each sentence is embedded once; a passage's vector is the
-    mean of its sentences' vectors plus a share of its heading's vector, so a passage can be scored both as
-    a whole and by its best sentence without embedding the text twice.
+    mean of its sentences' vectors plus a share of its heading's vector and of its section's context
+    (``corpus/section-context.yaml``: what the section is about, in plain Dutch and English), so a passage
+    can be scored as a whole, by its best sentence and by its context without embedding the text twice.
+    The contexts are rows of the sentence collection marked ``context`` (``all_contexts``), so they share
+    its versions, garbage collection and repair.
     """
 
     HEADING_WEIGHT = 0.3
+    CONTEXT_WEIGHT = 0.5
 
     def __init__(
         self,
@@ -286,12 +291,16 @@ class PassageStore:
         row = {k: i for i, k in enumerate(keys)}
         headings = sorted({str(p.metadata.get("heading", "")) for p in passages} - {""})
         heading_vectors = dict(zip(headings, self.embeddings.embed_passages(headings), strict=True))
+        context_vectors = self._write_contexts(passages)
         passage_vectors = []
         for passage, spans in zip(passages, spans_per_passage, strict=True):
             vector = vectors[[row[s] for s in spans]].mean(axis=0)
             heading = str(passage.metadata.get("heading", ""))
             if heading:
                 vector = vector + self.HEADING_WEIGHT * heading_vectors[heading]
+            context = str(passage.metadata.get("context", ""))
+            if context:
+                vector = vector + self.CONTEXT_WEIGHT * context_vectors[context]
             passage_vectors.append(vector / max(float(np.linalg.norm(vector)), 1e-12))
         indexed_at = time.time()
         for i in range(0, len(passages), WRITE_BATCH):
@@ -302,6 +311,38 @@ class PassageStore:
                 metadatas=[dict(p.metadata, indexed_at=indexed_at) for p in passages[i : i + WRITE_BATCH]],
             )
         return len(passages)
+
+    def _write_contexts(self, passages: Sequence[Document]) -> dict[str, np.ndarray]:
+        """Embed each distinct section context of a document version once and store it beside the
+        sentences, owned by the passages it describes; returns the vector per context text."""
+        owners: dict[str, list[str]] = {}
+        for passage in passages:
+            context = str(passage.metadata.get("context", ""))
+            if context:
+                owners.setdefault(context, []).append(str(passage.metadata["chunk_id"]))
+        if not owners:
+            return {}
+        texts = list(owners)
+        vectors = self.embeddings.embed_passages(texts)
+        doc = passages[0].metadata
+        self.sentences.upsert(
+            ids=[
+                f"{doc['doc_id']}:context-{hashlib.sha1(text.encode()).hexdigest()[:12]}:{str(doc['doc_hash'])[:8]}"
+                for text in texts
+            ],
+            embeddings=np.asarray(vectors, dtype=np.float32),
+            documents=texts,
+            metadatas=[
+                {
+                    "doc_id": str(doc["doc_id"]),
+                    "doc_hash": str(doc["doc_hash"]),
+                    "chunk_ids": ",".join(owners[text]),
+                    "context": True,
+                }
+                for text in texts
+            ],
+        )
+        return {text: np.asarray(vector, dtype=np.float32) for text, vector in zip(texts, vectors, strict=True)}
 
     @_guarded
     def delete_doc(self, doc_id: str, except_hash: str | None = None) -> None:
@@ -336,10 +377,22 @@ class PassageStore:
     @_guarded
     def all_sentences(self) -> StoredSentences:
         """Every sentence: its text, its vector, and the ids of the passages it belongs to."""
-        got = self.sentences.get(include=["documents", "embeddings", "metadatas"])
-        owners = [str(m["chunk_ids"]).split(",") for m in got["metadatas"] or []]
-        vectors = np.asarray(got["embeddings"], dtype=np.float32).reshape(len(owners), self.embeddings.dim)
-        return StoredSentences(texts=list(got["documents"] or []), vectors=vectors, owners=owners)
+        return self._sentence_rows(contexts=False)
+
+    @_guarded
+    def all_contexts(self) -> StoredSentences:
+        """Every section context: its text, its vector, and the ids of the passages it describes."""
+        return self._sentence_rows(contexts=True)
+
+    def _sentence_rows(self, contexts: bool) -> StoredSentences:
+        where: dict | None = {"context": True} if contexts else None  # a few dozen rows: fetch only those
+        got = self.sentences.get(where=where, include=["documents", "embeddings", "metadatas"])
+        metas = got["metadatas"] or []
+        keep = [n for n, m in enumerate(metas) if bool(m.get("context", False)) == contexts]
+        owners = [str(metas[n]["chunk_ids"]).split(",") for n in keep]
+        vectors = np.asarray(got["embeddings"], dtype=np.float32).reshape(len(metas), self.embeddings.dim)[keep]
+        texts = got["documents"] or []
+        return StoredSentences(texts=[texts[n] for n in keep], vectors=vectors, owners=owners)
 
     @_guarded
     def _metadatas(self, collection: chromadb.Collection) -> list[dict]:
@@ -386,7 +439,13 @@ class CombinedIndex:
         )
 
     def all_sentences(self) -> StoredSentences:
-        parts = [index.all_sentences() for index in self.indexes]
+        return self._joined([index.all_sentences() for index in self.indexes])
+
+    def all_contexts(self) -> StoredSentences:
+        return self._joined([index.all_contexts() for index in self.indexes])
+
+    @staticmethod
+    def _joined(parts: list[StoredSentences]) -> StoredSentences:
         return StoredSentences(
             texts=[t for p in parts for t in p.texts],
             vectors=np.concatenate([p.vectors for p in parts]),

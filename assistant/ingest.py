@@ -17,7 +17,7 @@ from pathlib import Path
 
 from langchain_core.documents import Document
 
-from assistant.corpus import split_front_matter
+from assistant.corpus import SECTION_CONTEXT_FILE, load_section_contexts, split_front_matter
 from assistant.errors import InputError
 from assistant.text import HEADING_SEPARATOR
 from assistant.text import sentence_spans as sentence_spans_of
@@ -40,6 +40,7 @@ class Segment:
     section: str = ""
     heading_path: tuple[str, ...] = ()
     page: int | None = None
+    context: str = ""  # what the section is about (corpus/section-context.yaml): searched, never shown
 
 
 @dataclass(frozen=True)
@@ -66,9 +67,13 @@ def slugify(text: str) -> str:
 
 
 def content_hash(path: Path, chunk_chars: int, overlap_chars: int) -> str:
-    """Changes when the file or the way it is cut changes, so the index knows what to re-embed."""
+    """Changes when the file, the way it is cut or the section contexts beside it change, so the index
+    knows what to re-embed."""
     digest = hashlib.sha256(f"{CHUNKER_VERSION}/{chunk_chars}/{overlap_chars}\n".encode())
     digest.update(read_bytes(path))
+    contexts = path.parent / SECTION_CONTEXT_FILE
+    if contexts.is_file():
+        digest.update(contexts.read_bytes())
     return digest.hexdigest()
 
 
@@ -113,6 +118,8 @@ def load_document(path: Path, kind: str, *, chunk_chars: int, overlap_chars: int
         raise InputError("error.no_text", path=str(path))
     if kind != "report":  # section numbers are the report's: '# 1. Inleiding' in a plan is just a heading
         segments = [replace(seg, section="") for seg in segments]
+    else:
+        segments = with_contexts(segments, document_id(path, kind), path.parent / SECTION_CONTEXT_FILE)
     encoding = text_encoding(data, path) if loader in ("markdown", "text") else "utf-8"
     return LoadedDocument(
         doc_id=document_id(path, kind),
@@ -123,6 +130,15 @@ def load_document(path: Path, kind: str, *, chunk_chars: int, overlap_chars: int
         segments=segments,
         encoding="" if encoding in ("utf-8", "utf_8_sig") else encoding_label(encoding),
     )
+
+
+def with_contexts(segments: list[Segment], doc_id: str, contexts_file: Path) -> list[Segment]:
+    """The report's segments with what each section is about, so a question in other words (or in English,
+    or naming a case network by a description) still finds the passage; people's documents have none."""
+    contexts = load_section_contexts(contexts_file).get(doc_id)
+    if contexts is None:
+        return segments
+    return [replace(seg, context=contexts.for_heading(seg.section, seg.heading_path)) for seg in segments]
 
 
 def sniff(data: bytes) -> str:
@@ -345,6 +361,8 @@ def chunk_document(doc: LoadedDocument, size: int, overlap: int) -> list[Documen
                 metadata["page"] = segment.page
             if doc.reference:
                 metadata["reference"] = doc.reference
+            if segment.context:
+                metadata["context"] = segment.context
             out.append(Document(page_content=text, metadata=metadata, id=str(metadata["chunk_id"])))
     for passage in out:  # lets the index tell a completely written version from one cut off by a crash
         passage.metadata["doc_passages"] = len(out)
@@ -352,10 +370,10 @@ def chunk_document(doc: LoadedDocument, size: int, overlap: int) -> list[Documen
 
 
 def search_text(doc: Document) -> str:
-    """What BM25 indexes: the passage under its heading path, so a passage that never names its topic
-    ('Deze waarde ...') is still found by the heading that does."""
-    heading = str(doc.metadata.get("heading", ""))
-    return f"{heading}\n\n{doc.page_content}" if heading else doc.page_content
+    """What BM25 indexes: the passage under its heading path and its section's context, so a passage that
+    never names its topic ('Deze waarde ...') is still found by the heading and the words that do."""
+    parts = [str(doc.metadata.get(name, "")) for name in ("heading", "context")]
+    return "\n\n".join([p for p in parts if p] + [doc.page_content])
 
 
 def sentence_spans(doc: Document) -> list[tuple[int, int]]:

@@ -1,7 +1,9 @@
 """Find the passages that answer a question: BM25, dense, or all signals fused (the default).
 
-Four signals score every passage: its vector as a whole, its best sentence, BM25 on the passage under its
-heading path (accents folded, stop words dropped, Dutch stemming) and BM25 on its own heading. Each is
+Five signals score every passage: its vector as a whole, its best sentence, its section's context (what
+the section is about in plain Dutch and English, ``corpus/section-context.yaml``), BM25 on the passage
+under its heading path and context (accents folded, stop words dropped, Dutch stemming) and BM25 on its
+own heading. Each is
 z-normalised over all passages and the weighted sum ranks them. Scoring every passage exactly, rather than
 fusing top-n ranks, lets a passage that is second on two signals beat one that is first on only one.
 The lexical signals count less for an English question, which gets the Dutch words for the report's terms
@@ -38,8 +40,9 @@ from assistant.workspace import Workspace
 
 MODES: tuple[RetrievalMode, ...] = ("bm25", "dense", "hybrid")
 # weights of the z-normalised signals, chosen on the dev set and docs/eval/retrieval-team.jsonl; a grid on
-# docs/eval/retrieval-tune.jsonl found none better on the held-out half (docs/benchmarks.md)
-WEIGHTS = {"passage": 1.0, "sentence": 1.0, "bm25": 1.0, "heading": 0.5}
+# docs/eval/retrieval-tune.jsonl found none better on the held-out half; the context weight was chosen on
+# the tuning half (docs/benchmarks.md)
+WEIGHTS = {"passage": 1.0, "sentence": 1.0, "context": 1.0, "bm25": 1.0, "heading": 0.5}
 LEXICAL_WEIGHT_OTHER_LANGUAGE = 0.3
 
 
@@ -135,6 +138,8 @@ class _Snapshot:
     passage_vectors: np.ndarray
     sentence_vectors: np.ndarray
     sentence_texts: list[str]
+    # per passage: its section context's vector (its own vector where it has no context: people's files)
+    context_vectors: np.ndarray
     # sentence i belongs to passage j for each (sentence_rows[n], passage_rows[n])
     sentence_rows: np.ndarray
     passage_rows: np.ndarray
@@ -166,6 +171,10 @@ class PassageSource(Protocol):
 
     def all_sentences(self) -> StoredSentences: ...
 
+    def all_contexts(self) -> StoredSentences:
+        """The section contexts (``corpus/section-context.yaml``), owned by the passages they describe."""
+        ...
+
 
 class Retriever:
     """Searches one ``PassageSource``; English questions get the Dutch terms of the glossary in
@@ -191,6 +200,11 @@ class Retriever:
         docs = [Document(page_content=t, metadata=m, id=i) for i, t, m in zip(ids, stored.texts, metas, strict=True)]
         position = {chunk_id: n for n, chunk_id in enumerate(ids)}
         pairs = [(s, position[c]) for s, chunk_ids in enumerate(sentences.owners) for c in chunk_ids if c in position]
+        context_vectors = stored.vectors.copy()
+        contexts = self.index.all_contexts()
+        for n, chunk_ids in enumerate(contexts.owners):
+            rows = [position[c] for c in chunk_ids if c in position]
+            context_vectors[rows] = contexts.vectors[n]
         return _Snapshot(
             fingerprint=fingerprint,
             ids=ids,
@@ -198,6 +212,7 @@ class Retriever:
             passage_vectors=stored.vectors,
             sentence_vectors=sentences.vectors,
             sentence_texts=sentences.texts,
+            context_vectors=context_vectors,
             sentence_rows=np.array([s for s, _ in pairs], dtype=np.int64),
             passage_rows=np.array([p for _, p in pairs], dtype=np.int64),
             bm25=_bm25([tokenize(search_text(d)) for d in docs]),
@@ -221,6 +236,7 @@ class Retriever:
             best = np.full(len(snap.ids), -1.0, dtype=np.float32)
             np.maximum.at(best, snap.passage_rows, (snap.sentence_vectors @ vector)[snap.sentence_rows])
             out["sentence"] = best
+            out["context"] = snap.context_vectors @ vector
         if mode in ("bm25", "hybrid"):
             lexical = self.lexical_query(query)
             out["bm25"] = snap.lexical(snap.bm25, lexical)

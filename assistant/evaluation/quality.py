@@ -113,6 +113,9 @@ class AnswerItem(BaseModel):
     kind: Literal["in", "out", "reflection"]
     theme: str | None = None
     lang: Language | None = None
+    evidence: list[str] = []
+    """phrases of the report that answer an in-scope question: one must be in a sentence the answer cites"""
+    split: Literal["tune", "test"] | None = None
 
 
 class AnswerScores(BaseModel):
@@ -123,6 +126,10 @@ class AnswerScores(BaseModel):
     grounding: float
     answered_in_scope: float
     declined_out_of_scope: float
+    answering_cited: float | None = None
+    """in-scope items with evidence answered with a cited sentence that holds an evidence phrase"""
+    passage_retrieved: float | None = None
+    """in-scope items with evidence whose cited passages hold an evidence phrase anywhere (retrieval's part)"""
     model_answers: float
     passages_p50_s: float
     passages_p95_s: float
@@ -167,13 +174,40 @@ def supported_share(text: str, citations: list[dict], embeddings) -> float | Non
 
 
 SUPPORT_SIMILARITY = 0.85
+_QUOTE_CITED = re.compile(r"“([^”]+)”\s*((?:\[\d+\]\s*)+)")
+
+
+def _passage_sentences(text: str) -> list[str]:
+    return [s for s in re.split(r"(?<=[.!?])\s+|\n+", text) if s.strip()]
+
+
+def cited_sentence_texts(text: str, citations: list[dict], embeddings) -> list[str]:
+    """The sentences of the report an answer cites: what it quotes next to a valid citation, and for
+    each of its own sentences with a citation the sentence of the cited passage closest to it (e5).
+    Judged here, apart from the answer code, so that the check does not take SLIM's word for it."""
+    by_n = {c["n"]: c["text"] for c in citations}
+    found = [
+        quote
+        for quote, numbers in _QUOTE_CITED.findall(text)
+        if any(int(n) in by_n for n in re.findall(r"\d+", numbers))
+    ]
+    own = _QUOTE_CITED.sub(" ", text)
+    for sentence in re.split(r"(?<=[.!?])\s+", own):
+        numbers = [int(n) for n in re.findall(r"\[(\d+)\]", sentence) if int(n) in by_n]
+        claim = re.sub(r"\[\d+\]", "", sentence).strip()
+        if not numbers or len(re.findall(r"\w+", claim)) < 3:
+            continue
+        parts = [p for n in numbers for p in _passage_sentences(by_n[n])]
+        sims = embeddings.embed_passages(parts) @ embeddings.embed_query_array(claim)
+        found.append(parts[int(sims.argmax())])
+    return found
 
 
 def evaluate_answers(items: Sequence[AnswerItem], run, embeddings, backend: str) -> AnswerScores:
     """``run(item)`` returns (text, language, grounded, citations, timings, method) for one item."""
     from assistant.answer import language_of_answer  # the answer stack loads only when answers are evaluated
 
-    valid = lang_ok = 0
+    valid = lang_ok = cited_ok = retrieved = with_evidence = 0
     grounding: list[float] = []
     answered = declined = model = 0
     passages, first, total = [], [], []
@@ -191,6 +225,14 @@ def evaluate_answers(items: Sequence[AnswerItem], run, embeddings, backend: str)
                 grounding.append(share)
         if item.kind == "in":
             answered += grounded
+        missed = False
+        if item.kind == "in" and item.evidence:
+            with_evidence += 1
+            retrieved += any(is_hit(c["text"], item.evidence) for c in citations)
+            sentences = cited_sentence_texts(text, citations, embeddings) if grounded else []
+            cited = any(is_hit(s, item.evidence) for s in sentences)
+            cited_ok += cited
+            missed = not cited
         if item.kind == "out":
             declined += not grounded
         model += method == "llm"
@@ -199,7 +241,7 @@ def evaluate_answers(items: Sequence[AnswerItem], run, embeddings, backend: str)
             total.append(timings["total_s"])
             if timings.get("first_token_s") is not None:
                 first.append(timings["first_token_s"])
-        if not ok_citations or (item.kind == "in" and not grounded) or (item.kind == "out" and grounded):
+        if not ok_citations or missed or (item.kind == "in" and not grounded) or (item.kind == "out" and grounded):
             failures.append(item.id)
     n_in = sum(i.kind == "in" for i in items) or 1
     n_out = sum(i.kind == "out" for i in items) or 1
@@ -211,6 +253,8 @@ def evaluate_answers(items: Sequence[AnswerItem], run, embeddings, backend: str)
         grounding=round(sum(grounding) / len(grounding), 3) if grounding else 0.0,
         answered_in_scope=round(answered / n_in, 3),
         declined_out_of_scope=round(declined / n_out, 3),
+        answering_cited=round(cited_ok / with_evidence, 3) if with_evidence else None,
+        passage_retrieved=round(retrieved / with_evidence, 3) if with_evidence else None,
         model_answers=round(model / len(items), 3),
         passages_p50_s=round(percentile(passages, 50), 3) if passages else 0.0,
         passages_p95_s=round(percentile(passages, 95), 3) if passages else 0.0,

@@ -62,12 +62,16 @@ class SessionView(BaseModel):
         return min(self.theme_index + 1, len(self.themes)), len(self.themes)
 
 
+def writes_own_reflection(llm: LanguageModel) -> bool:
+    """A stronger backend (``openai:``/``ollama:``) may write its own reflection, checked, with the bank's
+    text as fallback; a 1.5B model cannot write a faithful one in Dutch, so the embedded model (and
+    ``none``) only help to recognise the answer and the bank speaks."""
+    return llm.available and not llm.name.startswith("embedded")
+
+
 def coach_for(settings: Settings, retriever: Retriever, llm: LanguageModel) -> SignalChooser | None:
-    """The coaching bank speaks for the embedded model and for ``none``: a 1.5B model cannot write a
-    faithful reflection in Dutch, so it only helps to recognise the answer. A stronger backend
-    (``openai:``/``ollama:``) writes its own, checked; without a bank file the template is used."""
-    if not (llm.name == "none" or llm.name.startswith("embedded")):
-        return None
+    """The coaching bank and what recognises its signals, for every backend; None without bank files
+    (then the template is used)."""
     bank = coaching_bank(settings.prompts_dir)
     if not bank.themes:
         return None
@@ -113,6 +117,7 @@ class ReflectionEngine:
             report=self.retriever,
             person=person or self.retriever,
             coach=self.coach,
+            writes=writes_own_reflection(self.llm),
         )
 
     def start(

@@ -30,6 +30,7 @@ from assistant.config import Language, Settings
 from assistant.domain import Citation, Synthesis
 from assistant.llm import LanguageModel
 from assistant.prompts import Question, QuestionBank, ReflectionPrompts, Theme, answer_prompts, instruction_patterns
+from assistant.reflection.checks import reflection_faults
 from assistant.reflection.heard import NEUTRAL, NOTE_GAP, entry_for, heard_per_theme, pointed_level
 from assistant.reflection.signals import SignalChooser
 from assistant.reflection.state import Input, ReflectionState, Step, Waiting, turn
@@ -50,8 +51,11 @@ class Context:
     person: Retriever
     """the report plus the person's own documents (else the report's): reflections and free questions"""
     coach: SignalChooser | None = None
-    """the coaching bank and what recognises its signals; None: the model writes the reflection (a
-    stronger backend), checked, with the template as fallback"""
+    """the coaching bank and what recognises its signals; None (no bank): the model writes the reflection,
+    checked, with the template as fallback"""
+    writes: bool = False
+    """a stronger backend (``openai:``/``ollama:``) writes its own reflection on the bank's passage; it is
+    shown only when it passes the checks the bank's texts pass, else the bank's text is"""
 
 
 # --- what goes out on the custom stream while a reply is written ------------------------------------------
@@ -188,14 +192,54 @@ def _bank_reply(ctx: Context, state: ReflectionState, signal_id: str | None) -> 
     return text, [Citation.from_hit(1, hit)], reply.followup(lang)
 
 
-def _bank_reflection(ctx: Context, state: ReflectionState, answer: str, question: Question) -> tuple[dict, dict, str]:
-    """Understand the answer (which signal it carries) and say the bank's text for it."""
+def _own_reflection(
+    ctx: Context, lang: Language, question: str, answer: str, citations: list[Citation], write: StreamWriter
+) -> str | None:
+    """A stronger model's own reflection on the passage of the signal the answer carries; None unless it
+    passes every check the bank's texts pass (``reflection_faults``): then the bank's text is shown."""
+    if not (ctx.writes and ctx.llm.available and citations and answer.strip()):
+        return None
+    texts = ctx.prompts[lang]
+    patterns = instruction_patterns(ctx.settings.prompts_dir)
+    passages = "\n".join(f"[{c.n}] ({as_data(c.label())}) {as_data(c.text, patterns)}" for c in citations)
+    messages = [
+        SystemMessage(texts.reflect_system),
+        HumanMessage(texts.reflect_user.format(passages=passages, question=question, answer=answer)),
+    ]
+    written = checked_generation(
+        ctx.llm,
+        messages,
+        passages=len(citations),
+        lang=lang,
+        fallback="",
+        on_token=lambda piece: write(Token(piece)),
+        on_wait=lambda position: write(Place(position)),
+    ).text
+    text = without_links(written, answer_prompts(ctx.settings.prompts_dir)[lang].link_removed)
+    if not text or reflection_faults(text, lang, question, answer, [c.n for c in citations]):
+        return None
+    return text
+
+
+def _bank_reflection(
+    ctx: Context, state: ReflectionState, answer: str, question: Question, write: StreamWriter
+) -> tuple[dict, dict, str]:
+    """Understand the answer (which signal it carries) and say the bank's text for it, or what a stronger
+    model wrote on the same passage when that passes the checks."""
     assert ctx.coach is not None
     lang, theme_id = state["lang"], _current_theme_id(state)
     choice = ctx.coach.choose(answer, question.text(lang), theme_id, state["role"], question.id)
     text, citations, followup = _bank_reply(ctx, state, choice.chosen)
-    data = {"signal": choice.chosen, "method": choice.method, "alternatives": choice.ranked}
-    reflection = turn("assistant", "reflection", text, theme_id, citations, **data)
+    if citations:  # shown at once, also while a stronger model is still writing
+        write(Passages(citations))
+    own = _own_reflection(ctx, lang, question.text(lang), answer, citations, write)
+    data = {
+        "signal": choice.chosen,
+        "method": choice.method,
+        "alternatives": choice.ranked,
+        "writer": "model" if own else "bank",
+    }
+    reflection = turn("assistant", "reflection", own or text, theme_id, citations, **data)
     previous = state.get("signals", {}).get(theme_id)
     number = len(state.get("answers", {}).get(theme_id, [])) - 1  # the answer just recorded
     return reflection, {theme_id: entry_for(previous, choice.ranked, choice.chosen, number)}, followup
@@ -261,7 +305,7 @@ def intro(state: ReflectionState, runtime: Runtime[Context]) -> dict:
     question = _question(state, ctx)
     asked = f"{texts.question_prefix} {question.text(lang)}"
     if ctx.coach is not None:
-        ctx.coach.prepare(theme.id, state["role"])
+        ctx.coach.prepare(theme.id, state["role"], question.id)
     return {
         "turns": [
             turn("assistant", "intro", body, theme.id, citations),
@@ -274,9 +318,10 @@ def intro(state: ReflectionState, runtime: Runtime[Context]) -> dict:
 
 def reflect(state: ReflectionState, runtime: Runtime[Context]) -> dict:
     """What the guide says after an answer, then a deepening follow-up if one is left. With the coaching
-    bank (the embedded model and ``none``): the text written for the signal the answer carries, citing
-    its passage of the report, and that signal's follow-up. Else (a stronger model writes): the person's
-    words mirrored and connected to a passage found with ``person``, checked, the template as fallback."""
+    bank: the text written for the signal the answer carries, citing its passage of the report, and that
+    signal's follow-up (a stronger model may write its own on that passage, shown only when it passes the
+    bank's checks). Without a bank file for the theme: the person's words mirrored and connected to a
+    passage found with ``person``, by the model when it does this well, else the template."""
     ctx, lang = runtime.context, state["lang"]
     texts, theme = ctx.prompts[lang], _theme(state, ctx)
     answer = (state.get("answers", {}).get(theme.id) or [""])[-1]
@@ -287,10 +332,10 @@ def reflect(state: ReflectionState, runtime: Runtime[Context]) -> dict:
     if ctx.coach is not None and ctx.coach.bank.covers(theme.id):
         turns = []
         if _answered_since_reflection(state):  # "verdiep" without a new answer: only a deeper question
-            reflection, update["signals"], fitting = _bank_reflection(ctx, state, answer, question)
+            reflection, update["signals"], fitting = _bank_reflection(
+                ctx, state, answer, question, runtime.stream_writer
+            )
             probe = fitting if followups == 0 else probe
-            if reflection["citations"]:
-                runtime.stream_writer(Passages([Citation.model_validate(c) for c in reflection["citations"]]))
             turns = [reflection]
     else:
         citations, excerpts = _citations(ctx.person, [f"{answer} {theme.title(lang)}"], k=2)

@@ -122,8 +122,15 @@ def test_the_language_model_writes_the_reflection_when_it_cites_well(
     view = engine.send(view.info.id, {"type": "next"})
     view = engine.send(view.info.id, {"type": "score", "value": 2})
     view = engine.send(view.info.id, {"type": "answer", "text": "Fouten worden bij ons verzwegen."})
-    # the second reply cites nothing, so the guide falls back to its own mirror and a cited passage
-    assert view.turns[-2].text.startswith("Je vertelt: “Fouten worden bij ons verzwegen.”")
+    # the second reply cites nothing, so the guide falls back to the coaching bank's text and its passage
+    reflection = view.turns[-2]
+    assert reflection.data["writer"] == "bank" and reflection.citations
+    from assistant.coaching import coaching_bank
+
+    bank = coaching_bank(PROJECT_ROOT / "prompts")
+    signal_id = reflection.data["signal"]
+    reply = bank.signal("cultuur", "board", signal_id) if signal_id else bank.neutral("cultuur", "board")
+    assert reflection.text == reply.reflection("nl")
     assert_citations_resolve(view)
 
 

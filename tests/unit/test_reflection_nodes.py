@@ -10,6 +10,7 @@ import threading
 import time
 from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -24,7 +25,7 @@ from assistant.reflection import graph, nodes
 from assistant.reflection.nodes import Context, Passages, Place, Token
 from assistant.reflection.state import Input, ReflectionState
 from assistant.retrieve import Evidence, Hit
-from tests.helpers.fakes import broken_llm, fake_llm
+from tests.helpers.fakes import FlatEmbeddings, broken_llm, fake_llm
 
 NO_LLM = LanguageModel("none", None)
 GOOD = "Je merkt dat fouten bij jullie verzwegen worden. Het rapport noemt dat stralend falen [1]."
@@ -60,6 +61,16 @@ class FakePassages:
 
     def search(self, query: str, k: int = 5, **_: Any) -> list[Hit]:
         return self._hits(query, k)
+
+    # what a free answer reads to choose the sentences it quotes: vectors (none stored here) and the
+    # question as BM25 sees it
+    index = SimpleNamespace(embeddings=FlatEmbeddings())
+
+    def snapshot(self) -> SimpleNamespace:
+        return SimpleNamespace(sentence_texts=[], sentence_vectors=[])
+
+    def lexical_query(self, query: str) -> str:
+        return query
 
     def passage_with(self, section: str, phrase: str) -> Hit:
         """A made-up passage of ``section`` that contains ``phrase``, as the real one finds it."""
