@@ -66,7 +66,6 @@ def test_a_score_far_from_what_was_said_is_noted_once_and_either_answer_stands(
     view = through_the_answer(engine, "coordinator", ["gezamenlijk-doel"], answer)
     reflection = next(t for t in view.turns if t.kind == "reflection")
     assert reflection.data["signal"] == "goal_implicit_or_vague"  # level 2 of the theme's scale
-    assert reflection.data["method"] == choice
     view = engine.send(view.info.id, {"type": "score", "value": 5})
     note = view.turns[-1]
     assert note.kind == "score_check" and view.waiting_for == "score" and view.scores == {}
