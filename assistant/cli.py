@@ -404,7 +404,7 @@ def _print_turns(turns: list[Turn]) -> None:
             typer.secho(f"   [{c.n}] {c.label()}", dim=True)
 
 
-def _to_input(line: str, waiting: str | None) -> Any:
+def _to_input(line: str, waiting: str | None, synthesis: Any = None) -> Any:
     """A typed line as input: a command, a score, a free question, or an answer."""
     from assistant.reflection.state import Input
 
@@ -412,6 +412,8 @@ def _to_input(line: str, waiting: str | None) -> Any:
     if not text:
         return None
     word, _, rest = text.partition(" ")
+    if word.lower() in ("/waarde", "/cycle"):
+        return _cycle_input(rest.split(), synthesis)
     if word.lower() in REFLECT_COMMANDS:
         return Input(type=REFLECT_COMMANDS[word.lower()])  # type: ignore[arg-type]
     if word.lower() in ("/vraag", "/ask"):
@@ -421,6 +423,20 @@ def _to_input(line: str, waiting: str | None) -> Any:
     if waiting == "free":
         return Input(type="ask", text=text)
     return Input(type="answer", text=text)
+
+
+def _cycle_input(words: list[str], synthesis: Any) -> Any:
+    """`/waarde A` confirms the summary's proposed value cycle A (1-5, as on the ladder); `/waarde A B`
+    says it is cycle B instead, `/waarde A 0` none of them."""
+    from assistant.reflection.state import Input
+    from assistant.summary_lines import shown_cycles
+
+    shown = shown_cycles(synthesis) if synthesis is not None else []
+    proposal = next((c for c in shown if words and str(c.order) == words[0]), None)
+    if proposal is None or len(words) > 2 or (len(words) == 2 and words[1] not in {"0", "1", "2", "3", "4", "5"}):
+        return None
+    value = int(words[1]) if len(words) == 2 else proposal.order
+    return Input(type="cycle", text=proposal.id, value=value or None)
 
 
 @app.command()
@@ -439,7 +455,8 @@ def reflect(
     workspace: WorkspaceOption = None,
 ) -> None:
     """A reflection session in the terminal. Type an answer; /skip, /next, /deepen, /vraag <question>;
-    a number 1-5 for the self-assessment; /other (/anders) for another angle on the last reflection. End of
+    a number 1-5 for the self-assessment; /other (/anders) for another angle on the last reflection; after
+    the summary, /waarde A [B] confirms its proposed value cycle A (or says it is B, 0 for none). End of
     input (Ctrl-D) stops; the session is saved. Answers and reflections draw on the report and the
     workspace's documents, as `slim ask` and the app do."""
     settings = _settings(llm=llm, lang=lang, workspace=workspace)
@@ -458,7 +475,7 @@ def reflect(
     _print_turns(view.turns)
     shown = len(view.turns)
     for line in sys.stdin:
-        data = _to_input(line, view.waiting_for)
+        data = _to_input(line, view.waiting_for, view.synthesis)
         if data is None:
             continue
         view = engine.send(view.info.id, data, retriever=mine)

@@ -127,13 +127,22 @@ class ThemeSummary(BaseModel):
 
 
 class CycleReached(BaseModel):
-    """A value cycle the person's examples reach, with the words that show it."""
+    """A value cycle an answer clearly shows, with the words that show it: a proposal the person confirms
+    or corrects (``status``). Defaults keep summaries saved before proposals existed readable."""
 
     cycle: str
     order: int
     theme: str
     quote: str
     label: str
+    id: str = ""
+    """which proposal (theme and answer): what the person's word on it refers to"""
+    signal: str | None = None
+    """the coaching bank's signal that showed it, if a signal did (else a close resemblance did)"""
+    how: Literal["signal", "similarity"] = "signal"
+    status: Literal["proposed", "confirmed", "rejected"] = "proposed"
+    proposed: str = ""
+    """the cycle first proposed (``cycle`` is the one the person recognised, once they said)"""
 
 
 class Action(BaseModel):
@@ -142,6 +151,8 @@ class Action(BaseModel):
     id: str
     text: str
     citation: int | None
+    because: list[str] = []
+    """titles of the themes whose signals led to it (empty: chosen for the weakest themes)"""
 
 
 class Synthesis(BaseModel):
