@@ -25,6 +25,7 @@ from assistant.llm import LanguageModel
 from assistant.prompts import AnswerPrompt, answer_prompts, instruction_patterns
 from assistant.retrieve import Evidence, Hit, Retriever, tokenize
 from assistant.safe_text import without_links
+from assistant.sources import source_label
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,10 @@ class Citation(BaseModel):
     heading: str
     page: int | None
     text: str
+    kind: str = "report"
+    """report | document | source (of the report, in the shared library) | extra (a related text)"""
+    cite_as: str | None = None
+    """a source of the report as it is cited: 'Wenger, Trayner & De Laat 2021'"""
 
     @classmethod
     def from_hit(cls, n: int, hit: Hit) -> Citation:
@@ -60,6 +65,8 @@ class Citation(BaseModel):
             heading=hit.heading,
             page=hit.page,
             text=hit.text,
+            kind=hit.kind,
+            cite_as=hit.cite_as,
         )
 
 
@@ -85,8 +92,11 @@ def quoted(text: str) -> str:
     return _CITATION.sub(r"(\1)", text)
 
 
-def where(hit: Hit) -> str:
-    """'§3.3 Onmiddellijke waarde' or 'plan.pdf p. 2': how a passage is named to the model and the reader."""
+def where(hit: Hit, lang: Language = "nl") -> str:
+    """'§3.3 Onmiddellijke waarde', 'plan.pdf p. 2' or 'Salignac et al. 2018, p. 4 — bron van het rapport':
+    how a passage is named to the model and the reader."""
+    if hit.cite_as:
+        return source_label(hit.cite_as, hit.page, hit.kind, lang)
     heading = hit.heading.split(" › ")[-1]
     if hit.section:
         return f"§{hit.section} {heading}" if not heading.startswith(hit.section) else f"§{heading}"
@@ -102,13 +112,17 @@ def prompt_prefix(prompt: AnswerPrompt) -> list[BaseMessage]:
 
 
 def build_messages(
-    prompt: AnswerPrompt, question: str, evidence: Evidence, instructions: Sequence[re.Pattern[str]] = ()
+    prompt: AnswerPrompt,
+    question: str,
+    evidence: Evidence,
+    instructions: Sequence[re.Pattern[str]] = (),
+    lang: Language = "nl",
 ) -> list[BaseMessage]:
     """System prompt and examples first (unchanging, so cached by the server), then this question; the
     passages as data (``as_data``)."""
     messages = prompt_prefix(prompt)
     passages = "\n".join(
-        prompt.passage.format(n=n, where=as_data(where(hit)), text=as_data(text, instructions))
+        prompt.passage.format(n=n, where=as_data(where(hit, lang)), text=as_data(text, instructions))
         for n, (hit, text) in enumerate(zip(evidence.hits, evidence.excerpts, strict=True), start=1)
     )
     messages.append(HumanMessage(prompt.user.format(passages=passages, question=question.strip())))
@@ -233,9 +247,13 @@ def drop_refusal(text: str, prompt: AnswerPrompt) -> str:
     return re.sub(re.escape(prompt.not_covered.rstrip(".")) + r"\.?", "", text, flags=re.IGNORECASE).strip()
 
 
-def extractive_answer(prompt: AnswerPrompt, evidence: Evidence, limit: int = 2) -> str:
-    """The excerpts themselves, quoted and cited: always true to the report, if less fluent."""
-    quotes = " ".join(f"“{quoted(_one_line(text))}” [{n}]" for n, text in enumerate(evidence.excerpts[:limit], start=1))
+def extractive_answer(prompt: AnswerPrompt, evidence: Evidence, limit: int = 2, lang: Language = "nl") -> str:
+    """The excerpts themselves, quoted and cited: always true to the report, if less fluent. A quote from a
+    source of the report (not the report itself) says so after its number."""
+    quotes = " ".join(
+        f"“{quoted(_one_line(text))}” [{n}]" + (f" ({where(hit, lang)})" if hit.cite_as else "")
+        for n, (hit, text) in enumerate(zip(evidence.hits[:limit], evidence.excerpts[:limit], strict=True), start=1)
+    )
     return f"{prompt.extractive_intro} {quotes}"
 
 
@@ -282,15 +300,16 @@ def answer_question(
 
     if not covered:
         return done(prompt.not_covered, "not_covered", [], None, note="low relevance")
+    extracted = extractive_answer(prompt, evidence, lang=lang)
     if not llm.available:
-        return done(extractive_answer(prompt, evidence), "extractive", citations, None, note="no language model")
+        return done(extracted, "extractive", citations, None, note="no language model")
 
     generated = checked_generation(
         llm,
-        build_messages(prompt, question, evidence, instruction_patterns(settings.prompts_dir)),
+        build_messages(prompt, question, evidence, instruction_patterns(settings.prompts_dir), lang),
         passages=len(citations),
         lang=lang,
-        fallback=extractive_answer(prompt, evidence),
+        fallback=extracted,
         on_token=on_token,
         on_wait=on_wait,
         clean=lambda raw: drop_refusal(raw, prompt),
@@ -299,7 +318,7 @@ def answer_question(
     first_token = generated.first_token_s
     if says_not_covered(generated.raw, prompt):
         if evidence.relevance >= STRONG_EVIDENCE[lang]:
-            return done(extractive_answer(prompt, evidence), "extractive", citations, first_token, note="refused")
+            return done(extracted, "extractive", citations, first_token, note="refused")
         return done(prompt.not_covered, "not_covered", [], first_token, note="model")
     method = "extractive" if generated.problem else "llm"
     return done(generated.text, method, citations, first_token, note=generated.problem)

@@ -52,6 +52,11 @@ class Hit(BaseModel):
     page: int | None
     score: float
     text: str
+    kind: str = "report"
+    """report | document (a person's own) | source (of the report, in the shared library) | extra"""
+    reference: str | None = None
+    cite_as: str | None = None
+    """how a source of the report is cited: 'Wenger, Trayner & De Laat 2021'"""
 
     @classmethod
     def from_document(cls, rank: int, doc: Document, score: float) -> Hit:
@@ -67,6 +72,9 @@ class Hit(BaseModel):
             page=int(page) if page is not None else None,
             score=round(float(score), 6),
             text=doc.page_content,
+            kind=str(meta.get("kind", "report")),
+            reference=str(meta["reference"]) if meta.get("reference") else None,
+            cite_as=str(meta["cite_as"]) if meta.get("cite_as") else None,
         )
 
 

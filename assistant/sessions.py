@@ -20,6 +20,7 @@ from pydantic import BaseModel
 from assistant.migrations import migrate
 from assistant.safe_text import heading_markdown, model_markdown, untrusted_markdown
 from assistant.sessiondb import SessionsDamagedError, backup_daily, check_open, db_path, is_damage
+from assistant.sources import source_label
 
 
 class SessionInfo(BaseModel):
@@ -161,5 +162,7 @@ def export_markdown(info: SessionInfo, state: dict[str, Any]) -> str:
             )
             quoted = " ".join(c["text"].split())
             report = f" — {untrusted_markdown(c['source'])}" if c["section"] else ""
+            if c.get("cite_as"):  # a source of the report: author, year, page, and that it is a source
+                where, report = source_label(c["cite_as"], c.get("page"), c.get("kind", "source"), info.lang), ""
             lines += [f"> [{c['n']}] {untrusted_markdown(where)}{report}", f"> {untrusted_markdown(quoted)}", ""]
     return "\n".join(lines).rstrip() + "\n"

@@ -20,6 +20,7 @@ from assistant.config import Language  # noqa: E402
 from assistant.prompts import QuestionBank  # noqa: E402
 from assistant.safe_text import plot_text  # noqa: E402
 from assistant.sessions import SessionInfo  # noqa: E402
+from assistant.sources import source_label  # noqa: E402
 
 FONT = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
 FONT_BOLD = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans-Bold.ttf"
@@ -125,6 +126,8 @@ def session_pdf(info: SessionInfo, synthesis: dict[str, Any], bank: QuestionBank
     for c in synthesis["citations"]:
         heading = c["heading"].split(" › ")[-1]
         where = f"§{c['section']} {heading} — {c['source']}" if c["section"] else f"{c['source']} — {heading}"
+        if c.get("cite_as"):
+            where = source_label(c["cite_as"], c.get("page"), c.get("kind", "source"), lang)
         pdf.body(f"[{c['n']}] {where}", 9)
         pdf.body(" ".join(c["text"].split()), 8)
     return bytes(pdf.output())

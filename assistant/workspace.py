@@ -40,6 +40,7 @@ from assistant.index import (
     writer_lock,
 )
 from assistant.ingest import SUPPORTED_SUFFIXES, LoadedDocument, document_id, read_bytes, slugify
+from assistant.library import Library
 from assistant.retrieve import Retriever, fold
 from assistant.safeparse import check_size, parse_untrusted
 
@@ -98,7 +99,7 @@ def match_reference(doc: LoadedDocument, sources: list[SourceRecord]) -> str:
     haystack = " ".join(_WORDS.findall(fold(f"{doc.path.name} {doc.title} {head}")))
     best, best_len = "", 0
     for source in sources:
-        words = _WORDS.findall(fold(source.title))
+        words = _WORDS.findall(fold(source.title or ""))
         found = source.doi and source.doi.lower() in head.lower()
         if len(words) >= MIN_TITLE_WORDS and f" {' '.join(words)} " in f" {haystack} ":
             found = True
@@ -124,8 +125,10 @@ class Workspace:
         self.index = VectorIndex(ws_settings, embeddings, client or chroma_client(settings))
 
     def with_report(self, report: VectorIndex) -> Retriever:
-        """A retriever over the shared report and these documents together, as people's questions search."""
-        return Retriever(CombinedIndex(report, self.index))
+        """A retriever over the shared report, the shared library of its sources and these documents
+        together, as people's questions search."""
+        library = Library(self.settings, self.index.embeddings, self.index.client).index
+        return Retriever(CombinedIndex(report, library, self.index))
 
     def sources(self) -> list[SourceFile]:
         if not self.folder.is_dir():

@@ -10,10 +10,16 @@ import streamlit as st
 from assistant.answer import cited_sentences
 from assistant.i18n import t
 from assistant.safe_text import untrusted_markdown
+from assistant.sources import source_label
 
 
 def citation_label(citation: dict[str, Any], lang: str) -> str:
-    """'[1] · § 3.3 · Onmiddellijke waarde · p. 4' without repeating a number the heading already has."""
+    """'[1] · § 3.3 · Onmiddellijke waarde · p. 4' without repeating a number the heading already has; a
+    source of the report: '[2] · Salignac et al. 2018, p. 4 — bron van het rapport'."""
+    if citation.get("cite_as"):
+        return f"[{citation['n']}] · " + source_label(
+            citation["cite_as"], citation.get("page"), citation.get("kind", "source"), lang
+        )
     heading = citation["heading"].split(" › ")[-1]
     has_number = citation["section"] and not heading.startswith(citation["section"])
     section = t("ui.section", lang, section=citation["section"]) if has_number else ""

@@ -125,6 +125,8 @@ def _hit(citation: dict) -> Hit:
         rank=citation["n"],
         score=0.0,
         **{k: citation[k] for k in ("chunk_id", "source", "section", "heading", "page", "text")},
+        kind=citation.get("kind", "report"),
+        cite_as=citation.get("cite_as"),
     )
 
 
