@@ -61,6 +61,63 @@ def records(settings: Settings) -> list[SourceRecord]:
     return load_sources(path) if path.exists() else []
 
 
+def library_files(settings: Settings) -> list[SourceFile]:
+    """The library's files; one named after a record is that source, any other a related text."""
+    folder = settings.library_dir / "files"
+    if not folder.is_dir():
+        return []
+    known = {record.id for record in records(settings)}
+    paths = [p for p in sorted(folder.iterdir()) if p.is_file()]
+    return [SourceFile(p, "source" if p.stem in known else "extra") for p in paths]
+
+
+def library_entries(settings: Settings, indexed: dict[str, IndexedDoc] | None = None) -> list[LibraryEntry]:
+    """Every record, then every related text, with its status: what `slim sources list` and the Bronnen
+    page show. Without ``indexed`` (what the collection holds) the status comes from the files alone, so
+    a page can show it without opening the index; passage counts are then 0."""
+    citations = report_citations(settings.corpus_dir)
+    indexed = indexed or {}
+    held = {f.path.stem: f for f in library_files(settings)}
+    out = []
+    for record in records(settings):
+        file = held.get(record.id)
+        doc = indexed.get(document_id(file.path, "source")) if file else None
+        out.append(
+            LibraryEntry(
+                id=record.id,
+                kind=record.kind,
+                cite=cite_as(record),
+                title=record.title,
+                doi=record.doi,
+                url=record.url or (f"https://doi.org/{record.doi}" if record.doi else None),
+                in_library=file is not None,
+                file=file.path.name if file else None,
+                passages=doc.passages if doc else 0,
+                cited_in=len(citations.get(record.id, [])),
+            )
+        )
+    for stem, file in held.items():
+        if file.kind != "extra":
+            continue
+        doc = indexed.get(document_id(file.path, "extra"))
+        title = doc.title if doc else stem
+        out.append(
+            LibraryEntry(
+                id=stem,
+                kind="extra",
+                cite=title,
+                title=title,
+                doi=None,
+                url=None,
+                in_library=True,
+                file=file.path.name,
+                passages=doc.passages if doc else 0,
+                cited_in=0,
+            )
+        )
+    return out
+
+
 class Library:
     """The shared library: its files and its collection."""
 
@@ -74,12 +131,7 @@ class Library:
         return {record.id: record for record in records(self.settings)}
 
     def files(self) -> list[SourceFile]:
-        """The library's files; one named after a record is that source, any other a related text."""
-        if not self.folder.is_dir():
-            return []
-        known = self.records()
-        paths = [p for p in sorted(self.folder.iterdir()) if p.is_file()]
-        return [SourceFile(p, "source" if p.stem in known else "extra") for p in paths]
+        return library_files(self.settings)
 
     def file_of(self, source_id: str) -> Path | None:
         return next((f.path for f in self.files() if f.path.stem == source_id), None)
@@ -142,49 +194,7 @@ class Library:
             return sync(self.index, self.files(), load=self._loader())
 
     def entries(self) -> list[LibraryEntry]:
-        """Every record, then every related text, with its status: what `slim sources list` and the
-        Bronnen page show."""
-        citations = report_citations(self.settings.corpus_dir)
-        indexed = self._indexed()
-        held = {f.path.stem: f for f in self.files()}
-        out = []
-        for record in self.records().values():
-            file = held.get(record.id)
-            doc = indexed.get(document_id(file.path, "source")) if file else None
-            out.append(
-                LibraryEntry(
-                    id=record.id,
-                    kind=record.kind,
-                    cite=cite_as(record),
-                    title=record.title,
-                    doi=record.doi,
-                    url=record.url or (f"https://doi.org/{record.doi}" if record.doi else None),
-                    in_library=file is not None,
-                    file=file.path.name if file else None,
-                    passages=doc.passages if doc else 0,
-                    cited_in=len(citations.get(record.id, [])),
-                )
-            )
-        for stem, file in held.items():
-            if file.kind != "extra":
-                continue
-            doc = indexed.get(document_id(file.path, "extra"))
-            title = doc.title if doc else stem
-            out.append(
-                LibraryEntry(
-                    id=stem,
-                    kind="extra",
-                    cite=title,
-                    title=title,
-                    doi=None,
-                    url=None,
-                    in_library=True,
-                    file=file.path.name,
-                    passages=doc.passages if doc else 0,
-                    cited_in=0,
-                )
-            )
-        return out
+        return library_entries(self.settings, self._indexed())
 
     def _indexed(self) -> dict[str, IndexedDoc]:
         return self.index.documents()

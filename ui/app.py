@@ -174,6 +174,7 @@ def sidebar(app: Services) -> None:
         if app.llm_error:
             st.warning(untrusted_markdown(app.llm_error.message(lang())))  # type: ignore[arg-type]
         documents(app)
+        st.page_link("pages/sources.py", label=t("ui.sources_page", lang()), icon=":material/menu_book:")
 
 
 DOC_ICON = ":material/description:"
