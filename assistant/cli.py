@@ -697,3 +697,213 @@ def eval_answers(
     if write_docs:
         path = bench_module.write_answers_section(scores, file)
         typer.echo(t("bench.written", settings.lang, path=path), err=True)
+
+
+group_app = typer.Typer(
+    help="Group scan: participants score the report's themes; results and a session agenda.", no_args_is_help=True
+)
+app.add_typer(group_app, name="group")
+
+
+def _group_store(settings: Settings, write: bool = False) -> Any:
+    from assistant.group.store import GroupStore
+
+    if write:
+        require_writable(settings)
+    return GroupStore.open(settings)
+
+
+def _report_passages(settings: Settings) -> Retriever:
+    return Retriever(open_index(settings))
+
+
+@group_app.command("create")
+@friendly_errors
+def group_create(
+    network: Annotated[str, typer.Option("--network", help="The network's name.")],
+    themes: Annotated[
+        str | None, typer.Option("--themes", help="Comma-separated theme ids (default: the coordinator route's).")
+    ] = None,
+    lang: Annotated[str | None, typer.Option("--lang", help="nl or en (default SLIM_LANG).")] = None,
+    closes: Annotated[str | None, typer.Option("--closes", help="Closing date, YYYY-MM-DD[THH:MM] (UTC).")] = None,
+    min_answers: Annotated[
+        int, typer.Option("--min-answers", help="Answers needed before results show (at least 3).")
+    ] = 5,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (the secret included, once).")] = False,
+) -> None:
+    """Create a scan: prints the join code and link for participants and the facilitator link (shown once)."""
+    import datetime as dt
+
+    from assistant.group.links import facilitator_url, join_url
+    from assistant.group.models import ScanSettings, default_themes
+    from assistant.group.store import format_code
+    from assistant.prompts import question_bank
+
+    settings = _settings(lang=lang)
+    chosen = (
+        [t.strip() for t in themes.split(",") if t.strip()] if themes else list(default_themes(settings.prompts_dir))
+    )
+    known = question_bank(settings.prompts_dir).themes
+    for theme in chosen:
+        if theme not in known:
+            raise typer.BadParameter(f"{theme}: {', '.join(known)}", param_hint="--themes")
+    if min_answers < 3:
+        raise typer.BadParameter("3 or more", param_hint="--min-answers")
+    scan_settings = ScanSettings(
+        network=network,
+        themes=chosen,
+        lang=settings.lang,
+        closes_at=dt.datetime.fromisoformat(closes) if closes else None,
+        min_answers=min_answers,
+    )
+    created = _group_store(settings, write=True).create(scan_settings)
+    scan = created.scan
+    join, facilitator = join_url(settings, scan.code), facilitator_url(settings, created.secret)
+    if as_json:
+        payload = {"scan": scan.model_dump(mode="json"), "secret": created.secret, "join_url": join}
+        payload["facilitator_url"] = facilitator
+        typer.echo(json.dumps(payload, ensure_ascii=False))
+        return
+    lang_ = settings.lang
+    typer.echo(t("group.created", lang_, network=scan.settings.network, scan_id=scan.id))
+    typer.echo(t("group.join_code", lang_, code=format_code(scan.code)))
+    typer.echo(t("group.join_link", lang_, url=join))
+    typer.echo(t("group.facilitator_link", lang_, url=facilitator))
+    typer.echo(t("group.secret_once", lang_), err=True)
+
+
+@group_app.command("list")
+@friendly_errors
+def group_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """All scans, newest first, with how many people answered."""
+    settings = _settings()
+    store = _group_store(settings)
+    scans = store.list()
+    if as_json:
+        rows = [dict(s.model_dump(mode="json"), answered=store.count(s.id), closed=s.is_closed()) for s in scans]
+        typer.echo(json.dumps(rows, ensure_ascii=False))
+        return
+    if not scans:
+        typer.echo(t("group.list_empty", settings.lang))
+    for scan in scans:
+        state = t("group.state_closed" if scan.is_closed() else "group.state_open", settings.lang)
+        typer.echo(
+            t(
+                "group.list_row",
+                settings.lang,
+                scan_id=scan.id,
+                created=scan.created.strftime("%Y-%m-%d %H:%M"),
+                network=scan.settings.network,
+                answered=store.count(scan.id),
+                state=state,
+            )
+        )
+
+
+def _scan_results(settings: Settings, store: Any, scan_id: str) -> Any:
+    """Results under the anonymity rule; the report index is opened only when there is something to cite."""
+    from assistant.group.results import scan_results
+
+    scan = store.get(scan_id)
+    hidden = scan_results(store, scan, settings.prompts_dir, None)
+    if not hidden.shown:
+        return scan, hidden
+    return scan, scan_results(store, scan, settings.prompts_dir, _report_passages(settings))
+
+
+@group_app.command("results")
+@friendly_errors
+def group_results(scan_id: str, as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """How many answered; once revealed and at the minimum, per theme the distribution, pattern and tip."""
+    settings = _settings()
+    scan, results = _scan_results(settings, _group_store(settings), scan_id)
+    if as_json:
+        typer.echo(results.model_dump_json())
+        return
+    lang = scan.settings.lang
+    if not results.shown:
+        key = "group.waiting" if results.revealed else "group.not_revealed"
+        typer.echo(t(key, lang, answered=results.answered, min_answers=results.min_answers))
+        return
+    typer.echo(t("group.answered", lang, answered=results.answered))
+    for theme in results.themes:
+        pattern = t(f"group.pattern.{theme.pattern}", lang)
+        typer.echo("")
+        if theme.pattern == "too_few":
+            typer.secho(f"{theme.title}: {pattern}", bold=True)
+            typer.echo(t("group.too_few", lang, n=theme.n, min_answers=results.min_answers))
+        else:
+            row = t(
+                "group.theme_row",
+                lang,
+                title=theme.title,
+                n=theme.n,
+                mean=theme.mean,
+                min=theme.min,
+                max=theme.max,
+                pattern=pattern,
+            )
+            typer.secho(row, bold=True)
+            typer.echo("  " + "  ".join(f"{s}: {'█' * c}{c}" for s, c in theme.distribution.items()))
+            if theme.previous and theme.previous.mean is not None and results.previous_created:
+                typer.echo(
+                    "  " + t("group.previous", lang, date=results.previous_created.date(), mean=theme.previous.mean)
+                )
+            for quote in theme.quotes:
+                typer.echo(f"  “{quote}”")
+        if theme.tip:
+            typer.echo(f"  {t('group.tip', lang)}: {theme.tip.text} {theme.tip.question}")
+            for c in (theme.tip.citation, theme.tip.case_citation):
+                if c:
+                    typer.secho(f"   [{c.n}] {where_of(c)}", dim=True)
+
+
+@group_app.command("reveal")
+@friendly_errors
+def group_reveal(scan_id: str) -> None:
+    """Show the results (as "toon resultaten" in the app); they appear once the minimum is reached."""
+    settings = _settings()
+    scan = _group_store(settings, write=True).reveal(scan_id)
+    typer.echo(t("group.revealed", scan.settings.lang, scan_id=scan.id))
+
+
+@group_app.command("agenda")
+@friendly_errors
+def group_agenda(
+    scan_id: str,
+    minutes: Annotated[int, typer.Option("--minutes", help="60, 90, 120 or 180.")] = 90,
+    themes: Annotated[
+        str | None, typer.Option("--themes", help="2-3 comma-separated theme ids (default: proposed).")
+    ] = None,
+) -> None:
+    """A timed session agenda as Markdown: opening, per theme result, work form, questions and evidence,
+    closing with action points from §7.2; every reference cited."""
+    from assistant.group.agenda import agenda_for, agenda_markdown
+
+    settings = _settings()
+    store = _group_store(settings)
+    scan, results = _scan_results(settings, store, scan_id)
+    chosen = [x.strip() for x in themes.split(",") if x.strip()] if themes else None
+    agenda = agenda_for(scan, results, settings.prompts_dir, _report_passages(settings), minutes=minutes, themes=chosen)
+    typer.echo(agenda_markdown(agenda))
+
+
+@group_app.command("close")
+@friendly_errors
+def group_close(scan_id: str) -> None:
+    """No more answers; results and agenda stay available."""
+    settings = _settings()
+    scan = _group_store(settings, write=True).close(scan_id)
+    typer.echo(t("group.closed", scan.settings.lang, scan_id=scan.id))
+
+
+@group_app.command("delete")
+@friendly_errors
+def group_delete(scan_id: str) -> None:
+    """Delete a scan with all its answers and agreements; nothing is left behind."""
+    from assistant.group.errors import ScanNotFoundError
+
+    settings = _settings()
+    if not _group_store(settings, write=True).delete(scan_id):
+        raise ScanNotFoundError(scan_id=scan_id)
+    typer.echo(t("group.deleted", settings.lang, scan_id=scan_id))

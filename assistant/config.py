@@ -58,6 +58,9 @@ class Settings(BaseSettings):
         "embeddings", description="How the guide recognises what an answer says: e5 similarity or the model."
     )
 
+    public_url: str = Field(
+        "http://127.0.0.1:8501", description="The app's address as participants reach it (group scan links, QR)."
+    )
     workspace: str = Field("default", description="Whose documents are searched with the report.")
     upload_max_mb: float = Field(25, gt=0, description="Largest document a person may add, in MB.")
     parse_timeout_s: float = Field(60, gt=0, description="Longest time reading one document may take.")

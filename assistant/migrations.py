@@ -107,3 +107,47 @@ def m003_owner_hashes(conn: sqlite3.Connection, data_dir: Path | None) -> None:
         hashed = owner_id(owner, key)
         conn.execute("UPDATE slim_sessions SET owner=? WHERE owner=?", (hashed, owner))
         conn.execute("INSERT OR IGNORE INTO slim_owners VALUES (?, ?)", (hashed, created))
+
+
+@migration
+def m004_group_scans(conn: sqlite3.Connection, data_dir: Path | None) -> None:
+    """The group scan (``assistant/group``): scans, one row per participant and theme, and the agreements
+    made after the session. Secrets and participant tokens are stored only as keyed hashes; deleting a
+    scan deletes its rows (``ON DELETE CASCADE`` and an explicit delete, for connections without foreign
+    keys)."""
+    conn.execute(
+        """CREATE TABLE IF NOT EXISTS group_scans (
+            id TEXT PRIMARY KEY,
+            code TEXT NOT NULL UNIQUE,
+            secret_hash TEXT NOT NULL UNIQUE,
+            network TEXT NOT NULL,
+            network_key TEXT NOT NULL,
+            settings TEXT NOT NULL,
+            created TEXT NOT NULL,
+            revealed INTEGER NOT NULL DEFAULT 0,
+            closed_at TEXT
+        )"""
+    )
+    conn.execute("CREATE INDEX IF NOT EXISTS group_scans_network ON group_scans (network_key, created)")
+    conn.execute(
+        """CREATE TABLE IF NOT EXISTS group_answers (
+            scan_id TEXT NOT NULL REFERENCES group_scans (id) ON DELETE CASCADE,
+            participant TEXT NOT NULL,
+            theme TEXT NOT NULL,
+            score INTEGER NOT NULL CHECK (score BETWEEN 1 AND 5),
+            explanation TEXT NOT NULL DEFAULT '',
+            example TEXT NOT NULL DEFAULT '',
+            updated TEXT NOT NULL,
+            PRIMARY KEY (scan_id, participant, theme)
+        )"""
+    )
+    conn.execute(
+        """CREATE TABLE IF NOT EXISTS group_agreements (
+            id INTEGER PRIMARY KEY,
+            scan_id TEXT NOT NULL REFERENCES group_scans (id) ON DELETE CASCADE,
+            action TEXT NOT NULL,
+            owner TEXT NOT NULL DEFAULT '',
+            due TEXT,
+            created TEXT NOT NULL
+        )"""
+    )

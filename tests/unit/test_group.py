@@ -1,0 +1,378 @@
+"""The group scan's logic without models: codes, the pattern rule, the anonymity rule (also through the
+CLI), the catalogue, and the agenda builder (theme choice, time arithmetic, citations, editing).
+
+Passages are resolved in the real report text by the real loader and chunker (``CorpusPassages``), the
+same matching rule as the index's ``passage_with``; the store is a real SQLite file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from assistant.cli import app
+from assistant.config import PROJECT_ROOT
+from assistant.group.agenda import (
+    FIXED,
+    LENGTHS,
+    agenda_for,
+    agenda_markdown,
+    move_block,
+    propose_themes,
+    remove_block,
+    set_minutes,
+    share,
+)
+from assistant.group.catalog import group_catalog
+from assistant.group.errors import AgendaError, ScanClosedError, UnknownCodeError, UnknownSecretError
+from assistant.group.models import MIN_ANSWERS_FLOOR, Scan, ScanSettings, ThemeAnswer, default_themes
+from assistant.group.results import build_results, classify, scan_results, sort_themes
+from assistant.group.store import CODE_ALPHABET, CODE_LENGTH, GroupStore, format_code, new_code, normalise_code
+from assistant.prompts import question_bank
+from tests.helpers.corpus_passages import corpus_passages
+
+PROMPTS = PROJECT_ROOT / "prompts"
+SECRET_WORD = "zebrapaardgeheim"  # a word no output may carry while results are hidden
+
+
+def _scan(themes: list[str] | None = None, min_answers: int = 5, revealed: bool = True, lang="nl") -> Scan:
+    settings = ScanSettings(network="Netwerk Oost", themes=themes or list(default_themes()), lang=lang)
+    settings = settings.model_copy(update={"min_answers": min_answers})
+    return Scan(id="s1", code="ABCDEFGHJK", settings=settings, created=dt.datetime.now(dt.UTC), revealed=revealed)
+
+
+def _answers(scores_by_theme: dict[str, list[int]]) -> list[ThemeAnswer]:
+    return [
+        ThemeAnswer(theme=theme, score=s, explanation=f"{SECRET_WORD} {theme} {i}", example=f"voorbeeld {i}")
+        for theme, scores in scores_by_theme.items()
+        for i, s in enumerate(scores)
+    ]
+
+
+# --- codes ---------------------------------------------------------------------------------------------
+
+
+def test_join_codes_use_an_unambiguous_alphabet_and_are_long_enough() -> None:
+    assert not set("01OILU") & set(CODE_ALPHABET)
+    assert len(set(CODE_ALPHABET)) == len(CODE_ALPHABET) == 30
+    codes = {new_code() for _ in range(2000)}
+    assert len(codes) == 2000
+    assert all(len(c) == CODE_LENGTH and set(c) <= set(CODE_ALPHABET) for c in codes)
+    # the docstring's arithmetic: 100 guesses/s for 30 days against 1000 open scans stays below 1e-3
+    assert 100 * 86400 * 30 * 1000 / len(CODE_ALPHABET) ** CODE_LENGTH < 1e-3
+    code = new_code()
+    assert normalise_code(f" {format_code(code).lower()} ") == code
+
+
+def test_minimum_is_never_below_three() -> None:
+    with pytest.raises(ValueError):
+        ScanSettings(network="x", min_answers=MIN_ANSWERS_FLOOR - 1)
+    assert ScanSettings(network="x").min_answers == 5
+    assert ScanSettings(network="x").themes == list(question_bank(PROMPTS).route("strategiesessie").themes)
+
+
+# --- the pattern rule -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("scores", "pattern"),
+    [
+        ([4, 4, 5, 4, 5], "agree_high"),
+        ([4, 3, 5, 4, 4], "agree_high"),  # span 2, mean 4.0
+        ([2, 2, 3, 1, 2], "agree_low"),
+        ([3, 3, 3, 3, 3], "agree_low"),  # a shared 3: room to grow
+        ([1, 4, 4, 4, 4], "divided"),  # span 3
+        ([2, 2, 4, 4, 4], "agree_low"),  # span 2, std 0.98, mean 3.2
+        ([1, 1, 3, 3, 3], "agree_low"),
+        ([5, 5, 5, 2, 2], "divided"),  # span 3
+        ([4, 4, 4, 4], "too_few"),  # below the minimum of 5
+        ([], "too_few"),
+    ],
+)
+def test_pattern_rule(scores: list[int], pattern: str) -> None:
+    assert classify(scores, 5) == pattern
+
+
+def test_divided_by_standard_deviation_alone() -> None:
+    # span 2 everywhere, but half the group at each end: std 1.0 < 1.2 → not divided; the rule needs 1.2
+    assert classify([3, 3, 5, 5, 3, 5], 5) == "agree_high"
+    assert classify([1, 1, 1, 1, 4, 4, 4, 4], 5) == "divided"
+
+
+# --- the anonymity rule -------------------------------------------------------------------------------------
+
+
+def _leaks(results_json: str) -> bool:
+    return SECRET_WORD in results_json or '"distribution":{"1"' in results_json or "voorbeeld" in results_json
+
+
+def test_nothing_but_the_count_before_reveal_or_below_the_minimum() -> None:
+    themes = list(default_themes())
+    answers = _answers({t: [1, 2, 5, 4] for t in themes})
+    for scan, answered in [(_scan(revealed=False), 9), (_scan(revealed=True), 4), (_scan(revealed=False), 4)]:
+        results = build_results(scan, answers, answered, catalog=group_catalog(PROMPTS))
+        assert not results.shown and results.themes == [] and results.answered == answered
+        assert not _leaks(results.model_dump_json())
+
+
+def test_a_theme_below_the_minimum_shows_only_its_count() -> None:
+    themes = list(default_themes())
+    scores = {t: [4, 4, 5, 4, 5] for t in themes}
+    scores[themes[0]] = [1, 5, 2]  # only three answered this theme
+    results = build_results(_scan(), _answers(scores), 5, catalog=group_catalog(PROMPTS), passages=corpus_passages())
+    few = results.themes[0]
+    assert few.pattern == "too_few" and few.n == 3
+    assert few.distribution == {} and few.mean is None and few.quotes == [] and few.examples == []
+    assert SECRET_WORD + " " + themes[0] not in results.model_dump_json()
+    assert few.tip is not None and few.tip.citation is not None  # the general tip still cites
+    shown = results.themes[1]
+    assert shown.distribution == {1: 0, 2: 0, 3: 0, 4: 3, 5: 2} and shown.mean == 4.4 and shown.spread == 1
+    assert sorted(shown.quotes) == sorted(f"{SECRET_WORD} {themes[1]} {i}" for i in range(5))
+
+
+def test_quotes_are_not_in_the_order_they_were_given() -> None:
+    theme = default_themes()[0]
+    answers = [ThemeAnswer(theme=theme, score=3, explanation=f"toelichting nummer {i:02d}") for i in range(12)]
+    result = build_results(_scan([theme]), answers, 12).themes[0]
+    assert sorted(result.quotes) == sorted(a.explanation for a in answers)
+    assert result.quotes != [a.explanation for a in answers]
+    assert result.quotes == build_results(_scan([theme]), list(reversed(answers)), 12).themes[0].quotes
+
+
+def test_previous_scan_is_shown_only_where_it_could_be_shown() -> None:
+    theme = default_themes()[0]
+    now = _scan([theme])
+    earlier = now.model_copy(update={"id": "s0", "created": now.created - dt.timedelta(days=365)})
+    before = _answers({theme: [2, 2, 2, 3, 2]})
+    results = build_results(now, _answers({theme: [4, 4, 4, 5, 4]}), 5, previous=(earlier, before, 5))
+    assert results.previous_scan_id == "s0" and results.themes[0].previous.mean == 2.2
+    hidden = earlier.model_copy(update={"revealed": False})
+    results = build_results(now, _answers({theme: [4, 4, 4, 5, 4]}), 5, previous=(hidden, before, 5))
+    assert results.previous_scan_id is None and results.themes[0].previous is None
+
+
+def test_sorting_most_difference_or_lowest_first() -> None:
+    a, b, c = default_themes()[:3]
+    results = build_results(_scan([a, b, c]), _answers({a: [4, 4, 4, 4, 4], b: [1, 5, 3, 3, 3], c: [2, 2, 2]}), 5)
+    assert [t.theme for t in sort_themes(results.themes, "spread")] == [b, a, c]
+    assert [t.theme for t in sort_themes(results.themes, "lowest")] == [b, a, c]
+    results = build_results(_scan([a, b, c]), _answers({a: [4, 4, 4, 4, 4], b: [2, 2, 3, 3, 3], c: [2, 2, 2]}), 5)
+    assert [t.theme for t in sort_themes(results.themes, "lowest")] == [b, a, c]
+
+
+def test_cli_results_json_leaks_nothing_below_the_minimum(tmp_path: Path, monkeypatch) -> None:
+    data = tmp_path / "data"
+    monkeypatch.setenv("SLIM_DATA_DIR", str(data))
+    store = GroupStore(data / "sessions.sqlite", data)
+    scan = store.create(ScanSettings(network="Netwerk Oost")).scan
+    store.reveal(scan.id)
+    for _ in range(4):  # one short of the minimum
+        person = store.new_participant()
+        for theme in scan.settings.themes:
+            store.save_answer(scan.id, person, ThemeAnswer(theme=theme, score=2, explanation=SECRET_WORD))
+    runner = CliRunner()
+    out = runner.invoke(app, ["group", "results", scan.id, "--json"])
+    assert out.exit_code == 0, out.output
+    payload = json.loads(out.stdout)
+    assert payload["answered"] == 4 and payload["shown"] is False and payload["themes"] == []
+    assert SECRET_WORD not in out.output
+    text = runner.invoke(app, ["group", "results", scan.id])
+    assert text.exit_code == 0 and SECRET_WORD not in text.output and "4" in text.output
+
+
+# --- the store (a real file) ----------------------------------------------------------------------------------
+
+
+def test_codes_secrets_and_participants(tmp_path: Path) -> None:
+    store = GroupStore(tmp_path / "sessions.sqlite", tmp_path)
+    created = store.create(ScanSettings(network="Netwerk Oost"))
+    scan = created.scan
+    assert store.by_code(format_code(scan.code).lower()).id == scan.id
+    assert store.by_secret(created.secret).id == scan.id
+    for wrong in ["", "ABCDE", "ZZZZZZZZZZ", scan.code[:-1] + ("2" if scan.code[-1] != "2" else "3")]:
+        with pytest.raises(UnknownCodeError) as caught:
+            store.by_code(wrong)
+        assert "code" in caught.value.message("nl") and "code" in caught.value.message("en")
+    with pytest.raises(UnknownSecretError):
+        store.by_secret(scan.code)  # the join code never opens results
+    raw = b"".join(p.read_bytes() for p in tmp_path.glob("sessions.sqlite*"))
+    assert created.secret.encode() not in raw
+    one, two = store.new_participant(), store.new_participant()
+    theme = scan.settings.themes[0]
+    store.save_answer(scan.id, one, ThemeAnswer(theme=theme, score=2, explanation="eerst"))
+    store.save_answer(scan.id, one, ThemeAnswer(theme=theme, score=4, explanation="later"))
+    store.save_answer(scan.id, two, ThemeAnswer(theme=theme, score=1))
+    assert store.answers_of(scan.id, one)[theme].score == 4 and store.count(scan.id) == 2
+    assert store.answers_of(scan.id, store.new_participant()) == {}
+    store.close(scan.id)
+    with pytest.raises(ScanClosedError):
+        store.save_answer(scan.id, one, ThemeAnswer(theme=theme, score=5))
+    assert store.answers_of(scan.id, one)[theme].score == 4
+
+
+def test_scan_results_reads_the_previous_scan_of_the_same_network(tmp_path: Path) -> None:
+    store = GroupStore(tmp_path / "sessions.sqlite", tmp_path)
+    theme = default_themes()[0]
+    first = store.create(ScanSettings(network="Netwerk Oost", themes=[theme], min_answers=3)).scan
+    second = store.create(ScanSettings(network="  netwerk   OOST ", themes=[theme], min_answers=3)).scan
+    store.create(ScanSettings(network="Ander netwerk", themes=[theme], min_answers=3))
+    for scan, score in ((first, 2), (second, 4)):
+        store.reveal(scan.id)
+        for _ in range(3):
+            store.save_answer(scan.id, store.new_participant(), ThemeAnswer(theme=theme, score=score))
+    assert store.previous(second).id == first.id and store.previous(first) is None
+    results = scan_results(store, store.get(second.id), PROMPTS, corpus_passages())
+    assert results.themes[0].mean == 4 and results.themes[0].previous.mean == 2
+
+
+# --- the catalogue ----------------------------------------------------------------------------------------------
+
+
+def test_every_passage_of_the_group_catalogue_resolves_in_its_section() -> None:
+    passages = corpus_passages()
+    for where, ref in group_catalog(PROMPTS).all_refs():
+        hit = passages.passage_with(ref.section, ref.phrase)
+        assert hit is not None, (where, ref)
+        assert hit.section == ref.section or hit.section.startswith(ref.section + ".")
+
+
+def test_catalogue_texts_speak_to_the_room_in_both_languages() -> None:
+    catalog = group_catalog(PROMPTS)
+    you_formal = re.compile(r"\b(u|uw)\b", re.IGNORECASE)
+    for theme in catalog.themes.values():
+        for tip in [*theme.tips.values()]:
+            assert tip.question.nl.endswith("?") and tip.question.en.endswith("?")
+            for text in (tip.text.nl, tip.question.nl, theme.case.text.nl):
+                assert not you_formal.search(text), text
+    for form in catalog.workforms:
+        assert form.steps["nl"] and len(form.steps["nl"]) == len(form.steps["en"])
+
+
+def test_an_invalid_catalogue_is_refused(tmp_path: Path) -> None:
+    import shutil
+
+    from pydantic import ValidationError
+
+    shutil.copytree(PROMPTS, tmp_path / "prompts")
+    target = tmp_path / "prompts" / "group" / "tips" / "03-proces.yaml"
+    target.write_text(target.read_text(encoding="utf-8").replace("  divided:", "  verdeeld:", 1), encoding="utf-8")
+    with pytest.raises(ValidationError):
+        group_catalog(tmp_path / "prompts")
+
+
+# --- the agenda --------------------------------------------------------------------------------------------------
+
+
+def _shown_results(scan: Scan):
+    themes = scan.settings.themes
+    scores = {t: [4, 4, 5, 4, 4] for t in themes}
+    scores[themes[2]] = [2, 2, 1, 2, 2]  # lowest mean
+    scores[themes[4]] = [1, 5, 3, 2, 5]  # widest spread
+    scores[themes[1]] = [3, 3, 2, 3, 3]  # next lowest
+    return build_results(scan, _answers(scores), 5, catalog=group_catalog(PROMPTS), passages=corpus_passages())
+
+
+def test_proposed_themes_are_lowest_mean_then_widest_spread() -> None:
+    scan = _scan()
+    themes = scan.settings.themes
+    results = _shown_results(scan)
+    assert propose_themes(scan, results, 2) == [themes[2], themes[4]]
+    assert propose_themes(scan, results, 3) == [themes[2], themes[4], themes[1]]
+    hidden = build_results(scan.model_copy(update={"revealed": False}), [], 0)
+    assert propose_themes(scan, hidden, 2) == themes[:2]
+
+
+@pytest.mark.parametrize("minutes", LENGTHS)
+@pytest.mark.parametrize("count", [2, 3])
+def test_agenda_times_add_up_and_every_block_cites(minutes: int, count: int) -> None:
+    scan = _scan()
+    results = _shown_results(scan)
+    chosen = propose_themes(scan, results, count)
+    agenda = agenda_for(scan, results, PROMPTS, corpus_passages(), minutes=minutes, themes=chosen)
+    assert agenda.total == minutes == sum(b.minutes for b in agenda.blocks)
+    assert [b.start for b in agenda.blocks] == [
+        sum(b.minutes for b in agenda.blocks[:i]) for i in range(len(agenda.blocks))
+    ]
+    assert agenda.blocks[0].kind == "opening" and agenda.blocks[-1].kind == "closing"
+    assert [b.theme for b in agenda.blocks if b.kind == "theme"] == chosen
+    assert any(b.kind == "break" for b in agenda.blocks) == (FIXED[minutes][1] > 0)
+    for block in agenda.blocks:
+        if block.kind == "break":
+            continue
+        assert block.citations, block.id
+        for citation in block.citations:
+            assert citation.section and citation.text
+        texts = " ".join(
+            [block.text, block.evidence, block.case] + [f"[{a.citation.n}]" for a in block.actions if a.citation]
+        )
+        assert {int(n) for n in re.findall(r"\[(\d+)\]", texts)} == {c.n for c in block.citations}, block.id
+    for block in (b for b in agenda.blocks if b.kind == "theme"):
+        assert block.work_form and block.work_form.minutes <= block.minutes
+        assert 2 <= len(block.questions) <= 3 and block.evidence and block.case
+    closing = agenda.blocks[-1]
+    assert closing.actions and all(a.citation and a.citation.section.startswith("7") for a in closing.actions)
+    assert agenda_for(scan, results, PROMPTS, corpus_passages(), minutes=minutes, themes=chosen) == agenda
+
+
+def test_agenda_markdown_carries_times_questions_and_citations() -> None:
+    scan = _scan()
+    agenda = agenda_for(scan, _shown_results(scan), PROMPTS, corpus_passages(), minutes=90)
+    text = agenda_markdown(agenda)
+    assert "## 0:00 " in text and "(90 min)" in text and "**Werkvorm" in text and "> [1] §" in text
+    assert "wie: …" in text and SECRET_WORD not in text
+
+
+def test_agenda_refuses_what_it_cannot_build() -> None:
+    scan = _scan()
+    results = _shown_results(scan)
+    for kwargs in ({"minutes": 45}, {"themes": [scan.settings.themes[0]]}, {"themes": ["structuur", "cultuur"]}):
+        with pytest.raises(AgendaError):
+            agenda_for(scan, results, PROMPTS, None, **kwargs)
+
+
+def test_editing_keeps_the_length_and_re_times() -> None:
+    scan = _scan()
+    agenda = agenda_for(scan, _shown_results(scan), PROMPTS, corpus_passages(), minutes=120)
+    themes = [b.id for b in agenda.blocks if b.kind == "theme"]
+    moved = move_block(agenda, themes[-1], 1)
+    assert moved.blocks[1].id == themes[-1] and moved.total == 120 and moved.blocks[1].start == moved.blocks[0].minutes
+    shorter = remove_block(agenda, themes[0])
+    assert themes[0] not in [b.id for b in shorter.blocks] and shorter.total == 120
+    assert shorter.themes == [t.removeprefix("theme:") for t in themes[1:]]
+    longer_opening = set_minutes(agenda, "opening", 20)
+    assert longer_opening.blocks[0].minutes == 20 and longer_opening.total == 120
+    free = set_minutes(agenda, "opening", 20, keep_length=False)
+    assert free.total == free.minutes == 130
+    with pytest.raises(AgendaError):
+        set_minutes(agenda, "opening", 110)
+    assert share(65, 3) == [25, 20, 20] and share(47, 2) == [27, 20] and sum(share(125, 3)) == 125
+
+
+def test_anonymity_closing_date_and_agreements(tmp_path: Path) -> None:
+    from assistant.group.errors import AnonymityLockedError
+    from assistant.group.models import Agreement
+
+    store = GroupStore(tmp_path / "sessions.sqlite", tmp_path)
+    scan = store.create(ScanSettings(network="Netwerk Oost")).scan
+    assert not store.set_anonymous(scan.id, False).settings.anonymous  # nobody answered yet
+    assert store.set_anonymous(scan.id, True).settings.anonymous
+    theme = scan.settings.themes[0]
+    store.save_answer(scan.id, store.new_participant(), ThemeAnswer(theme=theme, score=3))
+    with pytest.raises(AnonymityLockedError):
+        store.set_anonymous(scan.id, False)
+    past = ScanSettings(network="Netwerk Oost", closes_at=dt.datetime(2020, 1, 1))
+    closed = store.create(past).scan
+    assert closed.is_closed() and closed.settings.closes_at.tzinfo is not None
+    with pytest.raises(ScanClosedError):
+        store.save_answer(closed.id, store.new_participant(), ThemeAnswer(theme=theme, score=3))
+    first = store.add_agreement(scan.id, Agreement(action="Doel op één A4", owner="Anna", due=dt.date(2027, 3, 1)))
+    store.add_agreement(scan.id, Agreement(action="Rondje na elke bijeenkomst"))
+    assert [a.action for a in store.agreements(scan.id)] == ["Doel op één A4", "Rondje na elke bijeenkomst"]
+    assert store.agreements(scan.id)[0].due == dt.date(2027, 3, 1)
+    assert store.remove_agreement(scan.id, first.id) and len(store.agreements(scan.id)) == 1
+    assert [s.id for s in store.list()] == [closed.id, scan.id]
