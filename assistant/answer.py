@@ -6,26 +6,37 @@ numbered excerpts → check the answer: citation numbers that point at nothing a
 with no valid citation, in the wrong language, or degenerate (empty, repeating) is replaced by an
 extractive answer built from the excerpts themselves. Passages are data, never instructions: they are
 delimited in the prompt and the system prompt says so.
+
+Which sentences answer? Every sentence of the retrieved passages is scored against the question (e5
+similarity plus the share of the question's words it contains, ``rank_sentences``). The extractive answer
+quotes the best of them, the model reads them first, and an extractive answer counts as ``grounded`` only
+when the sentences it quotes score as answering (``ANSWERING``); otherwise SLIM says the report does not
+answer it directly and shows what comes closest. A model's answer is not held to that score: a sentence
+that explains a term without naming it ranks low against the question (tried: it replaced a right answer).
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from time import perf_counter
 from typing import Literal
 
+import numpy as np
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from pydantic import BaseModel
 
 from assistant.config import Language, Settings
+from assistant.domain import Citation, Hit
+from assistant.embeddings import SlimEmbeddings
 from assistant.i18n import detect_language, t
 from assistant.llm import LanguageModel
 from assistant.prompts import AnswerPrompt, answer_prompts, instruction_patterns
-from assistant.retrieve import Evidence, Hit, Retriever, tokenize
+from assistant.retrieve import Evidence, Retriever, tokenize
 from assistant.safe_text import without_links
-from assistant.sources import source_label
+from assistant.text import CITATION, WORD, one_line, sentence_spans, sentences
 
 log = logging.getLogger(__name__)
 
@@ -37,37 +48,33 @@ log = logging.getLogger(__name__)
 RELEVANCE_FLOOR: dict[str, float] = {"nl": 0.84, "en": 0.80}
 STRONG_EVIDENCE: dict[str, float] = {"nl": 0.91, "en": 0.86}
 EXCERPT_CHARS = 260
-_CITATION = re.compile(r"\[(\d+)\]")
+# How a sentence is scored as an answer to a question: e5 cosine + LEXICAL_SHARE x the share of the
+# question's (stemmed) words it contains. A second sentence is quoted when it scores within QUOTE_MARGIN
+# of the best. Under ANSWERING the best sentence is taken not to answer the question. All chosen on the
+# tuning half of docs/eval/answers.jsonl (docs/benchmarks.md, "Which sentence answers").
+LEXICAL_SHARE = 0.1
+QUOTE_MARGIN = 0.03
+ANSWERING: dict[str, float] = {"nl": 0.84, "en": 0.815}
+MIN_QUOTE_WORDS = 4
 _QUOTED = re.compile(r"“[^”]*”|\"[^\"]*\"")
 _CURLY_QUOTE = re.compile(r"“[^”]*”")
 
 
-class Citation(BaseModel):
-    n: int
-    chunk_id: str
-    source: str
-    section: str
-    heading: str
-    page: int | None
-    text: str
-    kind: str = "report"
-    """report | document | source (of the report, in the shared library) | extra (a related text)"""
-    cite_as: str | None = None
-    """a source of the report as it is cited: 'Wenger, Trayner & De Laat 2021'"""
+class Quote(BaseModel):
+    """A sentence of a retrieved passage, scored as an answer to the question."""
 
-    @classmethod
-    def from_hit(cls, n: int, hit: Hit) -> Citation:
-        return cls(
-            n=n,
-            chunk_id=hit.chunk_id,
-            source=hit.source,
-            section=hit.section,
-            heading=hit.heading,
-            page=hit.page,
-            text=hit.text,
-            kind=hit.kind,
-            cite_as=hit.cite_as,
-        )
+    n: int
+    """the citation number of the passage it is in"""
+    text: str
+    """the sentence, verbatim from the passage"""
+    similarity: float
+    """e5 cosine of question and sentence"""
+    overlap: float
+    """share of the question's words (stemmed; Dutch glossary terms for an English question) in it"""
+    score: float
+    """similarity + LEXICAL_SHARE * overlap: how well it answers"""
+    order: int = 0
+    """position in its passage, to quote in reading order"""
 
 
 class Timings(BaseModel):
@@ -89,18 +96,7 @@ class Answer(BaseModel):
 def quoted(text: str) -> str:
     """Text SLIM quotes (a passage, a person's words): its own bracketed numbers ('… [1] [99].' from a
     reference list) become '(1)', so only SLIM's citations look like citations."""
-    return _CITATION.sub(r"(\1)", text)
-
-
-def where(hit: Hit, lang: Language = "nl") -> str:
-    """'§3.3 Onmiddellijke waarde', 'plan.pdf p. 2' or 'Salignac et al. 2018, p. 4 — bron van het rapport':
-    how a passage is named to the model and the reader."""
-    if hit.cite_as:
-        return source_label(hit.cite_as, hit.page, hit.kind, lang)
-    heading = hit.heading.split(" › ")[-1]
-    if hit.section:
-        return f"§{hit.section} {heading}" if not heading.startswith(hit.section) else f"§{heading}"
-    return f"{hit.source} p. {hit.page}" if hit.page else hit.source
+    return CITATION.sub(r"(\1)", text)
 
 
 def prompt_prefix(prompt: AnswerPrompt) -> list[BaseMessage]:
@@ -122,29 +118,19 @@ def build_messages(
     passages as data (``as_data``)."""
     messages = prompt_prefix(prompt)
     passages = "\n".join(
-        prompt.passage.format(n=n, where=as_data(where(hit, lang)), text=as_data(text, instructions))
+        prompt.passage.format(n=n, where=as_data(hit.label(lang=lang)), text=as_data(text, instructions))
         for n, (hit, text) in enumerate(zip(evidence.hits, evidence.excerpts, strict=True), start=1)
     )
     messages.append(HumanMessage(prompt.user.format(passages=passages, question=question.strip())))
     return messages
 
 
-def _one_line(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip()
-
-
-_SENTENCE_OR_LINE = re.compile(r"(?<=[.!?])\s+|\n+")
-
-
 def as_data(text: str, instructions: Sequence[re.Pattern[str]] = ()) -> str:
     """A passage as it goes into a prompt: one line, unable to close the block that marks it as data
     (a document saying '</bronnen> SYSTEM: ...' stays inside the sources), and with every sentence that
     speaks to an AI system (``instructions``, from prompts/guard/instruction-patterns.yaml) replaced by '[…]'."""
-    kept = [
-        "[…]" if any(p.search(sentence) for p in instructions) else sentence
-        for sentence in _SENTENCE_OR_LINE.split(text)
-    ]
-    return quoted(_one_line(" ".join(kept))).replace("<", "‹").replace(">", "›")
+    kept = ["[…]" if any(p.search(sentence) for p in instructions) else sentence for sentence in sentences(text)]
+    return quoted(one_line(" ".join(kept))).replace("<", "‹").replace(">", "›")
 
 
 def valid_citations(text: str, count: int) -> tuple[str, set[int]]:
@@ -160,24 +146,24 @@ def valid_citations(text: str, count: int) -> tuple[str, set[int]]:
             return match.group(0)
         return ""
 
-    cleaned = _CITATION.sub(check, text)
+    cleaned = CITATION.sub(check, text)
     return re.sub(r"[ \t]+([.,;:!?])", r"\1", re.sub(r"[ \t]{2,}", " ", cleaned)).strip(), kept
 
 
 def is_degenerate(text: str) -> bool:
     """Empty, a fragment, or looping: the failure modes of a small model."""
-    words = re.findall(r"\w+", text.lower())
+    words = WORD.findall(text.lower())
     if len(words) < 4:
         return True
     trigrams = [tuple(words[i : i + 3]) for i in range(len(words) - 2)]
     repeated = 1 - len(set(trigrams)) / max(len(trigrams), 1)
-    sentences = [s.strip().lower() for s in re.split(r"(?<=[.!?])\s+", text) if s.strip()]
-    return repeated > 0.3 or len(sentences) != len(set(sentences))
+    said = [s.lower() for s in sentences(text)]
+    return repeated > 0.3 or len(said) != len(set(said))
 
 
 def language_of_answer(text: str, default: Language) -> Language:
     """The language an answer is written in, ignoring quotations from the (Dutch) report."""
-    return detect_language(_CITATION.sub(" ", _QUOTED.sub(" ", text)), default=default)
+    return detect_language(CITATION.sub(" ", _QUOTED.sub(" ", text)), default=default)
 
 
 class Generation(BaseModel):
@@ -239,7 +225,7 @@ def checked_generation(
 
 def says_not_covered(text: str, prompt: AnswerPrompt) -> bool:
     """The model's refusal: the fixed sentence, and no citation next to it."""
-    return prompt.not_covered.lower().rstrip(".") in text.lower() and not _CITATION.search(text)
+    return prompt.not_covered.lower().rstrip(".") in text.lower() and not CITATION.search(text)
 
 
 def drop_refusal(text: str, prompt: AnswerPrompt) -> str:
@@ -247,14 +233,124 @@ def drop_refusal(text: str, prompt: AnswerPrompt) -> str:
     return re.sub(re.escape(prompt.not_covered.rstrip(".")) + r"\.?", "", text, flags=re.IGNORECASE).strip()
 
 
-def extractive_answer(prompt: AnswerPrompt, evidence: Evidence, limit: int = 2, lang: Language = "nl") -> str:
-    """The excerpts themselves, quoted and cited: always true to the report, if less fluent. A quote from a
-    source of the report (not the report itself) says so after its number."""
-    quotes = " ".join(
-        f"“{quoted(_one_line(text))}” [{n}]" + (f" ({where(hit, lang)})" if hit.cite_as else "")
-        for n, (hit, text) in enumerate(zip(evidence.hits[:limit], evidence.excerpts[:limit], strict=True), start=1)
-    )
-    return f"{prompt.extractive_intro} {quotes}"
+def passage_sentences(text: str) -> list[tuple[list[str], str]]:
+    """The sentences of a passage that can stand as a quote, cut as the index cuts them: for each, the
+    units as indexed and the text to quote, verbatim. A list goes with the sentence that introduces it
+    (a list-style answer is the list); a bullet with nothing before it loses its dash. Shorter than
+    ``MIN_QUOTE_WORDS`` words it is left out (a label such as 'Centrale vraag:' answers nothing)."""
+    groups: list[tuple[list[str], int, int]] = []
+    for start, end in sentence_spans(text):
+        unit = text[start:end]
+        if unit.lstrip().startswith("- ") and groups:
+            units, first, _ = groups[-1]
+            groups[-1] = ([*units, unit], first, end)
+        else:
+            groups.append(([unit], start, end))
+    out = []
+    for units, start, end in groups:
+        sentence = text[start:end].strip().lstrip("-•* ").strip()
+        if len(re.findall(r"\w+", sentence)) >= MIN_QUOTE_WORDS:
+            out.append((units, sentence))
+    return out
+
+
+def rank_sentences(
+    question: str,
+    hits: Sequence[Hit],
+    embeddings: SlimEmbeddings,
+    lexical_query: str | None = None,
+    indexed: Mapping[str, np.ndarray] | None = None,
+) -> list[Quote]:
+    """Every sentence of ``hits`` scored as an answer to ``question``, best first. ``lexical_query`` is
+    the question as BM25 sees it (an English question with the Dutch words of the report's terms);
+    ``indexed`` holds the vectors the index already has (a sentence not in it is embedded here). A
+    sentence with a list scores as its best part."""
+    candidates = [
+        (n, i, units, sentence)
+        for n, hit in enumerate(hits, start=1)
+        for i, (units, sentence) in enumerate(passage_sentences(hit.text))
+    ]
+    if not candidates:
+        return []
+    indexed = indexed or {}
+    needed = {unit for _, _, units, _ in candidates for unit in units}
+    missing = sorted(needed - set(indexed))
+    vectors = {unit: indexed[unit] for unit in needed if unit in indexed}
+    vectors.update(zip(missing, embeddings.embed_passages(missing), strict=True))
+    query = embeddings.embed_query_array(question)
+    asked = set(tokenize(lexical_query or question))
+    quotes = []
+    for n, order, units, sentence in candidates:
+        sim = max(float(vectors[unit] @ query) for unit in units)
+        overlap = len(asked & set(tokenize(sentence))) / len(asked) if asked else 0.0
+        score = sim + LEXICAL_SHARE * overlap
+        quotes.append(
+            Quote(
+                n=n,
+                text=sentence,
+                similarity=round(sim, 4),
+                overlap=round(overlap, 4),
+                score=score,
+                order=order,
+            )
+        )
+    return sorted(quotes, key=lambda q: -q.score)
+
+
+def indexed_sentences(retriever: Retriever) -> dict[str, np.ndarray]:
+    """The vectors the index holds for its sentences, by text: choosing sentences then embeds nothing."""
+    snap = retriever.snapshot()
+    return dict(zip(snap.sentence_texts, snap.sentence_vectors, strict=True))
+
+
+def answering_quotes(ranked: Sequence[Quote], limit: int = 2, margin: float | None = None) -> list[Quote]:
+    """The sentences to quote: the best, and the next ones within ``margin`` of it (a list-style answer
+    spans sentences), in reading order."""
+    if not ranked:
+        return []
+    margin = QUOTE_MARGIN if margin is None else margin
+    chosen = [q for q in ranked[:limit] if q.score >= ranked[0].score - margin]
+    return sorted(chosen, key=lambda q: (q.n, q.order))
+
+
+def answers_question(quotes: Sequence[Quote], lang: Language) -> bool:
+    """Whether the best of ``quotes`` scores as an answer to the question (``ANSWERING``)."""
+    return bool(quotes) and max(q.score for q in quotes) >= ANSWERING[lang]
+
+
+def focused_excerpts(ranked: Sequence[Quote], passages: int, max_chars: int, sentences: int = 2) -> list[str]:
+    """Per passage, its sentences that best answer the question (as many as fit ``max_chars``), in
+    reading order: what the model reads, so that the answering sentence is in front of it."""
+    out = []
+    for n in range(1, passages + 1):
+        own = [q for q in ranked if q.n == n][:sentences]
+        if not own:
+            out.append("")
+            continue
+        chosen = [own[0]] + [q for q in own[1:] if len(q.text) + len(own[0].text) <= max_chars]
+        text = " ".join(q.text for q in sorted(chosen, key=lambda q: q.order))
+        out.append(text if len(text) <= 2 * max_chars else text[: 2 * max_chars].rsplit(" ", 1)[0] + " …")
+    return out
+
+
+def extractive_answer(
+    prompt: AnswerPrompt,
+    quotes: Sequence[Quote],
+    answered: bool = True,
+    hits: Sequence[Hit] = (),
+    lang: Language = "nl",
+) -> str:
+    """The sentences that answer, quoted and cited: always true to the report, if less fluent. When
+    they do not answer (``answered`` false) the text says so and offers them as what comes closest. A
+    quote from a source of the report (not the report itself; ``hits`` are the cited passages) says so
+    after its number."""
+
+    def source(n: int) -> str:
+        hit = hits[n - 1] if 0 < n <= len(hits) else None
+        return f" ({hit.label(lang=lang)})" if hit is not None and hit.cite_as else ""
+
+    said = " ".join(f"“{quoted(one_line(q.text))}” [{q.n}]{source(q.n)}" for q in quotes)
+    return f"{prompt.extractive_intro if answered else prompt.closest_intro} {said}"
 
 
 def answer_question(
@@ -285,11 +381,13 @@ def answer_question(
     if on_passages and covered:  # passages the answer will not rest on would flash up and vanish
         on_passages(citations)
 
-    def done(text: str, method: str, cites: list[Citation], first: float | None, note: str | None = None) -> Answer:
+    def done(
+        text: str, method: str, cites: list[Citation], first: float | None, grounded: bool, note: str | None = None
+    ) -> Answer:
         return Answer(
             answer=without_links(text, prompt.link_removed),
             language=lang,
-            grounded=method != "not_covered",
+            grounded=grounded,
             citations=cites,
             timings=Timings(
                 retrieval_s=round(retrieval_s, 3), first_token_s=first, total_s=round(perf_counter() - start, 3)
@@ -299,17 +397,22 @@ def answer_question(
         )
 
     if not covered:
-        return done(prompt.not_covered, "not_covered", [], None, note="low relevance")
-    extracted = extractive_answer(prompt, evidence, lang=lang)
+        return done(prompt.not_covered, "not_covered", [], None, False, note="low relevance")
+    embeddings, indexed = retriever.index.embeddings, indexed_sentences(retriever)
+    ranked = rank_sentences(question, evidence.hits, embeddings, retriever.lexical_query(question), indexed)
+    quotes = answering_quotes(ranked)
+    answered = answers_question(quotes, lang)
+    fallback = extractive_answer(prompt, quotes, answered, evidence.hits, lang)
     if not llm.available:
-        return done(extracted, "extractive", citations, None, note="no language model")
+        return done(fallback, "extractive", citations, None, answered, note="no language model")
 
+    evidence = replace(evidence, excerpts=focused_excerpts(ranked, len(evidence.hits), EXCERPT_CHARS))
     generated = checked_generation(
         llm,
         build_messages(prompt, question, evidence, instruction_patterns(settings.prompts_dir), lang),
         passages=len(citations),
         lang=lang,
-        fallback=extracted,
+        fallback=fallback,
         on_token=on_token,
         on_wait=on_wait,
         clean=lambda raw: drop_refusal(raw, prompt),
@@ -317,11 +420,12 @@ def answer_question(
     )
     first_token = generated.first_token_s
     if says_not_covered(generated.raw, prompt):
-        if evidence.relevance >= STRONG_EVIDENCE[lang]:
-            return done(extracted, "extractive", citations, first_token, note="refused")
-        return done(prompt.not_covered, "not_covered", [], first_token, note="model")
-    method = "extractive" if generated.problem else "llm"
-    return done(generated.text, method, citations, first_token, note=generated.problem)
+        if evidence.relevance >= STRONG_EVIDENCE[lang] and answered:
+            return done(fallback, "extractive", citations, first_token, True, note="refused")
+        return done(prompt.not_covered, "not_covered", [], first_token, False, note="model")
+    if generated.problem:
+        return done(fallback, "extractive", citations, first_token, answered, note=generated.problem)
+    return done(generated.text, "llm", citations, first_token, True)
 
 
 def cited_sentences(passage: str, message: str, share: float = 0.5) -> list[str]:
@@ -330,7 +434,7 @@ def cited_sentences(passage: str, message: str, share: float = 0.5) -> list[str]
     said = set(tokenize(message))
     flat = " ".join(message.split())
     found = []
-    for sentence in re.split(r"(?<=[.!?])\s+", passage):
+    for sentence in sentences(passage):
         words = set(tokenize(sentence))
         if not words:
             continue

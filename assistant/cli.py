@@ -8,13 +8,11 @@ bad input); nothing is written to the index before all input has been read.
 from __future__ import annotations
 
 import json
-import sqlite3
 import sys
 import time
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from time import perf_counter
 from typing import Annotated, Any
 
 import psutil
@@ -23,13 +21,13 @@ import typer
 from assistant.config import RetrievalMode, Settings, configured_lang, load_settings
 from assistant.corpus import build_markdown
 from assistant.datadir import require_writable
+from assistant.domain import Turn
 from assistant.errors import InputError, SlimError
 from assistant.i18n import t
-from assistant.index import VectorIndex, corpus_files, open_index, sync, writer_lock
+from assistant.index import PassageStore, corpus_files, open_index, sync, writer_lock
 from assistant.ingest import read_bytes
-from assistant.retrieve import MODES, Retriever
-from assistant.sources import source_label
-from assistant.workspace import Workspace, open_retriever, queue_message
+from assistant.retrieve import MODES, Retriever, open_retriever
+from assistant.workspace import Workspace, queue_message
 
 app = typer.Typer(
     help="SLIM — a local, cited reflection assistant on the report 'Samen Leren Impact Maken'.",
@@ -53,17 +51,6 @@ ModeOption = Annotated[RetrievalMode, typer.Option("--mode", "-m", help="bm25, d
 
 def _settings(**overrides: Any) -> Settings:
     return load_settings(**overrides)
-
-
-def where_of(citation: Any, lang: Any = "nl") -> str:
-    if getattr(citation, "cite_as", None):  # a source of the report, not the report itself
-        return source_label(citation.cite_as, citation.page, citation.kind, lang)
-    parts = [
-        f"§ {citation.section}" if citation.section else citation.source,
-        citation.heading if citation.section else "",
-        f"p. {citation.page}" if citation.page else "",
-    ]
-    return "  ".join(p for p in parts if p)
 
 
 def friendly_errors(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -141,12 +128,7 @@ def search(
     if not hits:
         typer.echo(t("search.none", settings.lang))
     for hit in hits:
-        where = " ".join(
-            p for p in (f"§ {hit.section}" if hit.section else hit.source, f"p. {hit.page}" if hit.page else "") if p
-        )
-        if hit.cite_as:
-            where = source_label(hit.cite_as, hit.page, hit.kind, settings.lang)
-        typer.secho(f"[{hit.rank}] {where}  {hit.heading}  ({hit.score:.4f})", bold=True)
+        typer.secho(f"[{hit.rank}] {hit.label(lang=settings.lang)}  ({hit.score:.4f})", bold=True)
         typer.echo(hit.text + "\n")
 
 
@@ -163,7 +145,7 @@ def eval_retrieval(
 
     settings = _settings()
     sets = [(file, load_queries(file)) for file in files]  # every file read before the slow part
-    retriever = Retriever(open_index(settings))
+    retriever = Retriever(open_index(settings), settings.prompts_dir)
     for file, items in sets:
         scores = [evaluate(retriever, items, mode) for mode in MODES]
         if as_json:
@@ -288,7 +270,7 @@ def ask(
     if stream and result.method != "llm":
         typer.echo(result.answer)
     for citation in result.citations:
-        typer.secho(f"[{citation.n}] {where_of(citation, result.language)}", bold=True)
+        typer.secho(f"[{citation.n}] {citation.label(lang=result.language)}", bold=True)
         typer.echo(citation.text + "\n")
 
 
@@ -486,24 +468,22 @@ REFLECT_COMMANDS = {
 }
 
 
-def _engine(settings: Settings, with_llm: bool, report: VectorIndex | None = None) -> Any:
+def _engine(settings: Settings, with_llm: bool, report: PassageStore | None = None) -> Any:
     """The reflection engine; its modules (LangGraph, the model clients) load only for the commands that use them."""
     from assistant.llm import LanguageModel, make_llm
     from assistant.reflection.engine import ReflectionEngine
 
     llm = make_llm(settings) if with_llm else LanguageModel("none", None)
-    return ReflectionEngine(settings, Retriever(report or open_index(settings)), llm)
+    return ReflectionEngine(settings, Retriever(report or open_index(settings), settings.prompts_dir), llm)
 
 
-def _print_turns(turns: list[dict]) -> None:
-    from assistant.answer import Citation
-
+def _print_turns(turns: list[Turn]) -> None:
     for item in turns:
-        if item["role"] != "assistant" or not item["text"]:
+        if item.role != "assistant" or not item.text:
             continue
-        typer.echo("\n" + item["text"])
-        for c in item.get("citations", []):
-            typer.secho(f"   [{c['n']}] {where_of(Citation.model_validate(c))}", dim=True)
+        typer.echo("\n" + item.text)
+        for c in item.citations:
+            typer.secho(f"   [{c.n}] {c.label()}", dim=True)
 
 
 def _to_input(line: str, waiting: str | None) -> Any:
@@ -548,7 +528,10 @@ def reflect(
     require_writable(settings)  # every step is saved
     report = open_index(settings)
     engine = _engine(settings, with_llm=True, report=report)
-    mine = Workspace(settings, settings.workspace, report.embeddings, report.client).with_report(report)
+    mine = Retriever(
+        Workspace(settings, settings.workspace, report.embeddings, report.client).with_report(report),
+        settings.prompts_dir,
+    )
     if resume:
         view = engine.view(resume)
     else:
@@ -635,7 +618,9 @@ def eval_reflections(
     if choice:
         settings = settings.model_copy(update={"signal_choice": choice})
     items = load_items(file)
-    scores = evaluate_reflections(items, settings, Retriever(open_index(settings)), make_llm(settings), file)
+    scores = evaluate_reflections(
+        items, settings, Retriever(open_index(settings), settings.prompts_dir), make_llm(settings), file
+    )
     if as_json:
         typer.echo(scores.model_dump_json())
     else:
@@ -655,47 +640,28 @@ def eval_answers(
         "docs/eval/answers.jsonl"
     ),
     llm: Annotated[str | None, typer.Option("--llm", help="Backend to measure (default SLIM_LLM).")] = None,
+    split: Annotated[str | None, typer.Option("--split", help="Only the items of this half: tune or test.")] = None,
+    only: Annotated[str | None, typer.Option("--only", help="Only these item ids, comma-separated.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     write_docs: Annotated[bool, typer.Option("--write-docs", help="Also record in docs/benchmarks.md.")] = False,
 ) -> None:
-    """Citation validity, language, grounding, 'not in the report' and timings for one LLM backend."""
-    from assistant.answer import answer_question
+    """Citation validity, language, answering sentence cited, 'not in the report' and timings for one backend."""
     from assistant.evaluation import bench as bench_module
-    from assistant.evaluation.quality import evaluate_answers, load_answer_items
-    from assistant.llm import make_llm
-    from assistant.prompts import reflection_prompts
-    from assistant.reflection.engine import ReflectionEngine
+    from assistant.evaluation.quality import load_answer_items, measure_answers
 
     settings = _settings(llm=llm)
-    items = load_answer_items(file)
-    retriever = Retriever(open_index(settings))
-    model = make_llm(settings)
-    engine = ReflectionEngine(settings, retriever, model, conn=sqlite3.connect(":memory:", check_same_thread=False))
-    texts = reflection_prompts(settings.prompts_dir)
-    # one question first, as the app's start-up does: the fixed prompt prefix is then in the model's cache
-    answer_question("Wat is lerend vermogen?", retriever, model, settings)
-
-    def run(item):
-        if item.kind != "reflection":
-            result = answer_question(item.q, retriever, model, settings)
-            cites = [c.model_dump() for c in result.citations]
-            return result.answer, result.language, result.grounded, cites, result.timings.model_dump(), result.method
-        lang = item.lang or settings.lang
-        start = perf_counter()
-        view = engine.start("board", lang, themes=[item.theme] if item.theme else None)
-        view = engine.send(view.info.id, {"type": "answer", "text": item.q})
-        turn = next(t for t in reversed(view.turns) if t["kind"] == "reflection")
-        method = "template" if turn["text"].startswith(texts[lang].mirror.split("{")[0]) else "llm"
-        timings = {"retrieval_s": 0.0, "first_token_s": None, "total_s": round(perf_counter() - start, 3)}
-        return turn["text"], lang, True, turn["citations"], timings, method
-
-    scores = evaluate_answers(items, run, retriever.index.embeddings, model.name)
+    items = [
+        item
+        for item in load_answer_items(file)
+        if (split is None or item.split == split) and (only is None or item.id in only.split(","))
+    ]
+    scores = measure_answers(settings, items)
     if as_json:
         typer.echo(scores.model_dump_json())
     else:
-        typer.echo(bench_module.answers_table(scores, file))
+        typer.echo(bench_module.answers_table(scores, file, split))
     if write_docs:
-        path = bench_module.write_answers_section(scores, file)
+        path = bench_module.write_answers_section(scores, file, split)
         typer.echo(t("bench.written", settings.lang, path=path), err=True)
 
 
@@ -714,7 +680,7 @@ def _group_store(settings: Settings, write: bool = False) -> Any:
 
 
 def _report_passages(settings: Settings) -> Retriever:
-    return Retriever(open_index(settings))
+    return Retriever(open_index(settings), settings.prompts_dir)
 
 
 @group_app.command("create")
@@ -855,7 +821,7 @@ def group_results(scan_id: str, as_json: Annotated[bool, typer.Option("--json", 
             typer.echo(f"  {t('group.tip', lang)}: {theme.tip.text} {theme.tip.question}")
             for c in (theme.tip.citation, theme.tip.case_citation):
                 if c:
-                    typer.secho(f"   [{c.n}] {where_of(c)}", dim=True)
+                    typer.secho(f"   [{c.n}] {c.label()}", dim=True)
 
 
 @group_app.command("reveal")

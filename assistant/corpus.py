@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
+from pydantic import BaseModel, ConfigDict, Field
 
 FURNITURE_PATTERNS: tuple[re.Pattern[str], ...] = (
     re.compile(r"^\s*FONTYS\s+>\s+LERENDE EN INNOVERENDE NETWERKEN EN REGIO.S\s*$"),
@@ -267,3 +268,55 @@ class SourceRecord:
 def load_sources(path: Path) -> list[SourceRecord]:
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     return [SourceRecord(**entry) for entry in data.get("sources", [])]
+
+
+SECTION_CONTEXT_FILE = "section-context.yaml"
+
+
+class SectionContext(BaseModel):
+    """What one section is about in plain words, in both languages (``corpus/section-context.yaml``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    nl: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+
+    def text(self) -> str:
+        return f"{self.nl.strip()} {self.en.strip()}"
+
+
+class DocumentContexts(BaseModel):
+    """The contexts of one corpus document: per chapter (inherited by all its passages) and per heading."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    chapters: dict[str, SectionContext] = {}
+    sections: dict[str, SectionContext]
+
+    def for_heading(self, section: str, heading_path: tuple[str, ...]) -> str:
+        """The context added to every passage under this heading: its chapter's, then its own."""
+        parts = []
+        chapter = self.chapters.get(section.split(".")[0]) if section else None
+        if chapter:
+            parts.append(chapter.text())
+        own = self.sections.get(section_key(section, heading_path))
+        if own:
+            parts.append(own.text())
+        return " ".join(parts)
+
+
+def section_key(section: str, heading_path: tuple[str, ...]) -> str:
+    """How ``section-context.yaml`` names a heading: '4.1' for a numbered heading, '4.2 › Structuur' for an
+    unnumbered sub-heading under 4.2, the heading itself where there is no number ('Colofon')."""
+    last = heading_path[-1] if heading_path else ""
+    if not section:
+        return last
+    return section if _NUMBERED.match(last) else f"{section} › {last}"
+
+
+def load_section_contexts(path: Path) -> dict[str, DocumentContexts]:
+    """Contexts per corpus document id; no file means no contexts (a corpus without them still works)."""
+    if not path.exists():
+        return {}
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return {str(doc_id): DocumentContexts.model_validate(entry) for doc_id, entry in data.items()}

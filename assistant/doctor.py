@@ -21,8 +21,8 @@ from assistant.config import Settings
 from assistant.datadir import read_only_uri
 from assistant.errors import IndexDamagedError
 from assistant.index import (
+    PassageStore,
     SourceFile,
-    VectorIndex,
     content_hash,
     corpus_files,
     document_id,
@@ -43,7 +43,7 @@ class Finding:
     values: dict = field(default_factory=dict)
 
 
-def stale_documents(index: VectorIndex, sources: list[SourceFile]) -> list[str]:
+def stale_documents(index: PassageStore, sources: list[SourceFile]) -> list[str]:
     """File names whose indexed version is missing or differs from the file, and indexed documents
     whose file is gone."""
     settings = index.settings
@@ -58,7 +58,7 @@ def stale_documents(index: VectorIndex, sources: list[SourceFile]) -> list[str]:
     return out + [doc.title for doc_id, doc in indexed.items() if doc_id not in wanted]
 
 
-def check_index(name: str, index: VectorIndex, sources: list[SourceFile], repair: bool, resync) -> list[Finding]:  # noqa: ANN001
+def check_index(name: str, index: PassageStore, sources: list[SourceFile], repair: bool, resync) -> list[Finding]:  # noqa: ANN001
     try:
         index.probe()
     except IndexDamagedError as exc:
@@ -150,7 +150,7 @@ def diagnose(settings: Settings, repair: bool = True) -> list[Finding]:
     """Every check, in the order of the data flow; with ``repair`` each broken index is re-synced, and a
     damaged index directory is moved aside and built again from the report and every workspace's files."""
     findings: list[Finding] = []
-    report: VectorIndex | None = None
+    report: PassageStore | None = None
     damage = database_damage(settings)
     if damage is None:
         try:

@@ -11,15 +11,17 @@ from pathlib import Path
 
 import yaml
 
-from assistant.config import PROJECT_ROOT, Language
+from assistant.config import Language, Settings
 
 LANGUAGES: tuple[Language, ...] = ("nl", "en")
-I18N_DIR = PROJECT_ROOT / "prompts" / "i18n"
+PROMPTS_DIR: Path = Settings.model_fields["prompts_dir"].default
+"""where ``t`` finds the messages: the default of ``Settings.prompts_dir`` (messages are looked up deep in
+the code, in errors raised with no settings at hand; a test or tool passes ``prompts_dir`` to ``messages``)"""
 
 
 @cache
-def messages(lang: Language, directory: Path = I18N_DIR) -> dict[str, str]:
-    data = yaml.safe_load((directory / f"{lang}.yaml").read_text(encoding="utf-8"))
+def messages(lang: Language, prompts_dir: Path = PROMPTS_DIR) -> dict[str, str]:
+    data = yaml.safe_load((prompts_dir / "i18n" / f"{lang}.yaml").read_text(encoding="utf-8"))
     return {str(k): str(v) for k, v in data.items()}
 
 

@@ -12,6 +12,7 @@ from another model.
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import sys
 import threading
 import time
@@ -116,29 +117,62 @@ def chroma_errors(settings: Settings) -> Iterator[None]:
 
 
 def _guarded(method: Callable[..., Any]) -> Callable[..., Any]:
-    """Run a ``VectorIndex`` method under ``chroma_errors``: every read and write of the index goes through one."""
+    """Run a ``PassageStore`` method under ``chroma_errors``: every read and write of the index goes through one."""
 
     @wraps(method)
-    def wrapper(self: VectorIndex, *args: Any, **kwargs: Any) -> Any:
+    def wrapper(self: PassageStore, *args: Any, **kwargs: Any) -> Any:
         with chroma_errors(self.settings):
             return method(self, *args, **kwargs)
 
     return wrapper
 
 
-class VectorIndex:
-    """Passages of the report and documents, tied to one embedding model.
+@dataclass(frozen=True)
+class StoredPassages:
+    """Every passage in use, in one order: ids, texts, metadata and vectors (one row per passage)."""
 
-    Two Chroma collections: ``<name>`` holds the passages, ``<name>-sentences`` their sentences. Each
-    sentence is embedded once; a passage's vector is the mean of its sentences' vectors plus a share of
-    its heading's vector. Dense search then scores a passage both as a whole and by its best sentence,
-    which finds a single fact in a long passage without embedding the text twice.
+    ids: list[str]
+    texts: list[str]
+    metadatas: list[dict]
+    vectors: np.ndarray
+
+
+@dataclass(frozen=True)
+class StoredSentences:
+    """Every stored sentence: its text, its vector (one row each) and the ids of the passages it is in."""
+
+    texts: list[str]
+    vectors: np.ndarray
+    owners: list[list[str]]
+
+
+class PassageStore:
+    """Passages of the report or of one workspace, with their sentences' vectors, tied to one embedding model.
+
+    Chroma is the store, not the search: the retriever reads every passage and sentence (``all_passages``,
+    ``all_sentences``) and scores them in memory. Two collections: ``<collection>`` holds the passages,
+    ``<collection>-sentences`` their sentences. Each sentence is embedded once; a passage's vector is the
+    mean of its sentences' vectors plus a share of its heading's vector and of its section's context
+    (``corpus/section-context.yaml``: what the section is about, in plain Dutch and English), so a passage
+    can be scored as a whole, by its best sentence and by its context without embedding the text twice.
+    The contexts are rows of the sentence collection marked ``context`` (``all_contexts``), so they share
+    its versions, garbage collection and repair.
     """
 
     HEADING_WEIGHT = 0.3
+    CONTEXT_WEIGHT = 0.5
 
-    def __init__(self, settings: Settings, embeddings: SlimEmbeddings, client: chromadb.ClientAPI | None = None):
+    def __init__(
+        self,
+        settings: Settings,
+        embeddings: SlimEmbeddings,
+        client: chromadb.ClientAPI | None = None,
+        *,
+        collection: str | None = None,
+    ):
+        """``collection`` names the pair of collections (default: ``settings.collection``, the report's)."""
         self.settings = settings
+        self.collection = collection or settings.collection
         self.embeddings = embeddings
         self.client = client or chroma_client(settings)
         self.passages, self.sentences = self._open_collections()
@@ -160,7 +194,7 @@ class VectorIndex:
         return collection
 
     def _open_collections(self) -> tuple[chromadb.Collection, chromadb.Collection]:
-        return self._open(self.settings.collection), self._open(f"{self.settings.collection}-sentences")
+        return self._open(self.collection), self._open(f"{self.collection}-sentences")
 
     @_guarded
     def count(self) -> int:
@@ -180,7 +214,7 @@ class VectorIndex:
     @_guarded
     def reset(self) -> None:
         """Drop both collections and open them empty (``slim doctor``, when their vectors are damaged)."""
-        drop_collections(self.client, self.settings)
+        drop_collections(self.client, self.settings, self.collection)
         self.passages, self.sentences = self._open_collections()
 
     def documents(self) -> dict[str, IndexedDoc]:
@@ -257,12 +291,16 @@ class VectorIndex:
         row = {k: i for i, k in enumerate(keys)}
         headings = sorted({str(p.metadata.get("heading", "")) for p in passages} - {""})
         heading_vectors = dict(zip(headings, self.embeddings.embed_passages(headings), strict=True))
+        context_vectors = self._write_contexts(passages)
         passage_vectors = []
         for passage, spans in zip(passages, spans_per_passage, strict=True):
             vector = vectors[[row[s] for s in spans]].mean(axis=0)
             heading = str(passage.metadata.get("heading", ""))
             if heading:
                 vector = vector + self.HEADING_WEIGHT * heading_vectors[heading]
+            context = str(passage.metadata.get("context", ""))
+            if context:
+                vector = vector + self.CONTEXT_WEIGHT * context_vectors[context]
             passage_vectors.append(vector / max(float(np.linalg.norm(vector)), 1e-12))
         indexed_at = time.time()
         for i in range(0, len(passages), WRITE_BATCH):
@@ -274,6 +312,38 @@ class VectorIndex:
             )
         return len(passages)
 
+    def _write_contexts(self, passages: Sequence[Document]) -> dict[str, np.ndarray]:
+        """Embed each distinct section context of a document version once and store it beside the
+        sentences, owned by the passages it describes; returns the vector per context text."""
+        owners: dict[str, list[str]] = {}
+        for passage in passages:
+            context = str(passage.metadata.get("context", ""))
+            if context:
+                owners.setdefault(context, []).append(str(passage.metadata["chunk_id"]))
+        if not owners:
+            return {}
+        texts = list(owners)
+        vectors = self.embeddings.embed_passages(texts)
+        doc = passages[0].metadata
+        self.sentences.upsert(
+            ids=[
+                f"{doc['doc_id']}:context-{hashlib.sha1(text.encode()).hexdigest()[:12]}:{str(doc['doc_hash'])[:8]}"
+                for text in texts
+            ],
+            embeddings=np.asarray(vectors, dtype=np.float32),
+            documents=texts,
+            metadatas=[
+                {
+                    "doc_id": str(doc["doc_id"]),
+                    "doc_hash": str(doc["doc_hash"]),
+                    "chunk_ids": ",".join(owners[text]),
+                    "context": True,
+                }
+                for text in texts
+            ],
+        )
+        return {text: np.asarray(vector, dtype=np.float32) for text, vector in zip(texts, vectors, strict=True)}
+
     @_guarded
     def delete_doc(self, doc_id: str, except_hash: str | None = None) -> None:
         """Remove a document's passages and sentences, except those written for version ``except_hash``."""
@@ -284,15 +354,20 @@ class VectorIndex:
             collection.delete(where=where)
 
     @_guarded
-    def all_passages(self) -> tuple[list[str], list[str], list[dict], np.ndarray]:
-        """Every passage in use: ids, texts, metadata and vectors (unfinished versions left out)."""
+    def all_passages(self) -> StoredPassages:
+        """Every passage in use (unfinished versions left out)."""
         got = self.passages.get(include=["documents", "metadatas", "embeddings"])
         metas = [dict(m) for m in got["metadatas"] or []]
         vectors = np.asarray(got["embeddings"], dtype=np.float32).reshape(len(metas), self.embeddings.dim)
         visible = visible_versions(metas)
         keep = [n for n, m in enumerate(metas) if in_use(m, visible)]
         texts = got["documents"] or []
-        return [got["ids"][n] for n in keep], [texts[n] for n in keep], [metas[n] for n in keep], vectors[keep]
+        return StoredPassages(
+            ids=[got["ids"][n] for n in keep],
+            texts=[texts[n] for n in keep],
+            metadatas=[metas[n] for n in keep],
+            vectors=vectors[keep],
+        )
 
     @_guarded
     def ids(self) -> list[str]:
@@ -300,12 +375,24 @@ class VectorIndex:
         return list(self.passages.get(include=[])["ids"])
 
     @_guarded
-    def all_sentences(self) -> tuple[list[str], np.ndarray, list[list[str]]]:
+    def all_sentences(self) -> StoredSentences:
         """Every sentence: its text, its vector, and the ids of the passages it belongs to."""
-        got = self.sentences.get(include=["documents", "embeddings", "metadatas"])
-        owners = [str(m["chunk_ids"]).split(",") for m in got["metadatas"] or []]
-        vectors = np.asarray(got["embeddings"], dtype=np.float32).reshape(len(owners), self.embeddings.dim)
-        return list(got["documents"] or []), vectors, owners
+        return self._sentence_rows(contexts=False)
+
+    @_guarded
+    def all_contexts(self) -> StoredSentences:
+        """Every section context: its text, its vector, and the ids of the passages it describes."""
+        return self._sentence_rows(contexts=True)
+
+    def _sentence_rows(self, contexts: bool) -> StoredSentences:
+        where: dict | None = {"context": True} if contexts else None  # a few dozen rows: fetch only those
+        got = self.sentences.get(where=where, include=["documents", "embeddings", "metadatas"])
+        metas = got["metadatas"] or []
+        keep = [n for n, m in enumerate(metas) if bool(m.get("context", False)) == contexts]
+        owners = [str(metas[n]["chunk_ids"]).split(",") for n in keep]
+        vectors = np.asarray(got["embeddings"], dtype=np.float32).reshape(len(metas), self.embeddings.dim)[keep]
+        texts = got["documents"] or []
+        return StoredSentences(texts=[texts[n] for n in keep], vectors=vectors, owners=owners)
 
     @_guarded
     def _metadatas(self, collection: chromadb.Collection) -> list[dict]:
@@ -330,11 +417,10 @@ class VectorIndex:
 
 
 class CombinedIndex:
-    """Several indexes searched as one, read-only: the shared report and a person's workspace."""
+    """Several stores read as one, read-only: the shared report and a person's workspace."""
 
-    def __init__(self, *indexes: VectorIndex):
+    def __init__(self, *indexes: PassageStore):
         self.indexes = indexes
-        self.settings = indexes[0].settings
         self.embeddings = indexes[0].embeddings
 
     def count(self) -> int:
@@ -343,21 +429,27 @@ class CombinedIndex:
     def ids(self) -> list[str]:
         return [i for index in self.indexes for i in index.ids()]
 
-    def all_passages(self) -> tuple[list[str], list[str], list[dict], np.ndarray]:
+    def all_passages(self) -> StoredPassages:
         parts = [index.all_passages() for index in self.indexes]
-        return (
-            [i for p in parts for i in p[0]],
-            [t for p in parts for t in p[1]],
-            [m for p in parts for m in p[2]],
-            np.concatenate([p[3] for p in parts]),
+        return StoredPassages(
+            ids=[i for p in parts for i in p.ids],
+            texts=[t for p in parts for t in p.texts],
+            metadatas=[m for p in parts for m in p.metadatas],
+            vectors=np.concatenate([p.vectors for p in parts]),
         )
 
-    def all_sentences(self) -> tuple[list[str], np.ndarray, list[list[str]]]:
-        parts = [index.all_sentences() for index in self.indexes]
-        return (
-            [t for p in parts for t in p[0]],
-            np.concatenate([p[1] for p in parts]),
-            [o for p in parts for o in p[2]],
+    def all_sentences(self) -> StoredSentences:
+        return self._joined([index.all_sentences() for index in self.indexes])
+
+    def all_contexts(self) -> StoredSentences:
+        return self._joined([index.all_contexts() for index in self.indexes])
+
+    @staticmethod
+    def _joined(parts: list[StoredSentences]) -> StoredSentences:
+        return StoredSentences(
+            texts=[t for p in parts for t in p.texts],
+            vectors=np.concatenate([p.vectors for p in parts]),
+            owners=[o for p in parts for o in p.owners],
         )
 
 
@@ -386,20 +478,22 @@ def in_use(meta: dict, visible: dict[str, str]) -> bool:
     return visible.get(str(meta["doc_id"])) == meta["doc_hash"]
 
 
-def drop_collections(client: chromadb.ClientAPI, settings: Settings) -> None:
-    """Delete the index (for ``--rebuild``, also after switching embedding model)."""
+def drop_collections(client: chromadb.ClientAPI, settings: Settings, collection: str | None = None) -> None:
+    """Delete the index (for ``--rebuild``, also after switching embedding model); ``collection`` as in
+    ``PassageStore``."""
+    collection = collection or settings.collection
     with chroma_errors(settings):
         existing = {c if isinstance(c, str) else c.name for c in client.list_collections()}
-        for name in (settings.collection, f"{settings.collection}-sentences"):
+        for name in (collection, f"{collection}-sentences"):
             if name in existing:
                 client.delete_collection(name)
 
 
-def open_index(settings: Settings, *, rebuild: bool = False, embeddings: SlimEmbeddings | None = None) -> VectorIndex:
+def open_index(settings: Settings, *, rebuild: bool = False, embeddings: SlimEmbeddings | None = None) -> PassageStore:
     client = chroma_client(settings)
     if rebuild:
         drop_collections(client, settings)
-    return VectorIndex(settings, embeddings or make_embeddings(settings.embeddings), client)
+    return PassageStore(settings, embeddings or make_embeddings(settings.embeddings), client)
 
 
 @dataclass(frozen=True)
@@ -547,11 +641,17 @@ Loader = Callable[[Path, str, Settings], LoadedDocument]
 
 def load_trusted(path: Path, kind: str, settings: Settings) -> LoadedDocument:
     """Parse in this process: for the report corpus, which ships with SLIM."""
-    return load_document(path, kind, chunk_chars=settings.chunk_chars, overlap_chars=settings.chunk_overlap_chars)
+    return load_document(
+        path,
+        kind,
+        chunk_chars=settings.chunk_chars,
+        overlap_chars=settings.chunk_overlap_chars,
+        max_pages=settings.max_pages,
+    )
 
 
 def sync(
-    index: VectorIndex,
+    index: PassageStore,
     sources: Sequence[SourceFile],
     progress: bool = False,
     load: Loader = load_trusted,

@@ -17,20 +17,18 @@ from pathlib import Path
 
 from langchain_core.documents import Document
 
-from assistant.corpus import split_front_matter
+from assistant.corpus import SECTION_CONTEXT_FILE, load_section_contexts, split_front_matter
 from assistant.errors import InputError
+from assistant.text import HEADING_SEPARATOR
+from assistant.text import sentence_spans as sentence_spans_of
 
-CHUNKER_VERSION = "2"  # 2: chunk ids carry the document version, so versions never overwrite each other
+CHUNKER_VERSION = "3"  # 2: chunk ids carry the document version, so versions never overwrite each other;
+# 3: a sentence keeps its closing quote (assistant.text.sentence_spans)
 SUPPORTED_SUFFIXES = {".md": "markdown", ".markdown": "markdown", ".txt": "text", ".pdf": "pdf", ".docx": "docx"}
-HEADING_SEPARATOR = " › "
-MAX_PAGES = 2000  # a longer PDF takes too long to embed on a laptop; split it first
 MAX_UNPACKED_BYTES = 200_000_000
 
 _MD_HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t]*$", re.MULTILINE)
 _SECTION_NUMBER = re.compile(r"^(\d+(?:\.\d+)*)\.?\s")
-# a sentence ends at . ! ? (optionally closed by a quote or bracket) before a capital, digit or quote;
-# paragraph breaks and list items always end a unit
-_UNIT_BREAK = re.compile(r"(?<=[.!?])[\"”’)]?\s+(?=[A-ZÀ-Ý0-9“\"‘(])|\n\s*\n|\n(?=- )")
 
 
 @dataclass(frozen=True)
@@ -42,6 +40,7 @@ class Segment:
     section: str = ""
     heading_path: tuple[str, ...] = ()
     page: int | None = None
+    context: str = ""  # what the section is about (corpus/section-context.yaml): searched, never shown
 
 
 @dataclass(frozen=True)
@@ -69,9 +68,13 @@ def slugify(text: str) -> str:
 
 
 def content_hash(path: Path, chunk_chars: int, overlap_chars: int) -> str:
-    """Changes when the file or the way it is cut changes, so the index knows what to re-embed."""
+    """Changes when the file, the way it is cut or the section contexts beside it change, so the index
+    knows what to re-embed."""
     digest = hashlib.sha256(f"{CHUNKER_VERSION}/{chunk_chars}/{overlap_chars}\n".encode())
     digest.update(read_bytes(path))
+    contexts = path.parent / SECTION_CONTEXT_FILE
+    if contexts.is_file():
+        digest.update(contexts.read_bytes())
     return digest.hexdigest()
 
 
@@ -96,10 +99,9 @@ def document_id(path: Path, kind: str = "report") -> str:
     return slugify(path.name)
 
 
-def load_document(
-    path: Path, kind: str, *, chunk_chars: int, overlap_chars: int, max_pages: int = MAX_PAGES
-) -> LoadedDocument:
-    """Parse ``path`` into segments; every failure becomes an ``InputError`` a person can act on.
+def load_document(path: Path, kind: str, *, chunk_chars: int, overlap_chars: int, max_pages: int) -> LoadedDocument:
+    """Parse ``path`` into segments; every failure becomes an ``InputError`` a person can act on. A PDF of
+    more than ``max_pages`` pages (``Settings.max_pages``) is refused: it would take too long to embed.
     People's files go through ``assistant.safeparse``, which runs this in a child process with limits."""
     suffix = path.suffix.lower()
     loader = SUPPORTED_SUFFIXES.get(suffix)
@@ -117,6 +119,8 @@ def load_document(
         raise InputError("error.no_text", path=str(path))
     if kind != "report":  # section numbers are the report's: '# 1. Inleiding' in a plan is just a heading
         segments = [replace(seg, section="") for seg in segments]
+    else:
+        segments = with_contexts(segments, document_id(path, kind), path.parent / SECTION_CONTEXT_FILE)
     encoding = text_encoding(data, path) if loader in ("markdown", "text") else "utf-8"
     return LoadedDocument(
         doc_id=document_id(path, kind),
@@ -127,6 +131,15 @@ def load_document(
         segments=segments,
         encoding="" if encoding in ("utf-8", "utf_8_sig") else encoding_label(encoding),
     )
+
+
+def with_contexts(segments: list[Segment], doc_id: str, contexts_file: Path) -> list[Segment]:
+    """The report's segments with what each section is about, so a question in other words (or in English,
+    or naming a case network by a description) still finds the passage; people's documents have none."""
+    contexts = load_section_contexts(contexts_file).get(doc_id)
+    if contexts is None:
+        return segments
+    return [replace(seg, context=contexts.for_heading(seg.section, seg.heading_path)) for seg in segments]
 
 
 def sniff(data: bytes) -> str:
@@ -302,23 +315,10 @@ def _load_docx(data: bytes, path: Path) -> tuple[str, list[Segment]]:
     return title, list(markdown_segments("\n\n".join(lines)))
 
 
-def _units(text: str) -> list[tuple[int, int]]:
-    """Sentence-sized spans of ``text``; a passage is cut only between them."""
-    spans: list[tuple[int, int]] = []
-    pos = 0
-    for match in _UNIT_BREAK.finditer(text):
-        if match.start() > pos:
-            spans.append((pos, match.start()))
-        pos = match.end()
-    if pos < len(text):
-        spans.append((pos, len(text)))
-    return [(s, e) for s, e in spans if text[s:e].strip()]
-
-
 def chunk_segment(segment: Segment, size: int, overlap: int) -> list[tuple[int, int]]:
     """Spans (relative to the segment) of passages of about ``size`` characters, overlapping by up to
     ``overlap`` characters of whole sentences, so a phrase near a cut is whole in at least one passage."""
-    units = _units(segment.text)
+    units = sentence_spans_of(segment.text)
     chunks: list[tuple[int, int]] = []
     i = 0
     while i < len(units):
@@ -364,6 +364,8 @@ def chunk_document(doc: LoadedDocument, size: int, overlap: int) -> list[Documen
                 metadata["reference"] = doc.reference
             if doc.cite_as:
                 metadata["cite_as"] = doc.cite_as
+            if segment.context:
+                metadata["context"] = segment.context
             out.append(Document(page_content=text, metadata=metadata, id=str(metadata["chunk_id"])))
     for passage in out:  # lets the index tell a completely written version from one cut off by a crash
         passage.metadata["doc_passages"] = len(out)
@@ -371,14 +373,14 @@ def chunk_document(doc: LoadedDocument, size: int, overlap: int) -> list[Documen
 
 
 def search_text(doc: Document) -> str:
-    """What BM25 indexes: the passage under its heading path, so a passage that never names its topic
-    ('Deze waarde ...') is still found by the heading that does."""
-    heading = str(doc.metadata.get("heading", ""))
-    return f"{heading}\n\n{doc.page_content}" if heading else doc.page_content
+    """What BM25 indexes: the passage under its heading path and its section's context, so a passage that
+    never names its topic ('Deze waarde ...') is still found by the heading and the words that do."""
+    parts = [str(doc.metadata.get(name, "")) for name in ("heading", "context")]
+    return "\n\n".join([p for p in parts if p] + [doc.page_content])
 
 
 def sentence_spans(doc: Document) -> list[tuple[int, int]]:
     """Absolute spans of the sentences of a passage; each sentence is embedded once, even when it sits in
     the overlap of two passages."""
     start = int(doc.metadata["start"])
-    return [(start + s, start + e) for s, e in _units(doc.page_content)]
+    return [(start + s, start + e) for s, e in sentence_spans_of(doc.page_content)]

@@ -22,7 +22,7 @@ from assistant.config import Settings
 from assistant.corpus import SourceRecord, load_sources
 from assistant.embeddings import SlimEmbeddings
 from assistant.errors import InputError
-from assistant.index import IndexedDoc, SourceFile, VectorIndex, chroma_client, sync, writer_lock
+from assistant.index import IndexedDoc, PassageStore, SourceFile, chroma_client, sync, writer_lock
 from assistant.ingest import SUPPORTED_SUFFIXES, LoadedDocument, document_id, read_bytes, slugify
 from assistant.safeparse import check_size, parse_untrusted
 from assistant.sources import cite_as, match_record, report_citations
@@ -124,8 +124,9 @@ class Library:
     def __init__(self, settings: Settings, embeddings: SlimEmbeddings, client: chromadb.ClientAPI | None = None):
         self.settings = settings
         self.folder = settings.library_dir / "files"
-        own = settings.model_copy(update={"collection": settings.library_collection})
-        self.index = VectorIndex(own, embeddings, client or chroma_client(settings))
+        self.index = PassageStore(
+            settings, embeddings, client or chroma_client(settings), collection=settings.library_collection
+        )
 
     def records(self) -> dict[str, SourceRecord]:
         return {record.id: record for record in records(self.settings)}

@@ -92,18 +92,19 @@ class LanguageModel:
     def available(self) -> bool:
         return self.chat is not None
 
-    def warm(self, prefix: list[Any]) -> str:
+    def warm(self, prefix: list[Any], keep: bool = True) -> str:
         """Have the fixed start of a prompt (system prompt and examples) computed before the first request
         needs it; servers keep it in their prompt cache. The embedded server also saves the computed state
         to disk once and restores it in every later process (llama.cpp's slot save/restore), so a fresh
-        process does not read the prefix again. Returns what happened: restored | computed | skipped."""
+        process does not read the prefix again (``keep=False``: only computed, for prefixes that change
+        with what the person is doing). Returns what happened: restored | computed | skipped."""
         if self.chat is None:
             return "skipped"
         from langchain_core.messages import HumanMessage
 
         text = json.dumps([[m.type, m.content] for m in prefix], ensure_ascii=False)
         name = hashlib.sha256(f"{self.name}\n{text}".encode()).hexdigest()[:24] + ".bin"
-        saving = self.server is not None and self.slots is not None
+        saving = keep and self.server is not None and self.slots is not None
         with self.queue.turn():
             if saving and (self.slots / name).exists() and self._slot("restore", name):  # type: ignore[operator]
                 return "restored"

@@ -32,6 +32,7 @@ class AnswerPrompt(Strict):
     user: str
     not_covered: str
     extractive_intro: str
+    closest_intro: str
     link_removed: str
     examples: list[Example]
 

@@ -1,7 +1,9 @@
 """Find the passages that answer a question: BM25, dense, or all signals fused (the default).
 
-Four signals score every passage: its vector as a whole, its best sentence, BM25 on the passage under its
-heading path (accents folded, stop words dropped, Dutch stemming) and BM25 on its own heading. Each is
+Five signals score every passage: its vector as a whole, its best sentence, its section's context (what
+the section is about in plain Dutch and English, ``corpus/section-context.yaml``), BM25 on the passage
+under its heading path and context (accents folded, stop words dropped, Dutch stemming) and BM25 on its
+own heading. Each is
 z-normalised over all passages and the weighted sum ranks them. Scoring every passage exactly, rather than
 fusing top-n ranks, lets a passage that is second on two signals beat one that is first on only one.
 The lexical signals count less for an English question, which gets the Dutch words for the report's terms
@@ -14,68 +16,54 @@ size of a report plus a network's own documents that is a few megabytes and scor
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
+from typing import Protocol
 
 import bm25s
 import numpy as np
 import Stemmer
 from bm25s.stopwords import STOPWORDS_DUTCH, STOPWORDS_EN
 from langchain_core.documents import Document
-from pydantic import BaseModel
 
-from assistant.config import RetrievalMode
+from assistant.config import RetrievalMode, Settings
+from assistant.domain import Hit
+from assistant.embeddings import SlimEmbeddings
 from assistant.errors import IndexEmptyError
 from assistant.i18n import detect_language
-from assistant.index import CombinedIndex, VectorIndex
-from assistant.ingest import HEADING_SEPARATOR, search_text
+from assistant.index import StoredPassages, StoredSentences, open_index
+from assistant.ingest import search_text
 from assistant.prompts import glossary
+from assistant.text import WORD, fold, last_heading
+from assistant.workspace import Workspace
 
 MODES: tuple[RetrievalMode, ...] = ("bm25", "dense", "hybrid")
 # weights of the z-normalised signals, chosen on the dev set and docs/eval/retrieval-team.jsonl; a grid on
-# docs/eval/retrieval-tune.jsonl found none better on the held-out half (docs/benchmarks.md)
-WEIGHTS = {"passage": 1.0, "sentence": 1.0, "bm25": 1.0, "heading": 0.5}
+# docs/eval/retrieval-tune.jsonl found none better on the held-out half; the context weight was chosen on
+# the tuning half (docs/benchmarks.md)
+WEIGHTS = {"passage": 1.0, "sentence": 1.0, "context": 1.0, "bm25": 1.0, "heading": 0.5}
 LEXICAL_WEIGHT_OTHER_LANGUAGE = 0.3
 
-_WORD = re.compile(r"\w+")
 
-
-class Hit(BaseModel):
-    """One retrieved passage as the CLI and the app show it; ``text`` is the passage as stored."""
-
-    rank: int
-    chunk_id: str
-    source: str
-    section: str
-    heading: str
-    page: int | None
-    score: float
-    text: str
-    kind: str = "report"
-    """report | document (a person's own) | source (of the report, in the shared library) | extra"""
-    reference: str | None = None
-    cite_as: str | None = None
-    """how a source of the report is cited: 'Wenger, Trayner & De Laat 2021'"""
-
-    @classmethod
-    def from_document(cls, rank: int, doc: Document, score: float) -> Hit:
-        meta = doc.metadata
-        page = meta.get("page")
-        return cls(
-            rank=rank,
-            chunk_id=str(meta["chunk_id"]),
-            source=str(meta.get("source", "")),
-            # a person's document indexed before its headings stopped counting as report sections
-            section=str(meta.get("section", "")) if meta.get("kind", "report") == "report" else "",
-            heading=str(meta.get("heading", "")),
-            page=int(page) if page is not None else None,
-            score=round(float(score), 6),
-            text=doc.page_content,
-            kind=str(meta.get("kind", "report")),
-            reference=str(meta["reference"]) if meta.get("reference") else None,
-            cite_as=str(meta["cite_as"]) if meta.get("cite_as") else None,
-        )
+def hit_from_document(rank: int, doc: Document, score: float) -> Hit:
+    """A stored passage as a ``Hit``; a source of the report in the shared library keeps how it is cited."""
+    meta = doc.metadata
+    page = meta.get("page")
+    return Hit(
+        rank=rank,
+        chunk_id=str(meta["chunk_id"]),
+        source=str(meta.get("source", "")),
+        # a person's document indexed before its headings stopped counting as report sections
+        section=str(meta.get("section", "")) if meta.get("kind", "report") == "report" else "",
+        heading=str(meta.get("heading", "")),
+        page=int(page) if page is not None else None,
+        score=round(float(score), 6),
+        text=doc.page_content,
+        kind=str(meta.get("kind", "report")),
+        reference=str(meta["reference"]) if meta.get("reference") else None,
+        cite_as=str(meta["cite_as"]) if meta.get("cite_as") else None,
+    )
 
 
 @cache
@@ -88,14 +76,8 @@ def _stopwords() -> frozenset[str]:
     return frozenset(fold(w) for w in (*STOPWORDS_DUTCH, *STOPWORDS_EN))
 
 
-def fold(text: str) -> str:
-    """Lower case without accents: 'Potentiële' and 'potentiele' are the same word to BM25."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-
-
 def tokenize(text: str) -> list[str]:
-    words = [w for w in _WORD.findall(fold(text)) if w not in _stopwords() and (len(w) > 1 or w.isdigit())]
+    words = [w for w in WORD.findall(fold(text)) if w not in _stopwords() and (len(w) > 1 or w.isdigit())]
     return _stemmer().stemWords(words)
 
 
@@ -114,7 +96,7 @@ def fuse(signals: dict[str, np.ndarray], weights: dict[str, float]) -> np.ndarra
 
 
 def _last_heading(doc: Document) -> str:
-    return str(doc.metadata.get("heading", "")).split(HEADING_SEPARATOR)[-1]
+    return last_heading(str(doc.metadata.get("heading", "")))
 
 
 def _within(doc: Document, other: Document) -> bool:
@@ -159,6 +141,8 @@ class _Snapshot:
     passage_vectors: np.ndarray
     sentence_vectors: np.ndarray
     sentence_texts: list[str]
+    # per passage: its section context's vector (its own vector where it has no context: people's files)
+    context_vectors: np.ndarray
     # sentence i belongs to passage j for each (sentence_rows[n], passage_rows[n])
     sentence_rows: np.ndarray
     passage_rows: np.ndarray
@@ -172,11 +156,36 @@ class _Snapshot:
         return model.get_scores(tokens) if tokens else np.zeros(len(self.ids))
 
 
-class Retriever:
-    """Searches one ``VectorIndex``."""
+class PassageSource(Protocol):
+    """What the retriever needs from an index: a ``PassageStore`` (the report, or one workspace) or a
+    ``CombinedIndex`` (the report and a person's workspace read as one)."""
 
-    def __init__(self, index: VectorIndex | CombinedIndex):
+    embeddings: SlimEmbeddings
+
+    def ids(self) -> list[str]:
+        """Every stored passage id: changes whenever anything is written or removed."""
+        ...
+
+    def count(self) -> int:
+        """How many passages are stored (the app shows it)."""
+        ...
+
+    def all_passages(self) -> StoredPassages: ...
+
+    def all_sentences(self) -> StoredSentences: ...
+
+    def all_contexts(self) -> StoredSentences:
+        """The section contexts (``corpus/section-context.yaml``), owned by the passages they describe."""
+        ...
+
+
+class Retriever:
+    """Searches one ``PassageSource``; English questions get the Dutch terms of the glossary in
+    ``prompts_dir`` (``prompts/retrieval/glossary.yaml``)."""
+
+    def __init__(self, index: PassageSource, prompts_dir: Path):
         self.index = index
+        self.prompts_dir = prompts_dir
         self._snapshot: _Snapshot | None = None
 
     def snapshot(self) -> _Snapshot:
@@ -189,18 +198,24 @@ class Retriever:
         return self._snapshot
 
     def _load(self, fingerprint: tuple[int, int]) -> _Snapshot:
-        ids, texts, metas, vectors = self.index.all_passages()
-        docs = [Document(page_content=t, metadata=m, id=i) for i, t, m in zip(ids, texts, metas, strict=True)]
+        stored, sentences = self.index.all_passages(), self.index.all_sentences()
+        ids, metas = stored.ids, stored.metadatas
+        docs = [Document(page_content=t, metadata=m, id=i) for i, t, m in zip(ids, stored.texts, metas, strict=True)]
         position = {chunk_id: n for n, chunk_id in enumerate(ids)}
-        sentence_texts, sentence_vectors, owners = self.index.all_sentences()
-        pairs = [(s, position[c]) for s, chunk_ids in enumerate(owners) for c in chunk_ids if c in position]
+        pairs = [(s, position[c]) for s, chunk_ids in enumerate(sentences.owners) for c in chunk_ids if c in position]
+        context_vectors = stored.vectors.copy()
+        contexts = self.index.all_contexts()
+        for n, chunk_ids in enumerate(contexts.owners):
+            rows = [position[c] for c in chunk_ids if c in position]
+            context_vectors[rows] = contexts.vectors[n]
         return _Snapshot(
             fingerprint=fingerprint,
             ids=ids,
             docs=docs,
-            passage_vectors=vectors,
-            sentence_vectors=sentence_vectors,
-            sentence_texts=sentence_texts,
+            passage_vectors=stored.vectors,
+            sentence_vectors=sentences.vectors,
+            sentence_texts=sentences.texts,
+            context_vectors=context_vectors,
             sentence_rows=np.array([s for s, _ in pairs], dtype=np.int64),
             passage_rows=np.array([p for _, p in pairs], dtype=np.int64),
             bm25=_bm25([tokenize(search_text(d)) for d in docs]),
@@ -224,6 +239,7 @@ class Retriever:
             best = np.full(len(snap.ids), -1.0, dtype=np.float32)
             np.maximum.at(best, snap.passage_rows, (snap.sentence_vectors @ vector)[snap.sentence_rows])
             out["sentence"] = best
+            out["context"] = snap.context_vectors @ vector
         if mode in ("bm25", "hybrid"):
             lexical = self.lexical_query(query)
             out["bm25"] = snap.lexical(snap.bm25, lexical)
@@ -235,7 +251,7 @@ class Retriever:
         Dutch text (``prompts/retrieval/glossary.yaml``); a Dutch question is used as it is."""
         if detect_language(query) == "nl":
             return query
-        terms = glossary(self.index.settings.prompts_dir)
+        terms = glossary(self.prompts_dir)
         extra = [terms[w] for w in re.findall(r"[\w-]+", query.lower()) if w in terms]
         return f"{query} {' '.join(extra)}" if extra else query
 
@@ -304,7 +320,7 @@ class Retriever:
             if where != section and not where.startswith(section + "."):
                 continue
             if wanted in " ".join(doc.page_content.lower().split()):
-                return Hit.from_document(1, self.with_neighbours(doc, snap), 1.0)
+                return hit_from_document(1, self.with_neighbours(doc, snap), 1.0)
         return None
 
     def section_text(self, chunk_id: str) -> str:
@@ -330,7 +346,14 @@ class Retriever:
                 continue
             passage = self.with_neighbours(doc, snap) if expand else doc
             shown.append(passage)
-            hits.append(Hit.from_document(len(hits) + 1, passage, float(scores[row])))
+            hits.append(hit_from_document(len(hits) + 1, passage, float(scores[row])))
             if len(hits) == k:
                 break
         return hits
+
+
+def open_retriever(settings: Settings, embeddings: SlimEmbeddings | None = None) -> Retriever:
+    """Search the report and the documents of ``settings.workspace`` together (the command line)."""
+    report = open_index(settings, embeddings=embeddings)
+    space = Workspace(settings, settings.workspace, report.embeddings, report.client)
+    return Retriever(space.with_report(report), settings.prompts_dir)

@@ -13,14 +13,14 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
+from assistant.domain import Synthesis, Turn
 from assistant.migrations import migrate
 from assistant.safe_text import heading_markdown, model_markdown, untrusted_markdown
 from assistant.sessiondb import SessionsDamagedError, backup_daily, check_open, db_path, is_damage
-from assistant.sources import source_label
+from assistant.text import one_line
 
 
 class SessionInfo(BaseModel):
@@ -125,44 +125,40 @@ PRIVATE_FIELDS = {"owner"}
 person's private page key"""
 
 
-def export_json(info: SessionInfo, state: dict[str, Any]) -> str:
+class SessionContent(BaseModel):
+    """What a session holds that an export carries (read from its saved state)."""
+
+    themes: list[str] = Field(default_factory=list)
+    scores: dict[str, int] = Field(default_factory=dict)
+    answers: dict[str, list[str]] = Field(default_factory=dict)
+    synthesis: Synthesis | None = None
+    turns: list[Turn] = Field(default_factory=list)
+
+
+def export_json(info: SessionInfo, content: SessionContent) -> str:
     """Everything said, every score and every citation (with section and passage), as JSON."""
-    payload = {
-        "session": info.model_dump(exclude=PRIVATE_FIELDS),
-        "themes": state.get("themes", []),
-        "scores": state.get("scores", {}),
-        "answers": state.get("answers", {}),
-        "synthesis": state.get("synthesis"),
-        "turns": state.get("turns", []),
-    }
+    payload = {"session": info.model_dump(exclude=PRIVATE_FIELDS), **content.model_dump()}
     return json.dumps(payload, ensure_ascii=False, indent=2)
 
 
-def export_markdown(info: SessionInfo, state: dict[str, Any]) -> str:
+def export_markdown(info: SessionInfo, content: SessionContent) -> str:
     """The conversation as Markdown; each message's sources follow it with section number and passage.
     A viewer renders this file: everything not written by SLIM (titles, answers, passages, file names)
     is shown as text (``safe_text``), so no script, image, link or math from a document comes along."""
     lines = [f"# {heading_markdown(info.title)}", "", f"*{info.role} · {info.lang} · {info.created}*", ""]
-    for item in state.get("turns", []):
-        if not item["text"]:
+    for item in content.turns:
+        if not item.text:
             continue
-        if item["role"] == "assistant":
-            lines += [f"**SLIM**: {model_markdown(item['text'])}", ""]
+        if item.role == "assistant":
+            lines += [f"**SLIM**: {model_markdown(item.text)}", ""]
         else:
-            lines += [f"**Jij / You**: {untrusted_markdown(item['text'])}", ""]
-        for c in item.get("citations", []):
-            where = " ".join(
-                p
-                for p in (
-                    f"§{c['section']}" if c["section"] else c["source"],  # a person's document: its file name first
-                    c["heading"].split(" › ")[-1],
-                    f"p. {c['page']}" if c.get("page") else "",
-                )
-                if p
-            )
-            quoted = " ".join(c["text"].split())
-            report = f" — {untrusted_markdown(c['source'])}" if c["section"] else ""
-            if c.get("cite_as"):  # a source of the report: author, year, page, and that it is a source
-                where, report = source_label(c["cite_as"], c.get("page"), c.get("kind", "source"), info.lang), ""
-            lines += [f"> [{c['n']}] {untrusted_markdown(where)}{report}", f"> {untrusted_markdown(quoted)}", ""]
+            lines += [f"**Jij / You**: {untrusted_markdown(item.text)}", ""]
+        for c in item.citations:
+            # a source of the report says so in its label; the report's own passages name the report
+            report = f" — {untrusted_markdown(c.source)}" if c.section and not c.cite_as else ""
+            lines += [
+                f"> [{c.n}] {untrusted_markdown(c.label(heading=True, lang=info.lang))}{report}",
+                f"> {untrusted_markdown(one_line(c.text))}",
+                "",
+            ]
     return "\n".join(lines).rstrip() + "\n"

@@ -16,9 +16,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from assistant.config import Language
 from assistant.corpus import SourceRecord, load_sources, split_front_matter
-from assistant.i18n import t
 from assistant.ingest import HEADING_SEPARATOR, markdown_segments
 
 ET_AL = "et al."
@@ -194,10 +192,3 @@ def match_record(head: str, names: str, records: list[SourceRecord]) -> tuple[So
         if len(words) >= MIN_TITLE_WORDS and f" {' '.join(words)} " in haystack and len(words) > best_len:
             best, best_len = record, len(words)
     return (best, "title") if best else (None, "")
-
-
-def source_label(cite: str, page: int | None, kind: str, lang: Language) -> str:
-    """'Wenger, Trayner & De Laat 2021, p. 12 — bron van het rapport': a source, never mistaken for the
-    report itself (cited by § and heading). ``kind`` 'extra' is a related text the report does not list."""
-    where = cite + (f", {t('ui.page', lang, page=page)}" if page else "")
-    return t("sources.cite_extra" if kind == "extra" else "sources.cite_source", lang, where=where)

@@ -17,10 +17,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 from fpdf import FPDF  # noqa: E402
 
 from assistant.config import Language  # noqa: E402
+from assistant.domain import Synthesis  # noqa: E402
 from assistant.prompts import QuestionBank  # noqa: E402
 from assistant.safe_text import plot_text  # noqa: E402
 from assistant.sessions import SessionInfo  # noqa: E402
-from assistant.sources import source_label  # noqa: E402
+from assistant.text import one_line  # noqa: E402
 
 FONT = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
 FONT_BOLD = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans-Bold.ttf"
@@ -48,10 +49,10 @@ def radar_png(series: list[tuple[str, dict[str, int]]], titles: dict[str, str]) 
     return buffer.getvalue()
 
 
-def ladder(synthesis: dict[str, Any], bank: QuestionBank, lang: Language) -> list[dict[str, Any]]:
+def ladder(synthesis: Synthesis, bank: QuestionBank, lang: Language) -> list[dict[str, Any]]:
     """The five value cycles from immediate to transformative, each marked reached or not, with the
     person's words that show it."""
-    reached = {c["cycle"]: c["quote"] for c in synthesis.get("cycles", [])}
+    reached = {c.cycle: c.quote for c in synthesis.cycles}
     return [
         {"label": c.label(lang), "reached": c.id in reached, "quote": reached.get(c.id)}
         for c in sorted(bank.value_cycles, key=lambda c: c.order)
@@ -91,25 +92,23 @@ class _PDF(FPDF):
         self.ln(1)
 
 
-def session_pdf(info: SessionInfo, synthesis: dict[str, Any], bank: QuestionBank, texts: Any, lang: Language) -> bytes:
+def session_pdf(info: SessionInfo, synthesis: Synthesis, bank: QuestionBank, texts: Any, lang: Language) -> bytes:
     """The synthesis with its charts and every citation (section number and passage)."""
     pdf = _PDF()
     pdf.add_page()
     pdf.heading(info.title, 16)
     pdf.body(f"{info.role} · {info.lang} · {info.created}", 8)
     pdf.heading(texts.synthesis_points, 12)
-    for theme in synthesis["themes"]:
-        points = "; ".join(f"“{p}”" for p in theme["points"]) or texts.no_answer
-        pdf.body(f"{theme['title']}: {points}")
-    titles = {t["theme"]: t["title"] for t in synthesis["themes"]}
-    scores = {t["theme"]: t["score"] for t in synthesis["themes"] if t["score"]}
+    for theme in synthesis.themes:
+        points = "; ".join(f"“{p}”" for p in theme.points) or texts.no_answer
+        pdf.body(f"{theme.title}: {points}")
+    titles = {t.theme: t.title for t in synthesis.themes}
+    scores = {t.theme: t.score for t in synthesis.themes if t.score}
     pdf.heading(texts.synthesis_scores, 12)
     if len(titles) >= 3:
         pdf.image(io.BytesIO(radar_png([(info.title, scores)], titles)), w=110)
-    for theme in synthesis["themes"]:
-        pdf.body(
-            f"{theme['title']}: {theme['score'] or '—'} {('(' + theme['score_label'] + ')') if theme['score'] else ''}"
-        )
+    for theme in synthesis.themes:
+        pdf.body(f"{theme.title}: {theme.score or '—'} {f'({theme.score_label})' if theme.score else ''}")
     pdf.heading(texts.synthesis_cycles, 12)
     steps = ladder(synthesis, bank, lang)
     pdf.image(io.BytesIO(ladder_png(steps)), w=150)
@@ -117,17 +116,14 @@ def session_pdf(info: SessionInfo, synthesis: dict[str, Any], bank: QuestionBank
         if step["reached"]:
             pdf.body(f"{step['label']}: “{step['quote']}”")
     pdf.heading(texts.synthesis_actions, 12)
-    for i, action in enumerate(synthesis["actions"], start=1):
-        pdf.body(f"{i}. {action['text']}" + (f" [{action['citation']}]" if action["citation"] else ""))
+    for i, action in enumerate(synthesis.actions, start=1):
+        pdf.body(f"{i}. {action.text}" + (f" [{action.citation}]" if action.citation else ""))
     pdf.heading(texts.synthesis_group, 12)
-    for question in synthesis["group_questions"]:
+    for question in synthesis.group_questions:
         pdf.body(f"• {question}")
     pdf.heading("Bronnen / Sources", 12)
-    for c in synthesis["citations"]:
-        heading = c["heading"].split(" › ")[-1]
-        where = f"§{c['section']} {heading} — {c['source']}" if c["section"] else f"{c['source']} — {heading}"
-        if c.get("cite_as"):
-            where = source_label(c["cite_as"], c.get("page"), c.get("kind", "source"), lang)
-        pdf.body(f"[{c['n']}] {where}", 9)
-        pdf.body(" ".join(c["text"].split()), 8)
+    for c in synthesis.citations:
+        report = f" — {c.source}" if c.section and not c.cite_as else ""
+        pdf.body(f"[{c.n}] {c.label(heading=True, lang=lang)}{report}", 9)
+        pdf.body(one_line(c.text), 8)
     return bytes(pdf.output())

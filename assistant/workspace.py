@@ -19,6 +19,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Generic, TypeVar
 
 import chromadb
 
@@ -30,25 +31,24 @@ from assistant.i18n import t
 from assistant.index import (
     CombinedIndex,
     IndexedDoc,
+    PassageStore,
     QueueWait,
     SourceFile,
     SyncReport,
-    VectorIndex,
     chroma_client,
-    open_index,
     sync,
     writer_lock,
 )
 from assistant.ingest import SUPPORTED_SUFFIXES, LoadedDocument, document_id, read_bytes, slugify
 from assistant.library import Library
-from assistant.retrieve import Retriever, fold
 from assistant.safeparse import check_size, parse_untrusted
+from assistant.text import WORD, fold
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 MAX_NAME_BYTES = 255  # what a file system takes for one name
 _INVISIBLE = {"Cc", "Cs", "Zl", "Zp"}  # control characters, lone surrogates, line and paragraph separators
 _BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")  # reorder how a name reads
-_WORDS = re.compile(r"\w+")
+R = TypeVar("R")
 MIN_TITLE_WORDS = 4  # shorter titles ("Informatie sheet project") match too much by chance
 
 
@@ -96,16 +96,21 @@ def match_reference(doc: LoadedDocument, sources: list[SourceRecord]) -> str:
     """The ``sources.yaml`` entry this document is: its DOI, or its title word for word, in the file
     name, the PDF's own title or the first pages. Of several, the longest title wins."""
     head = " ".join(seg.text for seg in doc.segments)[:6000]
-    haystack = " ".join(_WORDS.findall(fold(f"{doc.path.name} {doc.title} {head}")))
+    haystack = " ".join(WORD.findall(fold(f"{doc.path.name} {doc.title} {head}")))
     best, best_len = "", 0
     for source in sources:
-        words = _WORDS.findall(fold(source.title or ""))
+        words = WORD.findall(fold(source.title or ""))
         found = source.doi and source.doi.lower() in head.lower()
         if len(words) >= MIN_TITLE_WORDS and f" {' '.join(words)} " in f" {haystack} ":
             found = True
         if found and len(words) > best_len:
             best, best_len = source.id, len(words)
     return best
+
+
+def workspace_collection(settings: Settings, name: str) -> str:
+    """The collection of workspace ``name``'s passages (its sentences: the same name + ``-sentences``)."""
+    return f"{settings.collection}-ws-{name}"
 
 
 class Workspace:
@@ -121,14 +126,14 @@ class Workspace:
         self.name = check_name(name)
         self.settings = settings
         self.folder = settings.workspaces_dir / name / "files"
-        ws_settings = settings.model_copy(update={"collection": f"{settings.collection}-ws-{name}"})
-        self.index = VectorIndex(ws_settings, embeddings, client or chroma_client(settings))
+        collection = workspace_collection(settings, name)
+        self.index = PassageStore(settings, embeddings, client or chroma_client(settings), collection=collection)
 
-    def with_report(self, report: VectorIndex) -> Retriever:
-        """A retriever over the shared report, the shared library of its sources and these documents
-        together, as people's questions search."""
+    def with_report(self, report: PassageStore) -> CombinedIndex:
+        """The shared report, the shared library of its sources and these documents read as one, as
+        people's questions search them."""
         library = Library(self.settings, self.index.embeddings, self.index.client).index
-        return Retriever(CombinedIndex(report, library, self.index))
+        return CombinedIndex(report, library, self.index)
 
     def sources(self) -> list[SourceFile]:
         if not self.folder.is_dir():
@@ -244,12 +249,6 @@ def queue_message(wait: QueueWait, lang: Language) -> str:
     return t("docs.queued", lang, position=wait.position, wait=minutes)
 
 
-def open_retriever(settings: Settings, embeddings: SlimEmbeddings | None = None) -> Retriever:
-    """Search the report and the documents of ``settings.workspace`` together."""
-    report = open_index(settings, embeddings=embeddings)
-    return Workspace(settings, settings.workspace, report.embeddings, report.client).with_report(report)
-
-
 def workspace_of(owner: str) -> str:
     """The workspace of a person in the app, named from their id: the keyed hash of their page key
     (``assistant.owners``), so neither the key nor a plain hash of it is on disk."""
@@ -262,19 +261,21 @@ def legacy_workspace_of(key: str) -> str:
     return "p-" + hashlib.sha256(key.encode()).hexdigest()[:24]
 
 
-class Workspaces:
-    """Every person's workspace and retriever in one process (the app), the most recent ``size`` kept."""
+class Workspaces(Generic[R]):
+    """Every person's workspace and what searches it (``search``, given the report and the workspace read
+    as one: a ``Retriever``) in one process (the app), the most recent ``size`` kept. What searches is
+    passed in, so that this layer does not depend on the retriever above it."""
 
-    def __init__(self, settings: Settings, report: VectorIndex, size: int = 64):
-        self.settings, self.report, self.size = settings, report, size
-        self._open: OrderedDict[str, tuple[Workspace, Retriever]] = OrderedDict()
+    def __init__(self, settings: Settings, report: PassageStore, search: Callable[[CombinedIndex], R], size: int = 64):
+        self.settings, self.report, self.search, self.size = settings, report, search, size
+        self._open: OrderedDict[str, tuple[Workspace, R]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, name: str) -> tuple[Workspace, Retriever]:
+    def get(self, name: str) -> tuple[Workspace, R]:
         with self._lock:
             if name not in self._open:
                 space = Workspace(self.settings, name, self.report.embeddings, self.report.client)
-                self._open[name] = (space, space.with_report(self.report))
+                self._open[name] = (space, self.search(space.with_report(self.report)))
                 while len(self._open) > self.size:
                     self._open.popitem(last=False)
             self._open.move_to_end(name)
@@ -291,9 +292,9 @@ class Workspaces:
             self._open.pop(old, None)
             self._open.pop(new, None)
             existing = {c if isinstance(c, str) else c.name for c in self.report.client.list_collections()}
-            base = self.settings.collection
             for suffix in ("", "-sentences"):
-                before, after = f"{base}-ws-{old}{suffix}", f"{base}-ws-{new}{suffix}"
+                before = workspace_collection(self.settings, old) + suffix
+                after = workspace_collection(self.settings, new) + suffix
                 if before not in existing:
                     continue
                 if after in existing:  # made empty by opening the new name first; one with passages stays

@@ -12,7 +12,7 @@ import pytest
 
 from assistant.config import PROJECT_ROOT, Settings
 from assistant.embeddings import SlimEmbeddings, make_embeddings
-from assistant.index import VectorIndex, corpus_files, open_index, sync
+from assistant.index import PassageStore, corpus_files, open_index, sync
 from assistant.retrieve import Retriever
 
 SHARED = PROJECT_ROOT.parent / "shared"
@@ -57,13 +57,13 @@ def corpus_data_dir(tmp_path_factory: pytest.TempPathFactory, embeddings: SlimEm
 
 
 @pytest.fixture(scope="session")
-def corpus_index(corpus_data_dir: Path, embeddings: SlimEmbeddings) -> VectorIndex:
+def corpus_index(corpus_data_dir: Path, embeddings: SlimEmbeddings) -> PassageStore:
     return open_index(Settings(data_dir=corpus_data_dir), embeddings=embeddings)
 
 
 @pytest.fixture(scope="session")
-def corpus_retriever(corpus_index: VectorIndex) -> Retriever:
-    return Retriever(corpus_index)
+def corpus_retriever(corpus_index: PassageStore) -> Retriever:
+    return Retriever(corpus_index, corpus_index.settings.prompts_dir)
 
 
 @pytest.hookimpl(wrapper=True)

@@ -12,12 +12,14 @@ import logging
 import tempfile
 import threading
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import streamlit as st
 
 from assistant.answer import prompt_prefix
 from assistant.config import Settings, configured_lang, load_settings
+from assistant.domain import Citation
 from assistant.errors import SlimError
 from assistant.i18n import LANGUAGES, t
 from assistant.index import open_index
@@ -50,7 +52,7 @@ class Services:
     """None while the sessions database is damaged: everything else still works"""
     sessions_error: SlimError | None
     bank: QuestionBank
-    workspaces: Workspaces
+    workspaces: Workspaces[Retriever]
     owners: Owners
 
 
@@ -59,7 +61,7 @@ def services() -> Services:
     """Loaded once per process and shared: none of these objects holds anything of one person."""
     settings = load_settings()  # a wrong SLIM_* value: one line on the page (SettingsError), no traceback
     report = open_index(settings)
-    retriever = Retriever(report)
+    retriever = Retriever(report, settings.prompts_dir)
     try:
         llm, error = make_llm(settings), None
     except SlimError as exc:  # no model installed: the guide still works, extractively
@@ -72,7 +74,7 @@ def services() -> Services:
     if llm.available:  # the model computes its fixed prompt prefix once; do it before the first person asks
         threading.Thread(target=warm_up, args=(retriever, llm, settings), daemon=True).start()
     bank = question_bank(settings.prompts_dir)
-    workspaces = Workspaces(settings, report)
+    workspaces = Workspaces(settings, report, partial(Retriever, prompts_dir=settings.prompts_dir))
     owners = Owners(settings.data_dir, engine.sessions if engine else None, workspaces)
     return Services(settings, retriever, llm, error, engine, sessions_error, bank, workspaces, owners)
 
@@ -314,7 +316,7 @@ def send(app: Services, session_id: str, data: dict) -> None:
                     st.markdown(shown_while_streaming(app, streamed))
                 retrieved(found, lang())
 
-        def on_reflection_passages(citations: list[dict]) -> None:
+        def on_reflection_passages(citations: list[Citation]) -> None:
             found[:] = citations
             show()
 
@@ -335,9 +337,9 @@ def send(app: Services, session_id: str, data: dict) -> None:
         answer_slot, sources_slot = st.empty(), st.empty()
         streamed: list[str] = []
 
-        def on_passages(citations) -> None:
+        def on_passages(citations: list[Citation]) -> None:
             with sources_slot.container():
-                retrieved([c.model_dump() for c in citations], lang())
+                retrieved(citations, lang())
 
         def on_token(piece: str) -> None:
             streamed.append(piece)
@@ -354,26 +356,24 @@ def send(app: Services, session_id: str, data: dict) -> None:
 
 def conversation(app: Services, view: SessionView) -> None:
     for i, item in enumerate(view.turns):
-        if not item["text"]:
+        if not item.text:
             continue
-        with st.chat_message(item["role"]):
-            if item["kind"] == "assess":  # the levels are in the choice below (or, done, in the score)
-                st.markdown(model_markdown(item["text"].splitlines()[0]))
-            elif item["role"] == "assistant":  # SLIM's words and the model's, quoting documents and people
-                st.markdown(model_markdown(item["text"]))
+        with st.chat_message(item.role):
+            if item.kind == "assess":  # the levels are in the choice below (or, done, in the score)
+                st.markdown(model_markdown(item.text.splitlines()[0]))
+            elif item.role == "assistant":  # SLIM's words and the model's, quoting documents and people
+                st.markdown(model_markdown(item.text))
             else:
-                st.markdown(untrusted_markdown(item["text"]))
-            if item["citations"]:
-                sources(
-                    item["citations"], item["text"], lang(), mine(app)[1].section_text, key=f"sec-{view.info.id}-{i}"
-                )
+                st.markdown(untrusted_markdown(item.text))
+            if item.citations:
+                sources(item.citations, item.text, lang(), mine(app)[1].section_text, key=f"sec-{view.info.id}-{i}")
 
 
 def controls(app: Services, view: SessionView) -> None:
     sid = view.info.id
     waiting = view.waiting_for
     if waiting == "score":
-        levels = next(t["data"]["levels"] for t in reversed(view.turns) if t["kind"] == "assess")
+        levels = next(t.data["levels"] for t in reversed(view.turns) if t.kind == "assess")
         with st.form(f"score-{len(view.turns)}"):
             level = st.radio(
                 t("ui.score", lang()),
@@ -427,7 +427,7 @@ def summary(app: Services, view: SessionView) -> None:
     assert synthesis is not None
     session_lang = view.info.lang
     texts = reflection_prompts(app.settings.prompts_dir)[session_lang]  # type: ignore[index]
-    titles = {th["theme"]: th["title"] for th in synthesis["themes"]}
+    titles = {th.theme: th.title for th in synthesis.themes}
     st.subheader(t("ui.radar", lang()))
     scored = app.engine.finished_scores(owner())
     others = {s.id: s for s in app.engine.list(owner()) if s.id != view.info.id and s.id in scored}
@@ -452,8 +452,8 @@ def summary(app: Services, view: SessionView) -> None:
             st.markdown(f"- **{step['label']}**: “{untrusted_markdown(step['quote'])}”")
     markdown = synthesis_markdown(synthesis, texts)
     st.markdown(model_markdown(markdown))
-    if synthesis["citations"]:
-        sources(synthesis["citations"], markdown, lang(), app.retriever.section_text, key=f"syn-{view.info.id}")
+    if synthesis.citations:
+        sources(synthesis.citations, markdown, lang(), app.retriever.section_text, key=f"syn-{view.info.id}")
     left, middle, right = st.columns(3)
     name = f"slim-{view.info.id}"
     left.download_button(
@@ -498,12 +498,10 @@ def study(app: Services) -> None:
                 st.caption(item.text(lang()))  # type: ignore[arg-type]
         for item in framework.items:
             hit = app.retriever.search(item.query, k=1)[0]
-            citation = {"n": 1, "chunk_id": hit.chunk_id, "source": hit.source, "section": hit.section,
-                        "heading": hit.heading, "page": hit.page, "text": hit.text}  # fmt: skip
-            with st.expander(f"{item.label(lang())} — §{hit.section}"):  # type: ignore[arg-type]
+            with st.expander(f"{item.label(lang())} — {hit.label()}"):  # type: ignore[arg-type]
                 st.markdown(untrusted_markdown(" ".join(hit.text.split())))
                 if st.toggle(t("ui.read_section", lang()), key=f"study-{framework.id}-{item.query}"):
-                    st.markdown(untrusted_markdown(app.retriever.section_text(citation["chunk_id"])))
+                    st.markdown(untrusted_markdown(app.retriever.section_text(hit.chunk_id)))
 
 
 # --- page ----------------------------------------------------------------------------------------------

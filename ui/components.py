@@ -3,33 +3,28 @@
 from __future__ import annotations
 
 import functools
-from typing import Any
 
 import streamlit as st
 
 from assistant.answer import cited_sentences
+from assistant.domain import Citation
 from assistant.i18n import t
 from assistant.safe_text import untrusted_markdown
-from assistant.sources import source_label
 
 
-def citation_label(citation: dict[str, Any], lang: str) -> str:
-    """'[1] · § 3.3 · Onmiddellijke waarde · p. 4' without repeating a number the heading already has; a
-    source of the report: '[2] · Salignac et al. 2018, p. 4 — bron van het rapport'."""
-    if citation.get("cite_as"):
-        return f"[{citation['n']}] · " + source_label(
-            citation["cite_as"], citation.get("page"), citation.get("kind", "source"), lang
-        )
-    heading = citation["heading"].split(" › ")[-1]
-    has_number = citation["section"] and not heading.startswith(citation["section"])
-    section = t("ui.section", lang, section=citation["section"]) if has_number else ""
-    page = t("ui.page", lang, page=citation["page"]) if citation.get("page") else ""
-    if not citation["section"]:  # a person's own document: its file name says more than its heading
-        heading = citation["source"]
-    return " · ".join(part for part in (f"[{citation['n']}]", section, heading, page) if part)
+def citation_label(citation: Citation, lang: str) -> str:
+    """'[1] · § 3.3 · Onmiddellijke waarde · p. 4' (``Citation.label`` in the app's words); a source of the
+    report: '[2] · Salignac et al. 2018, p. 4 — bron van het rapport'."""
+    where = citation.label(
+        section=t("ui.section", lang, section="{section}"),
+        page=t("ui.page", lang, page="{page}"),
+        sep=" · ",
+        lang=lang,
+    )
+    return f"[{citation.n}] · {where}"
 
 
-def retrieved(citations: list[dict[str, Any]], lang: str) -> None:
+def retrieved(citations: list[Citation], lang: str) -> None:
     """The passages found, listed while the model still writes; the full sources follow under the message."""
     st.caption(t("ui.sources", lang, count=len(citations)))
     for citation in citations:
@@ -53,7 +48,7 @@ def highlighted(passage: str, message: str) -> str:
     return "".join(pieces) + untrusted_markdown(text[start:])
 
 
-def sources(citations: list[dict[str, Any]], message: str, lang: str, section_text, key: str) -> None:
+def sources(citations: list[Citation], message: str, lang: str, section_text, key: str) -> None:
     """Numbered sources under a message: label, passage with highlights, and the whole section on demand.
     Filled only when opened: a long conversation has dozens of these, and each rerun would send them all."""
     box = st.expander(t("ui.sources", lang, count=len(citations)), key=f"open-{key}", on_change="rerun")
@@ -62,8 +57,8 @@ def sources(citations: list[dict[str, Any]], message: str, lang: str, section_te
             return
         for citation in citations:
             st.markdown(f"**{untrusted_markdown(citation_label(citation, lang))}**")
-            st.caption(untrusted_markdown(citation["source"] + " › " + citation["heading"]))
-            st.markdown(highlighted(citation["text"], message))
-            if st.toggle(t("ui.read_section", lang), key=f"{key}-{citation['n']}"):
-                st.markdown(untrusted_markdown(section_text(citation["chunk_id"])))
+            st.caption(untrusted_markdown(citation.trail))
+            st.markdown(highlighted(citation.text, message))
+            if st.toggle(t("ui.read_section", lang), key=f"{key}-{citation.n}"):
+                st.markdown(untrusted_markdown(section_text(citation.chunk_id)))
             st.divider()

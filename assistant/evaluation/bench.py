@@ -64,7 +64,7 @@ def run_bench(settings: Settings, queries: Sequence[Query]) -> BenchResult:
         subprocess.run([sys.executable, "-m", "assistant", "index"], env=env, check=True, capture_output=True)
         warm_cli = perf_counter() - start
 
-        retriever = Retriever(idx)
+        retriever = Retriever(idx, settings.prompts_dir)
         retriever.search(queries[0].q)  # first search builds the BM25 snapshot
         times = []
         for _ in range(ROUNDS):
@@ -158,13 +158,25 @@ def write_retrieval_section(scores: Sequence[ModeScores], file: Path, count: int
     return update_section(path, f"slim eval retrieval {file.name}", body)
 
 
-def answers_table(scores: AnswerScores, file: Path) -> str:
+def answers_table(scores: AnswerScores, file: Path, split: str | None = None) -> str:
     ft = "—" if scores.first_token_p50_s is None else f"{scores.first_token_p50_s} s / {scores.first_token_p95_s} s"
     rows = [
         ("citation validity (every [n] points at a passage)", f"{scores.citation_validity:.0%}", "100%"),
         ("answers in the question's language", f"{scores.in_language:.0%}", "≥ 95%"),
         ("grounding (answer sentences supported by their cited passage)", f"{scores.grounding:.0%}", "report"),
-        ("in-scope questions answered (not declined)", f"{scores.answered_in_scope:.0%}", "—"),
+        ("in-scope questions answered (not declined)", f"{scores.answered_in_scope:.0%}", "≥ 90%"),
+        *(
+            [
+                (
+                    "answering sentence cited (evidence phrase in a cited sentence)",
+                    f"{scores.answering_cited:.0%}",
+                    "≥ 90%",
+                ),
+                ("answering passage among the cited ones (retrieval's share)", f"{scores.passage_retrieved:.0%}", "—"),
+            ]
+            if scores.answering_cited is not None and scores.passage_retrieved is not None
+            else []
+        ),
         ("out-of-scope questions declined ('not in the report')", f"{scores.declined_out_of_scope:.0%}", "≥ 90%"),
         ("answers written by the model (rest: extractive or template)", f"{scores.model_answers:.0%}", "—"),
         (
@@ -178,12 +190,15 @@ def answers_table(scores: AnswerScores, file: Path) -> str:
     when = f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC"
     failures = ", ".join(scores.failures) or "—"
     intro = (
-        f"Backend `{scores.backend}`, `{file.name}`, {scores.items} items; measured {when} on {machine_description()},"
+        f"Backend `{scores.backend}`, `{file.name}`{f' ({split} half)' if split else ''}, {scores.items} items;"
+        f" measured {when} on {machine_description()},"
         f" after one warm-up question. Items not as expected: {failures}."
     )
     return measure_table(intro, rows)
 
 
-def write_answers_section(scores: AnswerScores, file: Path, path: Path = BENCH_DOC) -> Path:
-    body = f"## Answers (`slim eval answers --llm {scores.backend.split(':')[0]}`)\n\n" + answers_table(scores, file)
-    return update_section(path, f"slim eval answers {scores.backend.split(':')[0]}", body)
+def write_answers_section(scores: AnswerScores, file: Path, split: str | None = None, path: Path = BENCH_DOC) -> Path:
+    backend = scores.backend.split(":")[0]
+    option = f" --split {split}" if split else ""
+    body = f"## Answers (`slim eval answers --llm {backend}{option}`)\n\n" + answers_table(scores, file, split)
+    return update_section(path, f"slim eval answers {backend}{option}", body)

@@ -51,7 +51,9 @@ def long_session(settings: Settings, owner: str) -> int:
     from assistant.llm import LanguageModel
     from assistant.reflection.engine import ReflectionEngine
 
-    engine = ReflectionEngine(settings, Retriever(open_index(settings)), LanguageModel("none", None))
+    engine = ReflectionEngine(
+        settings, Retriever(open_index(settings), settings.prompts_dir), LanguageModel("none", None)
+    )
     view = engine.start("coordinator", "nl", route_id=LONG_ROUTE, owner=owner)
     while view.waiting_for != "free":
         answer = f"In ons netwerk speelt bij thema {view.progress[0]} vooral het vertrouwen tussen partners een rol."
@@ -61,7 +63,7 @@ def long_session(settings: Settings, owner: str) -> int:
         view = engine.send(view.info.id, {"type": "score", "value": 3})
     for question in ("Wat is stralend falen?", "Wat is lerend vermogen?"):
         view = engine.send(view.info.id, {"type": "ask", "text": question})
-    return sum(1 for turn in view.turns if turn["text"])
+    return sum(1 for turn in view.turns if turn.text)
 
 
 WATCH = """([shown, arg]) => {

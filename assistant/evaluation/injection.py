@@ -20,6 +20,7 @@ from assistant.answer import _QUOTED, answer_question, language_of_answer
 from assistant.config import PROJECT_ROOT, Language, Settings
 from assistant.index import open_index
 from assistant.llm import LanguageModel
+from assistant.retrieve import Retriever
 from assistant.workspace import Workspace
 
 INJECTION_SET = PROJECT_ROOT / "docs" / "eval" / "injection-attacks.yaml"
@@ -65,7 +66,7 @@ def run_injection_bench(settings: Settings, llm: LanguageModel, items: list[Inje
     space = Workspace(settings, "bench-injection", report.embeddings, report.client)
     results = []
     try:
-        retriever = space.with_report(report)
+        retriever = Retriever(space.with_report(report), settings.prompts_dir)
         with tempfile.TemporaryDirectory() as tmp:
             for item in items:
                 path = Path(tmp) / f"{item.id}.md"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from functools import partial
 from time import perf_counter
 
 from pydantic import BaseModel
@@ -19,6 +20,7 @@ from assistant.config import Settings
 from assistant.evaluation.stats import machine_description, percentile
 from assistant.index import open_index
 from assistant.llm import LanguageModel, RequestQueue
+from assistant.retrieve import Retriever
 from assistant.workspace import Workspaces
 
 
@@ -59,7 +61,9 @@ class LoadResult(BaseModel):
 def run_load_bench(
     settings: Settings, llm: LanguageModel, people: int, questions: Sequence[str], per_person: int = 2
 ) -> LoadResult:
-    workspaces = Workspaces(settings, open_index(settings), size=people)
+    workspaces = Workspaces(
+        settings, open_index(settings), partial(Retriever, prompts_dir=settings.prompts_dir), size=people
+    )
     retrievers = [workspaces.get(f"bench-load-{i}")[1] for i in range(people)]
     for retriever in retrievers:
         retriever.snapshot()  # loaded on a person's first question in the app; not what is timed here

@@ -13,11 +13,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ValidationError
 
-from assistant.config import Language, RetrievalMode
+from assistant.config import Language, RetrievalMode, Settings
 from assistant.errors import InputError
 from assistant.evaluation.stats import percentile
 from assistant.i18n import detect_language
 from assistant.retrieve import Retriever
+from assistant.text import CITATION, WORD, sentences
 
 CUTOFFS = (1, 3, 5, 10)
 
@@ -112,6 +113,9 @@ class AnswerItem(BaseModel):
     kind: Literal["in", "out", "reflection"]
     theme: str | None = None
     lang: Language | None = None
+    evidence: list[str] = []
+    """phrases of the report that answer an in-scope question: one must be in a sentence the answer cites"""
+    split: Literal["tune", "test"] | None = None
 
 
 class AnswerScores(BaseModel):
@@ -122,6 +126,10 @@ class AnswerScores(BaseModel):
     grounding: float
     answered_in_scope: float
     declined_out_of_scope: float
+    answering_cited: float | None = None
+    """in-scope items with evidence answered with a cited sentence that holds an evidence phrase"""
+    passage_retrieved: float | None = None
+    """in-scope items with evidence whose cited passages hold an evidence phrase anywhere (retrieval's part)"""
     model_answers: float
     passages_p50_s: float
     passages_p95_s: float
@@ -142,37 +150,64 @@ def load_answer_items(path: Path) -> list[AnswerItem]:
 
 
 def _sentences(text: str) -> list[str]:
-    return [s for s in re.split(r"(?<=[.!?])\s+(?=\S)", text.strip()) if len(re.findall(r"\w+", s)) >= 3]
+    return [s for s in sentences(text) if len(WORD.findall(s)) >= 3]
 
 
 def supported_share(text: str, citations: list[dict], embeddings) -> float | None:
     """Share of an answer's sentences that carry a citation whose passage says the same thing: the
     sentence's best match among the cited passage's sentences reaches SUPPORT_SIMILARITY (multilingual
     e5, so an English sentence can be supported by a Dutch passage). None for an answer with no sentences."""
-    sentences = _sentences(text)
-    if not sentences:
+    claims = _sentences(text)
+    if not claims:
         return None
     by_n = {c["n"]: c["text"] for c in citations}
     supported = 0
-    for sentence in sentences:
-        numbers = [int(n) for n in re.findall(r"\[(\d+)\]", sentence) if int(n) in by_n]
+    for sentence in claims:
+        numbers = [int(n) for n in CITATION.findall(sentence) if int(n) in by_n]
         if not numbers:
             continue
-        claim = embeddings.embed_query_array(re.sub(r"\[\d+\]", "", sentence))
-        parts = [p for n in numbers for p in re.split(r"(?<=[.!?])\s+", by_n[n]) if p.strip()]
+        claim = embeddings.embed_query_array(CITATION.sub("", sentence))
+        parts = [p for n in numbers for p in sentences(by_n[n])]
         if max(float(v @ claim) for v in embeddings.embed_passages(parts)) >= SUPPORT_SIMILARITY:
             supported += 1
-    return supported / len(sentences)
+    return supported / len(claims)
 
 
 SUPPORT_SIMILARITY = 0.85
+_QUOTE_CITED = re.compile(r"“([^”]+)”\s*((?:\[\d+\]\s*)+)")
+
+
+def _passage_sentences(text: str) -> list[str]:
+    return [s for s in re.split(r"(?<=[.!?])\s+|\n+", text) if s.strip()]
+
+
+def cited_sentence_texts(text: str, citations: list[dict], embeddings) -> list[str]:
+    """The sentences of the report an answer cites: what it quotes next to a valid citation, and for
+    each of its own sentences with a citation the sentence of the cited passage closest to it (e5).
+    Judged here, apart from the answer code, so that the check does not take SLIM's word for it."""
+    by_n = {c["n"]: c["text"] for c in citations}
+    found = [
+        quote
+        for quote, numbers in _QUOTE_CITED.findall(text)
+        if any(int(n) in by_n for n in re.findall(r"\d+", numbers))
+    ]
+    own = _QUOTE_CITED.sub(" ", text)
+    for sentence in re.split(r"(?<=[.!?])\s+", own):
+        numbers = [int(n) for n in re.findall(r"\[(\d+)\]", sentence) if int(n) in by_n]
+        claim = re.sub(r"\[\d+\]", "", sentence).strip()
+        if not numbers or len(re.findall(r"\w+", claim)) < 3:
+            continue
+        parts = [p for n in numbers for p in _passage_sentences(by_n[n])]
+        sims = embeddings.embed_passages(parts) @ embeddings.embed_query_array(claim)
+        found.append(parts[int(sims.argmax())])
+    return found
 
 
 def evaluate_answers(items: Sequence[AnswerItem], run, embeddings, backend: str) -> AnswerScores:
     """``run(item)`` returns (text, language, grounded, citations, timings, method) for one item."""
     from assistant.answer import language_of_answer  # the answer stack loads only when answers are evaluated
 
-    valid = lang_ok = 0
+    valid = lang_ok = cited_ok = retrieved = with_evidence = 0
     grounding: list[float] = []
     answered = declined = model = 0
     passages, first, total = [], [], []
@@ -180,7 +215,7 @@ def evaluate_answers(items: Sequence[AnswerItem], run, embeddings, backend: str)
     for item in items:
         text, language, grounded, citations, timings, method = run(item)
         expected = item.lang or detect_language(item.q)
-        numbers = {int(n) for n in re.findall(r"\[(\d+)\]", text)}
+        numbers = {int(n) for n in CITATION.findall(text)}
         ok_citations = numbers <= {c["n"] for c in citations}
         valid += ok_citations
         lang_ok += language_of_answer(text, expected) == expected
@@ -190,6 +225,14 @@ def evaluate_answers(items: Sequence[AnswerItem], run, embeddings, backend: str)
                 grounding.append(share)
         if item.kind == "in":
             answered += grounded
+        missed = False
+        if item.kind == "in" and item.evidence:
+            with_evidence += 1
+            retrieved += any(is_hit(c["text"], item.evidence) for c in citations)
+            sentences = cited_sentence_texts(text, citations, embeddings) if grounded else []
+            cited = any(is_hit(s, item.evidence) for s in sentences)
+            cited_ok += cited
+            missed = not cited
         if item.kind == "out":
             declined += not grounded
         model += method == "llm"
@@ -198,7 +241,7 @@ def evaluate_answers(items: Sequence[AnswerItem], run, embeddings, backend: str)
             total.append(timings["total_s"])
             if timings.get("first_token_s") is not None:
                 first.append(timings["first_token_s"])
-        if not ok_citations or (item.kind == "in" and not grounded) or (item.kind == "out" and grounded):
+        if not ok_citations or missed or (item.kind == "in" and not grounded) or (item.kind == "out" and grounded):
             failures.append(item.id)
     n_in = sum(i.kind == "in" for i in items) or 1
     n_out = sum(i.kind == "out" for i in items) or 1
@@ -210,6 +253,8 @@ def evaluate_answers(items: Sequence[AnswerItem], run, embeddings, backend: str)
         grounding=round(sum(grounding) / len(grounding), 3) if grounding else 0.0,
         answered_in_scope=round(answered / n_in, 3),
         declined_out_of_scope=round(declined / n_out, 3),
+        answering_cited=round(cited_ok / with_evidence, 3) if with_evidence else None,
+        passage_retrieved=round(retrieved / with_evidence, 3) if with_evidence else None,
         model_answers=round(model / len(items), 3),
         passages_p50_s=round(percentile(passages, 50), 3) if passages else 0.0,
         passages_p95_s=round(percentile(passages, 95), 3) if passages else 0.0,
@@ -218,3 +263,39 @@ def evaluate_answers(items: Sequence[AnswerItem], run, embeddings, backend: str)
         total_p50_s=round(percentile(total, 50), 3) if total else 0.0,
         failures=failures,
     )
+
+
+def measure_answers(settings: Settings, items: Sequence[AnswerItem]) -> AnswerScores:
+    """``slim eval answers``: each item asked of the configured backend (a free question, or an answer to
+    a theme's question whose reflection is scored), then ``evaluate_answers``."""
+    import sqlite3
+    from time import perf_counter
+
+    from assistant.answer import answer_question
+    from assistant.index import open_index
+    from assistant.llm import make_llm
+    from assistant.prompts import reflection_prompts
+    from assistant.reflection.engine import ReflectionEngine
+
+    retriever = Retriever(open_index(settings), settings.prompts_dir)
+    model = make_llm(settings)
+    engine = ReflectionEngine(settings, retriever, model, conn=sqlite3.connect(":memory:", check_same_thread=False))
+    texts = reflection_prompts(settings.prompts_dir)
+    # one question first, as the app's start-up does: the fixed prompt prefix is then in the model's cache
+    answer_question("Wat is lerend vermogen?", retriever, model, settings)
+
+    def run(item: AnswerItem):
+        if item.kind != "reflection":
+            result = answer_question(item.q, retriever, model, settings)
+            cites = [c.model_dump() for c in result.citations]
+            return result.answer, result.language, result.grounded, cites, result.timings.model_dump(), result.method
+        lang = item.lang or settings.lang
+        start = perf_counter()
+        view = engine.start("board", lang, themes=[item.theme] if item.theme else None)
+        view = engine.send(view.info.id, {"type": "answer", "text": item.q})
+        turn = next(t for t in reversed(view.turns) if t.kind == "reflection")
+        method = "template" if turn.text.startswith(texts[lang].mirror.split("{")[0]) else "llm"
+        timings = {"retrieval_s": 0.0, "first_token_s": None, "total_s": round(perf_counter() - start, 3)}
+        return turn.text, lang, True, [c.model_dump() for c in turn.citations], timings, method
+
+    return evaluate_answers(items, run, retriever.index.embeddings, model.name)

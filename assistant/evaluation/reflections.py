@@ -1,16 +1,16 @@
 """`slim eval reflections FILE.jsonl`: each labelled answer through the real engine, and what it said.
 
 A line: ``{"id", "role", "theme", "question_id"?, "lang", "answer", "signal"?, "evidence": [phrases]}``.
-A reflection is *clean* when it is in the person's language, speaks to them (no third person), does not
-echo the question or read their whole answer back, uses no citation as a label, has at most 70 words and
-at least one valid citation; it *fits* when a passage it cites contains one of the evidence phrases. The
+A reflection is *clean* when the product's own checks (``assistant.reflection.checks``, the same that
+decide whether a stronger model's reflection is shown) find no fault: in the person's language, speaking
+to them, no echo of the question or their whole answer, no citation as a label, at most 70 words, at
+least one valid citation; it *fits* when a passage it cites contains one of the evidence phrases. The
 time is from sending the answer until the whole reflection is there.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,19 +23,11 @@ from assistant.errors import InputError
 from assistant.evaluation.bench import measure_table
 from assistant.evaluation.quality import is_hit
 from assistant.evaluation.stats import percentile
-from assistant.i18n import detect_language
 from assistant.llm import LanguageModel
 from assistant.prompts import Role
+from assistant.reflection.checks import MAX_WORDS, reflection_faults
 from assistant.retrieve import Retriever
-
-MAX_WORDS = 70
-THIRD_PERSON = re.compile(
-    r"\b(de persoon|deze persoon|de gebruiker|de deelnemer|de respondent|the person|the user|this person|"
-    r"the participant|the respondent|hij of zij|he or she)\b",
-    re.IGNORECASE,
-)
-LABEL_CITATION = re.compile(r"(^|\n)\s*\[\d+\]")
-CITATION = re.compile(r"\[(\d+)\]")
+from assistant.text import CITATION
 
 
 class ReflectionItem(BaseModel):
@@ -87,32 +79,6 @@ def load_items(path: Path) -> list[ReflectionItem]:
     return items
 
 
-def _words(text: str) -> set[str]:
-    return {w for w in re.findall(r"[a-zà-ÿ']+", text.lower()) if len(w) > 3}
-
-
-def faults(text: str, lang: Language, question: str, answer: str, citations: list[dict]) -> list[str]:
-    """What makes a reflection unclean; empty when it is clean."""
-    found = []
-    if detect_language(text, default=lang) != lang:
-        found.append("language")
-    if THIRD_PERSON.search(text):
-        found.append("third-person")
-    q_words = _words(question)
-    if q_words and len(q_words & _words(text)) / len(q_words) > 0.7:
-        found.append("echoes-question")
-    if len(answer.split()) > 6 and " ".join(answer.lower().split()) in " ".join(text.lower().split()):
-        found.append("reads-answer-back")
-    if LABEL_CITATION.search(text):
-        found.append("citation-as-label")
-    if len(CITATION.sub("", text).split()) > MAX_WORDS:
-        found.append("too-long")
-    cited = {int(n) for n in CITATION.findall(text)}
-    if not cited or not cited <= {c["n"] for c in citations}:
-        found.append("no-valid-citation")
-    return found
-
-
 def evaluate_reflections(
     items: Sequence[ReflectionItem], settings: Settings, retriever: Retriever, llm: LanguageModel, file: Path
 ) -> ReflectionScores:
@@ -122,19 +88,21 @@ def evaluate_reflections(
     results = []
     for item in items:
         view = engine.start(item.role, item.lang, themes=[item.theme])
-        question = next(t for t in reversed(view.turns) if t["kind"] == "question")
+        question = next(t for t in reversed(view.turns) if t.kind == "question")
         start = perf_counter()
         view = engine.send(view.info.id, {"type": "answer", "text": item.answer})
         seconds = perf_counter() - start
-        turn = next(t for t in reversed(view.turns) if t["kind"] == "reflection")
-        cited = {int(n) for n in CITATION.findall(turn["text"])}
-        fits = any(is_hit(c["text"], item.evidence) for c in turn["citations"] if c["n"] in cited)
-        chosen = turn["data"].get("signal", "") if "signal" in turn["data"] else ""
+        turn = next(t for t in reversed(view.turns) if t.kind == "reflection")
+        cited = {int(n) for n in CITATION.findall(turn.text)}
+        fits = any(is_hit(c.text, item.evidence) for c in turn.citations if c.n in cited)
+        chosen = turn.data.get("signal", "") if "signal" in turn.data else ""
         results.append(
             ItemResult(
                 id=item.id,
-                text=turn["text"],
-                faults=faults(turn["text"], item.lang, question["text"], item.answer, turn["citations"]),
+                text=turn.text,
+                faults=reflection_faults(
+                    turn.text, item.lang, question.text, item.answer, [c.n for c in turn.citations]
+                ),
                 fits=fits,
                 signal=chosen or ("none" if chosen is None else None),
                 expected=item.signal,
@@ -159,7 +127,7 @@ def evaluate_reflections(
 
 def reflections_table(scores: ReflectionScores) -> str:
     rows = [
-        ("clean (language, speaks to the person, no echo, no label citations, ≤ 70 words, a valid citation)",
+        (f"clean (language, speaks to the person, no echo, no label citations, ≤ {MAX_WORDS} words, a valid citation)",
          f"{scores.clean:.0%}", "100%"),
         ("fitting (a cited passage holds an evidence phrase)", f"{scores.fitting:.0%}", "≥ 95%"),
         (f"signal accuracy ({scores.signal_items} labelled)",

@@ -25,6 +25,7 @@ from assistant.group.results import make_tip
 from assistant.prompts import QuestionBank, ReflectionPrompts, question_bank, reflection_prompts
 from assistant.reflection.synthesis import UNSCORED, choose_recommendations
 from assistant.safe_text import heading_markdown, model_markdown, untrusted_markdown
+from assistant.text import one_line
 
 LENGTHS = (60, 90, 120, 180)
 FIXED = {  # opening, break, closing per session length; the rest is for the themes
@@ -407,10 +408,5 @@ def agenda_markdown(agenda: Agenda) -> str:
                 lines.append(f"{n}. {action.text}{cite} — {label['owner']}: {owner}, {label['due']}: {due}")
             lines.append("")
         for c in block.citations:
-            quoted = " ".join(c.text.split())
-            lines += [
-                f"> [{c.n}] §{c.section} {untrusted_markdown(c.heading.split(' › ')[-1])}",
-                f"> {untrusted_markdown(quoted)}",
-                "",
-            ]
+            lines += [f"> [{c.n}] {untrusted_markdown(c.label())}", f"> {untrusted_markdown(one_line(c.text))}", ""]
     return "\n".join(lines).rstrip() + "\n"

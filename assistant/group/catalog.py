@@ -13,12 +13,11 @@ from typing import Protocol
 
 from pydantic import Field, model_validator
 
-from assistant.answer import Citation
 from assistant.coaching import PassageRef
 from assistant.config import Language
+from assistant.domain import Citation, Hit
 from assistant.group.models import Pattern, WorkForm
 from assistant.prompts import Strict, Text, question_bank, read_yaml, reflection_prompts
-from assistant.retrieve import Hit
 
 THEME_PATTERNS: tuple[Pattern, ...] = ("agree_high", "agree_low", "divided")
 """patterns with a tip per theme; ``too_few`` has one tip for every theme (nothing is known of the group)"""

@@ -12,8 +12,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from assistant.answer import Citation
 from assistant.config import PROJECT_ROOT, Language
+from assistant.domain import Citation
 
 MIN_ANSWERS_FLOOR = 3
 """below this, a distribution can point at one person: no scan may be configured lower"""

@@ -20,6 +20,7 @@ from pydantic import BaseModel
 from assistant.coaching import coaching_bank
 from assistant.config import Language, Settings
 from assistant.datadir import sessions_connection
+from assistant.domain import Synthesis, Turn
 from assistant.errors import SlimError
 from assistant.i18n import t
 from assistant.llm import LanguageModel
@@ -29,7 +30,7 @@ from assistant.reflection.nodes import Context, Passages, Place, Token
 from assistant.reflection.signals import SignalChooser
 from assistant.reflection.state import Input, Mode, ReflectionState
 from assistant.retrieve import Retriever
-from assistant.sessions import SessionInfo, SessionStore, export_json, export_markdown, now
+from assistant.sessions import SessionContent, SessionInfo, SessionStore, export_json, export_markdown, now
 
 
 class SessionNotFoundError(SlimError):
@@ -41,18 +42,18 @@ class SessionView(BaseModel):
     """What a screen needs to show a session."""
 
     info: SessionInfo
-    turns: list[dict[str, Any]]
+    turns: list[Turn]
     waiting_for: str | None
     themes: list[str]
     theme_index: int
     scores: dict[str, int]
-    synthesis: dict[str, Any] | None
+    synthesis: Synthesis | None
 
     @property
     def other_angle(self) -> bool:
         """Whether the last reflection came from the coaching bank, so "andere invalshoek" can be offered."""
-        last = next((t for t in reversed(self.turns) if t["kind"] == "reflection"), None)
-        return bool(last and last["data"].get("alternatives"))
+        last = next((t for t in reversed(self.turns) if t.kind == "reflection"), None)
+        return bool(last and last.data.get("alternatives"))
 
     @property
     def progress(self) -> tuple[int, int]:
@@ -60,12 +61,16 @@ class SessionView(BaseModel):
         return min(self.theme_index + 1, len(self.themes)), len(self.themes)
 
 
+def writes_own_reflection(llm: LanguageModel) -> bool:
+    """A stronger backend (``openai:``/``ollama:``) may write its own reflection, checked, with the bank's
+    text as fallback; a 1.5B model cannot write a faithful one in Dutch, so the embedded model (and
+    ``none``) only help to recognise the answer and the bank speaks."""
+    return llm.available and not llm.name.startswith("embedded")
+
+
 def coach_for(settings: Settings, retriever: Retriever, llm: LanguageModel) -> SignalChooser | None:
-    """The coaching bank speaks for the embedded model and for ``none``: a 1.5B model cannot write a
-    faithful reflection in Dutch, so it only helps to recognise the answer. A stronger backend
-    (``openai:``/``ollama:``) writes its own, checked; without a bank file the template is used."""
-    if not (llm.name == "none" or llm.name.startswith("embedded")):
-        return None
+    """The coaching bank and what recognises its signals, for every backend; None without bank files
+    (then the template is used)."""
     bank = coaching_bank(settings.prompts_dir)
     if not bank.themes:
         return None
@@ -111,6 +116,7 @@ class ReflectionEngine:
             report=self.retriever,
             person=person or self.retriever,
             coach=self.coach,
+            writes=writes_own_reflection(self.llm),
         )
 
     def start(
@@ -233,7 +239,7 @@ class ReflectionEngine:
             version, scores = self._finished.get(info.id, (None, None))
             if version != info.updated:
                 view = self.view(info.id)
-                scores = view.scores if (view.synthesis or {}).get("themes") else None
+                scores = view.scores if view.synthesis and view.synthesis.themes else None
                 self._finished[info.id] = (info.updated, scores)
             if scores is not None:
                 found[info.id] = scores
@@ -254,5 +260,5 @@ class ReflectionEngine:
 
     def export(self, session_id: str, fmt: str) -> str:
         info = self._info(session_id)
-        state = self.graph.get_state(self._config(session_id)).values
-        return export_markdown(info, state) if fmt == "md" else export_json(info, state)
+        content = SessionContent.model_validate(self.graph.get_state(self._config(session_id)).values)
+        return export_markdown(info, content) if fmt == "md" else export_json(info, content)

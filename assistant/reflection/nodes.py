@@ -20,27 +20,21 @@ waits for the model.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from langchain_core.messages import HumanMessage, SystemMessage
 from langgraph.runtime import Runtime
 from langgraph.types import StreamWriter, interrupt
 
-from assistant.answer import (
-    Citation,
-    answer_question,
-    as_data,
-    checked_generation,
-    where,
-    without_links,
-)
+from assistant.answer import answer_question, as_data, checked_generation, without_links
 from assistant.config import Language, Settings
+from assistant.domain import Citation
 from assistant.llm import LanguageModel
 from assistant.prompts import Question, QuestionBank, ReflectionPrompts, Theme, answer_prompts, instruction_patterns
+from assistant.reflection.checks import reflection_faults
 from assistant.reflection.signals import SignalChooser
 from assistant.reflection.state import Input, ReflectionState, Step, Waiting, turn
 from assistant.reflection.synthesis import build_synthesis, own_words, synthesis_markdown
-from assistant.retrieve import Hit, Retriever
+from assistant.retrieve import Retriever
 
 
 @dataclass(frozen=True)
@@ -56,8 +50,11 @@ class Context:
     person: Retriever
     """the report plus the person's own documents (else the report's): reflections and free questions"""
     coach: SignalChooser | None = None
-    """the coaching bank and what recognises its signals; None: the model writes the reflection (a
-    stronger backend), checked, with the template as fallback"""
+    """the coaching bank and what recognises its signals; None (no bank): the model writes the reflection,
+    checked, with the template as fallback"""
+    writes: bool = False
+    """a stronger backend (``openai:``/``ollama:``) writes its own reflection on the bank's passage; it is
+    shown only when it passes the checks the bank's texts pass, else the bank's text is"""
 
 
 # --- what goes out on the custom stream while a reply is written ------------------------------------------
@@ -65,10 +62,9 @@ class Context:
 
 @dataclass(frozen=True)
 class Passages:
-    """The passages a reply rests on, sent before the model writes (the app shows them at once). A list
-    of citation dicts for a reflection, of ``Citation``s for a free answer: what the callbacks always got."""
+    """The passages a reply rests on, sent before the model writes (the app shows them at once)."""
 
-    citations: list[Any]
+    citations: list[Citation]
 
 
 @dataclass(frozen=True)
@@ -101,10 +97,10 @@ def _question(state: ReflectionState, ctx: Context) -> Question:
 
 def _citations(
     retriever: Retriever, queries: list[str], k: int, sections: list[str] | None = None
-) -> tuple[list[dict], list[str]]:
+) -> tuple[list[Citation], list[str]]:
     """Cited passages for ``queries`` (each its best ``k``, only from ``sections`` if given), numbered
     from 1, with a short excerpt each."""
-    citations: list[dict] = []
+    citations: list[Citation] = []
     excerpts: list[str] = []
     seen: set[str] = set()
     for query in queries:
@@ -115,19 +111,9 @@ def _citations(
             if hit.chunk_id in seen or len(citations) >= k * len(queries):
                 continue
             seen.add(hit.chunk_id)
-            citations.append(Citation.from_hit(len(citations) + 1, hit).model_dump())
+            citations.append(Citation.from_hit(len(citations) + 1, hit))
             excerpts.append(excerpt)
     return citations, excerpts
-
-
-def _hit(citation: dict) -> Hit:
-    return Hit(
-        rank=citation["n"],
-        score=0.0,
-        **{k: citation[k] for k in ("chunk_id", "source", "section", "heading", "page", "text")},
-        kind=citation.get("kind", "report"),
-        cite_as=citation.get("cite_as"),
-    )
 
 
 def _free_answer(question: str, lang: Language, runtime: Runtime[Context]) -> list[dict]:
@@ -149,7 +135,7 @@ def _free_answer(question: str, lang: Language, runtime: Runtime[Context]) -> li
             "assistant",
             "free_answer",
             result.answer,
-            citations=[c.model_dump() for c in result.citations],
+            citations=result.citations,
             method=result.method,
         ),
     ]
@@ -160,7 +146,7 @@ def _reflection_text(
     lang: Language,
     question: str,
     answer: str,
-    citations: list[dict],
+    citations: list[Citation],
     excerpts: list[str],
     write: StreamWriter,
 ) -> str:
@@ -173,7 +159,7 @@ def _reflection_text(
     if not ctx.llm.available or not citations or not answer.strip():
         return template
     passages = "\n".join(
-        f"[{c['n']}] ({as_data(where(_hit(c)))}) {as_data(e, instruction_patterns(ctx.settings.prompts_dir))}"
+        f"[{c.n}] ({as_data(c.label())}) {as_data(e, instruction_patterns(ctx.settings.prompts_dir))}"
         for c, e in zip(citations, excerpts, strict=True)
     )
     messages = [
@@ -191,7 +177,7 @@ def _reflection_text(
     ).text
 
 
-def _bank_reply(ctx: Context, state: ReflectionState, signal_id: str | None) -> tuple[str, list[dict], str]:
+def _bank_reply(ctx: Context, state: ReflectionState, signal_id: str | None) -> tuple[str, list[Citation], str]:
     """A reflection of the coaching bank (the signal's, or the neutral one), its passage resolved in the
     report and cited as [1], and the follow-up question that fits it."""
     assert ctx.coach is not None
@@ -202,18 +188,58 @@ def _bank_reply(ctx: Context, state: ReflectionState, signal_id: str | None) -> 
     text = reply.reflection(lang)
     if hit is None:  # a bank test proves every passage resolves; never cite what is not there
         return text.replace(" [1]", "").replace("[1]", ""), [], reply.followup(lang)
-    return text, [Citation.from_hit(1, hit).model_dump()], reply.followup(lang)
+    return text, [Citation.from_hit(1, hit)], reply.followup(lang)
 
 
-def _bank_reflection(ctx: Context, state: ReflectionState, answer: str, question: Question) -> tuple[dict, dict, str]:
-    """Understand the answer (which signal it carries) and say the bank's text for it."""
+def _own_reflection(
+    ctx: Context, lang: Language, question: str, answer: str, citations: list[Citation], write: StreamWriter
+) -> str | None:
+    """A stronger model's own reflection on the passage of the signal the answer carries; None unless it
+    passes every check the bank's texts pass (``reflection_faults``): then the bank's text is shown."""
+    if not (ctx.writes and ctx.llm.available and citations and answer.strip()):
+        return None
+    texts = ctx.prompts[lang]
+    patterns = instruction_patterns(ctx.settings.prompts_dir)
+    passages = "\n".join(f"[{c.n}] ({as_data(c.label())}) {as_data(c.text, patterns)}" for c in citations)
+    messages = [
+        SystemMessage(texts.reflect_system),
+        HumanMessage(texts.reflect_user.format(passages=passages, question=question, answer=answer)),
+    ]
+    written = checked_generation(
+        ctx.llm,
+        messages,
+        passages=len(citations),
+        lang=lang,
+        fallback="",
+        on_token=lambda piece: write(Token(piece)),
+        on_wait=lambda position: write(Place(position)),
+    ).text
+    text = without_links(written, answer_prompts(ctx.settings.prompts_dir)[lang].link_removed)
+    if not text or reflection_faults(text, lang, question, answer, [c.n for c in citations]):
+        return None
+    return text
+
+
+def _bank_reflection(
+    ctx: Context, state: ReflectionState, answer: str, question: Question, write: StreamWriter
+) -> tuple[dict, dict, str]:
+    """Understand the answer (which signal it carries) and say the bank's text for it, or what a stronger
+    model wrote on the same passage when that passes the checks."""
     assert ctx.coach is not None
     lang, theme_id = state["lang"], _current_theme_id(state)
     choice = ctx.coach.choose(answer, question.text(lang), theme_id, state["role"], question.id)
     text, citations, followup = _bank_reply(ctx, state, choice.chosen)
+    if citations:  # shown at once, also while a stronger model is still writing
+        write(Passages(citations))
+    own = _own_reflection(ctx, lang, question.text(lang), answer, citations, write)
     shown = [choice.chosen] if choice.chosen else []
-    data = {"signal": choice.chosen, "method": choice.method, "alternatives": choice.ranked}
-    reflection = turn("assistant", "reflection", text, theme_id, citations, **data)
+    data = {
+        "signal": choice.chosen,
+        "method": choice.method,
+        "alternatives": choice.ranked,
+        "writer": "model" if own else "bank",
+    }
+    reflection = turn("assistant", "reflection", own or text, theme_id, citations, **data)
     return reflection, {theme_id: {"ranked": choice.ranked, "shown": shown}}, followup
 
 
@@ -264,12 +290,12 @@ def intro(state: ReflectionState, runtime: Runtime[Context]) -> dict:
     for case in theme.cases:
         more, excerpts = _citations(ctx.report, [case.query(lang)], k=1, sections=case.sections)
         for item, excerpt in zip(more, excerpts, strict=True):
-            if item["chunk_id"] in {c["chunk_id"] for c in citations}:
+            if item.chunk_id in {c.chunk_id for c in citations}:
                 continue
-            item["n"] = len(citations) + 1
+            item = item.model_copy(update={"n": len(citations) + 1})
             citations.append(item)
-            case_lines.append(f"- **{case.network}**: “{as_data(excerpt)}” [{item['n']}]")
-    own = " ".join(f"[{c['n']}]" for c in citations[: len(citations) - len(case_lines)])
+            case_lines.append(f"- **{case.network}**: “{as_data(excerpt)}” [{item.n}]")
+    own = " ".join(f"[{c.n}]" for c in citations[: len(citations) - len(case_lines)])
     header = texts.theme_header.format(
         index=state["theme_index"] + 1, count=len(state["themes"]), title=theme.title(lang)
     )
@@ -277,7 +303,7 @@ def intro(state: ReflectionState, runtime: Runtime[Context]) -> dict:
     question = _question(state, ctx)
     asked = f"{texts.question_prefix} {question.text(lang)}"
     if ctx.coach is not None:
-        ctx.coach.prepare(theme.id, state["role"])
+        ctx.coach.prepare(theme.id, state["role"], question.id)
     return {
         "turns": [
             turn("assistant", "intro", body, theme.id, citations),
@@ -290,9 +316,10 @@ def intro(state: ReflectionState, runtime: Runtime[Context]) -> dict:
 
 def reflect(state: ReflectionState, runtime: Runtime[Context]) -> dict:
     """What the guide says after an answer, then a deepening follow-up if one is left. With the coaching
-    bank (the embedded model and ``none``): the text written for the signal the answer carries, citing
-    its passage of the report, and that signal's follow-up. Else (a stronger model writes): the person's
-    words mirrored and connected to a passage found with ``person``, checked, the template as fallback."""
+    bank: the text written for the signal the answer carries, citing its passage of the report, and that
+    signal's follow-up (a stronger model may write its own on that passage, shown only when it passes the
+    bank's checks). Without a bank file for the theme: the person's words mirrored and connected to a
+    passage found with ``person``, by the model when it does this well, else the template."""
     ctx, lang = runtime.context, state["lang"]
     texts, theme = ctx.prompts[lang], _theme(state, ctx)
     answer = (state.get("answers", {}).get(theme.id) or [""])[-1]
@@ -303,10 +330,10 @@ def reflect(state: ReflectionState, runtime: Runtime[Context]) -> dict:
     if ctx.coach is not None and ctx.coach.bank.covers(theme.id):
         turns = []
         if _answered_since_reflection(state):  # "verdiep" without a new answer: only a deeper question
-            reflection, update["signals"], fitting = _bank_reflection(ctx, state, answer, question)
+            reflection, update["signals"], fitting = _bank_reflection(
+                ctx, state, answer, question, runtime.stream_writer
+            )
             probe = fitting if followups == 0 else probe
-            if reflection["citations"]:
-                runtime.stream_writer(Passages(reflection["citations"]))
             turns = [reflection]
     else:
         citations, excerpts = _citations(ctx.person, [f"{answer} {theme.title(lang)}"], k=2)
@@ -345,9 +372,9 @@ def synthesis(state: ReflectionState, runtime: Runtime[Context]) -> dict:
     texts = ctx.prompts[state["lang"]]
     result = build_synthesis(dict(state), ctx.bank, ctx.prompts, ctx.report)
     return {
-        "synthesis": result,
+        "synthesis": result.model_dump(),
         "turns": [
-            turn("assistant", "synthesis", synthesis_markdown(result, texts), citations=result["citations"]),
+            turn("assistant", "synthesis", synthesis_markdown(result, texts), citations=result.citations),
             turn("assistant", "done", texts.done),
         ],
         "waiting_for": "free",

@@ -52,11 +52,23 @@ class SignalChooser:
     def candidates(self, theme: str, role: Role, question_id: str | None) -> list[Signal]:
         return self.bank.signals(theme, role, question_id) or self.bank.signals(theme, role)
 
-    def prepare(self, theme: str, role: Role) -> None:
-        """Embed the theme's examples in the background while the person reads the question, so neither
-        the question nor the reflection after the answer waits for it."""
-        if self.bank.covers(theme) and (theme, role) not in self._examples:
+    def prepare(self, theme: str, role: Role, question_id: str | None = None) -> None:
+        """While the person reads the question and types: embed the theme's examples and, when the model
+        chooses, have it compute the fixed part of its prompt (the options), in the background, so the
+        reflection after the answer waits for neither."""
+        if not self.bank.covers(theme):
+            return
+        if (theme, role) not in self._examples:
             threading.Thread(target=self._vectors, args=(theme, role), daemon=True).start()
+        if self.llm is not None and self.llm.available:
+            prefix = [self.instructions(self.candidates(theme, role, question_id))]
+            threading.Thread(target=self._warm, args=(prefix,), daemon=True).start()
+
+    def _warm(self, prefix: list) -> None:
+        try:
+            self.llm.warm(prefix, keep=False)  # type: ignore[union-attr]
+        except Exception as exc:  # a failed warm-up only means a slower choice
+            log.info("warming the signal prompt failed: %s", exc)
 
     def _vectors(self, theme: str, role: Role) -> tuple[list[str], np.ndarray]:
         """Every example of the role's signals in this theme (both languages), embedded once."""
@@ -99,17 +111,21 @@ class SignalChooser:
         confident = score >= MIN_SIMILARITY and margin >= MIN_MARGIN
         return Choice(ranked=order, chosen=best if confident else None, method="embeddings", score=round(score, 4))
 
-    def messages(self, question: str, answer: str, signals: list[Signal]) -> list:
-        """The fixed part first (instructions and the options with their examples), so the server can
-        keep it in its prompt cache; the answer last."""
+    @staticmethod
+    def instructions(signals: list[Signal]) -> SystemMessage:
+        """The fixed part of the model's prompt for one question: the options with their examples."""
         options = "\n".join(f'- {s.id}: e.g. "{s.examples.en[0]}" / "{s.examples.nl[0]}"' for s in signals)
-        system = (
+        return SystemMessage(
             "You read one answer a person gave to a reflection question about their network and say which"
             " option it matches. Options:\n"
             f"{options}\n- none: the answer matches no option (off-topic, empty, or something else).\n"
             'Reply with JSON: {"signal": "<option id>"}.'
         )
-        return [SystemMessage(system), HumanMessage(f"Question: {question}\nAnswer: {answer.strip()}")]
+
+    def messages(self, question: str, answer: str, signals: list[Signal]) -> list:
+        """The fixed part first (``instructions``, warmed while the person types and kept in the server's
+        prompt cache); the answer last."""
+        return [self.instructions(signals), HumanMessage(f"Question: {question}\nAnswer: {answer.strip()}")]
 
     def by_model(self, answer: str, question: str, signals: list[Signal]) -> str | None:
         ids = [s.id for s in signals] + [NONE]

@@ -9,13 +9,13 @@ from typing import Annotated, Any, Literal, TypedDict
 from pydantic import BaseModel, Field
 
 from assistant.config import Language
+from assistant.domain import Citation, Speaker, Turn
 from assistant.prompts import Role
 
 Mode = Literal["guided", "ask"]
 Waiting = Literal["answer", "followup", "score", "free"]
 Step = Literal["wait_answer", "wait_followup", "wait_score", "wait_free", "reflect", "assess", "advance"]
 """Where the graph can go after a node that decides it (``next_step``)."""
-Speaker = Literal["user", "assistant"]
 
 
 def merge(old: dict[str, Any] | None, new: dict[str, Any] | None) -> dict[str, Any]:
@@ -39,7 +39,7 @@ class ReflectionState(TypedDict, total=False):
     followups: int
     """deepening follow-ups asked for the current question"""
     turns: Annotated[list[dict[str, Any]], operator.add]
-    """the conversation, append-only: every text shown or typed, with its citations"""
+    """the conversation, append-only: every text shown or typed, with its citations (``Turn`` as JSON)"""
     answers: Annotated[dict[str, list[str]], merge]
     """per theme, what the person said, in their own words"""
     scores: Annotated[dict[str, int], merge]
@@ -48,7 +48,7 @@ class ReflectionState(TypedDict, total=False):
     """per theme, what the coaching bank recognised in the last answer: ``ranked`` signal ids (best
     first), ``shown`` (the ids whose reflection the person has seen, "andere invalshoek" moves on)"""
     synthesis: dict[str, Any] | None
-    """the closing summary, once reached"""
+    """the closing summary, once reached (``Synthesis`` as JSON)"""
     waiting_for: Waiting | None
     """what kind of input the session waits for now"""
     next_step: Step
@@ -64,8 +64,9 @@ class Input(BaseModel):
 
 
 def turn(
-    role: Speaker, kind: str, text: str, theme: str | None = None, citations: list[dict] | None = None, **data: Any
+    role: Speaker, kind: str, text: str, theme: str | None = None, citations: list[Citation] | None = None, **data: Any
 ) -> dict[str, Any]:
-    """One message of the conversation as it is saved: who said it, what kind it is, the text, the theme it
-    belongs to, the passages it cites, and anything else a screen needs (``data``)."""
-    return {"role": role, "kind": kind, "text": text, "theme": theme, "citations": citations or [], "data": data}
+    """One message of the conversation as it is saved (a ``Turn``, checked, as JSON): who said it, what kind
+    it is, the text, the theme it belongs to, the passages it cites, and anything else a screen needs
+    (``data``)."""
+    return Turn(role=role, kind=kind, text=text, theme=theme, citations=citations or [], data=data).model_dump()

@@ -7,22 +7,22 @@ from the retriever, so every action point rests on the report.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-from assistant.answer import Citation, quoted
+from assistant.answer import quoted
 from assistant.config import Language
+from assistant.domain import Action, Citation, CycleReached, Synthesis, ThemeSummary
 from assistant.prompts import QuestionBank, ReflectionPrompts, ValueCycle
 from assistant.retrieve import Retriever
+from assistant.text import sentences
 
 UNSCORED = 3  # a theme the person skipped counts as middling when choosing action points
 
 
 def own_words(text: str, limit: int = 240) -> str:
     """The first sentences of an answer, up to ``limit`` characters: a key point in the person's words."""
-    sentences = re.split(r"(?<=[.!?])\s+", text.strip())
     out = ""
-    for sentence in sentences:
+    for sentence in sentences(text):
         if out and len(out) + len(sentence) > limit:
             break
         out = f"{out} {sentence}".strip()
@@ -60,62 +60,56 @@ def group_questions(bank: QuestionBank, themes: list[str], scores: dict[str, int
 
 def build_synthesis(
     state: dict[str, Any], bank: QuestionBank, prompts: ReflectionPrompts, retriever: Retriever
-) -> dict[str, Any]:
+) -> Synthesis:
     lang: Language = state["lang"]
     themes: list[str] = state["themes"]
     answers: dict[str, list[str]] = state.get("answers", {})
     scores: dict[str, int] = state.get("scores", {})
-    citations: list[dict[str, Any]] = []
+    citations: list[Citation] = []
     actions = []
     for rec in choose_recommendations(prompts, themes, scores):
         hits = retriever.search(rec.query, k=1)
         n = len(citations) + 1
         if hits:
-            citations.append(Citation.from_hit(n, hits[0]).model_dump())
-        actions.append({"id": rec.id, "text": rec.text(lang), "citation": n if hits else None})
+            citations.append(Citation.from_hit(n, hits[0]))
+        actions.append(Action(id=rec.id, text=rec.text(lang), citation=n if hits else None))
     per_theme = []
     for theme_id in themes:
         theme = bank.themes[theme_id]
         score = scores.get(theme_id)
         level = next((s for s in theme.scale if s.level == score), None)
         per_theme.append(
-            {
-                "theme": theme_id,
-                "title": theme.title(lang),
-                "points": [own_words(a) for a in answers.get(theme_id, []) if a.strip()],
-                "score": score,
-                "score_label": level.label(lang) if level else None,
-            }
+            ThemeSummary(
+                theme=theme_id,
+                title=theme.title(lang),
+                points=[own_words(a) for a in answers.get(theme_id, []) if a.strip()],
+                score=score,
+                score_label=level.label(lang) if level else None,
+            )
         )
     labels = {c.id: c.label(lang) for c in bank.value_cycles}
-    cycles = [dict(c, label=labels[c["cycle"]]) for c in cycles_reached(answers, bank.value_cycles)]
-    return {
-        "themes": per_theme,
-        "cycles": cycles,
-        "actions": actions,
-        "group_questions": group_questions(bank, themes, scores, lang),
-        "citations": citations,
-    }
+    cycles = [CycleReached(**c, label=labels[c["cycle"]]) for c in cycles_reached(answers, bank.value_cycles)]
+    return Synthesis(
+        themes=per_theme,
+        cycles=cycles,
+        actions=actions,
+        group_questions=group_questions(bank, themes, scores, lang),
+        citations=citations,
+    )
 
 
-def synthesis_markdown(synthesis: dict[str, Any], texts) -> str:
-    """The synthesis as Markdown, with [n] pointing at ``synthesis['citations']``."""
+def synthesis_markdown(synthesis: Synthesis, texts) -> str:
+    """The synthesis as Markdown, with [n] pointing at ``synthesis.citations``."""
     lines = [f"### {texts.synthesis_title}", "", f"**{texts.synthesis_points}**"]
-    for theme in synthesis["themes"]:
-        points = "; ".join(f"“{p}”" for p in theme["points"]) or texts.no_answer
-        lines.append(f"- *{theme['title']}*: {points}")
+    for theme in synthesis.themes:
+        points = "; ".join(f"“{p}”" for p in theme.points) or texts.no_answer
+        lines.append(f"- *{theme.title}*: {points}")
     lines += ["", f"**{texts.synthesis_scores}**"]
-    lines += [
-        f"- {t['title']}: {t['score']} ({t['score_label']})" if t["score"] else f"- {t['title']}: —"
-        for t in synthesis["themes"]
-    ]
+    lines += [f"- {t.title}: {t.score} ({t.score_label})" if t.score else f"- {t.title}: —" for t in synthesis.themes]
     lines += ["", f"**{texts.synthesis_cycles}**"]
-    lines += [f"- {c['label']}: “{c['quote']}”" for c in synthesis["cycles"]] or [f"- {texts.no_cycles}"]
+    lines += [f"- {c.label}: “{c.quote}”" for c in synthesis.cycles] or [f"- {texts.no_cycles}"]
     lines += ["", f"**{texts.synthesis_actions}**"]
-    lines += [
-        f"{i}. {a['text']}" + (f" [{a['citation']}]" if a["citation"] else "")
-        for i, a in enumerate(synthesis["actions"], 1)
-    ]
+    lines += [f"{i}. {a.text}" + (f" [{a.citation}]" if a.citation else "") for i, a in enumerate(synthesis.actions, 1)]
     lines += ["", f"**{texts.synthesis_group}**"]
-    lines += [f"- {q}" for q in synthesis["group_questions"]]
+    lines += [f"- {q}" for q in synthesis.group_questions]
     return "\n".join(lines)

@@ -8,9 +8,10 @@ from __future__ import annotations
 from functools import cache
 
 from assistant.config import Settings
-from assistant.index import corpus_files
-from assistant.ingest import chunk_document, load_document
-from assistant.retrieve import Hit
+from assistant.domain import Hit
+from assistant.index import corpus_files, load_trusted
+from assistant.ingest import chunk_document
+from assistant.retrieve import hit_from_document
 
 
 class CorpusPassages:
@@ -18,9 +19,7 @@ class CorpusPassages:
         settings = Settings()
         self.docs = []
         for source in corpus_files(settings):
-            doc = load_document(
-                source.path, "report", chunk_chars=settings.chunk_chars, overlap_chars=settings.chunk_overlap_chars
-            )
+            doc = load_trusted(source.path, "report", settings)
             self.docs += chunk_document(doc, settings.chunk_chars, settings.chunk_overlap_chars)
 
     def passage_with(self, section: str, phrase: str) -> Hit | None:
@@ -30,7 +29,7 @@ class CorpusPassages:
             if where != section and not where.startswith(section + "."):
                 continue
             if wanted in " ".join(doc.page_content.lower().split()):
-                return Hit.from_document(1, doc, 1.0)
+                return hit_from_document(1, doc, 1.0)
         return None
 
 

@@ -56,6 +56,32 @@ def write_corpus(folder: Path, files: dict[str, str]) -> Path:
     return folder
 
 
+SHORT_REPORT = (
+    "---\ndoc_id: kort\ntitle: Kort rapport\n---\n\n# 1 Cultuur\n\nStralend falen betekent dat fouten mogen.\n"
+)
+"""a one-section report: indexed in seconds, enough for the command line's document tests"""
+WENGER_SOURCE = (
+    "sources:\n  - id: wenger-2011\n    kind: reference\n    title: "
+    '"Promoting and assessing value creation in communities and networks: a conceptual framework"\n'
+)
+"""a sources.yaml with one reference, for tests that link a person's document to its entry"""
+
+
+def index_small_corpus(monkeypatch, tmp_path: Path, *, sources: bool = False) -> Path:
+    """The short report as the corpus (``SLIM_CORPUS_DIR``), indexed with ``slim index`` into the test's data
+    directory; with ``sources``, beside a sources.yaml with one reference. Returns the corpus folder."""
+    from typer.testing import CliRunner
+
+    from assistant.cli import app
+
+    files = {"kort.md": SHORT_REPORT} | ({"sources.yaml": WENGER_SOURCE} if sources else {})
+    corpus = write_corpus(tmp_path / "corpus", files)
+    monkeypatch.setenv("SLIM_CORPUS_DIR", str(corpus))
+    result = CliRunner().invoke(app, ["index"])
+    assert result.exit_code == 0, result.output
+    return corpus
+
+
 # --- hostile and broken files, generated so each test states exactly what is wrong with its file ---
 
 

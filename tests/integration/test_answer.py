@@ -12,7 +12,13 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from assistant.answer import answer_question, build_messages, is_degenerate, valid_citations
+from assistant.answer import (
+    answer_question,
+    build_messages,
+    is_degenerate,
+    language_of_answer,
+    valid_citations,
+)
 from assistant.cli import app
 from assistant.config import Settings
 from assistant.llm import UnknownLLMError, make_llm
@@ -70,7 +76,9 @@ def test_bad_model_output_falls_back_to_an_extractive_answer(
     result = answer_question("Wat is stralend falen?", corpus_retriever, fake_llm(reply), settings)
     assert result.method == "extractive" and result.note == note
     assert result.answer.startswith("Dit staat er in de bronnen:")
-    assert "[1]" in result.answer and result.grounded
+    # cited: the passages whose sentences answer best, not necessarily the first
+    cited = {int(n) for n in re.findall(r"\[(\d+)\]", result.answer)}
+    assert cited and cited <= {c.n for c in result.citations} and result.grounded
     quoted = re.findall(r"“([^”]+)”", result.answer)
     passages = [" ".join(c.text.split()) for c in result.citations]
     assert quoted and all(any(q in p for p in passages) for q in quoted)  # the quotes are the report's words
@@ -149,3 +157,38 @@ def test_language_model_choice(settings: Settings) -> None:
     assert "embedded" in info.value.message("en")
     with pytest.raises(UnknownLLMError):
         make_llm(settings.model_copy(update={"llm": "openai:some-model", "openai_base_url": None}))
+
+
+def _quotes(answer: str) -> list[str]:
+    return re.findall(r"“([^”]+)”", answer)
+
+
+@pytest.mark.parametrize(
+    ("question", "answer_words"),
+    [
+        ("Hoeveel interviews zijn er in totaal gehouden?", "14 interviews"),
+        ("Hoeveel leden heeft het algemeen bestuur van de Metropoolregio Eindhoven?", "25 leden"),
+        ("Wat zijn de bouwstenen van een lerend netwerk volgens Mennens?", "structuur (samenstelling)"),  # a list
+    ],
+)
+def test_the_extractive_answer_quotes_the_sentence_that_answers(
+    corpus_retriever: Retriever, settings: Settings, question: str, answer_words: str
+) -> None:
+    none = make_llm(settings.model_copy(update={"llm": "none"}))
+    result = answer_question(question, corpus_retriever, none, settings)
+    assert result.method == "extractive" and result.grounded
+    quotes = _quotes(result.answer)
+    assert any(answer_words in q for q in quotes), result.answer
+    passages = [" ".join(c.text.split()) for c in result.citations]
+    assert all(any(q in p for p in passages) for q in quotes)  # the report's words, verbatim
+
+
+def test_an_english_question_gets_english_words_around_the_dutch_quote(
+    corpus_retriever: Retriever, settings: Settings
+) -> None:
+    question = "How many people attended the first focus group?"
+    result = answer_question(question, corpus_retriever, broken_llm(), settings)
+    assert result.language == "en" and result.method == "extractive"
+    assert result.answer.startswith(answer_prompts(settings.prompts_dir)["en"].extractive_intro)
+    assert any("12 personen" in q for q in _quotes(result.answer))
+    assert language_of_answer(result.answer, "en") == "en"

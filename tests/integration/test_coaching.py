@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import time
 from pathlib import Path
 
 import pytest
 
 from assistant.coaching import MAX_REFLECTION_WORDS, coaching_bank
 from assistant.config import PROJECT_ROOT, Settings
-from assistant.evaluation.reflections import faults
 from assistant.llm import LanguageModel
 from assistant.prompts import ROLES, question_bank
+from assistant.reflection.checks import reflection_faults
 from assistant.reflection.engine import ReflectionEngine
 from assistant.reflection.signals import SignalChooser
 from assistant.retrieve import Retriever
@@ -83,19 +84,19 @@ def test_the_guide_answers_from_the_bank_with_its_passage_and_follow_up(
 ) -> None:
     engine = _engine(tmp_path, corpus_retriever)
     view = engine.start("board", "nl", themes=["gezamenlijk-doel"])
-    question = view.turns[-1]["text"]
+    question = view.turns[-1].text
     answer = "Eerlijk gezegd weet de helft van de partners niet goed waarom het netwerk bestaat."
     view = engine.send(view.info.id, {"type": "answer", "text": answer})
     reflection, followup = view.turns[-2:]
-    assert reflection["kind"] == "reflection" and followup["kind"] == "followup"
-    signal = reflection["data"]["signal"]
+    assert reflection.kind == "reflection" and followup.kind == "followup"
+    signal = reflection.data["signal"]
     bank = coaching_bank(PROMPTS)
     assert signal in {s.id for s in bank.signals("gezamenlijk-doel", "board")}
     chosen = bank.signal("gezamenlijk-doel", "board", signal)
-    assert reflection["text"] == chosen.reflection("nl") and chosen.followup("nl") in followup["text"]
-    (citation,) = reflection["citations"]
-    assert citation["section"].startswith(chosen.passage.section)
-    assert faults(reflection["text"], "nl", question, answer, reflection["citations"]) == []
+    assert reflection.text == chosen.reflection("nl") and chosen.followup("nl") in followup.text
+    (citation,) = reflection.citations
+    assert citation.section.startswith(chosen.passage.section)
+    assert reflection_faults(reflection.text, "nl", question, answer, [c.n for c in reflection.citations]) == []
     assert view.other_angle
 
 
@@ -104,14 +105,14 @@ def test_another_angle_shows_the_next_signal_and_is_remembered(tmp_path: Path, c
     view = engine.start("coordinator", "en", themes=["gezamenlijk-doel"])
     view = engine.send(view.info.id, {"type": "answer", "text": "Every partner explains our goal differently."})
     first = view.turns[-2]
-    ranked = first["data"]["alternatives"]
+    ranked = first.data["alternatives"]
     view = engine.send(view.info.id, {"type": "other"})
     second = view.turns[-1]
-    assert second["kind"] == "reflection" and second["data"]["method"] == "person"
-    assert second["data"]["signal"] == next(s for s in ranked if s != first["data"]["signal"])
-    assert second["text"] != first["text"] and second["citations"] and view.waiting_for == "followup"
+    assert second.kind == "reflection" and second.data["method"] == "person"
+    assert second.data["signal"] == next(s for s in ranked if s != first.data["signal"])
+    assert second.text != first.text and second.citations and view.waiting_for == "followup"
     view = engine.view(view.info.id)  # a reload: the choice is in the session
-    assert view.turns[-1]["data"]["signal"] == second["data"]["signal"]
+    assert view.turns[-1].data["signal"] == second.data["signal"]
 
 
 def test_an_answer_like_no_signal_gets_the_neutral_reply(tmp_path: Path, corpus_retriever: Retriever) -> None:
@@ -120,8 +121,8 @@ def test_an_answer_like_no_signal_gets_the_neutral_reply(tmp_path: Path, corpus_
     view = engine.send(view.info.id, {"type": "answer", "text": "Wat is de hoofdstad van Frankrijk?"})
     reflection = view.turns[-2]
     neutral = coaching_bank(PROMPTS).neutral("cultuur", "board")
-    assert reflection["data"]["signal"] is None and reflection["text"] == neutral.reflection("nl")
-    assert reflection["citations"]
+    assert reflection.data["signal"] is None and reflection.text == neutral.reflection("nl")
+    assert reflection.citations
 
 
 def test_the_model_chooses_a_listed_signal_under_a_json_schema(corpus_retriever: Retriever) -> None:
@@ -137,10 +138,71 @@ def test_the_model_chooses_a_listed_signal_under_a_json_schema(corpus_retriever:
     assert fallback.method == "embeddings"  # the model only helps: the embeddings decide without it
 
 
-def test_a_stronger_backend_writes_its_own_reflection(tmp_path: Path, corpus_retriever: Retriever) -> None:
-    """The bank speaks for the embedded model and for `none`; any other backend writes (and is checked)."""
-    assert _engine(tmp_path, corpus_retriever).coach is not None
-    assert _engine(tmp_path, corpus_retriever, fake_llm("x")).coach is None
+def test_every_backend_has_the_bank_and_only_a_stronger_one_writes(tmp_path: Path, corpus_retriever: Retriever) -> None:
+    """The bank speaks for the embedded model and for `none`; another backend may write its own (checked)."""
+    plain = _engine(tmp_path, corpus_retriever)
+    assert plain.coach is not None and not plain._context().writes
+    stronger = _engine(tmp_path, corpus_retriever, fake_llm("x"))
+    assert stronger.coach is not None and stronger._context().writes
+
+
+GOOD = (
+    "Je merkt dat lang niet alle partners weten waarom jullie netwerk bestaat. Het rapport ziet juist in een"
+    " gedeeld doel wat partners bindt [1]."
+)
+BAD = {
+    "third person": "De persoon zegt dat het doel onduidelijk is. Het rapport ziet in een gedeeld doel wat bindt [1].",
+    "citation as label": "[1] Het doel is niet voor alle partners helder, zeg je; een gedeeld doel bindt partners.",
+    "no citation": "Je merkt dat het doel niet voor iedereen helder is, en dat is in veel netwerken zo.",
+    "wrong language": "You notice that not every partner knows why the network exists, which binds them [1].",
+    "as if it were the person": "Ik ben het eens: mijn organisatie weet ook niet waarom het netwerk bestaat [1].",
+    "too long and looping": "Je merkt dat het doel niet helder is [1]. " + "Dat zie je bij veel partners terug. " * 14,
+}
+
+
+@pytest.mark.parametrize("written", [GOOD, *BAD.values()], ids=["good", *BAD])
+def test_a_stronger_model_is_shown_only_when_its_reflection_passes_the_banks_checks(
+    tmp_path: Path, corpus_retriever: Retriever, written: str
+) -> None:
+    engine = _engine(tmp_path, corpus_retriever, fake_llm(written))
+    view = engine.start("board", "nl", themes=["gezamenlijk-doel"])
+    answer = "Eerlijk gezegd weet de helft van de partners niet goed waarom het netwerk bestaat."
+    view = engine.send(view.info.id, {"type": "answer", "text": answer})
+    reflection = view.turns[-2]
+    signal = reflection.data["signal"]
+    bank = coaching_bank(PROMPTS)
+    reply = bank.signal("gezamenlijk-doel", "board", signal) if signal else bank.neutral("gezamenlijk-doel", "board")
+    (citation,) = reflection.citations  # the model wrote on the passage of the bank's signal, nothing else
+    assert citation.section.startswith(reply.passage.section)
+    if written == GOOD:
+        assert reflection.text == GOOD and reflection.data["writer"] == "model"
+    else:
+        assert reflection.text == reply.reflection("nl") and reflection.data["writer"] == "bank"
+    assert view.other_angle  # the person can still ask for another angle from the bank
+
+
+def test_the_models_option_list_is_computed_while_the_person_types(tmp_path: Path, corpus_retriever: Retriever) -> None:
+    """With SLIM_SIGNAL_CHOICE=model the fixed part of the choosing prompt is warmed when the question is
+    shown, not when the answer arrives."""
+    warmed: list[list] = []
+
+    class Recording(LanguageModel):
+        def warm(self, prefix: list, keep: bool = True) -> str:
+            warmed.append(prefix)
+            return "computed"
+
+    model = Recording("embedded:fake", fake_llm('{"signal": "none"}').chat)
+    conn = sqlite3.connect(tmp_path / "sessions.sqlite", check_same_thread=False)
+    engine = ReflectionEngine(Settings(data_dir=tmp_path, signal_choice="model"), corpus_retriever, model, conn=conn)
+    engine.start("board", "nl", themes=["cultuur"])
+    for _ in range(50):
+        if warmed:
+            break
+        time.sleep(0.1)
+    (prefix,) = warmed
+    first = question_bank(PROMPTS).themes["cultuur"].questions["board"][0].id
+    signals = coaching_bank(PROMPTS).signals("cultuur", "board", first)
+    assert all(s.id in prefix[0].content for s in signals)
 
 
 def test_slim_eval_reflections_reports_clean_fitting_signal_and_time(tmp_path: Path, corpus_data_dir: Path) -> None:

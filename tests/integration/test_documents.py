@@ -27,6 +27,7 @@ from assistant.cli import app
 from assistant.config import Settings
 from assistant.index import visible_versions
 from tests.helpers.files import (
+    index_small_corpus,
     truncate,
     write_docx,
     write_encrypted_pdf,
@@ -44,20 +45,7 @@ runner = CliRunner()
 
 @pytest.fixture
 def small_corpus(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "kort.md").write_text(
-        "---\ndoc_id: kort\ntitle: Kort rapport\n---\n\n# 1 Cultuur\n\nStralend falen betekent dat fouten mogen.\n",
-        encoding="utf-8",
-    )
-    (corpus / "sources.yaml").write_text(
-        "sources:\n  - id: wenger-2011\n    kind: reference\n    title: "
-        '"Promoting and assessing value creation in communities and networks: a conceptual framework"\n',
-        encoding="utf-8",
-    )
-    monkeypatch.setenv("SLIM_CORPUS_DIR", str(corpus))
-    assert runner.invoke(app, ["index"]).exit_code == 0
-    return corpus
+    return index_small_corpus(monkeypatch, tmp_path, sources=True)
 
 
 def _json(args: list[str]) -> object:

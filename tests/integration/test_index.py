@@ -9,7 +9,7 @@ import pytest
 from assistant.config import Settings
 from assistant.embeddings import SlimEmbeddings
 from assistant.errors import EmbeddingMismatchError, InputError
-from assistant.index import SourceFile, VectorIndex, open_index, sync
+from assistant.index import PassageStore, SourceFile, open_index, sync
 from assistant.retrieve import Retriever
 
 
@@ -23,7 +23,7 @@ def _docs(*paths: Path) -> list[SourceFile]:
     return [SourceFile(p, "document") for p in paths if p.exists()]
 
 
-def _snapshot(index: VectorIndex) -> tuple[list[str], list[str]]:
+def _snapshot(index: PassageStore) -> tuple[list[str], list[str]]:
     return sorted(index.ids()), sorted(index.sentences.get(include=[])["ids"])
 
 
@@ -43,7 +43,7 @@ def test_incremental_add_change_remove(
     _write(b, "Vertrouwen groeit langzaam. Het bestuur wil vaker samen leren en experimenteren.")
     changed = sync(index, _docs(a, b))
     assert changed.updated == ["b-txt"] and changed.unchanged == ["a-md"]
-    texts = index.all_passages()[1]
+    texts = index.all_passages().texts
     assert any("experimenteren" in t for t in texts)
     assert not any(t == "Vertrouwen groeit door elkaar vaak te ontmoeten." for t in texts)
     # the old version's sentences are gone too
@@ -53,7 +53,7 @@ def test_incremental_add_change_remove(
     a.unlink()
     removed = sync(index, _docs(a, b))
     assert removed.removed == ["a-md"]
-    assert {m["doc_id"] for m in index.all_passages()[2]} == {"b-txt"}
+    assert {m["doc_id"] for m in index.all_passages().metadatas} == {"b-txt"}
 
 
 def test_bad_input_leaves_the_index_exactly_as_it_was(
@@ -88,7 +88,7 @@ def test_opening_with_another_model_says_how_to_rebuild(
     assert rebuilt.count() == 0
 
 
-def test_collection_records_model_name_and_dimension(corpus_index: VectorIndex) -> None:
+def test_collection_records_model_name_and_dimension(corpus_index: PassageStore) -> None:
     meta = corpus_index.passages.metadata
     assert meta["embedding_model"] == corpus_index.embeddings.name
     assert meta["embedding_dim"] == 384

@@ -19,9 +19,9 @@ from assistant.config import Settings
 from assistant.evaluation.injection import InjectionItem, load_items, obeyed
 from assistant.llm import LanguageModel
 from assistant.prompts import answer_prompts, instruction_patterns
-from assistant.retrieve import Retriever
+from assistant.retrieve import Retriever, open_retriever
 from assistant.safe_text import without_links
-from assistant.workspace import Workspace, open_retriever
+from assistant.workspace import Workspace
 
 ITEMS = {item.id: item for item in load_items()}
 

@@ -70,7 +70,7 @@ def test_index_and_search_through_a_chroma_server(
 
     reopened = open_index(settings, embeddings=embeddings)
     assert sync(reopened, corpus_files(settings)).unchanged == ["casus-md"]
-    hits = Retriever(reopened).search("Hoeveel gemeenten werken samen?", k=1)
+    hits = Retriever(reopened, settings.prompts_dir).search("Hoeveel gemeenten werken samen?", k=1)
     assert hits[0].section == "1" and "21 gemeenten" in hits[0].text
 
 
@@ -92,7 +92,7 @@ def test_sentence_transformers_minilm_from_its_wheel(tmp_path: Path, embeddings:
     settings = Settings(data_dir=tmp_path / "data", corpus_dir=corpus)
     index = open_index(settings, embeddings=minilm)
     sync(index, corpus_files(settings))
-    hits = Retriever(index).search("How does trust develop?", k=1, mode="dense")
+    hits = Retriever(index, settings.prompts_dir).search("How does trust develop?", k=1, mode="dense")
     assert hits[0].section == "1"
 
     with pytest.raises(EmbeddingMismatchError):

@@ -88,10 +88,8 @@ def test_a_reflection_turn_with_the_embedded_model(embedded, corpus_retriever: R
         view.info.id, {"type": "answer", "text": "Bij ons durft niemand te zeggen dat een project mislukt is."}
     )
     reflection = view.turns[-2]
-    assert reflection["kind"] == "reflection" and reflection["citations"]
-    assert _cited_numbers(reflection["text"]) and _cited_numbers(reflection["text"]) <= {
-        c["n"] for c in reflection["citations"]
-    }
+    assert reflection.kind == "reflection" and reflection.citations
+    assert _cited_numbers(reflection.text) and _cited_numbers(reflection.text) <= {c.n for c in reflection.citations}
 
 
 def test_a_fresh_process_restores_the_prompt_prefix_instead_of_reading_it(embedded, tmp_path: Path) -> None:

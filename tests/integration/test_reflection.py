@@ -37,11 +37,11 @@ def engine_for(tmp_path: Path, retriever: Retriever, llm: LanguageModel = NO_LLM
 def assert_citations_resolve(view: SessionView) -> None:
     """Every [n] in a message points at a citation of that message, which has a section and a passage."""
     for item in view.turns:
-        numbers = {int(n) for n in re.findall(r"\[(\d+)\]", item["text"])}
-        available = {c["n"] for c in item["citations"]}
-        assert numbers <= available, (item["kind"], numbers, available)
-        for c in item["citations"]:
-            assert c["text"].strip() and c["section"], item["kind"]
+        numbers = {int(n) for n in re.findall(r"\[(\d+)\]", item.text)}
+        available = {c.n for c in item.citations}
+        assert numbers <= available, (item.kind, numbers, available)
+        for c in item.citations:
+            assert c.text.strip() and c.section, item.kind
 
 
 def test_a_whole_route_ends_in_a_cited_synthesis(tmp_path: Path, corpus_retriever: Retriever) -> None:
@@ -58,27 +58,27 @@ def test_a_whole_route_ends_in_a_cited_synthesis(tmp_path: Path, corpus_retrieve
     for number, answer in enumerate(answers, start=1):
         assert view.waiting_for == "answer" and view.progress == (number, 5)
         intro, question = view.turns[-2:]
-        assert intro["kind"] == "intro" and len(intro["citations"]) >= 3
-        assert question["kind"] == "question" and question["text"].startswith("Vraag:")
+        assert intro.kind == "intro" and len(intro.citations) >= 3
+        assert question.kind == "question" and question.text.startswith("Vraag:")
         view = engine.send(view.info.id, {"type": "answer", "text": answer})
         reflection, followup = view.turns[-2:]
-        assert reflection["kind"] == "reflection" and reflection["citations"]
+        assert reflection.kind == "reflection" and reflection.citations
         # without a model the coaching bank speaks: a curated text for what was recognised, citing [1]
-        assert "signal" in reflection["data"] and "[1]" in reflection["text"]
-        assert followup["kind"] == "followup" and view.waiting_for == "followup"
+        assert "signal" in reflection.data and "[1]" in reflection.text
+        assert followup.kind == "followup" and view.waiting_for == "followup"
         view = engine.send(view.info.id, {"type": "next"})
-        assert view.turns[-1]["kind"] == "assess" and len(view.turns[-1]["data"]["levels"]) == 5
+        assert view.turns[-1].kind == "assess" and len(view.turns[-1].data["levels"]) == 5
         view = engine.send(view.info.id, {"type": "score", "value": 1 + number % 5})
     assert view.waiting_for == "free"
     synthesis = view.synthesis
     assert synthesis is not None
-    assert [t["score"] for t in synthesis["themes"]] == [2, 3, 4, 5, 1]
-    assert synthesis["themes"][0]["points"] == [answers[0]]
-    assert {c["cycle"] for c in synthesis["cycles"]} >= {"onmiddellijk", "toegepast"}
-    assert 3 <= len(synthesis["actions"]) <= 5
-    assert all(a["citation"] for a in synthesis["actions"])
-    assert {c["section"] for c in synthesis["citations"]} == {"7.2"}
-    assert len(synthesis["group_questions"]) == 3
+    assert [t.score for t in synthesis.themes] == [2, 3, 4, 5, 1]
+    assert synthesis.themes[0].points == [answers[0]]
+    assert {c.cycle for c in synthesis.cycles} >= {"onmiddellijk", "toegepast"}
+    assert 3 <= len(synthesis.actions) <= 5
+    assert all(a.citation for a in synthesis.actions)
+    assert {c.section for c in synthesis.citations} == {"7.2"}
+    assert len(synthesis.group_questions) == 3
     assert_citations_resolve(view)
 
 
@@ -88,12 +88,12 @@ def test_a_free_question_is_answered_and_the_flow_resumes(tmp_path: Path, corpus
     before = view.waiting_for
     view = engine.send(view.info.id, {"type": "ask", "text": "Wat is stralend falen?"})
     question, answer = view.turns[-2:]
-    assert question["kind"] == "free_question" and answer["kind"] == "free_answer" and answer["citations"]
+    assert question.kind == "free_question" and answer.kind == "free_answer" and answer.citations
     assert view.waiting_for == before == "answer"
     view = engine.send(view.info.id, {"type": "skip"})
     assert view.waiting_for == "score"
     view = engine.send(view.info.id, {"type": "ask", "text": "Wat is vertrouwen volgens het rapport?"})
-    assert view.waiting_for == "score" and view.turns[-1]["kind"] == "free_answer"
+    assert view.waiting_for == "score" and view.turns[-1].kind == "free_answer"
     assert_citations_resolve(view)
 
 
@@ -112,15 +112,22 @@ def test_the_language_model_writes_the_reflection_when_it_cites_well(
         on_passages=streamed.append,
         on_token=streamed.append,
     )
-    assert view.turns[-2]["text"] == good
+    assert view.turns[-2].text == good
     passages, *tokens = streamed  # the passages are shown first, while the model is still writing
-    assert passages == view.turns[-2]["citations"]
+    assert passages == view.turns[-2].citations
     assert len(tokens) > 5 and "".join(tokens) == good  # the app shows it as it is written
     view = engine.send(view.info.id, {"type": "next"})
     view = engine.send(view.info.id, {"type": "score", "value": 2})
     view = engine.send(view.info.id, {"type": "answer", "text": "Fouten worden bij ons verzwegen."})
-    # the second reply cites nothing, so the guide falls back to its own mirror and a cited passage
-    assert view.turns[-2]["text"].startswith("Je vertelt: “Fouten worden bij ons verzwegen.”")
+    # the second reply cites nothing, so the guide falls back to the coaching bank's text and its passage
+    reflection = view.turns[-2]
+    assert reflection.data["writer"] == "bank" and reflection.citations
+    from assistant.coaching import coaching_bank
+
+    bank = coaching_bank(PROJECT_ROOT / "prompts")
+    signal_id = reflection.data["signal"]
+    reply = bank.signal("cultuur", "board", signal_id) if signal_id else bank.neutral("cultuur", "board")
+    assert reflection.text == reply.reflection("nl")
     assert_citations_resolve(view)
 
 
@@ -129,10 +136,10 @@ def test_follow_ups_are_limited_and_deepen_asks_the_next_probe(tmp_path: Path, c
     view = engine.start("student", "nl", themes=["waardecreatie"])
     view = engine.send(view.info.id, {"type": "answer", "text": "Onmiddellijke waarde is wat direct waardevol is."})
     view = engine.send(view.info.id, {"type": "deepen"})
-    followups = [t for t in view.turns if t["kind"] == "followup"]
-    assert len(followups) == 2 and followups[0]["text"] != followups[1]["text"]
+    followups = [t for t in view.turns if t.kind == "followup"]
+    assert len(followups) == 2 and followups[0].text != followups[1].text
     view = engine.send(view.info.id, {"type": "deepen"})  # no third follow-up: the limit is 2
-    assert [t["kind"] for t in view.turns].count("followup") == 2
+    assert [t.kind for t in view.turns].count("followup") == 2
     view = engine.send(view.info.id, {"type": "answer", "text": "Potentiële waarde is kennis voor later."})
     assert view.waiting_for == "score"
 
@@ -140,12 +147,12 @@ def test_follow_ups_are_limited_and_deepen_asks_the_next_probe(tmp_path: Path, c
 def test_english_session_and_ask_mode(tmp_path: Path, corpus_retriever: Retriever) -> None:
     engine = engine_for(tmp_path, corpus_retriever)
     view = engine.start("student", "en", route_id="studeren-op-de-kaders")
-    assert view.turns[0]["text"].startswith("Welcome.") and view.turns[-1]["text"].startswith("Question:")
-    assert "Theme 1 of 6: Structure" in view.turns[1]["text"]
+    assert view.turns[0].text.startswith("Welcome.") and view.turns[-1].text.startswith("Question:")
+    assert "Theme 1 of 6: Structure" in view.turns[1].text
     ask = engine.start("coordinator", "nl", mode="ask")
     assert ask.waiting_for == "free" and ask.themes == []
     ask = engine.send(ask.info.id, {"type": "ask", "text": "Wat is de schaalsprong?"})
-    assert ask.turns[-1]["kind"] == "free_answer" and ask.waiting_for == "free"
+    assert ask.turns[-1].kind == "free_answer" and ask.waiting_for == "free"
 
 
 def test_sessions_persist_rename_delete_and_export(tmp_path: Path, corpus_retriever: Retriever) -> None:
@@ -312,9 +319,11 @@ def test_the_browser_bench_long_conversation_is_a_finished_route(tmp_path: Path,
     (tmp_path / "chroma").symlink_to(corpus_data_dir / "chroma", target_is_directory=True)
     settings = Settings(data_dir=tmp_path, llm="none")
     messages = long_session(settings, owner="bench-person")
-    engine = ReflectionEngine(settings, Retriever(open_index(settings)), LanguageModel("none", None))
+    engine = ReflectionEngine(
+        settings, Retriever(open_index(settings), settings.prompts_dir), LanguageModel("none", None)
+    )
     (info,) = engine.list("bench-person")
     view = engine.view(info.id)
     assert info.route == LONG_ROUTE and view.synthesis is not None and len(view.scores) == len(view.themes) == 5
-    assert messages == sum(1 for turn in view.turns if turn["text"]) >= 40
-    assert [turn["text"] for turn in view.turns if turn["kind"] == "free_question"][-1] == "Wat is lerend vermogen?"
+    assert messages == sum(1 for turn in view.turns if turn.text) >= 40
+    assert [turn.text for turn in view.turns if turn.kind == "free_question"][-1] == "Wat is lerend vermogen?"

@@ -83,3 +83,20 @@ def test_english_questions_get_the_reports_dutch_terms_for_bm25(corpus_retriever
     )
     hits = corpus_retriever.search("What about trust?", k=5, mode="bm25")
     assert hits and any("vertrouwen" in h.text.lower() for h in hits)
+
+
+def test_section_contexts_are_stored_beside_the_sentences_and_scored(corpus_retriever: Retriever) -> None:
+    """Each distinct context is embedded once, kept out of the sentences (never quoted as an excerpt) and
+    scores the passages it describes; the passage text stays the report's."""
+    index = corpus_retriever.index
+    contexts = index.all_contexts()
+    texts, vectors, owners = contexts.texts, contexts.vectors, contexts.owners
+    snap = corpus_retriever.snapshot()
+    assert len(texts) == len(set(texts)) == len({d.metadata["context"] for d in snap.docs})
+    assert not set(texts) & set(index.all_sentences().texts)
+    assert sorted(c for chunk_ids in owners for c in chunk_ids) == sorted(snap.ids)
+    row = snap.position[owners[0][0]]
+    assert np.allclose(snap.context_vectors[row], vectors[0])
+    assert all(texts[0] not in d.page_content for d in snap.docs)
+    signals = corpus_retriever.signals("the cross-border business club", "hybrid", snap=snap)
+    assert set(signals) == {"passage", "sentence", "context", "bm25", "heading"}

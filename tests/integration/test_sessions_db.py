@@ -8,6 +8,7 @@ import datetime as dt
 import json
 import random
 import sqlite3
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -103,7 +104,13 @@ def test_an_old_database_keeps_no_key_and_its_people_keep_their_sessions(
     assert (tmp_path / "secret.key").stat().st_mode & 0o777 == 0o600
 
     engine = _engine(tmp_path, corpus_retriever)
-    owners = Owners(tmp_path, engine.sessions, Workspaces(engine.settings, corpus_retriever.index))
+    owners = Owners(
+        tmp_path,
+        engine.sessions,
+        Workspaces(
+            engine.settings, corpus_retriever.index, partial(Retriever, prompts_dir=engine.settings.prompts_dir)
+        ),
+    )
     kept, person = owners.resolve(anna)
     assert kept == anna and [s.title for s in engine.list(person)] == ["Van Anna"]
     assert [name for (name,) in engine.conn.execute("SELECT name FROM _migrations")] == [
@@ -117,7 +124,13 @@ def test_only_issued_keys_are_accepted(tmp_path: Path, corpus_retriever: Retriev
     from assistant.workspace import Workspaces
 
     engine = _engine(tmp_path, corpus_retriever)
-    owners = Owners(tmp_path, engine.sessions, Workspaces(engine.settings, corpus_retriever.index))
+    owners = Owners(
+        tmp_path,
+        engine.sessions,
+        Workspaces(
+            engine.settings, corpus_retriever.index, partial(Retriever, prompts_dir=engine.settings.prompts_dir)
+        ),
+    )
     key, person = owners.issue()
     assert len(key) >= 22 and key not in person
     engine.start("board", "nl", mode="ask", owner=person)
@@ -150,7 +163,7 @@ def test_documents_under_an_old_workspace_name_move_with_their_person(
     old.add(note)
 
     store = SessionStore(sqlite3.connect(settings.sessions_db, check_same_thread=False), tmp_path)
-    workspaces = Workspaces(settings, report)
+    workspaces = Workspaces(settings, report, partial(Retriever, prompts_dir=settings.prompts_dir))
     kept, person = Owners(tmp_path, store, workspaces).resolve(key)
     assert kept == key and store.is_owner(person)
     space, retriever = workspaces.get(workspace_of(person))

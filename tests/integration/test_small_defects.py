@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from assistant.answer import answer_question, build_messages, valid_citations
 from assistant.cli import app
 from assistant.config import Settings
+from assistant.domain import Citation, Turn
 from assistant.embeddings import SlimEmbeddings
 from assistant.i18n import t
 from assistant.index import chroma_client
@@ -24,8 +25,9 @@ from assistant.llm import LanguageModel
 from assistant.prompts import answer_prompts
 from assistant.reflection.synthesis import own_words
 from assistant.retrieve import Retriever
-from assistant.sessions import SessionInfo, export_markdown
+from assistant.sessions import SessionContent, SessionInfo, export_markdown
 from assistant.workspace import Workspace
+from tests.helpers.files import index_small_corpus
 
 runner = CliRunner()
 NO_MODEL = LanguageModel("none", None)
@@ -33,15 +35,7 @@ NO_MODEL = LanguageModel("none", None)
 
 @pytest.fixture
 def small_corpus(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "kort.md").write_text(
-        "---\ndoc_id: kort\ntitle: Kort rapport\n---\n\n# 1 Cultuur\n\nStralend falen betekent dat fouten mogen.\n",
-        encoding="utf-8",
-    )
-    monkeypatch.setenv("SLIM_CORPUS_DIR", str(corpus))
-    assert runner.invoke(app, ["index"]).exit_code == 0
-    return corpus
+    return index_small_corpus(monkeypatch, tmp_path)
 
 
 def _ok(args: list[str], **kwargs) -> str:
@@ -79,12 +73,13 @@ def test_a_numbered_heading_in_a_persons_document_is_no_report_section(small_cor
     cited = _json(["ask", "Wie is de penningmeester van het netwerk?", "--llm", "none", "--json"])["citations"][0]
 
     info = SessionInfo(id="s", title="t", role="board", lang="nl", mode="ask", route=None, created="", updated="")
-    exported = export_markdown(info, {"turns": [{"role": "assistant", "text": "Zo [1].", "citations": [cited]}]})
+    turns = [Turn(role="assistant", kind="free_answer", text="Zo [1].", citations=[cited])]
+    exported = export_markdown(info, SessionContent(turns=turns))
     assert "> [1] plan.md 1. Inleiding\n" in exported and "§" not in exported, exported
 
     from ui.components import citation_label
 
-    assert citation_label(cited, "nl") == "[1] · plan.md"
+    assert citation_label(Citation.model_validate(cited), "nl") == "[1] · plan.md"
 
 
 # --- upload names ----------------------------------------------------------------------------------------
@@ -196,7 +191,7 @@ def test_bracketed_numbers_in_a_quoted_passage_are_not_citations(small_corpus: P
 
 
 def open_retriever_for(settings: Settings) -> Retriever:
-    from assistant.workspace import open_retriever
+    from assistant.retrieve import open_retriever
 
     return open_retriever(settings)
 

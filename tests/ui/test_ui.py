@@ -228,7 +228,9 @@ def _finished_route(data_dir: Path, owner: str, score: int) -> str:
     from assistant.retrieve import Retriever
 
     settings = Settings(data_dir=data_dir, llm="none")
-    engine = ReflectionEngine(settings, Retriever(open_index(settings)), LanguageModel("none", None))
+    engine = ReflectionEngine(
+        settings, Retriever(open_index(settings), settings.prompts_dir), LanguageModel("none", None)
+    )
     view = engine.start("coordinator", "nl", route_id="strategiesessie", owner=owner, title=f"Sessie {score}")
     while view.waiting_for != "free":
         view = engine.send(view.info.id, {"type": "answer", "text": "We leren vooral van elkaars fouten."})

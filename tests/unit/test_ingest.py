@@ -13,11 +13,11 @@ from tests.helpers.files import write_docx, write_pdf
 
 
 def _load(path: Path, size: int = 500, overlap: int = 150):
-    return load_document(path, "document", chunk_chars=size, overlap_chars=overlap)
+    return load_document(path, "document", chunk_chars=size, overlap_chars=overlap, max_pages=2000)
 
 
 def test_report_passages_are_exact_slices_within_one_section() -> None:
-    doc = load_document(CORPUS_MD, "report", chunk_chars=500, overlap_chars=150)
+    doc = load_document(CORPUS_MD, "report", chunk_chars=500, overlap_chars=150, max_pages=2000)
     raw = CORPUS_MD.read_text(encoding="utf-8")
     passages = chunk_document(doc, 500, 150)
     assert len(passages) > 150
@@ -93,7 +93,7 @@ def test_plain_text_and_markdown_load(tmp_path: Path) -> None:
     assert passages[0].page_content.startswith("Eerste alinea.")
     md = tmp_path / "memo.md"
     md.write_text("# 1 Inleiding\n\nTekst.\n\n## 1.1 Doel\n\nMeer tekst.\n", encoding="utf-8")
-    report = load_document(md, "report", chunk_chars=500, overlap_chars=150)
+    report = load_document(md, "report", chunk_chars=500, overlap_chars=150, max_pages=2000)
     assert [p.metadata["section"] for p in chunk_document(report, 500, 150)] == ["1", "1.1"]
     # numbered headings in a person's document are only headings: it is cited by its file name
     assert [p.metadata["section"] for p in chunk_document(_load(md), 500, 150)] == ["", ""]

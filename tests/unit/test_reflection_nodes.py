@@ -10,6 +10,7 @@ import threading
 import time
 from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -17,13 +18,14 @@ from langgraph.runtime import Runtime
 
 from assistant.answer import Generation, checked_generation
 from assistant.config import Settings
+from assistant.domain import Citation
 from assistant.llm import LanguageModel
 from assistant.prompts import question_bank, reflection_prompts
 from assistant.reflection import graph, nodes
 from assistant.reflection.nodes import Context, Passages, Place, Token
 from assistant.reflection.state import Input, ReflectionState
 from assistant.retrieve import Evidence, Hit
-from tests.helpers.fakes import broken_llm, fake_llm
+from tests.helpers.fakes import FlatEmbeddings, broken_llm, fake_llm
 
 NO_LLM = LanguageModel("none", None)
 GOOD = "Je merkt dat fouten bij jullie verzwegen worden. Het rapport noemt dat stralend falen [1]."
@@ -59,6 +61,16 @@ class FakePassages:
 
     def search(self, query: str, k: int = 5, **_: Any) -> list[Hit]:
         return self._hits(query, k)
+
+    # what a free answer reads to choose the sentences it quotes: vectors (none stored here) and the
+    # question as BM25 sees it
+    index = SimpleNamespace(embeddings=FlatEmbeddings())
+
+    def snapshot(self) -> SimpleNamespace:
+        return SimpleNamespace(sentence_texts=[], sentence_vectors=[])
+
+    def lexical_query(self, query: str) -> str:
+        return query
 
 
 @pytest.fixture
@@ -242,7 +254,10 @@ def test_the_reflection_searches_the_persons_documents_and_streams(context: Cont
     assert reflection["text"] == GOOD and {c["source"] for c in reflection["citations"]} == {"plan.pdf"}
     assert context.report.queries == []
     first, *tokens = events
-    assert first == Passages(reflection["citations"]) and "".join(t.text for t in tokens) == GOOD
+    assert (
+        first == Passages([Citation.model_validate(c) for c in reflection["citations"]])
+        and "".join(t.text for t in tokens) == GOOD
+    )
     assert followup["kind"] == "followup" and update["next_step"] == "wait_followup"
     assert update["followups"] == 1 and update["waiting_for"] == "followup"
 

@@ -13,6 +13,7 @@ import pytest
 from pypdf import PdfReader
 
 from assistant.config import PROJECT_ROOT
+from assistant.domain import Synthesis
 from assistant.prompts import question_bank, reflection_prompts
 from assistant.safe_text import (
     WORD_JOINER,
@@ -22,7 +23,7 @@ from assistant.safe_text import (
     untrusted_markdown,
     without_links,
 )
-from assistant.sessions import SessionInfo, export_markdown
+from assistant.sessions import SessionContent, SessionInfo, export_markdown
 from assistant.summary import ladder_png, radar_png, session_pdf
 
 markdown_it = pytest.importorskip("markdown_it")
@@ -137,7 +138,7 @@ def test_the_ladder_takes_any_label_as_text() -> None:
     assert ladder_png(steps).startswith(b"\x89PNG")
 
 
-def _hostile_session() -> tuple[SessionInfo, dict]:
+def _hostile_session() -> tuple[SessionInfo, SessionContent]:
     passage = " ".join(" ".join(t.split()) for t in HOSTILE)
     citation = {"n": 1, "chunk_id": "x", "source": "<img src=x onerror=alert(1)>.md", "section": "",
                 "heading": "[kop](//evil.example) $\\foo$", "page": None, "text": passage}  # fmt: skip
@@ -147,7 +148,7 @@ def _hostile_session() -> tuple[SessionInfo, dict]:
     ]
     info = SessionInfo(id="s1", title="Sessie $\\foo$ kosten <script>alert(1)</script>", role="board", lang="nl",
                        mode="ask", route=None, created="2025-01-01", updated="2025-01-01")  # fmt: skip
-    return info, {"turns": turns}
+    return info, SessionContent.model_validate({"turns": turns})
 
 
 def test_the_markdown_export_carries_no_tag_link_image_or_math() -> None:
@@ -166,14 +167,17 @@ def test_the_pdf_shows_hostile_text_as_text_without_links() -> None:
     bank = question_bank(PROJECT_ROOT / "prompts")
     texts = reflection_prompts(PROJECT_ROOT / "prompts")["nl"]
     info, state = _hostile_session()
-    (citation,) = state["turns"][0]["citations"]
+    (citation,) = state.turns[0].citations
     themes = [
         {"theme": theme, "title": title, "points": HOSTILE[:3], "score": 3, "score_label": "Midden"}
         for theme, title in [("a", "Doel"), ("b", "Cultuur"), ("c", "Waarde")]
     ]
     cycle = min(bank.value_cycles, key=lambda c: c.order).id
-    synthesis = {"themes": themes, "cycles": [{"cycle": cycle, "quote": HOSTILE[0]}], "citations": [citation],
-                 "actions": [{"text": HOSTILE[7], "citation": 1}], "group_questions": [HOSTILE[2]]}  # fmt: skip
+    synthesis = Synthesis.model_validate(
+        {"themes": themes, "citations": [citation], "group_questions": [HOSTILE[2]],
+         "cycles": [{"cycle": cycle, "order": 1, "theme": "a", "quote": HOSTILE[0], "label": HOSTILE[1]}],
+         "actions": [{"id": "r1", "text": HOSTILE[7], "citation": 1}]}
+    )  # fmt: skip
     pdf = PdfReader(io.BytesIO(session_pdf(info, synthesis, bank, texts, "nl")))
     text = " ".join(" ".join(page.extract_text() for page in pdf.pages).split())
     assert "Sessie $\\foo$ kosten <script>alert(1)</script>" in text

@@ -9,6 +9,7 @@ import pytest
 
 from assistant.config import PROJECT_ROOT
 from assistant.corpus import load_sources, split_front_matter
+from assistant.domain import Citation
 from assistant.sources import (
     MENTION,
     _paragraphs,
@@ -17,7 +18,6 @@ from assistant.sources import (
     match_record,
     mentions,
     record_keys,
-    source_label,
     unresolved_mentions,
 )
 from tests.conftest import CORPUS_MD
@@ -149,17 +149,26 @@ def test_a_file_is_matched_by_doi_then_title() -> None:
     assert match_record("Een beeld van de structuur van ons netwerk", "x.pdf", SOURCES) == (None, "")
 
 
+def _cited(cite: str, page: int | None, kind: str) -> Citation:
+    return Citation(
+        n=1, chunk_id="x", source="s.pdf", section="", heading="", page=page, text="", kind=kind, cite_as=cite
+    )
+
+
 def test_source_label_says_it_is_a_source_not_the_report() -> None:
     assert (
-        source_label("Salignac et al. 2018", 4, "source", "nl") == "Salignac et al. 2018, p. 4 — bron van het rapport"
+        _cited("Salignac et al. 2018", 4, "source").label(lang="nl")
+        == "Salignac et al. 2018, p. 4 — bron van het rapport"
     )
-    assert source_label("Salignac et al. 2018", None, "source", "en") == "Salignac et al. 2018 — source of the report"
-    assert "niet uit het rapport" in source_label("Notes on networks", 2, "extra", "nl")
+    assert (
+        _cited("Salignac et al. 2018", None, "source").label(lang="en") == "Salignac et al. 2018 — source of the report"
+    )
+    assert "niet uit het rapport" in _cited("Notes on networks", 2, "extra").label(lang="nl")
 
 
 def test_exports_and_the_app_label_a_source_apart_from_the_report() -> None:
-    from assistant.answer import Citation
-    from assistant.sessions import SessionInfo, export_markdown
+    from assistant.domain import Turn
+    from assistant.sessions import SessionContent, SessionInfo, export_markdown
     from ui.components import citation_label
 
     report = Citation(
@@ -173,11 +182,10 @@ def test_exports_and_the_app_label_a_source_apart_from_the_report() -> None:
     info = SessionInfo(
         id="s", title="T", role="student", lang="nl", mode="ask", route=None, created="2026", updated="2026"
     )
-    cited = [report.model_dump(), source.model_dump()]
-    turns = [{"role": "assistant", "text": "Zo [1] en zo [2].", "citations": cited}]
-    exported = export_markdown(info, {"turns": turns})
+    turns = [Turn(role="assistant", kind="answer", text="Zo [1] en zo [2].", citations=[report, source])]
+    exported = export_markdown(info, SessionContent(turns=turns))
     assert "> [2] Salignac et al. 2018, p. 4 — bron van het rapport" in exported
     (line,) = [x for x in exported.splitlines() if x.startswith("> [1] ")]
     assert line.startswith("> [1] §3.3") and "bron van het rapport" not in line
-    assert citation_label(source.model_dump(), "en") == "[2] · Salignac et al. 2018, p. 4 — source of the report"
-    assert citation_label(report.model_dump(), "nl") == "[1] · 3.3 Vormen van impact"
+    assert citation_label(source, "en") == "[2] · Salignac et al. 2018, p. 4 — source of the report"
+    assert citation_label(report, "nl") == "[1] · § 3.3 Vormen van impact"

@@ -1,0 +1,151 @@
+"""Which sentences an answer quotes, and when it counts as grounded: SLIM's own logic on given scores.
+
+Real embeddings choose real sentences in tests/integration/test_answer.py; here the scores are set by
+hand (or by a toy embedding whose vectors are written out), so each rule is tested on its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pytest
+
+from assistant.answer import (
+    ANSWERING,
+    LEXICAL_SHARE,
+    QUOTE_MARGIN,
+    Quote,
+    answering_quotes,
+    answers_question,
+    extractive_answer,
+    focused_excerpts,
+    passage_sentences,
+    rank_sentences,
+)
+from assistant.config import PROJECT_ROOT
+from assistant.embeddings import SlimEmbeddings
+from assistant.prompts import answer_prompts
+from assistant.retrieve import Hit
+
+
+def quote(n: int, text: str, score: float, order: int = 0) -> Quote:
+    return Quote(n=n, text=text, similarity=score, overlap=0.0, score=score, order=order)
+
+
+class Axes(SlimEmbeddings):
+    """A toy embedding: each text is the unit vector of the first axis word it contains. Enough to tell
+    which sentence of a passage is about what the question asks."""
+
+    name, dim = "axes", 4
+    words = ("interviews", "focusgroep", "bestuur", "cultuur")
+
+    def _vector(self, text: str) -> np.ndarray:
+        vector = np.full(self.dim, 0.1, dtype=np.float32)
+        for i, word in enumerate(self.words):
+            if word in text.lower():
+                vector[i] = 1.0
+                break
+        return vector / np.linalg.norm(vector)
+
+    def embed_query_array(self, text: str) -> np.ndarray:
+        return self._vector(text)
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        return np.stack([self._vector(t) for t in texts]) if texts else np.zeros((0, self.dim), np.float32)
+
+
+def hit(n: int, text: str) -> Hit:
+    return Hit(
+        rank=n, chunk_id=f"c{n}", source="r.md", section="2.1", heading="2.1 Opzet", page=None, score=1, text=text
+    )
+
+
+PASSAGE = (
+    "Het bestuur koos voor een open opzet. In totaal zijn er 14 interviews gehouden met 16 personen. "
+    "De cultuur werd als open ervaren.\n\nCentrale vraag:\n\nEen focusgroep vond plaats in Venlo. "
+    "Drie netwerken deden mee:\n\n- Business Club Maas Rhein\n- De STAP naar gezonder"
+)
+
+
+def test_passage_sentences_are_the_quotable_sentences_verbatim() -> None:
+    sentences = [quoted for _, quoted in passage_sentences(PASSAGE)]
+    assert sentences == [
+        "Het bestuur koos voor een open opzet.",
+        "In totaal zijn er 14 interviews gehouden met 16 personen.",
+        "De cultuur werd als open ervaren.",  # the label 'Centrale vraag:' after it is too short to quote
+        "Een focusgroep vond plaats in Venlo.",
+        "Drie netwerken deden mee:\n\n- Business Club Maas Rhein\n- De STAP naar gezonder",  # the list comes along
+    ]
+    assert all(s in PASSAGE for s in sentences)
+    assert passage_sentences("- Een opsomming zonder inleiding ervoor.") == [
+        (["- Een opsomming zonder inleiding ervoor."], "Een opsomming zonder inleiding ervoor.")
+    ]
+
+
+def test_the_sentence_about_the_question_is_chosen_not_the_first() -> None:
+    ranked = rank_sentences("Hoeveel interviews zijn er gehouden?", [hit(1, PASSAGE)], Axes())
+    assert ranked[0].text == "In totaal zijn er 14 interviews gehouden met 16 personen."
+    assert ranked[0].n == 1 and ranked[0].order == 1
+    assert [q.score for q in ranked] == sorted((q.score for q in ranked), reverse=True)
+
+
+def test_the_question_words_in_a_sentence_add_to_its_score() -> None:
+    # the toy embedding sees no axis word in either sentence: only the shared words tell them apart
+    text = "Het netwerk is open. Leden betalen geen contributie voor het lidmaatschap."
+    ranked = rank_sentences("Wat kost het lidmaatschap?", [hit(1, text)], Axes())
+    assert ranked[0].text.startswith("Leden betalen") and ranked[0].overlap > 0
+    assert ranked[0].score == pytest.approx(ranked[0].similarity + LEXICAL_SHARE * ranked[0].overlap, abs=1e-3)
+
+
+def test_vectors_the_index_already_has_are_used() -> None:
+    class Counting(Axes):
+        embedded: list[str] = []
+
+        def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+            self.embedded += list(texts)
+            return super().embed_passages(texts)
+
+    model = Counting()
+    units = [unit for parts, _ in passage_sentences(PASSAGE) for unit in parts]
+    known = {unit: model._vector(unit) for unit in units[:4]}
+    rank_sentences("Hoeveel interviews?", [hit(1, PASSAGE)], model, indexed=known)
+    assert model.embedded == sorted(units[4:])  # the sentence and the list items the index lacks, nothing else
+
+
+def test_a_second_sentence_is_quoted_only_when_nearly_as_good_and_in_reading_order() -> None:
+    ranked = [quote(2, "B", 0.90, order=3), quote(1, "A", 0.90 - QUOTE_MARGIN / 2, order=5), quote(1, "C", 0.7)]
+    assert [q.text for q in answering_quotes(ranked)] == ["A", "B"]  # passage 1 before passage 2
+    far = [quote(1, "A", 0.90), quote(1, "B", 0.90 - 2 * QUOTE_MARGIN - 0.01)]
+    assert [q.text for q in answering_quotes(far)] == ["A"]
+    assert answering_quotes([]) == []
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_grounded_only_when_the_best_quoted_sentence_answers(lang: str) -> None:
+    assert answers_question([quote(1, "A", ANSWERING[lang])], lang)  # type: ignore[arg-type]
+    assert not answers_question([quote(1, "A", ANSWERING[lang] - 0.001)], lang)  # type: ignore[arg-type]
+    assert not answers_question([], lang)  # type: ignore[arg-type]
+
+
+def test_the_extractive_answer_quotes_cites_and_speaks_the_question_language() -> None:
+    prompts = answer_prompts(PROJECT_ROOT / "prompts")
+    quotes = [quote(1, "Er zijn 14 interviews gehouden [3].", 0.9), quote(2, "Een focusgroep in Venlo.", 0.9)]
+    english = extractive_answer(prompts["en"], quotes)
+    assert english == (
+        f"{prompts['en'].extractive_intro} “Er zijn 14 interviews gehouden (3).” [1] “Een focusgroep in Venlo.” [2]"
+    )
+    assert extractive_answer(prompts["nl"], quotes).startswith(prompts["nl"].extractive_intro)
+    # not answering: said so, in the question's language, and the closest sentences offered
+    assert extractive_answer(prompts["en"], quotes[:1], answered=False).startswith(prompts["en"].closest_intro)
+    assert prompts["nl"].closest_intro != prompts["en"].closest_intro
+
+
+def test_excerpts_for_the_model_are_each_passage_best_sentences_in_reading_order() -> None:
+    ranked = [quote(1, "late", 0.9, order=4), quote(2, "other", 0.85), quote(1, "early", 0.8, order=1)]
+    ranked.append(quote(1, "third", 0.7, order=2))
+    assert focused_excerpts(ranked, 3, max_chars=100) == ["early late", "other", ""]
+    assert focused_excerpts(ranked, 1, max_chars=6) == ["late"]  # a second sentence only where it fits
+    long_list = [quote(1, "Zes waarden: " + "; ".join(["een waarde"] * 40), 0.9)]
+    excerpt = focused_excerpts(long_list, 1, max_chars=50)[0]
+    assert len(excerpt) <= 102 and excerpt.startswith("Zes waarden:") and excerpt.endswith("…")
