@@ -17,7 +17,8 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from assistant.corpus import SourceRecord, load_sources, split_front_matter
-from assistant.ingest import HEADING_SEPARATOR, markdown_segments
+from assistant.ingest import markdown_segments
+from assistant.text import HEADING_SEPARATOR
 
 ET_AL = "et al."
 MAX_NAMED_AUTHORS = 3  # "Wenger, Trayner & De Laat 2021"; four or more: "Mennens et al. 2021"
