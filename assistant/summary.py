@@ -134,7 +134,7 @@ def session_pdf(info: SessionInfo, synthesis: Synthesis, bank: QuestionBank, tex
         pdf.body(f"• {question}")
     pdf.heading("Bronnen / Sources", 12)
     for c in synthesis.citations:
-        report = f" — {c.source}" if c.section else ""
-        pdf.body(f"[{c.n}] {c.label(heading=True)}{report}", 9)
+        report = f" — {c.source}" if c.section and not c.cite_as else ""
+        pdf.body(f"[{c.n}] {c.label(heading=True, lang=lang)}{report}", 9)
         pdf.body(one_line(c.text), 8)
     return bytes(pdf.output())

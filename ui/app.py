@@ -34,7 +34,8 @@ start = st.Page(navigation.START, title=t("ui.start_page", lang), url_path="star
 conversation = st.Page(navigation.CONVERSATION, title=t("ui.conversation", lang), url_path="conversation")
 summary = st.Page(navigation.SUMMARY, title=t("ui.summary", lang), url_path="summary")
 study = st.Page(navigation.STUDY, title=t("ui.study", lang), url_path="study")
-PAGES = [start, conversation, summary, study]
+sources = st.Page(navigation.SOURCES, title=t("ui.sources_page", lang), url_path="bronnen")
+PAGES = [start, conversation, summary, study, sources]
 
 # A query parameter can restrict someone to one page: decide it here, before the sidebar, and give
 # `st.navigation` only that page, e.g. a participant who opens `?scan=<code>` sees only the fill-in page

@@ -16,9 +16,13 @@ from assistant.summary_lines import cycle_status, shown_cycles
 
 
 def citation_label(citation: Citation, lang: str) -> str:
-    """'[1] · § 3.3 · Onmiddellijke waarde · p. 4' (``Citation.label`` in the app's words)."""
+    """'[1] · § 3.3 · Onmiddellijke waarde · p. 4' (``Citation.label`` in the app's words); a source of the
+    report: '[2] · Salignac et al. 2018, p. 4 — bron van het rapport'."""
     where = citation.label(
-        section=t("ui.section", lang, section="{section}"), page=t("ui.page", lang, page="{page}"), sep=" · "
+        section=t("ui.section", lang, section="{section}"),
+        page=t("ui.page", lang, page="{page}"),
+        sep=" · ",
+        lang=lang,
     )
     return f"[{citation.n}] · {where}"
 

@@ -3,6 +3,7 @@ not the model, is under test here; the browser tests in tests/test_browser.py co
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -84,7 +85,8 @@ def test_ask_the_report_mode_answers_with_sources(app: AppTest) -> None:
     app.chat_input(key="ask").set_value("Wat is stralend falen?").run()
     assert not app.exception
     page = texts(app)
-    assert "Dit staat er in de bronnen:" in page and "[1]" in page
+    # the extractive answer quotes the sentences that answer, so which passage it cites first may vary
+    assert "Dit staat er in de bronnen:" in page and re.search(r"“[^”]+” \[\d\]", page)
     assert any(e.label.startswith("Bronnen (") for e in app.expander)
 
 
