@@ -86,7 +86,10 @@ def cycle_label(cycle: CycleReached, bank: QuestionBank, lang: Language) -> str:
     return next((c.label(lang) for c in bank.value_cycles if c.id == cycle.cycle), cycle.label)
 
 
-class _PDF(FPDF):
+class ReportPDF(FPDF):
+    """A4 with DejaVu fonts (every Dutch and English character) and plain headings and paragraphs: the
+    session PDF and the group scan's agenda and results share it."""
+
     def __init__(self) -> None:
         super().__init__(format="A4")
         self.add_font("DejaVu", "", str(FONT))
@@ -106,7 +109,7 @@ class _PDF(FPDF):
 
 def session_pdf(info: SessionInfo, synthesis: Synthesis, bank: QuestionBank, texts: Any, lang: Language) -> bytes:
     """The synthesis with its charts and every citation (section number and passage)."""
-    pdf = _PDF()
+    pdf = ReportPDF()
     pdf.add_page()
     pdf.heading(info.title, 16)
     pdf.body(f"{info.role} · {info.lang} · {info.created}", 8)
