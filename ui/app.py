@@ -13,6 +13,7 @@ import logging
 import streamlit as st
 
 from assistant.errors import SlimError
+from assistant.group.links import FACILITATOR_PARAM, JOIN_PARAM, PAGE
 from assistant.i18n import t
 from assistant.safe_text import untrusted_markdown
 from ui import navigation
@@ -35,20 +36,23 @@ conversation = st.Page(navigation.CONVERSATION, title=t("ui.conversation", lang)
 summary = st.Page(navigation.SUMMARY, title=t("ui.summary", lang), url_path="summary")
 study = st.Page(navigation.STUDY, title=t("ui.study", lang), url_path="study")
 sources = st.Page(navigation.SOURCES, title=t("ui.sources_page", lang), url_path="bronnen")
-PAGES = [start, conversation, summary, study, sources]
+group = st.Page(navigation.GROUP, title=t("group.title", lang), url_path=PAGE)
+PAGES = [start, conversation, summary, study, sources, group]
 
-# A query parameter can restrict someone to one page: decide it here, before the sidebar, and give
-# `st.navigation` only that page, e.g. a participant who opens `?scan=<code>` sees only the fill-in page
-# of their scan, without the sidebar:
-#     if st.query_params.get("scan"):
-#         st.navigation([st.Page("views/scan_fill.py", title=…, url_path="scan")], position="hidden").run()
-#         st.stop()
+# An address with a join code or a facilitator secret gets the group scan page and nothing else: no
+# sidebar, no other page to reach, and the guide's models are not loaded for it.
 try:
-    with st.spinner(t("ui.loading", lang)):
-        app = services()
-    page = st.navigation(PAGES, position="hidden")
-    sidebar(app, in_session=page in (conversation, summary))
-    page.run()
+    if st.query_params.get(JOIN_PARAM) or st.query_params.get(FACILITATOR_PARAM):
+        st.navigation([group], position="hidden").run()
+    else:
+        page = st.navigation(PAGES, position="hidden")
+        if page is group:  # the coordinator's page: create a scan, or join one by typing its code
+            page.run()
+        else:
+            with st.spinner(t("ui.loading", lang)):
+                app = services()
+            sidebar(app, in_session=page in (conversation, summary))
+            page.run()
 except SlimError as exc:
     st.error(untrusted_markdown(exc.message(lang)))
 except Exception:  # a bug: the person gets a sentence in their language, the console the traceback

@@ -56,3 +56,5 @@ if middle.button(t("ui.ask_mode", lang), use_container_width=True, disabled=bool
     navigation.go(navigation.CONVERSATION)
 if right.button(t("ui.study", lang), use_container_width=True):
     navigation.go(navigation.STUDY)
+if st.button(t("group.open_page", lang), icon=":material/groups:", key="group-page"):
+    navigation.go(navigation.GROUP)

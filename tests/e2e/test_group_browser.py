@@ -1,0 +1,208 @@
+"""The group scan end to end in headless Chromium: a coordinator creates a scan; four participants in
+their own browser contexts join by link and by code and fill it in (one reloads halfway, one on a phone's
+width); the facilitator sees only the count until the minimum is reached and the results are revealed,
+then the distributions; builds a 90-minute agenda, edits it and downloads it; the join code opens no
+results. Screenshots in test-artifacts/browser/group-*.png.
+"""
+
+from __future__ import annotations
+
+import csv as csvlib
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import docx
+import pytest
+
+from tests.e2e.test_browser import AppServer, shot
+from tests.helpers.browser import BROWSER_ARGS, CHROMIUM
+
+pytestmark = pytest.mark.browser
+
+THEMES = ["gezamenlijk-doel", "proces", "waardecreatie"]
+"""the themes the participants score (the scan has the coordinator route's five: the other two stay
+'te weinig antwoorden')"""
+SCORES = {"p1": [2, 3, 4], "p2": [4, 3, 2], "p3": [1, 3, 5], "p4": [2, 3, 4]}
+
+
+@pytest.fixture
+def app(tmp_path: Path, corpus_data_dir: Path) -> Iterator[AppServer]:
+    """The app with its public address set to where it runs, so the join link and QR code lead here."""
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "chroma").symlink_to(corpus_data_dir / "chroma", target_is_directory=True)
+    server = AppServer(data)
+    server.env["SLIM_PUBLIC_URL"] = server.url
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def theme_box(page, theme: str):
+    return page.locator(f".st-key-theme-{theme}")
+
+
+def score(page, theme: str, value: int, why: str = "") -> None:
+    """Choose a level, and write a sentence; each is saved on its own (no submit button)."""
+    box = theme_box(page, theme)
+    box.locator("label").filter(has_text=re.compile(rf"^{value} —")).click()
+    box.get_by_text("Opgeslagen.").wait_for(timeout=30_000)
+    if why:
+        field = box.get_by_label("Toelichting (mag leeg blijven)")
+        field.fill(why)
+        field.press("Control+Enter")
+        page.wait_for_timeout(600)
+
+
+def chosen(page, theme: str) -> int | None:
+    radios = theme_box(page, theme).locator("input[type=radio]")
+    for n in range(radios.count()):
+        if radios.nth(n).is_checked():
+            return n + 1
+    return None
+
+
+def test_group_scan_from_creation_to_agenda(app: AppServer, browser, tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
+    base = app.url
+    coordinator = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    coordinator.goto(base + "groepsscan")
+    coordinator.get_by_label("Naam van het netwerk").wait_for(timeout=120_000)  # the first page of a fresh server
+    coordinator.get_by_label("Naam van het netwerk").fill("Netwerk Oost")
+    minimum = coordinator.get_by_label("Minimaal aantal antwoorden voordat iets zichtbaar wordt")
+    minimum.fill("4")
+    minimum.press("Tab")
+    coordinator.get_by_role("button", name="Scan aanmaken").click()
+    coordinator.get_by_text("Bewaar de beheerlink nu").wait_for(timeout=60_000)
+    links = coordinator.locator('[data-testid="stCode"] pre')  # the join link, then the facilitator link
+    expect(links).to_have_count(2, timeout=30_000)
+    join, secret_url = (text.strip() for text in links.all_text_contents())
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+/groepsscan\?code=[0-9A-Z]{10}", join)
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+/groepsscan\?beheer=[\w-]{40,}", secret_url)
+    page_text = coordinator.locator("body").inner_text()
+    code = re.search(r"Code voor deelnemers: ([0-9A-Z]{5}-[0-9A-Z]{5})", page_text).group(1)
+    assert join.startswith(base) and secret_url.startswith(base)
+    expect(coordinator.locator('[data-testid="stImage"] img').first).to_be_visible()  # the QR code
+    shot(coordinator, "group-1-created")
+
+    facilitator = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    facilitator.goto(secret_url)
+    facilitator.get_by_role("button", name="Toon resultaten").click()
+    facilitator.get_by_text("zodra minstens 4 mensen hebben geantwoord").wait_for(timeout=30_000)
+
+    # the join code opens no results: a clear sentence, no count, no network name
+    snoop = browser.new_context().new_page()
+    snoop.goto(base + f"groepsscan?beheer={join.rsplit('=', 1)[1]}")
+    snoop.get_by_text("Deze beheerlink opent geen scan").wait_for(timeout=30_000)
+    assert "Netwerk Oost" not in snoop.locator("body").inner_text()
+    assert snoop.locator('[data-testid="stMetric"]').count() == 0
+
+    people = {}
+    for name in ("p1", "p2", "p3"):
+        page = browser.new_context(viewport={"width": 1100, "height": 900}).new_page()
+        if name == "p3":  # by code, typed as read from a beamer
+            page.goto(base + "groepsscan")
+            page.get_by_label("Vul de code van je scan in").fill(code.lower())
+            page.get_by_role("button", name="Meedoen").click()
+        else:
+            page.goto(join)
+        page.get_by_text("Groepsscan: Netwerk Oost").wait_for(timeout=60_000)
+        people[name] = page
+    assert "code=" in people["p3"].url and "p=" in people["p3"].url
+
+    # p1 answers two themes, reloads, and finds them kept
+    p1 = people["p1"]
+    score(p1, THEMES[0], SCORES["p1"][0], "We zijn het over het doel eigenlijk nooit eens geworden.")
+    score(p1, THEMES[1], SCORES["p1"][1])
+    p1.wait_for_function("() => location.search.includes('p=')")
+    p1.reload()
+    p1.get_by_text("Groepsscan: Netwerk Oost").wait_for(timeout=60_000)
+    theme_box(p1, THEMES[1]).get_by_text("Opgeslagen.").wait_for(timeout=30_000)
+    assert chosen(p1, THEMES[0]) == SCORES["p1"][0] and chosen(p1, THEMES[1]) == SCORES["p1"][1]
+    expect(theme_box(p1, THEMES[0]).get_by_label("Toelichting (mag leeg blijven)")).to_have_value(
+        "We zijn het over het doel eigenlijk nooit eens geworden."
+    )
+    score(p1, THEMES[2], SCORES["p1"][2])
+    shot(p1, "group-2-participant")
+    for name in ("p2", "p3"):
+        for theme, value in zip(THEMES, SCORES[name], strict=True):
+            score(people[name], theme, value, "Een toelichting van " + name if theme == THEMES[0] else "")
+
+    # three of the minimum four: the facilitator sees the count and nothing else
+    expect(facilitator.locator('[data-testid="stMetricValue"]')).to_have_text("3", timeout=15_000)
+    text = facilitator.locator("body").inner_text()
+    assert "Verdeling" not in text and "Een toelichting van" not in text and "nooit eens" not in text
+    shot(facilitator, "group-3-count-only")
+
+    # the fourth participant, on a phone
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True).new_page()
+    phone.goto(join)
+    phone.get_by_text("Groepsscan: Netwerk Oost").wait_for(timeout=60_000)
+    assert phone.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth + 1")
+    for theme, value in zip(THEMES, SCORES["p4"], strict=True):
+        score(phone, theme, value)
+    phone.get_by_text("Volgende deelnemer").scroll_into_view_if_needed()
+    shot(phone, "group-4-phone")
+
+    # the facilitator's page shows the results by itself (the count is polled)
+    facilitator.get_by_text("Verdeling (score: aantal)").first.wait_for(timeout=120_000)  # loads the tips' passages
+    body = facilitator.locator("body").inner_text()
+    assert "Verdeling (score: aantal) — 1: 1 · 2: 2 · 3: 0 · 4: 1 · 5: 0" in body  # gezamenlijk doel: 2, 4, 1, 2
+    assert "Verdeling (score: aantal) — 1: 0 · 2: 0 · 3: 4 · 4: 0 · 5: 0" in body  # proces: all 3
+    assert body.count("vanaf 4 is de verdeling te zien") == 2  # the two themes nobody scored: no numbers
+    goal = facilitator.locator(f".st-key-result-{THEMES[0]}")
+    goal.get_by_text("Toelichtingen (anoniem").click()
+    for quote in ("Een toelichting van p2", "Een toelichting van p3", "nooit eens geworden"):
+        expect(goal.get_by_text(quote)).to_be_visible(timeout=30_000)
+    shot(facilitator, "group-5-results")
+
+    # agenda: 90 minutes, the proposed themes; remove a theme block, the length stays
+    facilitator.get_by_text("90 van 90 minuten ingepland").wait_for(timeout=30_000)
+    blocks = facilitator.locator('[class*="st-key-block-theme-"]')
+    before = blocks.count()
+    assert before >= 2
+    blocks.last.locator("button").last.click()
+    expect(blocks).to_have_count(before - 1, timeout=30_000)
+    facilitator.get_by_text("90 van 90 minuten ingepland").wait_for(timeout=30_000)
+    with facilitator.expect_download() as download:
+        facilitator.get_by_role("button", name="Download de agenda (Markdown)").click()
+    markdown = Path(download.value.path()).read_text(encoding="utf-8")
+    assert markdown.startswith("# Agenda: Netwerk Oost (90 min)")
+    assert len(re.findall(r"^## ", markdown, re.M)) == facilitator.locator('[class*="st-key-block-"]').count()
+    assert "§" in markdown and "[1]" in markdown
+    shutil.copy(download.value.path(), tmp_path / "agenda.md")
+    with facilitator.expect_download() as word:
+        facilitator.get_by_role("button", name="Download de agenda (Word)").click()
+    document = docx.Document(word.value.path())
+    text = "\n".join(p.text for p in document.paragraphs) + "\n".join(
+        cell.text for table in document.tables for row in table.rows for cell in row.cells
+    )
+    assert "Netwerk Oost" in text and "§" in text and "?" in text  # blocks, citations, questions
+    with facilitator.expect_download() as csv:
+        facilitator.get_by_role("button", name="Download de resultaten (CSV)").click()
+    rows = {row[0]: row for row in csvlib.reader(Path(csv.value.path()).read_text(encoding="utf-8").splitlines())}
+    assert rows["gezamenlijk-doel"][2:8] == ["4", "1", "2", "0", "1", "0"]  # n, then how many chose 1..5
+    shot(facilitator, "group-6-agenda")
+
+    # an agreement after the session, then delete the scan: the join link says it opens nothing
+    facilitator.get_by_label("Actie").fill("Doel op één A4 zetten")
+    facilitator.get_by_role("button", name="Afspraak toevoegen").click()
+    facilitator.get_by_text("Doel op één A4 zetten").wait_for(timeout=30_000)
+    facilitator.get_by_text("Ja, verwijder deze scan").click()
+    facilitator.get_by_role("button", name="Scan verwijderen").click()
+    facilitator.get_by_text("en alle antwoorden zijn verwijderd").wait_for(timeout=30_000)
+    p1.goto(join)
+    p1.get_by_text("Deze code hoort bij geen enkele scan").wait_for(timeout=60_000)

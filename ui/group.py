@@ -1,0 +1,542 @@
+"""The group scan's pages (issue 12): create a scan, fill it in, see the results and build the agenda.
+
+One page (``assistant.group.links.PAGE``) serves three people, told apart by the address:
+``?code=<join code>`` (a participant: the fill-in form of that scan and nothing else, ``&p=<token>``
+keeps their form across a reload), ``?beheer=<secret>`` (the facilitator: count, results, agenda,
+agreements) and neither (the coordinator: create a scan, or join one by typing its code).
+Everything is computed by ``assistant.group``; this module only renders and calls it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+import streamlit as st
+
+from assistant.config import Language, Settings, configured_lang, load_settings
+from assistant.errors import SlimError
+from assistant.group import agenda as agendas
+from assistant.group import export
+from assistant.group.charts import group_radar_png
+from assistant.group.links import FACILITATOR_PARAM, JOIN_PARAM, facilitator_url, join_url
+from assistant.group.models import (
+    DEFAULT_MIN_ANSWERS,
+    EXAMPLE_THEMES,
+    MIN_ANSWERS_FLOOR,
+    Agenda,
+    Agreement,
+    CreatedScan,
+    Results,
+    Scan,
+    ScanSettings,
+    ThemeAnswer,
+    ThemeResult,
+    default_themes,
+)
+from assistant.group.results import scan_results, sort_themes
+from assistant.group.store import GroupStore, format_code
+from assistant.i18n import LANGUAGES, t
+from assistant.prompts import QuestionBank, question_bank
+from assistant.retrieve import Retriever
+from assistant.safe_text import heading_markdown, model_markdown, untrusted_markdown
+from ui.components import sources
+from ui.context import services
+
+PARTICIPANT_PARAM = "p"
+"""the participant's token in the fill-in address: a reload keeps their answers"""
+LIVE_EVERY_S = 1.5
+"""how often the facilitator's count is read again"""
+
+
+@dataclass
+class GroupContext:
+    settings: Settings
+    store: GroupStore
+    bank: QuestionBank
+
+
+@st.cache_resource(show_spinner=False)
+def context() -> GroupContext:
+    """Shared by the process: the store opens a connection per call, nothing in it belongs to one person."""
+    settings = load_settings()
+    return GroupContext(settings, GroupStore.open(settings), question_bank(settings.prompts_dir))
+
+
+def passages() -> Retriever:
+    """The report's passages for the tips' citations, shared with the guide (built on first use: only the
+    facilitator's page asks for them)."""
+    return services().retriever
+
+
+def page() -> None:
+    """The page script's body: which of the three views the address asks for."""
+    code, secret = st.query_params.get(JOIN_PARAM), st.query_params.get(FACILITATOR_PARAM)
+    ctx = context()
+    if code:
+        fill(ctx, code)
+    elif secret:
+        facilitator(ctx, secret)
+    else:
+        create(ctx)
+
+
+def _ui_lang() -> Language:
+    return st.session_state.get("lang") or configured_lang()
+
+
+def _error(exc: SlimError, lang: Language) -> None:
+    st.error(untrusted_markdown(exc.message(lang)))  # type: ignore[arg-type]
+
+
+# --- the coordinator: join by code, or create a scan -------------------------------------------------------
+
+
+def create(ctx: GroupContext) -> None:
+    lang = _ui_lang()
+    st.title(t("group.title", lang))
+    with st.form("group-join"):
+        typed = st.text_input(t("group.enter_code", lang), key="group-code")
+        joined = st.form_submit_button(t("group.join", lang))
+    if joined and typed.strip():
+        try:
+            scan = ctx.store.by_code(typed)
+        except SlimError as exc:
+            _error(exc, lang)
+        else:
+            st.query_params.clear()
+            st.query_params[JOIN_PARAM] = scan.code
+            st.rerun()
+    created: CreatedScan | None = st.session_state.get("group_created")
+    if created:
+        show_created(ctx, created, lang)
+        return
+    st.subheader(t("group.new_scan", lang))
+    st.markdown(t("group.intro", lang))
+    themes = [th.id for th in ctx.bank.ordered_themes()]
+    with st.form("group-create"):
+        network = st.text_input(t("group.network", lang), max_chars=120, key="group-network")
+        chosen = st.multiselect(
+            t("group.themes", lang),
+            themes,
+            default=list(default_themes(ctx.settings.prompts_dir)),
+            format_func=lambda tid: ctx.bank.themes[tid].title(lang),
+            key="group-themes",
+        )
+        scan_lang = st.radio(
+            t("group.lang", lang),
+            LANGUAGES,
+            index=LANGUAGES.index(lang),
+            format_func=lambda code: {"nl": "Nederlands", "en": "English"}[code],
+            horizontal=True,
+            key="group-lang",
+        )
+        closes = st.date_input(t("group.closes_at", lang), value=None, min_value=dt.date.today(), key="group-closes")
+        anonymous = st.checkbox(t("group.anonymous", lang), value=True, key="group-anonymous")
+        minimum = st.number_input(
+            t("group.min_answers", lang),
+            min_value=MIN_ANSWERS_FLOOR,
+            max_value=1000,
+            value=DEFAULT_MIN_ANSWERS,
+            step=1,
+            key="group-min",
+        )
+        submitted = st.form_submit_button(t("group.create", lang), type="primary")
+    if not submitted:
+        return
+    if not network.strip() or not chosen:
+        st.error(t("group.create_missing", lang))
+        return
+    closes_at = dt.datetime.combine(closes, dt.time(23, 59), dt.UTC) if closes else None
+    settings = ScanSettings(
+        network=network,
+        themes=chosen,
+        lang=scan_lang,
+        closes_at=closes_at,
+        anonymous=anonymous,
+        min_answers=int(minimum),
+    )
+    st.session_state["group_created"] = ctx.store.create(settings)
+    st.rerun()
+
+
+def show_created(ctx: GroupContext, created: CreatedScan, lang: Language) -> None:
+    """The links of a new scan. The facilitator link is shown here and nowhere else, ever."""
+    scan = created.scan
+    join = join_url(ctx.settings, scan.code)
+    st.success(t("group.created", lang, network=heading_markdown(scan.settings.network), scan_id=scan.id))
+    st.subheader(t("group.for_participants", lang))
+    st.markdown(t("group.join_code", lang, code=f"**{format_code(scan.code)}**"))
+    st.caption(t("group.join_link_label", lang))
+    st.code(join, language=None)
+    st.image(export.qr_png(join), caption=t("group.qr", lang), width=240)
+    st.subheader(t("group.for_facilitator", lang))
+    st.warning(t("group.secret_once", lang))
+    url = facilitator_url(ctx.settings, created.secret)
+    st.code(url, language=None)
+    st.link_button(t("group.open_results", lang), url)
+    if st.button(t("group.another", lang), key="group-another"):
+        del st.session_state["group_created"]
+        st.rerun()
+
+
+# --- a participant: the fill-in form -----------------------------------------------------------------------
+
+
+def _save(ctx: GroupContext, scan_id: str, token: str, theme: str, key: str) -> None:
+    """Saved at each step: a score, or a sentence once a score is there."""
+    score = st.session_state.get(f"score-{key}")
+    if score is None:
+        return
+    answer = ThemeAnswer(
+        theme=theme,
+        score=score,
+        explanation=st.session_state.get(f"why-{key}", ""),
+        example=st.session_state.get(f"example-{key}", ""),
+    )
+    try:
+        ctx.store.save_answer(scan_id, token, answer)
+    except SlimError as exc:
+        st.session_state["group_fill_error"] = exc
+
+
+def fill(ctx: GroupContext, code: str) -> None:
+    lang = _ui_lang()
+    try:
+        scan = ctx.store.by_code(code)
+    except SlimError as exc:  # a wrong code: this sentence and nothing else
+        _error(exc, lang)
+        return
+    lang = scan.settings.lang
+    token = st.query_params.get(PARTICIPANT_PARAM)
+    if not token:
+        token = ctx.store.new_participant()
+        st.query_params[PARTICIPANT_PARAM] = token
+    failed = st.session_state.pop("group_fill_error", None)
+    if failed:
+        _error(failed, lang)
+    saved = ctx.store.answers_of(scan.id, token)
+    closed = scan.is_closed()
+    st.title(t("group.fill_title", lang, network=heading_markdown(scan.settings.network)))
+    st.markdown(t("group.fill_intro", lang))
+    if closed:
+        st.warning(t("group.fill_closed", lang))
+    themes = scan.settings.themes
+    st.progress(len(saved) / len(themes), text=t("group.fill_progress", lang, done=len(saved), total=len(themes)))
+    for number, theme_id in enumerate(themes, 1):
+        theme = ctx.bank.themes[theme_id]
+        levels = {s.level: s for s in theme.scale}
+        before = saved.get(theme_id)
+        key = f"{token}-{theme_id}"
+        with st.container(border=True, key=f"theme-{theme_id}"):
+            st.subheader(f"{number}. {theme.title(lang)}")
+            st.radio(
+                t("group.score", lang),
+                [1, 2, 3, 4, 5],
+                index=before.score - 1 if before else None,
+                format_func=lambda n, lv=levels: f"{n} — {lv[n].label(lang)}: {lv[n].description(lang)}",
+                key=f"score-{key}",
+                on_change=_save,
+                args=(ctx, scan.id, token, theme_id, key),
+                disabled=closed,
+            )
+            st.text_area(
+                t("group.explanation", lang),
+                value=before.explanation if before else "",
+                max_chars=2000,
+                height=80,
+                key=f"why-{key}",
+                on_change=_save,
+                args=(ctx, scan.id, token, theme_id, key),
+                disabled=closed,
+            )
+            if theme_id in EXAMPLE_THEMES:
+                st.text_area(
+                    t("group.example", lang),
+                    value=before.example if before else "",
+                    max_chars=2000,
+                    height=80,
+                    key=f"example-{key}",
+                    on_change=_save,
+                    args=(ctx, scan.id, token, theme_id, key),
+                    disabled=closed,
+                )
+            if before:
+                st.caption(t("group.saved", lang))
+    if len(saved) == len(themes):
+        st.success(t("group.done", lang))
+    if st.button(t("group.next_participant", lang), key="group-next", help=t("group.next_help", lang)):
+        st.query_params[PARTICIPANT_PARAM] = ctx.store.new_participant()
+        st.rerun()
+
+
+# --- the facilitator: count, results, agenda, agreements ---------------------------------------------------
+
+
+def facilitator(ctx: GroupContext, secret: str) -> None:
+    lang = _ui_lang()
+    gone = st.session_state.pop("group_deleted", None)
+    if gone:
+        st.success(t("group.deleted", lang, scan_id=gone))
+        return
+    try:
+        scan = ctx.store.by_secret(secret)
+    except SlimError as exc:
+        _error(exc, lang)
+        return
+    lang = scan.settings.lang
+    st.title(t("group.results_title", lang, network=heading_markdown(scan.settings.network)))
+    st.caption(t("group.results_code", lang, code=format_code(scan.code)))
+    shown = scan.revealed and ctx.store.count(scan.id) >= scan.settings.min_answers
+    live(ctx, scan.id, shown)
+    if not scan.revealed and st.button(t("group.reveal", lang), type="primary", key="group-reveal"):
+        ctx.store.reveal(scan.id)
+        st.rerun()
+    if shown:
+        results = scan_results(ctx.store, scan, ctx.settings.prompts_dir, passages())
+        show_results(results, lang)
+        agenda_section(ctx, scan, results, lang)
+    agreements(ctx, scan, lang)
+    manage(ctx, scan, lang)
+
+
+@st.fragment(run_every=LIVE_EVERY_S)
+def live(ctx: GroupContext, scan_id: str, shown: bool) -> None:
+    """The count, read again every ``LIVE_EVERY_S``; the whole page reruns once the results may show."""
+    try:
+        scan = ctx.store.get(scan_id)
+    except SlimError:
+        return
+    lang = scan.settings.lang
+    count = ctx.store.count(scan_id)
+    now_shown = scan.revealed and count >= scan.settings.min_answers
+    if now_shown != shown:
+        st.rerun()
+    st.metric(t("group.count_label", lang), count)
+    if not now_shown:
+        key = "group.waiting" if scan.revealed else "group.not_revealed"
+        st.info(t(key, lang, answered=count, min_answers=scan.settings.min_answers))
+
+
+def _pattern(result: ThemeResult, lang: Language) -> str:
+    return t(f"group.pattern.{result.pattern}", lang)
+
+
+def show_results(results: Results, lang: Language) -> None:
+    labels = {key: t(f"group.radar_{key}", lang) for key in ("mean", "band", "previous")}
+    radar = group_radar_png(results, labels)
+    if radar:
+        st.image(radar, caption=t("group.radar", lang))
+    order = st.radio(
+        t("group.sort", lang),
+        ["spread", "lowest"],
+        format_func=lambda o: t(f"group.sort_{o}", lang),
+        horizontal=True,
+        key="group-sort",
+    )
+    csv, pdf = st.columns(2)
+    name = f"results-{results.scan_id}"
+    csv.download_button(t("group.download_results_csv", lang), export.results_csv(results), f"{name}.csv", "text/csv")
+    pdf.download_button(
+        t("group.download_results_pdf", lang), export.results_pdf(results), f"{name}.pdf", "application/pdf"
+    )
+    for result in sort_themes(results.themes, order):
+        with st.container(border=True, key=f"result-{result.theme}"):
+            theme_result(result, results, lang)
+
+
+def theme_result(result: ThemeResult, results: Results, lang: Language) -> None:
+    st.subheader(result.title)
+    if result.pattern == "too_few":
+        st.caption(t("group.too_few", lang, n=result.n, min_answers=results.min_answers))
+    else:
+        st.markdown(f"**{_pattern(result, lang)}**")
+        st.caption(
+            t(
+                "group.theme_row",
+                lang,
+                title=result.title,
+                n=result.n,
+                mean=result.mean,
+                min=result.min,
+                max=result.max,
+                pattern=_pattern(result, lang),
+            )
+        )
+        counts = [result.distribution.get(s, 0) for s in range(1, 6)]
+        frame = pd.DataFrame({t("group.people", lang): counts}, index=[str(s) for s in range(1, 6)])
+        st.bar_chart(frame, height=160, x_label=t("group.score_axis", lang), y_label=t("group.people", lang))
+        st.caption(t("group.distribution", lang, counts=" · ".join(f"{s}: {c}" for s, c in enumerate(counts, 1))))
+        if result.previous and result.previous.mean is not None and results.previous_created:
+            date = results.previous_created.date().isoformat()
+            st.caption(t("group.previous", lang, date=date, mean=result.previous.mean))
+        if result.quotes or result.examples:
+            with st.expander(t("group.quotes", lang)):
+                for quote in result.quotes:
+                    st.markdown(f"“{untrusted_markdown(' '.join(quote.split()))}”")
+                if result.examples:
+                    st.markdown(f"**{t('group.examples', lang)}**")
+                    for example in result.examples:
+                        st.markdown(f"“{untrusted_markdown(' '.join(example.split()))}”")
+    tip = result.tip
+    if tip:
+        st.markdown(f"**{t('group.tip', lang)}**")
+        st.markdown(model_markdown(tip.text))
+        st.markdown(f"*{model_markdown(tip.question)}*")
+        st.markdown(f"**{untrusted_markdown(tip.case_network)}**: {model_markdown(tip.case)}")
+        cited = [c for c in (tip.citation, tip.case_citation) if c]
+        if cited:
+            sources(cited, f"{tip.text} {tip.case}", lang, passages().section_text, key=f"tip-{result.theme}")
+
+
+# --- agenda ------------------------------------------------------------------------------------------------
+
+
+def _agenda_key(scan_id: str) -> str:
+    return f"group-agenda-{scan_id}"
+
+
+def _edit(scan_id: str, change, *args) -> None:
+    """Apply an edit (move, remove, minutes); an edit that cannot fit is said, the agenda stays."""
+    key = _agenda_key(scan_id)
+    plan, agenda = st.session_state[key]
+    try:
+        st.session_state[key] = (plan, change(agenda, *args))
+    except SlimError as exc:
+        st.session_state["group_agenda_error"] = exc
+
+
+def _minutes_changed(scan_id: str, block_id: str, widget: str) -> None:
+    _edit(scan_id, agendas.set_minutes, block_id, int(st.session_state[widget]))
+
+
+def agenda_section(ctx: GroupContext, scan: Scan, results: Results, lang: Language) -> None:
+    st.header(t("group.agenda", lang))
+    minutes = st.selectbox(t("group.agenda_minutes", lang), agendas.LENGTHS, index=1, key="group-minutes")
+    options = [r.theme for r in results.themes]
+    titles = {r.theme: r.title for r in results.themes}
+    proposed = agendas.propose_themes(scan, results, agendas.default_theme_count(minutes))
+    themes = st.multiselect(
+        t("group.agenda_themes", lang),
+        options,
+        default=[th for th in proposed if th in options],
+        max_selections=3,
+        format_func=lambda th: titles[th],
+        key=f"group-agenda-themes-{minutes}",
+    )
+    if len(themes) < 2:
+        st.info(t("group.agenda_pick", lang))
+        return
+    key, plan = _agenda_key(scan.id), (minutes, tuple(themes))
+    if key not in st.session_state or st.session_state[key][0] != plan:
+        try:
+            built = agendas.agenda_for(
+                scan, results, ctx.settings.prompts_dir, passages(), minutes=minutes, themes=list(themes)
+            )
+        except SlimError as exc:
+            _error(exc, lang)
+            return
+        st.session_state[key] = (plan, built)
+    failed = st.session_state.pop("group_agenda_error", None)
+    if failed:
+        _error(failed, lang)
+    agenda: Agenda = st.session_state[key][1]
+    st.caption(t("group.agenda_total", lang, total=agenda.total, minutes=agenda.minutes))
+    version = id(agenda)  # fresh widgets after each edit: their values follow the agenda, not old input
+    for position, block in enumerate(agenda.blocks):
+        with st.container(border=True, key=f"block-{block.id.replace(':', '-')}"):
+            title, length, up, down, remove = st.columns([5, 2, 1, 1, 1], vertical_alignment="bottom")
+            title.markdown(f"**{agendas.clock(block.start)}** {model_markdown(block.title)}")
+            widget = f"len-{block.id}-{version}"
+            length.number_input(
+                t("group.block_minutes", lang),
+                min_value=0,
+                max_value=agenda.minutes,
+                value=block.minutes,
+                step=5,
+                key=widget,
+                on_change=_minutes_changed,
+                args=(scan.id, block.id, widget),
+            )
+            up.button(
+                ":material/arrow_upward:",
+                key=f"up-{block.id}",
+                help=t("group.block_up", lang),
+                disabled=position == 0,
+                on_click=_edit,
+                args=(scan.id, agendas.move_block, block.id, position - 1),
+            )
+            down.button(
+                ":material/arrow_downward:",
+                key=f"down-{block.id}",
+                help=t("group.block_down", lang),
+                disabled=position == len(agenda.blocks) - 1,
+                on_click=_edit,
+                args=(scan.id, agendas.move_block, block.id, position + 1),
+            )
+            remove.button(
+                ":material/delete:",
+                key=f"remove-{block.id}",
+                help=t("group.block_remove", lang),
+                on_click=_edit,
+                args=(scan.id, agendas.remove_block, block.id),
+            )
+    markdown = agendas.agenda_markdown(agenda)
+    with st.expander(t("group.agenda_preview", lang)):
+        st.markdown(markdown)  # built by agenda_markdown, which passes every outside text through safe_text
+    name = f"agenda-{scan.id}"
+    docx, pdf, md = st.columns(3)
+    docx.download_button(
+        t("group.download_agenda_docx", lang),
+        export.agenda_docx(agenda),
+        f"{name}.docx",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        key="group-download-docx",
+    )
+    pdf.download_button(
+        t("group.download_agenda_pdf", lang), export.agenda_pdf(agenda), f"{name}.pdf", "application/pdf"
+    )
+    md.download_button(
+        t("group.download_agenda_md", lang), markdown, f"{name}.md", "text/markdown", key="group-download-md"
+    )
+
+
+# --- after the session, and managing the scan ---------------------------------------------------------------
+
+
+def agreements(ctx: GroupContext, scan: Scan, lang: Language) -> None:
+    st.header(t("group.agreements", lang))
+    for agreement in ctx.store.agreements(scan.id):
+        text, remove = st.columns([6, 1], vertical_alignment="center")
+        due = agreement.due.isoformat() if agreement.due else "…"
+        text.markdown(
+            untrusted_markdown(f"{agreement.action} — {agreement.owner or '…'}, {due}"),
+        )
+        if remove.button(":material/delete:", key=f"agreement-{agreement.id}", help=t("group.agreement_remove", lang)):
+            ctx.store.remove_agreement(scan.id, agreement.id)  # type: ignore[arg-type]
+            st.rerun()
+    with st.form("group-agreement", clear_on_submit=True):
+        action = st.text_input(t("group.agreement_action", lang), max_chars=500)
+        owner, due = st.columns(2)
+        who = owner.text_input(t("group.agreement_owner", lang), max_chars=120)
+        when = due.date_input(t("group.agreement_due", lang), value=None)
+        added = st.form_submit_button(t("group.agreement_add", lang))
+    if added and action.strip():
+        ctx.store.add_agreement(scan.id, Agreement(action=action.strip(), owner=who.strip(), due=when))
+        st.rerun()
+
+
+def manage(ctx: GroupContext, scan: Scan, lang: Language) -> None:
+    st.header(t("group.manage", lang))
+    if scan.is_closed():
+        st.caption(t("group.is_closed", lang))
+    elif st.button(t("group.close", lang), key="group-close"):
+        ctx.store.close(scan.id)
+        st.rerun()
+    st.caption(t("group.delete_confirm", lang))
+    sure = st.checkbox(t("group.delete_sure", lang), key="group-delete-sure")
+    if st.button(t("group.delete", lang), disabled=not sure, key="group-delete"):
+        ctx.store.delete(scan.id)
+        st.session_state["group_deleted"] = scan.id
+        st.rerun()
