@@ -18,6 +18,7 @@ from assistant.i18n import t
 from assistant.safe_text import untrusted_markdown
 from ui import navigation
 from ui.context import services
+from ui.group import page as group_page
 from ui.sidebar import sidebar
 from ui.state import state
 
@@ -43,7 +44,9 @@ PAGES = [start, conversation, summary, study, sources, group]
 # sidebar, no other page to reach, and the guide's models are not loaded for it.
 try:
     if st.query_params.get(JOIN_PARAM) or st.query_params.get(FACILITATOR_PARAM):
-        st.navigation([group], position="hidden").run()
+        # a lone page would be the default one, served at "/": its own address would then be "not found"
+        alone = st.Page(group_page, title=t("group.title", lang), url_path="scan", default=True)
+        st.navigation([alone, group], position="hidden").run()
     else:
         page = st.navigation(PAGES, position="hidden")
         if page is group:  # the coordinator's page: create a scan, or join one by typing its code
