@@ -108,13 +108,17 @@ def prompt_prefix(prompt: AnswerPrompt) -> list[BaseMessage]:
 
 
 def build_messages(
-    prompt: AnswerPrompt, question: str, evidence: Evidence, instructions: Sequence[re.Pattern[str]] = ()
+    prompt: AnswerPrompt,
+    question: str,
+    evidence: Evidence,
+    instructions: Sequence[re.Pattern[str]] = (),
+    lang: Language = "nl",
 ) -> list[BaseMessage]:
     """System prompt and examples first (unchanging, so cached by the server), then this question; the
     passages as data (``as_data``)."""
     messages = prompt_prefix(prompt)
     passages = "\n".join(
-        prompt.passage.format(n=n, where=as_data(hit.label()), text=as_data(text, instructions))
+        prompt.passage.format(n=n, where=as_data(hit.label(lang=lang)), text=as_data(text, instructions))
         for n, (hit, text) in enumerate(zip(evidence.hits, evidence.excerpts, strict=True), start=1)
     )
     messages.append(HumanMessage(prompt.user.format(passages=passages, question=question.strip())))
@@ -329,10 +333,23 @@ def focused_excerpts(ranked: Sequence[Quote], passages: int, max_chars: int, sen
     return out
 
 
-def extractive_answer(prompt: AnswerPrompt, quotes: Sequence[Quote], answered: bool = True) -> str:
+def extractive_answer(
+    prompt: AnswerPrompt,
+    quotes: Sequence[Quote],
+    answered: bool = True,
+    hits: Sequence[Hit] = (),
+    lang: Language = "nl",
+) -> str:
     """The sentences that answer, quoted and cited: always true to the report, if less fluent. When
-    they do not answer (``answered`` false) the text says so and offers them as what comes closest."""
-    said = " ".join(f"“{quoted(one_line(q.text))}” [{q.n}]" for q in quotes)
+    they do not answer (``answered`` false) the text says so and offers them as what comes closest. A
+    quote from a source of the report (not the report itself; ``hits`` are the cited passages) says so
+    after its number."""
+
+    def source(n: int) -> str:
+        hit = hits[n - 1] if 0 < n <= len(hits) else None
+        return f" ({hit.label(lang=lang)})" if hit is not None and hit.cite_as else ""
+
+    said = " ".join(f"“{quoted(one_line(q.text))}” [{q.n}]{source(q.n)}" for q in quotes)
     return f"{prompt.extractive_intro if answered else prompt.closest_intro} {said}"
 
 
@@ -385,14 +402,14 @@ def answer_question(
     ranked = rank_sentences(question, evidence.hits, embeddings, retriever.lexical_query(question), indexed)
     quotes = answering_quotes(ranked)
     answered = answers_question(quotes, lang)
-    fallback = extractive_answer(prompt, quotes, answered)
+    fallback = extractive_answer(prompt, quotes, answered, evidence.hits, lang)
     if not llm.available:
         return done(fallback, "extractive", citations, None, answered, note="no language model")
 
     evidence = replace(evidence, excerpts=focused_excerpts(ranked, len(evidence.hits), EXCERPT_CHARS))
     generated = checked_generation(
         llm,
-        build_messages(prompt, question, evidence, instruction_patterns(settings.prompts_dir)),
+        build_messages(prompt, question, evidence, instruction_patterns(settings.prompts_dir), lang),
         passages=len(citations),
         lang=lang,
         fallback=fallback,

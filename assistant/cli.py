@@ -22,7 +22,7 @@ from assistant.config import RetrievalMode, Settings, configured_lang, load_sett
 from assistant.corpus import build_markdown
 from assistant.datadir import require_writable
 from assistant.domain import Turn
-from assistant.errors import SlimError
+from assistant.errors import InputError, SlimError
 from assistant.i18n import t
 from assistant.index import corpus_files, open_index, sync, writer_lock
 from assistant.ingest import read_bytes
@@ -128,7 +128,7 @@ def search(
     if not hits:
         typer.echo(t("search.none", settings.lang))
     for hit in hits:
-        typer.secho(f"[{hit.rank}] {hit.label()}  ({hit.score:.4f})", bold=True)
+        typer.secho(f"[{hit.rank}] {hit.label(lang=settings.lang)}  ({hit.score:.4f})", bold=True)
         typer.echo(hit.text + "\n")
 
 
@@ -282,7 +282,7 @@ def ask(
     if stream and result.method != "llm":
         typer.echo(result.answer)
     for citation in result.citations:
-        typer.secho(f"[{citation.n}] {citation.label()}", bold=True)
+        typer.secho(f"[{citation.n}] {citation.label(lang=result.language)}", bold=True)
         typer.echo(citation.text + "\n")
 
 
@@ -372,6 +372,99 @@ def docs_remove(
     typer.echo(t("docs.removed", settings.lang, name=name, workspace=settings.workspace))
 
 
+sources_app = typer.Typer(
+    help="The report's sources: where the report cites them, and the shared library everyone searches.",
+    no_args_is_help=True,
+)
+app.add_typer(sources_app, name="sources")
+
+
+def _library(settings: Settings) -> Any:
+    from assistant.library import Library
+
+    return Library(settings, open_index(settings).embeddings)
+
+
+@sources_app.command("list")
+@friendly_errors
+def sources_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """Every source of the report (and related text) with its status, in the library or not, and its DOI/URL."""
+    settings = _settings()
+    entries = _library(settings).entries()
+    if as_json:
+        typer.echo(json.dumps([e.model_dump() for e in entries], ensure_ascii=False))
+        return
+    for e in entries:
+        status = t("sources.in_library" if e.in_library else "sources.not_in_library", settings.lang)
+        link = f"  {e.url}" if e.url else (f"  doi:{e.doi}" if e.doi else "")
+        mark = "✓" if e.in_library else "·"
+        typer.echo(t("sources.row", settings.lang, mark=mark, id=e.id, cite=e.cite, status=status, link=link))
+
+
+@sources_app.command("show")
+@friendly_errors
+def sources_show(source_id: Annotated[str, typer.Argument(help="The id that slim sources list shows.")]) -> None:
+    """A source's record, its status, and every passage of the report that cites it (§ and heading)."""
+    from assistant.library import records
+    from assistant.sources import cite_as, report_citations
+
+    settings = _settings()
+    lang = settings.lang
+    record = next((r for r in records(settings) if r.id == source_id), None)
+    if record is None:
+        raise InputError("error.source_unknown_id", id=source_id)
+    entry = next(e for e in _library(settings).entries() if e.id == source_id)
+    typer.secho(f"{cite_as(record)}  ({t('sources.kind.' + record.kind, lang)})", bold=True)
+    for line in (record.title, record.venue, record.listed and t("sources.listed", lang, listed=record.listed)):
+        if line:
+            typer.echo(line)
+    if entry.url or entry.doi:
+        typer.echo(t("sources.get_it", lang, link=entry.url or entry.doi))
+    if entry.in_library:
+        typer.echo(t("sources.file", lang, name=entry.file, passages=entry.passages))
+    else:
+        typer.echo(t("sources.not_in_library", lang))
+    if record.note:
+        typer.echo(t("sources.note", lang, note=record.note))
+    passages = report_citations(settings.corpus_dir).get(record.id, [])
+    typer.echo("")
+    if passages:
+        typer.secho(t("sources.cited_in", lang, count=len(passages)), bold=True)
+    elif record.kind == "analysed_document":
+        typer.echo(t("sources.analysed", lang, case=record.case))
+    else:
+        typer.echo(t("sources.not_cited", lang))
+    for passage in passages:
+        typer.secho(f"\n{passage.where()}", bold=True)
+        typer.echo(passage.text)
+
+
+@sources_app.command("add")
+@friendly_errors
+def sources_add(
+    path: Annotated[Path, typer.Argument(help="The source as PDF, DOCX, Markdown or text.")],
+    source_id: Annotated[str | None, typer.Option("--id", help="The record it is (see slim sources list).")] = None,
+    as_extra: Annotated[
+        bool, typer.Option("--as-extra", help="A related text the report does not list: add it anyway.")
+    ] = False,
+) -> None:
+    """Add a source to the shared library, for everyone: matched to its record by DOI, title or --id."""
+    settings = _settings()
+    added = _library(settings).add(path, source_id, as_extra=as_extra)
+    how = t(f"sources.how_{added.matched_by}", settings.lang)
+    values = {"name": added.file, "id": added.id, "cite": added.cite, "how": how, "passages": added.passages}
+    typer.echo(t("sources.added", settings.lang, **values))
+
+
+@sources_app.command("remove")
+@friendly_errors
+def sources_remove(source_id: Annotated[str, typer.Argument(help="The id that slim sources list shows.")]) -> None:
+    """Take a source out of the shared library (its record stays)."""
+    settings = _settings()
+    _library(settings).remove(source_id)
+    typer.echo(t("sources.removed", settings.lang, id=source_id))
+
+
 sessions_app = typer.Typer(help="Reflection sessions: list, rename, delete, export.", no_args_is_help=True)
 app.add_typer(sessions_app, name="sessions")
 
@@ -404,7 +497,7 @@ def _print_turns(turns: list[Turn]) -> None:
             typer.secho(f"   [{c.n}] {c.label()}", dim=True)
 
 
-def _to_input(line: str, waiting: str | None) -> Any:
+def _to_input(line: str, waiting: str | None, synthesis: Any = None) -> Any:
     """A typed line as input: a command, a score, a free question, or an answer."""
     from assistant.reflection.state import Input
 
@@ -412,6 +505,8 @@ def _to_input(line: str, waiting: str | None) -> Any:
     if not text:
         return None
     word, _, rest = text.partition(" ")
+    if word.lower() in ("/waarde", "/cycle"):
+        return _cycle_input(rest.split(), synthesis)
     if word.lower() in REFLECT_COMMANDS:
         return Input(type=REFLECT_COMMANDS[word.lower()])  # type: ignore[arg-type]
     if word.lower() in ("/vraag", "/ask"):
@@ -421,6 +516,20 @@ def _to_input(line: str, waiting: str | None) -> Any:
     if waiting == "free":
         return Input(type="ask", text=text)
     return Input(type="answer", text=text)
+
+
+def _cycle_input(words: list[str], synthesis: Any) -> Any:
+    """`/waarde A` confirms the summary's proposed value cycle A (1-5, as on the ladder); `/waarde A B`
+    says it is cycle B instead, `/waarde A 0` none of them."""
+    from assistant.reflection.state import Input
+    from assistant.summary_lines import shown_cycles
+
+    shown = shown_cycles(synthesis) if synthesis is not None else []
+    proposal = next((c for c in shown if words and str(c.order) == words[0]), None)
+    if proposal is None or len(words) > 2 or (len(words) == 2 and words[1] not in {"0", "1", "2", "3", "4", "5"}):
+        return None
+    value = int(words[1]) if len(words) == 2 else proposal.order
+    return Input(type="cycle", text=proposal.id, value=value or None)
 
 
 @app.command()
@@ -439,7 +548,8 @@ def reflect(
     workspace: WorkspaceOption = None,
 ) -> None:
     """A reflection session in the terminal. Type an answer; /skip, /next, /deepen, /vraag <question>;
-    a number 1-5 for the self-assessment; /other (/anders) for another angle on the last reflection. End of
+    a number 1-5 for the self-assessment; /other (/anders) for another angle on the last reflection; after
+    the summary, /waarde A [B] confirms its proposed value cycle A (or says it is B, 0 for none). End of
     input (Ctrl-D) stops; the session is saved. Answers and reflections draw on the report and the
     workspace's documents, as `slim ask` and the app do."""
     settings = _settings(llm=llm, lang=lang, workspace=workspace)
@@ -458,7 +568,7 @@ def reflect(
     _print_turns(view.turns)
     shown = len(view.turns)
     for line in sys.stdin:
-        data = _to_input(line, view.waiting_for)
+        data = _to_input(line, view.waiting_for, view.synthesis)
         if data is None:
             continue
         view = engine.send(view.info.id, data, retriever=mine)

@@ -100,7 +100,8 @@ class CoachingBank(Strict):
 
     def check_against(self, bank: QuestionBank, recommendation_ids: set[str]) -> None:
         """Every theme is one of the question bank's, every question of it has at least three signals,
-        signal ids are unique per role, every recommendation exists. (That every theme of the question
+        signal ids are unique per role, every recommendation exists, every signal a value cycle names
+        is a coordinator's or board member's. (That every theme of the question
         bank has a coaching file is a test: the guide falls back to its template where one is missing.)"""
         for theme_id in self.themes:
             if theme_id not in bank.themes:
@@ -120,6 +121,12 @@ class CoachingBank(Strict):
                 for q in known:
                     if len(self.signals(theme_id, role, q)) < 3:
                         raise ValueError(f"coaching bank: question {q} has fewer than three signals")
+        for cycle in bank.value_cycles:
+            for ref in cycle.signals:
+                theme_id, _, signal_id = ref.partition("/")
+                roles = self.themes[theme_id].roles if theme_id in self.themes else {}
+                if not any(signal_id in {s.id for s in roles[r].signals} for r in roles if r != "student"):
+                    raise ValueError(f"value cycle {cycle.id}: no coordinator or board signal {ref}")
 
 
 @cache

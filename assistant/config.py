@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     chroma_host: str | None = Field(None, description="Use a Chroma server instead of the local dir.")
     chroma_port: int = Field(8000, ge=1, le=65535, description="Port of the Chroma server.")
     collection: str = Field("slim", description="Name of the Chroma collection.")
+    library_collection: str = Field(
+        "slim-library", description="The shared collection of the report's sources (slim sources add)."
+    )
     chunk_chars: int = Field(500, ge=200, le=4000, description="Target passage length in characters.")
     chunk_overlap_chars: int = Field(150, ge=0, le=1000, description="Text repeated between passages.")
     retrieval_mode: RetrievalMode = Field("hybrid")
@@ -75,6 +78,10 @@ class Settings(BaseSettings):
     @property
     def workspaces_dir(self) -> Path:
         return self.data_dir / "workspaces"
+
+    @property
+    def library_dir(self) -> Path:
+        return self.data_dir / "library"
 
     @property
     def sessions_db(self) -> Path:

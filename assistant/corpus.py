@@ -246,11 +246,13 @@ def standalone_urls(text: str) -> list[str]:
 
 @dataclass(frozen=True)
 class SourceRecord:
-    """One entry of ``corpus/sources.yaml``: a reference the report cites or a document it analysed."""
+    """One entry of ``corpus/sources.yaml``: a reference of chapter 9, a work the text cites that chapter 9
+    lacks (``cited_in_text``), or a document of §8.3 (``analysed_document``). Fields the report does not
+    give stay empty; ``listed`` is chapter 9's entry word for word where it is not simply the title."""
 
     id: str
     kind: str
-    title: str
+    title: str | None = None
     authors: list[str] = field(default_factory=list)
     year: int | None = None
     venue: str | None = None
@@ -258,6 +260,9 @@ class SourceRecord:
     url: str | None = None
     case: str | None = None
     section: str | None = None
+    listed: str | None = None
+    cited_as: list[str] = field(default_factory=list)
+    note: str | None = None
 
 
 def load_sources(path: Path) -> list[SourceRecord]:

@@ -30,6 +30,7 @@ from assistant.index import (
     sync,
     writer_lock,
 )
+from assistant.library import Library
 from assistant.workspace import Workspace, workspace_names
 
 
@@ -182,5 +183,8 @@ def diagnose(settings: Settings, repair: bool = True) -> list[Finding]:
                     path.unlink(missing_ok=True)
             findings.append(Finding("repaired", "doctor.incoming_removed", {"name": name, "count": len(leftovers)}))
         findings += check_index(f"workspace {name}", space.index, space.sources(), repair, space.sync)
+    library = Library(settings, report.embeddings, report.client)
+    if library.files() or library.index.count():  # the shared sources: rebuilt from their files like the rest
+        findings += check_index("library", library.index, library.files(), repair, library.sync)
     findings += check_sessions(settings, repair)
     return findings

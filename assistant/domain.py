@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field
 
+from assistant.config import Language
+from assistant.i18n import t
 from assistant.text import HEADING_SEPARATOR, last_heading
 
 Speaker = Literal["user", "assistant"]
@@ -26,6 +28,8 @@ class _Placed:
         section: str
         heading: str
         page: int | None
+        kind: str
+        cite_as: str | None
 
     @property
     def title(self) -> str:
@@ -38,12 +42,22 @@ class _Placed:
         return HEADING_SEPARATOR.join(part for part in (self.source, self.heading) if part)
 
     def label(
-        self, *, section: str = "§{section}", page: str = "p. {page}", sep: str = " ", heading: bool = False
+        self,
+        *,
+        section: str = "§{section}",
+        page: str = "p. {page}",
+        sep: str = " ",
+        heading: bool = False,
+        lang: Language = "nl",
     ) -> str:
         """'§3.3 Onmiddellijke waarde' for the report (a heading that starts with its number is not given the
         number twice: '§3.3 Vormen van impact'); 'plan.pdf p. 2' for a person's document, whose file name
-        says more than its headings (``heading``: its heading too, 'plan.pdf 1. Inleiding p. 2'). ``section``
+        says more than its headings (``heading``: its heading too, 'plan.pdf 1. Inleiding p. 2'); 'Salignac
+        et al. 2018, p. 4 — bron van het rapport' for a source of the report in the shared library, so that
+        it is never mistaken for the report itself (``lang``: the language of that remark). ``section``
         and ``page`` are the formats of those parts (the app's come from i18n), ``sep`` joins the parts."""
+        if self.cite_as:
+            return _source_label(self.cite_as, page.format(page=self.page) if self.page else "", self.kind, lang)
         own = self.title
         if self.section:
             parts = (
@@ -60,6 +74,13 @@ class _Placed:
         return sep.join(part for part in parts if part)
 
 
+def _source_label(cite: str, page: str, kind: str, lang: Language) -> str:
+    """'Wenger, Trayner & De Laat 2021, p. 12 — bron van het rapport' (``page`` already formatted, or
+    empty). ``kind`` 'extra' is a related text the report does not list."""
+    where = f"{cite}, {page}" if page else cite
+    return t("sources.cite_extra" if kind == "extra" else "sources.cite_source", lang, where=where)
+
+
 class Hit(_Placed, BaseModel):
     """One retrieved passage as the CLI and the app show it; ``text`` is the passage as stored."""
 
@@ -73,6 +94,11 @@ class Hit(_Placed, BaseModel):
     page: int | None
     score: float
     text: str
+    kind: str = "report"
+    """report | document (a person's own) | source (of the report, in the shared library) | extra"""
+    reference: str | None = None
+    cite_as: str | None = None
+    """how a source of the report is cited: 'Wenger, Trayner & De Laat 2021'"""
 
 
 class Citation(_Placed, BaseModel):
@@ -85,6 +111,10 @@ class Citation(_Placed, BaseModel):
     heading: str
     page: int | None
     text: str
+    kind: str = "report"
+    """report | document | source (of the report, in the shared library) | extra (a related text)"""
+    cite_as: str | None = None
+    """a source of the report as it is cited: 'Wenger, Trayner & De Laat 2021'"""
 
     @classmethod
     def from_hit(cls, n: int, hit: Hit) -> Citation:
@@ -96,6 +126,8 @@ class Citation(_Placed, BaseModel):
             heading=hit.heading,
             page=hit.page,
             text=hit.text,
+            kind=hit.kind,
+            cite_as=hit.cite_as,
         )
 
     def as_hit(self) -> Hit:
@@ -127,13 +159,22 @@ class ThemeSummary(BaseModel):
 
 
 class CycleReached(BaseModel):
-    """A value cycle the person's examples reach, with the words that show it."""
+    """A value cycle an answer clearly shows, with the words that show it: a proposal the person confirms
+    or corrects (``status``). Defaults keep summaries saved before proposals existed readable."""
 
     cycle: str
     order: int
     theme: str
     quote: str
     label: str
+    id: str = ""
+    """which proposal (theme and answer): what the person's word on it refers to"""
+    signal: str | None = None
+    """the coaching bank's signal that showed it, if a signal did (else a close resemblance did)"""
+    how: Literal["signal", "similarity"] = "signal"
+    status: Literal["proposed", "confirmed", "rejected"] = "proposed"
+    proposed: str = ""
+    """the cycle first proposed (``cycle`` is the one the person recognised, once they said)"""
 
 
 class Action(BaseModel):
@@ -142,6 +183,8 @@ class Action(BaseModel):
     id: str
     text: str
     citation: int | None
+    because: list[str] = []
+    """titles of the themes whose signals led to it (empty: chosen for the weakest themes)"""
 
 
 class Synthesis(BaseModel):

@@ -53,6 +53,7 @@ class LoadedDocument:
     segments: list[Segment] = field(default_factory=list)
     reference: str = ""  # id of the corpus/sources.yaml entry this document is, if any
     encoding: str = ""  # how a text file was read when it was not UTF-8 (e.g. "UTF-16 LE"); told to the person
+    cite_as: str = ""  # a source of the report in the shared library: 'Wenger, Trayner & De Laat 2021'
 
 
 def slugify(text: str) -> str:
@@ -361,6 +362,8 @@ def chunk_document(doc: LoadedDocument, size: int, overlap: int) -> list[Documen
                 metadata["page"] = segment.page
             if doc.reference:
                 metadata["reference"] = doc.reference
+            if doc.cite_as:
+                metadata["cite_as"] = doc.cite_as
             if segment.context:
                 metadata["context"] = segment.context
             out.append(Document(page_content=text, metadata=metadata, id=str(metadata["chunk_id"])))

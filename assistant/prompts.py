@@ -124,7 +124,9 @@ class ValueCycle(Strict):
     order: int
     label: Text
     section: str
-    cues: list[str] = Field(min_length=3)
+    signals: list[str] = Field(min_length=1)
+    """``theme/signal_id`` of the coaching bank's signals whose answers clearly show this cycle (checked
+    against the bank when it loads)"""
 
 
 class QuestionBank(Strict):
@@ -174,12 +176,18 @@ class GuideTexts(Strict):
     assess_level: str
     assessed: str
     skipped: str
+    score_check: str
+    """said once when the self-assessment differs clearly from the level the answers pointed to"""
     synthesis_title: str
     synthesis_points: str
     synthesis_scores: str
     synthesis_cycles: str
     synthesis_actions: str
     synthesis_group: str
+    cycles_hint: str
+    cycle_proposed: str
+    cycle_confirmed: str
+    action_because: str
     no_answer: str
     no_cycles: str
     done: str
@@ -190,7 +198,8 @@ class GuideTexts(Strict):
 class Recommendation(Strict):
     id: str
     themes: list[str]
-    query: str
+    phrase: str = Field(min_length=12)
+    """words of the §7.2 passage this action point cites (``Retriever.passage_with``)"""
     text: Text
 
 

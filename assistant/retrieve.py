@@ -47,7 +47,7 @@ LEXICAL_WEIGHT_OTHER_LANGUAGE = 0.3
 
 
 def hit_from_document(rank: int, doc: Document, score: float) -> Hit:
-    """A stored passage as a ``Hit``."""
+    """A stored passage as a ``Hit``; a source of the report in the shared library keeps how it is cited."""
     meta = doc.metadata
     page = meta.get("page")
     return Hit(
@@ -60,6 +60,9 @@ def hit_from_document(rank: int, doc: Document, score: float) -> Hit:
         page=int(page) if page is not None else None,
         score=round(float(score), 6),
         text=doc.page_content,
+        kind=str(meta.get("kind", "report")),
+        reference=str(meta["reference"]) if meta.get("reference") else None,
+        cite_as=str(meta["cite_as"]) if meta.get("cite_as") else None,
     )
 
 

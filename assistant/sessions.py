@@ -154,9 +154,10 @@ def export_markdown(info: SessionInfo, content: SessionContent) -> str:
         else:
             lines += [f"**Jij / You**: {untrusted_markdown(item.text)}", ""]
         for c in item.citations:
-            report = f" — {untrusted_markdown(c.source)}" if c.section else ""
+            # a source of the report says so in its label; the report's own passages name the report
+            report = f" — {untrusted_markdown(c.source)}" if c.section and not c.cite_as else ""
             lines += [
-                f"> [{c.n}] {untrusted_markdown(c.label(heading=True))}{report}",
+                f"> [{c.n}] {untrusted_markdown(c.label(heading=True, lang=info.lang))}{report}",
                 f"> {untrusted_markdown(one_line(c.text))}",
                 "",
             ]

@@ -17,10 +17,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 from fpdf import FPDF  # noqa: E402
 
 from assistant.config import Language  # noqa: E402
-from assistant.domain import Synthesis  # noqa: E402
+from assistant.domain import CycleReached, Synthesis  # noqa: E402
 from assistant.prompts import QuestionBank  # noqa: E402
 from assistant.safe_text import plot_text  # noqa: E402
 from assistant.sessions import SessionInfo  # noqa: E402
+from assistant.summary_lines import action_line, cycle_status, shown_cycles  # noqa: E402
 from assistant.text import one_line  # noqa: E402
 
 FONT = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
@@ -50,20 +51,27 @@ def radar_png(series: list[tuple[str, dict[str, int]]], titles: dict[str, str]) 
 
 
 def ladder(synthesis: Synthesis, bank: QuestionBank, lang: Language) -> list[dict[str, Any]]:
-    """The five value cycles from immediate to transformative, each marked reached or not, with the
-    person's words that show it."""
-    reached = {c.cycle: c.quote for c in synthesis.cycles}
+    """The five value cycles from immediate to transformative, each marked reached or not (a proposal
+    counts until the person rejects it), confirmed or not, with the person's words that show it."""
+    reached = {c.cycle: c for c in shown_cycles(synthesis)}
     return [
-        {"label": c.label(lang), "reached": c.id in reached, "quote": reached.get(c.id)}
+        {
+            "label": c.label(lang),
+            "reached": c.id in reached,
+            "confirmed": c.id in reached and reached[c.id].status == "confirmed",
+            "quote": reached[c.id].quote if c.id in reached else None,
+        }
         for c in sorted(bank.value_cycles, key=lambda c: c.order)
     ]
 
 
 def ladder_png(steps: list[dict[str, Any]]) -> bytes:
-    """The ladder as steps rising left to right; reached steps filled."""
+    """The ladder as steps rising left to right; confirmed steps filled, proposed ones hatched."""
     fig, ax = plt.subplots(figsize=(6.4, 2.6))
     for i, step in enumerate(steps):
-        ax.bar(i, i + 1, color="#6b2c91" if step["reached"] else "#e6dcef", edgecolor="#6b2c91")
+        proposed = step["reached"] and not step.get("confirmed", True)
+        color = "#6b2c91" if step["reached"] and not proposed else "#e6dcef"
+        ax.bar(i, i + 1, color=color, edgecolor="#6b2c91", hatch="//" if proposed else None)
         ax.text(i, i + 1.1, plot_text(step["label"].replace(" ", "\n", 1)), ha="center", va="bottom", fontsize=7)
     ax.set_ylim(0, 7)
     ax.axis("off")
@@ -74,7 +82,14 @@ def ladder_png(steps: list[dict[str, Any]]) -> bytes:
     return buffer.getvalue()
 
 
-class _PDF(FPDF):
+def cycle_label(cycle: CycleReached, bank: QuestionBank, lang: Language) -> str:
+    return next((c.label(lang) for c in bank.value_cycles if c.id == cycle.cycle), cycle.label)
+
+
+class ReportPDF(FPDF):
+    """A4 with DejaVu fonts (every Dutch and English character) and plain headings and paragraphs: the
+    session PDF and the group scan's agenda and results share it."""
+
     def __init__(self) -> None:
         super().__init__(format="A4")
         self.add_font("DejaVu", "", str(FONT))
@@ -94,7 +109,7 @@ class _PDF(FPDF):
 
 def session_pdf(info: SessionInfo, synthesis: Synthesis, bank: QuestionBank, texts: Any, lang: Language) -> bytes:
     """The synthesis with its charts and every citation (section number and passage)."""
-    pdf = _PDF()
+    pdf = ReportPDF()
     pdf.add_page()
     pdf.heading(info.title, 16)
     pdf.body(f"{info.role} · {info.lang} · {info.created}", 8)
@@ -112,18 +127,17 @@ def session_pdf(info: SessionInfo, synthesis: Synthesis, bank: QuestionBank, tex
     pdf.heading(texts.synthesis_cycles, 12)
     steps = ladder(synthesis, bank, lang)
     pdf.image(io.BytesIO(ladder_png(steps)), w=150)
-    for step in steps:
-        if step["reached"]:
-            pdf.body(f"{step['label']}: “{step['quote']}”")
+    for cycle in shown_cycles(synthesis):
+        pdf.body(f"{cycle_label(cycle, bank, lang)} ({cycle_status(cycle, texts)}): “{cycle.quote}”")
     pdf.heading(texts.synthesis_actions, 12)
     for i, action in enumerate(synthesis.actions, start=1):
-        pdf.body(f"{i}. {action.text}" + (f" [{action.citation}]" if action.citation else ""))
+        pdf.body(action_line(i, action, texts))
     pdf.heading(texts.synthesis_group, 12)
     for question in synthesis.group_questions:
         pdf.body(f"• {question}")
     pdf.heading("Bronnen / Sources", 12)
     for c in synthesis.citations:
-        report = f" — {c.source}" if c.section else ""
-        pdf.body(f"[{c.n}] {c.label(heading=True)}{report}", 9)
+        report = f" — {c.source}" if c.section and not c.cite_as else ""
+        pdf.body(f"[{c.n}] {c.label(heading=True, lang=lang)}{report}", 9)
         pdf.body(one_line(c.text), 8)
     return bytes(pdf.output())

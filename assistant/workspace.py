@@ -40,6 +40,7 @@ from assistant.index import (
     writer_lock,
 )
 from assistant.ingest import SUPPORTED_SUFFIXES, LoadedDocument, document_id, read_bytes, slugify
+from assistant.library import Library
 from assistant.safeparse import check_size, parse_untrusted
 from assistant.text import WORD, fold
 
@@ -98,7 +99,7 @@ def match_reference(doc: LoadedDocument, sources: list[SourceRecord]) -> str:
     haystack = " ".join(WORD.findall(fold(f"{doc.path.name} {doc.title} {head}")))
     best, best_len = "", 0
     for source in sources:
-        words = WORD.findall(fold(source.title))
+        words = WORD.findall(fold(source.title or ""))
         found = source.doi and source.doi.lower() in head.lower()
         if len(words) >= MIN_TITLE_WORDS and f" {' '.join(words)} " in f" {haystack} ":
             found = True
@@ -129,8 +130,10 @@ class Workspace:
         self.index = PassageStore(settings, embeddings, client or chroma_client(settings), collection=collection)
 
     def with_report(self, report: PassageStore) -> CombinedIndex:
-        """The shared report and these documents read as one, as people's questions search them."""
-        return CombinedIndex(report, self.index)
+        """The shared report, the shared library of its sources and these documents read as one, as
+        people's questions search them."""
+        library = Library(self.settings, self.index.embeddings, self.index.client).index
+        return CombinedIndex(report, library, self.index)
 
     def sources(self) -> list[SourceFile]:
         if not self.folder.is_dir():

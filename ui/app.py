@@ -36,10 +36,9 @@ start = st.Page(navigation.START, title=t("ui.start_page", lang), url_path="star
 conversation = st.Page(navigation.CONVERSATION, title=t("ui.conversation", lang), url_path="conversation")
 summary = st.Page(navigation.SUMMARY, title=t("ui.summary", lang), url_path="summary")
 study = st.Page(navigation.STUDY, title=t("ui.study", lang), url_path="study")
-PAGES = [start, conversation, summary, study]
-
+sources = st.Page(navigation.SOURCES, title=t("ui.sources_page", lang), url_path="bronnen")
 group = st.Page(navigation.GROUP, title=t("group.title", lang), url_path=PAGE)
-PAGES.append(group)
+PAGES = [start, conversation, summary, study, sources, group]
 
 # An address with a join code or a facilitator secret gets the group scan page and nothing else: no
 # sidebar, no other page to reach, and the guide's models are not loaded for it.

@@ -7,16 +7,22 @@ import functools
 import streamlit as st
 
 from assistant.answer import cited_sentences
-from assistant.domain import Citation, Hit
+from assistant.domain import Citation, Hit, Synthesis
 from assistant.i18n import t
+from assistant.prompts import GuideTexts
 from assistant.safe_text import untrusted_markdown
 from assistant.services import Services
+from assistant.summary_lines import cycle_status, shown_cycles
 
 
 def citation_label(citation: Citation, lang: str) -> str:
-    """'[1] · § 3.3 · Onmiddellijke waarde · p. 4' (``Citation.label`` in the app's words)."""
+    """'[1] · § 3.3 · Onmiddellijke waarde · p. 4' (``Citation.label`` in the app's words); a source of the
+    report: '[2] · Salignac et al. 2018, p. 4 — bron van het rapport'."""
     where = citation.label(
-        section=t("ui.section", lang, section="{section}"), page=t("ui.page", lang, page="{page}"), sep=" · "
+        section=t("ui.section", lang, section="{section}"),
+        page=t("ui.page", lang, page="{page}"),
+        sep=" · ",
+        lang=lang,
     )
     return f"[{citation.n}] · {where}"
 
@@ -72,3 +78,27 @@ def study_passage(app: Services, query: str) -> Hit:
     settings = app.settings
     index = f"{settings.data_dir.resolve()}|{settings.collection}|{app.retriever.index.embeddings.name}"
     return _study_passage(app, index, query)
+
+
+def cycle_choices(synthesis: Synthesis, cycles: list[tuple[int, str]], lang: str, texts: GuideTexts, on_choice) -> None:
+    """A small control per value cycle the summary proposed: the person confirms it, picks the cycle they
+    recognise instead, or none (``on_choice(proposal_id, order or None)``). ``cycles``: (order, label)."""
+    shown = shown_cycles(synthesis)
+    if not shown:
+        return
+    st.caption(t("ui.cycle_hint", lang))
+    labels = dict(cycles)
+    for item in shown:
+        label = labels.get(item.order, item.label)
+        st.markdown(f"- **{label}** ({cycle_status(item, texts)}): “{untrusted_markdown(item.quote)}”")
+        options = [order for order, _ in cycles] + [0]
+        left, right = st.columns([3, 1], vertical_alignment="bottom")
+        choice = left.selectbox(
+            t("ui.cycle_which", lang),
+            options,
+            index=options.index(item.order) if item.order in options else 0,
+            format_func=lambda order: labels.get(order, t("ui.cycle_none", lang)),
+            key=f"cycle-{item.id}",
+        )
+        if right.button(t("ui.confirm", lang), key=f"cycle-ok-{item.id}", use_container_width=True):
+            on_choice(item.id, choice or None)

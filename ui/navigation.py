@@ -21,6 +21,7 @@ START = "views/start.py"
 CONVERSATION = "views/conversation.py"
 SUMMARY = "views/summary.py"
 STUDY = "views/study.py"
+SOURCES = "views/sources.py"
 GROUP = "views/groepsscan.py"
 """the group scan (create, fill in, results): ``assistant.group.links.PAGE``"""
 

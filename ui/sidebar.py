@@ -33,6 +33,8 @@ def sidebar(app: Services, in_session: bool) -> None:
         )
         if st.button(t("ui.new_session", lang), use_container_width=True):
             navigation.go(navigation.START)
+        if st.button(t("ui.sources_page", lang), use_container_width=True, key="to-sources"):
+            navigation.go(navigation.SOURCES)
         session_id = state.session_id
         if in_session and session_id and app.engine and app.engine.owned(session_id, owner()):
             view = app.engine.view(session_id)

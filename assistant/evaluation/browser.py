@@ -61,6 +61,8 @@ def long_session(settings: Settings, owner: str) -> int:
         view = engine.send(view.info.id, {"type": "deepen"})
         view = engine.send(view.info.id, {"type": "next"})
         view = engine.send(view.info.id, {"type": "score", "value": 3})
+        if view.waiting_for == "score":  # the guide noted the answer pointed elsewhere: 3 it stays
+            view = engine.send(view.info.id, {"type": "score", "value": 3})
     for question in ("Wat is stralend falen?", "Wat is lerend vermogen?"):
         view = engine.send(view.info.id, {"type": "ask", "text": question})
     return sum(1 for turn in view.turns if turn.text)

@@ -21,7 +21,6 @@ import matplotlib.pyplot as plt  # noqa: E402
 import segno  # noqa: E402
 from docx import Document  # noqa: E402
 from docx.shared import Pt  # noqa: E402
-from fpdf import FPDF  # noqa: E402
 
 from assistant.config import Language  # noqa: E402
 from assistant.domain import Citation  # noqa: E402
@@ -29,7 +28,7 @@ from assistant.group.agenda import agenda_markdown, clock  # noqa: E402
 from assistant.group.models import Agenda, AgendaBlock, Results, ThemeResult  # noqa: E402
 from assistant.i18n import t  # noqa: E402
 from assistant.safe_text import plot_text  # noqa: E402
-from assistant.summary import FONT, FONT_BOLD  # noqa: E402
+from assistant.summary import ReportPDF  # noqa: E402
 from assistant.text import one_line  # noqa: E402
 
 SCORES = (1, 2, 3, 4, 5)
@@ -123,24 +122,8 @@ def agenda_docx(agenda: Agenda, date: dt.date | None = None) -> bytes:
     return buffer.getvalue()
 
 
-class _PDF(FPDF):
-    """A4 with the fonts the session PDF uses (DejaVu: every Dutch and English character)."""
-
-    def __init__(self) -> None:
-        super().__init__(format="A4")
-        self.add_font("DejaVu", "", str(FONT))
-        self.add_font("DejaVu", "B", str(FONT_BOLD))
-        self.set_auto_page_break(auto=True, margin=15)
-
-    def heading(self, text: str, size: int = 14) -> None:
-        self.set_font("DejaVu", "B", size)
-        self.multi_cell(0, 7, text, new_x="LMARGIN", new_y="NEXT")
-        self.ln(1)
-
-    def body(self, text: str, size: int = 10) -> None:
-        self.set_font("DejaVu", "", size)
-        self.multi_cell(0, 5, text, new_x="LMARGIN", new_y="NEXT")
-        self.ln(1)
+class _PDF(ReportPDF):
+    """The session PDF's page, headings and paragraphs, plus the cited passages under a block."""
 
     def sources(self, citations: list[Citation], lang: Language) -> None:
         if not citations:

@@ -29,6 +29,7 @@ from assistant.reflection.graph import build_graph
 from assistant.reflection.nodes import Context, Passages, Place, Token
 from assistant.reflection.signals import SignalChooser
 from assistant.reflection.state import Input, Mode, ReflectionState
+from assistant.reflection.synthesis import synthesis_markdown
 from assistant.retrieve import Retriever
 from assistant.sessions import SessionContent, SessionInfo, SessionStore, export_json, export_markdown, now
 
@@ -261,4 +262,14 @@ class ReflectionEngine:
     def export(self, session_id: str, fmt: str) -> str:
         info = self._info(session_id)
         content = SessionContent.model_validate(self.graph.get_state(self._config(session_id)).values)
+        content = self._summary_as_it_stands(content, info.lang)
         return export_markdown(info, content) if fmt == "md" else export_json(info, content)
+
+    def _summary_as_it_stands(self, content: SessionContent, lang: str) -> SessionContent:
+        """The session with its summary message written anew from the synthesis as it stands: the person
+        may have confirmed or corrected a proposed value cycle since it was first said."""
+        if content.synthesis is None:
+            return content
+        text = synthesis_markdown(content.synthesis, self.prompts[lang])  # type: ignore[index]
+        turns = [t.model_copy(update={"text": text}) if t.kind == "synthesis" else t for t in content.turns]
+        return content.model_copy(update={"turns": turns})

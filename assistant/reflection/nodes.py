@@ -27,13 +27,14 @@ from langgraph.types import StreamWriter, interrupt
 
 from assistant.answer import answer_question, as_data, checked_generation, without_links
 from assistant.config import Language, Settings
-from assistant.domain import Citation
+from assistant.domain import Citation, Synthesis
 from assistant.llm import LanguageModel
 from assistant.prompts import Question, QuestionBank, ReflectionPrompts, Theme, answer_prompts, instruction_patterns
 from assistant.reflection.checks import reflection_faults
+from assistant.reflection.heard import NEUTRAL, NOTE_GAP, entry_for, heard_per_theme, pointed_level
 from assistant.reflection.signals import SignalChooser
 from assistant.reflection.state import Input, ReflectionState, Step, Waiting, turn
-from assistant.reflection.synthesis import build_synthesis, own_words, synthesis_markdown
+from assistant.reflection.synthesis import build_synthesis, choose_cycle, own_words, synthesis_markdown
 from assistant.retrieve import Retriever
 
 
@@ -232,7 +233,6 @@ def _bank_reflection(
     if citations:  # shown at once, also while a stronger model is still writing
         write(Passages(citations))
     own = _own_reflection(ctx, lang, question.text(lang), answer, citations, write)
-    shown = [choice.chosen] if choice.chosen else []
     data = {
         "signal": choice.chosen,
         "method": choice.method,
@@ -240,7 +240,9 @@ def _bank_reflection(
         "writer": "model" if own else "bank",
     }
     reflection = turn("assistant", "reflection", own or text, theme_id, citations, **data)
-    return reflection, {theme_id: {"ranked": choice.ranked, "shown": shown}}, followup
+    previous = state.get("signals", {}).get(theme_id)
+    number = len(state.get("answers", {}).get(theme_id, [])) - 1  # the answer just recorded
+    return reflection, {theme_id: entry_for(previous, choice.ranked, choice.chosen, number)}, followup
 
 
 def _answered_since_reflection(state: ReflectionState) -> bool:
@@ -262,7 +264,7 @@ def other_angle(state: ReflectionState, runtime: Runtime[Context]) -> dict:
     data = {"signal": chosen, "method": "person", "alternatives": seen["ranked"]}
     return {
         "turns": [turn("assistant", "reflection", text, theme_id, citations, **data)],
-        "signals": {theme_id: {"ranked": seen["ranked"], "shown": [*seen["shown"], chosen or "neutral"]}},
+        "signals": {theme_id: {**seen, "shown": [*seen["shown"], chosen or NEUTRAL]}},
     }
 
 
@@ -351,10 +353,14 @@ def reflect(state: ReflectionState, runtime: Runtime[Context]) -> dict:
     return update | {"turns": turns}
 
 
+def _levels(theme: Theme, lang: Language) -> list[dict]:
+    return [{"level": s.level, "label": s.label(lang), "description": s.description(lang)} for s in theme.scale]
+
+
 def assess(state: ReflectionState, runtime: Runtime[Context]) -> dict:
     ctx, lang = runtime.context, state["lang"]
     texts, theme = ctx.prompts[lang], _theme(state, ctx)
-    levels = [{"level": s.level, "label": s.label(lang), "description": s.description(lang)} for s in theme.scale]
+    levels = _levels(theme, lang)
     lines = [texts.assess.format(title=theme.title(lang))] + [texts.assess_level.format(**lv) for lv in levels]
     return {
         "turns": [turn("assistant", "assess", "\n".join(lines), theme.id, levels=levels)],
@@ -370,7 +376,7 @@ def synthesis(state: ReflectionState, runtime: Runtime[Context]) -> dict:
     """The closing summary; its action points cite the report (``report``)."""
     ctx = runtime.context
     texts = ctx.prompts[state["lang"]]
-    result = build_synthesis(dict(state), ctx.bank, ctx.prompts, ctx.report)
+    result = build_synthesis(dict(state), ctx.bank, ctx.prompts, ctx.report, ctx.coach)
     return {
         "synthesis": result.model_dump(),
         "turns": [
@@ -447,6 +453,8 @@ def on_score(state: ReflectionState, data: Input, runtime: Runtime[Context]) -> 
         return other_angle(state, runtime) | {"next_step": "wait_score"}
     ctx, lang, theme_id = runtime.context, state["lang"], _current_theme_id(state)
     texts = ctx.prompts[lang]
+    if data.type == "score" and data.value and (note := _score_note(state, ctx, data.value)):
+        return note
     if data.type == "score" and data.value:
         level = next(s for s in _theme(state, ctx).scale if s.level == data.value)
         said = texts.assessed.format(level=level.level, label=level.label(lang))
@@ -460,8 +468,44 @@ def on_score(state: ReflectionState, data: Input, runtime: Runtime[Context]) -> 
     return {"next_step": "wait_score"}
 
 
+def _score_note(state: ReflectionState, ctx: Context, value: int) -> dict | None:
+    """When the self-assessment differs clearly from the level the answers pointed to, the guide says so,
+    once per theme, with both levels' descriptions, and waits for the score again (either is taken)."""
+    theme_id, lang = _current_theme_id(state), state["lang"]
+    if ctx.coach is None or theme_id in state.get("score_checks", {}):
+        return None
+    heard = heard_per_theme(dict(state)).get(theme_id, [])
+    pointed = pointed_level(ctx.coach.bank, theme_id, state["role"], heard)
+    if pointed is None or abs(value - pointed) < NOTE_GAP:
+        return None
+    levels = _levels(_theme(state, ctx), lang)
+    chosen, hint = (next(lv for lv in levels if lv["level"] == n) for n in (value, pointed))
+    text = ctx.prompts[lang].score_check.format(
+        chosen=value,
+        chosen_label=chosen["label"],
+        chosen_description=chosen["description"],
+        pointed=pointed,
+        pointed_label=hint["label"],
+        pointed_description=hint["description"],
+    )
+    return {
+        "turns": [
+            turn("user", "score", str(value), theme_id),
+            turn("assistant", "score_check", text, theme_id, levels=levels, chosen=value, pointed=pointed),
+        ],
+        "score_checks": {theme_id: pointed},
+        "waiting_for": "score",
+        "next_step": "wait_score",
+    }
+
+
 def on_free(state: ReflectionState, data: Input, runtime: Runtime[Context]) -> dict:
-    """Free questions only (ask mode, or after the synthesis): anything else waits again."""
+    """Free questions only (ask mode, or after the synthesis), and the person's word on a value cycle the
+    summary proposed (stored in the synthesis); anything else waits again."""
+    if data.type == "cycle" and state.get("synthesis"):
+        saved = Synthesis.model_validate(state["synthesis"])
+        updated = choose_cycle(saved, data.text, data.value, runtime.context.bank, state["lang"])
+        return {"synthesis": updated.model_dump(), "next_step": "wait_free"}
     return _free_question(state, data, "wait_free", runtime) or {"next_step": "wait_free"}
 
 

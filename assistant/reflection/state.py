@@ -46,7 +46,12 @@ class ReflectionState(TypedDict, total=False):
     """per theme, the person's self-assessment (1-5)"""
     signals: Annotated[dict[str, dict[str, Any]], merge]
     """per theme, what the coaching bank recognised in the last answer: ``ranked`` signal ids (best
-    first), ``shown`` (the ids whose reflection the person has seen, "andere invalshoek" moves on)"""
+    first), ``shown`` (the ids whose reflection the person has seen, "andere invalshoek" moves on),
+    ``answer`` (which answer of the theme) and ``earlier`` (what stood for the theme's earlier answers);
+    read through ``heard.standing``"""
+    score_checks: Annotated[dict[str, int], merge]
+    """per theme, the level the answers pointed to when the guide noted that the self-assessment differs
+    from it: said once, then either score is taken"""
     synthesis: dict[str, Any] | None
     """the closing summary, once reached (``Synthesis`` as JSON)"""
     waiting_for: Waiting | None
@@ -58,9 +63,11 @@ class ReflectionState(TypedDict, total=False):
 class Input(BaseModel):
     """What a person can send: an answer, a score, a free question, or a quick action."""
 
-    type: Literal["answer", "score", "ask", "skip", "next", "deepen", "other"]
+    type: Literal["answer", "score", "ask", "skip", "next", "deepen", "other", "cycle"]
     text: str = ""
+    """an answer or a question; for "cycle", the id of the summary's proposal it is about"""
     value: int | None = Field(None, ge=1, le=5)
+    """a score; for "cycle", the order of the value cycle the person recognises (None: none of them)"""
 
 
 def turn(

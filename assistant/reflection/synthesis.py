@@ -1,8 +1,9 @@
-"""The closing synthesis: the person's own words per theme, their scores, the value cycles their examples
-reached, action points from the report's recommendations (§7.2), and questions for the group.
+"""The closing synthesis: the person's own words per theme, their scores, the value cycles their answers
+clearly show (proposals the person confirms or corrects), action points from the report's
+recommendations (§7.2) and questions for the group, both following from the signals the guide heard.
 
-Everything here is deterministic and derived from what the person said and chose; the cited passages come
-from the retriever, so every action point rests on the report.
+Everything here is deterministic and derived from what the person said and chose, whatever the backend:
+no model writes or invents any of it. Every action point cites its passage of §7.2.
 """
 
 from __future__ import annotations
@@ -12,11 +13,17 @@ from typing import Any
 from assistant.answer import quoted
 from assistant.config import Language
 from assistant.domain import Action, Citation, CycleReached, Synthesis, ThemeSummary
-from assistant.prompts import QuestionBank, ReflectionPrompts, ValueCycle
+from assistant.prompts import QuestionBank, Recommendation, ReflectionPrompts
+from assistant.reflection.heard import cycle_of, heard_per_theme, signals_heard, similar_cycle
+from assistant.reflection.signals import SignalChooser
 from assistant.retrieve import Retriever
+from assistant.summary_lines import action_line, cycle_status, shown_cycles
 from assistant.text import sentences
 
 UNSCORED = 3  # a theme the person skipped counts as middling when choosing action points
+RECOMMENDATIONS_SECTION = "7.2"
+MIN_ACTIONS, MAX_ACTIONS = 3, 5
+GROUP_QUESTIONS = 3
 
 
 def own_words(text: str, limit: int = 240) -> str:
@@ -29,16 +36,65 @@ def own_words(text: str, limit: int = 240) -> str:
     return quoted(out[:limit])
 
 
-def cycles_reached(answers: dict[str, list[str]], cycles: list[ValueCycle]) -> list[dict[str, Any]]:
-    """Which value cycles the person's examples reach, each with the words that show it."""
-    found = []
-    for cycle in sorted(cycles, key=lambda c: c.order):
-        for theme, texts in answers.items():
-            hit = next((t for t in texts for cue in cycle.cues if cue in t.lower()), None)
-            if hit:
-                found.append({"cycle": cycle.id, "order": cycle.order, "theme": theme, "quote": own_words(hit, 160)})
-                break
-    return found
+def propose_cycles(state: dict[str, Any], bank: QuestionBank, coach: SignalChooser | None) -> list[CycleReached]:
+    """The value cycles the person's answers clearly show, as proposals they confirm or correct. From a
+    signal the bank maps to a cycle, or from an answer that closely resembles those signals' examples
+    (``heard.similar_cycle``, which compares with all of a theme's signals, not only those of the question
+    asked). The resemblance decides for answers where no signal stood and in the themes whose signals
+    show a cycle, unless the person chose the signal themselves ("andere invalshoek"); an answer the
+    guide recognised as being about something else is not searched for a cycle. One proposal per cycle,
+    with the words that show it. Nothing for the student role (their answers are about the framework, not a
+    network) and nothing without the bank: no model invents a cycle."""
+    if coach is None or state.get("role") == "student":
+        return []
+    lang: Language = state["lang"]
+    heard = heard_per_theme(state)
+    cycle_themes = {ref.partition("/")[0] for c in bank.value_cycles for ref in c.signals}
+    proposals: dict[str, CycleReached] = {}
+    for theme in state["themes"]:
+        by_answer = {h.answer: h for h in heard.get(theme, [])}
+        for number, text in enumerate(state.get("answers", {}).get(theme, [])):
+            found = by_answer.get(number)
+            signal = found.signal if found else None
+            mapped = cycle_of(bank, theme, signal) if signal else None
+            cycle, how = mapped, "signal"
+            if not (found and found.person) and (signal is None or theme in cycle_themes):
+                similar = similar_cycle(coach, text, bank, state["role"])
+                if similar is not None and similar != mapped:
+                    cycle, how = similar, "similarity"
+            if cycle is None or cycle.id in proposals:
+                continue
+            proposals[cycle.id] = CycleReached(
+                id=f"{theme}-{number}",
+                cycle=cycle.id,
+                order=cycle.order,
+                label=cycle.label(lang),
+                theme=theme,
+                quote=own_words(text, 160),
+                signal=signal if how == "signal" else None,
+                how=how,  # type: ignore[arg-type]
+                status="proposed",
+                proposed=cycle.id,
+            )
+    return sorted(proposals.values(), key=lambda p: p.order)
+
+
+def choose_cycle(
+    synthesis: Synthesis, proposal_id: str, order: int | None, bank: QuestionBank, lang: Language
+) -> Synthesis:
+    """The synthesis with the person's word on one proposed cycle: the cycle they recognise (the proposed
+    one: confirmed; another: corrected, and confirmed) or none of them (rejected)."""
+    cycles = []
+    for item in synthesis.cycles:
+        if item.id == proposal_id:
+            cycle = next((c for c in bank.value_cycles if c.order == order), None)
+            if cycle is None:
+                item = item.model_copy(update={"status": "rejected"})
+            else:
+                update = {"cycle": cycle.id, "order": cycle.order, "label": cycle.label(lang), "status": "confirmed"}
+                item = item.model_copy(update=update)
+        cycles.append(item)
+    return synthesis.model_copy(update={"cycles": cycles})
 
 
 def choose_recommendations(prompts: ReflectionPrompts, themes: list[str], scores: dict[str, int], count: int = 4):
@@ -52,14 +108,60 @@ def choose_recommendations(prompts: ReflectionPrompts, themes: list[str], scores
     return ranked[: max(3, min(5, count))]
 
 
-def group_questions(bank: QuestionBank, themes: list[str], scores: dict[str, int], lang: Language) -> list[str]:
-    """Questions to take to the group: the coordinator questions of the three weakest themes."""
-    weakest = sorted(themes, key=lambda t: (scores.get(t, UNSCORED), bank.themes[t].order))[:3]
-    return [bank.themes[t].questions["coordinator"][0].text(lang) for t in weakest]
+def choose_actions(
+    state: dict[str, Any], prompts: ReflectionPrompts, coach: SignalChooser | None
+) -> list[tuple[Recommendation, list[str]]]:
+    """Action points that follow from what the person said: the §7.2 recommendation of every signal heard
+    (most often heard first), each with the themes it came from; topped up to three from the weakest
+    themes when the signals lead to fewer."""
+    themes, role = state["themes"], state["role"]
+    because: dict[str, list[str]] = {}
+    if coach is not None:
+        for theme, heard in heard_per_theme(state).items():
+            for signal in signals_heard(coach.bank, theme, role, heard):
+                rec = signal.recommendation
+                if rec and theme not in because.setdefault(rec, []):
+                    because[rec].append(theme)
+    by_id = {r.id: r for r in prompts.recommendations}
+    first = list(because)
+    chosen = sorted(first, key=lambda r: (-len(because[r]), first.index(r)))[:MAX_ACTIONS]
+    actions = [(by_id[r], because[r]) for r in chosen]
+    for rec in choose_recommendations(prompts, themes, state.get("scores", {}), count=MIN_ACTIONS):
+        if len(actions) < MIN_ACTIONS and rec.id not in chosen:
+            actions.append((rec, []))
+    return actions
+
+
+def group_questions(
+    state: dict[str, Any], bank: QuestionBank, coach: SignalChooser | None, lang: Language
+) -> list[str]:
+    """Questions to take to the group that fit what the person said: the follow-ups of the signals heard,
+    weakest themes first; topped up to three with the coordinator question of the weakest other themes."""
+    themes, scores, role = state["themes"], state.get("scores", {}), state["role"]
+    weakest = sorted(themes, key=lambda t: (scores.get(t, UNSCORED), bank.themes[t].order))
+    heard = heard_per_theme(state)
+    questions: list[str] = []
+    covered: set[str] = set()
+    for theme in weakest:
+        for signal in signals_heard(coach.bank, theme, role, heard.get(theme, [])) if coach is not None else []:
+            question = signal.followup(lang)
+            if question not in questions:
+                questions.append(question)
+                covered.add(theme)
+    for theme in weakest:
+        if len(questions) >= GROUP_QUESTIONS:
+            break
+        if theme not in covered:
+            questions.append(bank.themes[theme].questions["coordinator"][0].text(lang))
+    return questions[:GROUP_QUESTIONS]
 
 
 def build_synthesis(
-    state: dict[str, Any], bank: QuestionBank, prompts: ReflectionPrompts, retriever: Retriever
+    state: dict[str, Any],
+    bank: QuestionBank,
+    prompts: ReflectionPrompts,
+    retriever: Retriever,
+    coach: SignalChooser | None = None,
 ) -> Synthesis:
     lang: Language = state["lang"]
     themes: list[str] = state["themes"]
@@ -67,12 +169,15 @@ def build_synthesis(
     scores: dict[str, int] = state.get("scores", {})
     citations: list[Citation] = []
     actions = []
-    for rec in choose_recommendations(prompts, themes, scores):
-        hits = retriever.search(rec.query, k=1)
+    for rec, because in choose_actions(state, prompts, coach):
+        hit = retriever.passage_with(RECOMMENDATIONS_SECTION, rec.phrase)
         n = len(citations) + 1
-        if hits:
-            citations.append(Citation.from_hit(n, hits[0]))
-        actions.append(Action(id=rec.id, text=rec.text(lang), citation=n if hits else None))
+        if hit is not None:  # a test proves every phrase resolves; never cite what is not there
+            citations.append(Citation.from_hit(n, hit))
+        because_titles = [bank.themes[t].title(lang) for t in because]
+        actions.append(
+            Action(id=rec.id, text=rec.text(lang), citation=n if hit is not None else None, because=because_titles)
+        )
     per_theme = []
     for theme_id in themes:
         theme = bank.themes[theme_id]
@@ -87,13 +192,11 @@ def build_synthesis(
                 score_label=level.label(lang) if level else None,
             )
         )
-    labels = {c.id: c.label(lang) for c in bank.value_cycles}
-    cycles = [CycleReached(**c, label=labels[c["cycle"]]) for c in cycles_reached(answers, bank.value_cycles)]
     return Synthesis(
         themes=per_theme,
-        cycles=cycles,
+        cycles=propose_cycles(state, bank, coach),
         actions=actions,
-        group_questions=group_questions(bank, themes, scores, lang),
+        group_questions=group_questions(state, bank, coach, lang),
         citations=citations,
     )
 
@@ -107,9 +210,12 @@ def synthesis_markdown(synthesis: Synthesis, texts) -> str:
     lines += ["", f"**{texts.synthesis_scores}**"]
     lines += [f"- {t.title}: {t.score} ({t.score_label})" if t.score else f"- {t.title}: —" for t in synthesis.themes]
     lines += ["", f"**{texts.synthesis_cycles}**"]
-    lines += [f"- {c.label}: “{c.quote}”" for c in synthesis.cycles] or [f"- {texts.no_cycles}"]
+    cycles = shown_cycles(synthesis)
+    if any(c.status == "proposed" for c in cycles):
+        lines.append(f"*{texts.cycles_hint}*")
+    lines += [f"- {c.label} ({cycle_status(c, texts)}): “{c.quote}”" for c in cycles] or [f"- {texts.no_cycles}"]
     lines += ["", f"**{texts.synthesis_actions}**"]
-    lines += [f"{i}. {a.text}" + (f" [{a.citation}]" if a.citation else "") for i, a in enumerate(synthesis.actions, 1)]
+    lines += [action_line(i, a, texts) for i, a in enumerate(synthesis.actions, 1)]
     lines += ["", f"**{texts.synthesis_group}**"]
     lines += [f"- {q}" for q in synthesis.group_questions]
     return "\n".join(lines)

@@ -191,10 +191,16 @@ def answer(page, text: str, words: dict[str, str] = DUTCH, timeout_s: int = 60) 
 
 
 def assess(page, level_label: str, next_marker: str) -> None:
+    """Choose a level; when the guide notes that the answer pointed elsewhere, keep the level chosen."""
     page.get_by_role("button", name="Volgende vraag").click()
     page.get_by_text("Kies een niveau").wait_for(timeout=60_000)
     page.get_by_test_id("stForm").get_by_text(level_label).click()
     page.get_by_role("button", name="Bevestig").click()
+    note = page.get_by_text("Welke herken je het meest?")
+    page.get_by_text(next_marker).or_(note).first.wait_for(timeout=60_000)
+    if note.count():
+        page.get_by_test_id("stForm").get_by_text(level_label).click()
+        page.get_by_role("button", name="Bevestig").click()
     page.get_by_text(next_marker).first.wait_for(timeout=60_000)
 
 

@@ -143,7 +143,9 @@ def test_ask_json_without_a_language_model(corpus_data_dir: Path, monkeypatch: p
     cited = {int(n) for n in re.findall(r"\[(\d+)\]", payload["answer"])}
     assert cited and cited <= {c["n"] for c in payload["citations"]}
     first = payload["citations"][0]
-    assert set(first) == {"n", "chunk_id", "source", "section", "heading", "page", "text"}
+    # kind and cite_as say what a passage is: the report's, a person's, or a source's (cited by author and year)
+    assert set(first) == {"n", "chunk_id", "source", "section", "heading", "page", "text", "kind", "cite_as"}
+    assert (first["kind"], first["cite_as"]) == ("report", None)
     assert "21 gemeenten" in " ".join(c["text"] for c in payload["citations"])
 
 

@@ -49,7 +49,10 @@ def test_index_then_search_json(small_corpus: Path, tmp_path: Path) -> None:
     out = runner.invoke(app, ["search", "Wat is stralend falen?", "-k", "2", "--json"])
     payload = json.loads(out.output)
     first = payload["hits"][0]
-    assert set(first) == {"rank", "chunk_id", "source", "section", "heading", "page", "score", "text"}
+    assert set(first) == {
+        *("rank", "chunk_id", "source", "section", "heading", "page", "score", "text"),
+        *("kind", "reference", "cite_as"),  # what a passage is: the report's, a person's, or a source's
+    }
     assert first["section"] == "1" and "Stralend falen" in first["text"] and first["source"] == "Kort rapport"
 
     pdf_hit = json.loads(

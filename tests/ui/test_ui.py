@@ -3,6 +3,7 @@ not the model, is under test here; the browser tests in tests/test_browser.py co
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -84,7 +85,8 @@ def test_ask_the_report_mode_answers_with_sources(app: AppTest) -> None:
     app.chat_input(key="ask").set_value("Wat is stralend falen?").run()
     assert not app.exception
     page = texts(app)
-    assert "Dit staat er in de bronnen:" in page and "[1]" in page
+    # the extractive answer quotes the sentences that answer, so which passage it cites first may vary
+    assert "Dit staat er in de bronnen:" in page and re.search(r"“[^”]+” \[\d\]", page)
     assert any(e.label.startswith("Bronnen (") for e in app.expander)
 
 
@@ -92,18 +94,31 @@ def test_summary_with_charts_and_downloads(app: AppTest) -> None:
     app.selectbox(key="route").set_value("__free__").run()
     app.multiselect(key="themes").set_value(["gezamenlijk-doel", "cultuur", "waardecreatie"]).run()
     next(b for b in app.button if b.label == "Start de reflectie").click().run()
-    for answer, score in [("We kennen ons doel niet goed.", 2), ("Fouten mogen hier.", 4), ("We deden een pilot.", 3)]:
+    contact = (
+        "Vooral nieuwe contacten: na de bijeenkomst maakte de buurtsportcoach meteen een afspraak met de huisarts."
+    )
+    for answer, score in [("We kennen ons doel niet goed.", 2), ("Fouten mogen hier.", 4), (contact, 2)]:
         app.chat_input(key="answer").set_value(answer).run()
         next(b for b in app.button if b.label == "Volgende vraag").click().run()
         next(r for r in app.radio if r.label == "Kies een niveau").set_value(score)
         next(b for b in app.button if b.label == "Bevestig").click().run()
+        if any(r.label == "Kies een niveau" for r in app.radio):  # far from what was said: noted once
+            next(r for r in app.radio if r.label == "Kies een niveau").set_value(score)
+            next(b for b in app.button if b.label == "Bevestig").click().run()
     assert not app.exception
     assert any([str(o) for o in r.options] == ["Samenvatting", "Gesprek"] for r in app.radio)
     page = texts(app)
-    assert "Samenvatting van je reflectie" in page and "Toegepaste waarde" in page
+    assert "Samenvatting van je reflectie" in page and "Onmiddellijke waarde (voorstel)" in page
     assert len(app.get("image")) >= 2  # radar chart and value ladder
     labels = [d.label for d in app.get("download_button")]
     assert labels == ["Download Markdown", "Download PDF", "Download JSON"]
+    # a small control per proposed value cycle: the person corrects it, and the summary says so
+    choice = app.selectbox(key="cycle-waardecreatie-0")
+    assert choice.value == 1 and choice.options[-1] == "Geen van deze"
+    choice.set_value(4)
+    app.button(key="cycle-ok-waardecreatie-0").click().run()
+    assert not app.exception
+    assert "Gerealiseerde waarde (door jou bevestigd)" in texts(app)
 
 
 def test_study_view_shows_the_frameworks_with_their_passages(app: AppTest) -> None:
@@ -236,6 +251,8 @@ def _finished_route(data_dir: Path, owner: str, score: int) -> str:
         view = engine.send(view.info.id, {"type": "answer", "text": "We leren vooral van elkaars fouten."})
         view = engine.send(view.info.id, {"type": "next"})
         view = engine.send(view.info.id, {"type": "score", "value": score})
+        if view.waiting_for == "score":  # the guide noted the answer pointed elsewhere: the score stays
+            view = engine.send(view.info.id, {"type": "score", "value": score})
     assert engine.finished_scores(owner)[view.info.id] == dict.fromkeys(view.themes, score)
     return view.info.id
 

@@ -72,6 +72,11 @@ class FakePassages:
     def lexical_query(self, query: str) -> str:
         return query
 
+    def passage_with(self, section: str, phrase: str) -> Hit:
+        """A made-up passage of ``section`` that contains ``phrase``, as the real one finds it."""
+        (hit,) = self._hits(phrase, 1)
+        return hit.model_copy(update={"section": section, "text": f"{hit.text} {phrase}"})
+
 
 @pytest.fixture
 def context(tmp_path: Path) -> Context:

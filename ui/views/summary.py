@@ -8,10 +8,10 @@ import streamlit as st
 from assistant.i18n import t
 from assistant.prompts import reflection_prompts
 from assistant.reflection.synthesis import synthesis_markdown
-from assistant.safe_text import model_markdown, untrusted_markdown
+from assistant.safe_text import model_markdown
 from assistant.summary import ladder, ladder_png, radar_png, session_pdf
 from ui import session
-from ui.components import sources
+from ui.components import cycle_choices, sources
 from ui.context import owner, services
 from ui.state import state
 
@@ -42,9 +42,16 @@ if len(titles) >= 3:
 st.subheader(t("ui.ladder", lang))
 steps = ladder(synthesis, app.bank, session_lang)
 st.image(ladder_png(steps))
-for step in steps:
-    if step["reached"]:
-        st.markdown(f"- **{step['label']}**: “{untrusted_markdown(step['quote'])}”")
+cycles = [(c.order, c.label(session_lang)) for c in sorted(app.bank.value_cycles, key=lambda c: c.order)]
+
+
+def on_cycle(proposal: str, order: int | None) -> None:
+    """The person confirms or corrects a proposed value cycle; the session stores the choice."""
+    engine.send(view.info.id, {"type": "cycle", "text": proposal, "value": order})
+    st.rerun()
+
+
+cycle_choices(synthesis, cycles, lang, texts, on_cycle)
 markdown = synthesis_markdown(synthesis, texts)
 st.markdown(model_markdown(markdown))
 if synthesis.citations:
