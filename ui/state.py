@@ -35,6 +35,9 @@ class PersonState:
         when a setting is wrong: the services then say which, in this language."""
         if LANG not in st.session_state:
             st.session_state[LANG] = configured_lang()
+        else:  # the language radio is a widget: without this, a page switch drops its value (Streamlit's
+            # widget cleanup between pages) and the next page speaks the configured language again
+            st.session_state[LANG] = st.session_state[LANG]
 
     @property
     def lang(self) -> Language:
