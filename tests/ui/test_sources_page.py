@@ -81,4 +81,6 @@ def test_the_sources_page_lists_every_record_and_where_the_report_cites_it(data_
 
 def test_the_page_offers_no_way_to_add_to_the_library(data_dir: Path) -> None:
     at = _sources_page(AppTest.from_file(APP, default_timeout=120))
-    assert not at.get("file_uploader") and not at.button  # read-only for the app's users
+    # read-only for the app's users: nothing on the page uploads or acts (the sidebar is the frame's: the
+    # person's own documents and sessions)
+    assert not at.main.get("file_uploader") and not at.main.button
