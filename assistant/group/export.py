@@ -25,9 +25,9 @@ from docx.shared import Pt  # noqa: E402
 from assistant.config import Language  # noqa: E402
 from assistant.domain import Citation  # noqa: E402
 from assistant.group.agenda import agenda_markdown, clock  # noqa: E402
+from assistant.group.charts import group_radar_png  # noqa: E402
 from assistant.group.models import Agenda, AgendaBlock, Results, ThemeResult  # noqa: E402
 from assistant.i18n import t  # noqa: E402
-from assistant.safe_text import plot_text  # noqa: E402
 from assistant.summary import ReportPDF  # noqa: E402
 from assistant.text import one_line  # noqa: E402
 
@@ -219,26 +219,6 @@ def distribution_png(result: ThemeResult) -> bytes:
     return _save(fig)
 
 
-def radar_band_png(themes: list[ThemeResult], lang: Language) -> bytes:
-    """The group's mean per theme as a line, its lowest-to-highest scores as a shaded band."""
-    angles = [2 * math.pi * i / len(themes) for i in range(len(themes))]
-    closed = angles + angles[:1]
-
-    def loop(values: list[float]) -> list[float]:
-        return values + values[:1]
-
-    fig, ax = plt.subplots(figsize=(5.2, 5.2), subplot_kw={"polar": True})
-    low = loop([float(r.min or 0) for r in themes])
-    high = loop([float(r.max or 0) for r in themes])
-    ax.fill_between(closed, low, high, color=PURPLE, alpha=0.18, label=plot_text(_label("band", lang)))
-    ax.plot(closed, loop([r.mean or 0.0 for r in themes]), color=PURPLE, linewidth=2, label=_label("mean", lang))
-    ax.set_xticks(angles, [plot_text(r.title) for r in themes], fontsize=8)
-    ax.set_ylim(0, 5)
-    ax.set_yticks([1, 2, 3, 4, 5], ["1", "2", "3", "4", "5"], fontsize=7)
-    ax.legend(loc="lower center", bbox_to_anchor=(0.5, -0.2), fontsize=8, ncol=2)
-    return _save(fig)
-
-
 def results_pdf(results: Results) -> bytes:
     """The results with their charts: the count, and once shown a radar with the min–max band, per theme
     the distribution bars, figures, the facilitator tip and its cited passages. Before reveal and the
@@ -255,7 +235,9 @@ def results_pdf(results: Results) -> bytes:
     shown = _shown(results)
     if len(shown) >= 3:
         pdf.heading(_label("radar", lang), 12)
-        pdf.image(io.BytesIO(radar_band_png(shown, lang)), w=110)
+        labels = {key: t(f"group.radar_{key}", lang) for key in ("mean", "band", "previous")}
+        radar = group_radar_png(results.model_copy(update={"themes": shown}), labels)  # the page's radar
+        pdf.image(io.BytesIO(radar), w=110)  # type: ignore[arg-type]  # three themes or more: drawn
     pdf.heading(_label("distribution", lang), 12)
     for r in results.themes:
         pattern = t(f"group.pattern.{r.pattern}", lang)
