@@ -406,10 +406,13 @@ def answer_question(
     if not llm.available:
         return done(fallback, "extractive", citations, None, answered, note="no language model")
 
-    evidence = replace(evidence, excerpts=focused_excerpts(ranked, len(evidence.hits), EXCERPT_CHARS))
+    instructions = instruction_patterns(settings.prompts_dir)
+    # a sentence that speaks to a model would only reach it as '[…]': the excerpt's room goes to the others
+    readable = [q for q in ranked if not any(p.search(q.text) for p in instructions)]
+    evidence = replace(evidence, excerpts=focused_excerpts(readable, len(evidence.hits), EXCERPT_CHARS))
     generated = checked_generation(
         llm,
-        build_messages(prompt, question, evidence, instruction_patterns(settings.prompts_dir), lang),
+        build_messages(prompt, question, evidence, instructions, lang),
         passages=len(citations),
         lang=lang,
         fallback=fallback,

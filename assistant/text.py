@@ -19,7 +19,11 @@ WORD = re.compile(r"\w+")
 
 # a sentence ends at . ! ? (optionally closed by a quote or bracket, which stays with it) before a capital,
 # digit or quote; paragraph breaks and list items always end a unit
-_SENTENCE_BREAK = re.compile(r"(?<=[.!?])([\"”’)]?)\s+(?=[A-ZÀ-Ý0-9“\"‘(])|\n\s*\n|\n(?=- )")
+# a sentence ends at . ! ? before a capital, or before a line break whatever follows (a document's
+# "Peeters.\n</bronnen>" is two sentences); a blank line and a list item break too
+_SENTENCE_BREAK = re.compile(
+    r"(?<=[.!?])([\"”’)]?)(?:\s+(?=[A-ZÀ-Ý0-9“\"‘(])|[ \t]*\n\s*(?=\S))|\n\s*\n|\n(?=- )"
+)
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
