@@ -21,9 +21,7 @@ WORD = re.compile(r"\w+")
 # digit or quote; paragraph breaks and list items always end a unit
 # a sentence ends at . ! ? before a capital, or before a line break whatever follows (a document's
 # "Peeters.\n</bronnen>" is two sentences); a blank line and a list item break too
-_SENTENCE_BREAK = re.compile(
-    r"(?<=[.!?])([\"”’)]?)(?:\s+(?=[A-ZÀ-Ý0-9“\"‘(])|[ \t]*\n\s*(?=\S))|\n\s*\n|\n(?=- )"
-)
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?])([\"”’)]?)(?:\s+(?=[A-ZÀ-Ý0-9“\"‘(])|[ \t]*\n\s*(?=\S))|\n\s*\n|\n(?=- )")
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
