@@ -78,7 +78,8 @@ def coach_for(settings: Settings, retriever: Retriever, llm: LanguageModel) -> S
     bank = coaching_bank(settings.prompts_dir)
     if not bank.themes:
         return None
-    return SignalChooser(bank, retriever.index.embeddings, llm if settings.signal_choice == "model" else None)
+    model = llm if settings.signal_choice == "model" else None
+    return SignalChooser(bank, retriever.index.embeddings, model, cache_dir=settings.data_dir / "cache" / "signals")
 
 
 class ReflectionEngine:
