@@ -40,7 +40,7 @@ from assistant.index import (
     writer_lock,
 )
 from assistant.ingest import SUPPORTED_SUFFIXES, LoadedDocument, document_id, read_bytes, slugify
-from assistant.library import Library
+from assistant.library import Library, LiveLibrary
 from assistant.safeparse import check_size, parse_untrusted
 from assistant.text import WORD, fold
 
@@ -129,11 +129,12 @@ class Workspace:
         collection = workspace_collection(settings, name)
         self.index = PassageStore(settings, embeddings, client or chroma_client(settings), collection=collection)
 
-    def with_report(self, report: PassageStore) -> CombinedIndex:
+    def with_report(self, report: PassageStore, library: LiveLibrary | None = None) -> CombinedIndex:
         """The shared report, the shared library of its sources and these documents read as one, as
-        people's questions search them."""
-        library = Library(self.settings, self.index.embeddings, self.index.client).index
-        return CombinedIndex(report, library, self.index)
+        people's questions search them. A long-running process passes its ``LiveLibrary``, which follows
+        the library's changes by other processes; a command opens the library as it is now."""
+        shared = library or Library(self.settings, self.index.embeddings, self.index.client).index
+        return CombinedIndex(report, shared, self.index)
 
     def sources(self) -> list[SourceFile]:
         if not self.folder.is_dir():
@@ -268,6 +269,7 @@ class Workspaces(Generic[R]):
 
     def __init__(self, settings: Settings, report: PassageStore, search: Callable[[CombinedIndex], R], size: int = 64):
         self.settings, self.report, self.search, self.size = settings, report, search, size
+        self.library = LiveLibrary(settings, report.embeddings, report.client)
         self._open: OrderedDict[str, tuple[Workspace, R]] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -275,7 +277,7 @@ class Workspaces(Generic[R]):
         with self._lock:
             if name not in self._open:
                 space = Workspace(self.settings, name, self.report.embeddings, self.report.client)
-                self._open[name] = (space, self.search(space.with_report(self.report)))
+                self._open[name] = (space, self.search(space.with_report(self.report, self.library)))
                 while len(self._open) > self.size:
                     self._open.popitem(last=False)
             self._open.move_to_end(name)
