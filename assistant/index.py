@@ -434,28 +434,36 @@ class PassageStore:
         return {name: len(rows) for name, rows in unused.items()}
 
 
-class ReadableStore(Protocol):
-    """What ``CombinedIndex`` reads of each of its parts: a ``PassageStore``, or the shared library as a
-    running app reads it (``assistant.library.LiveLibrary``)."""
+class PassageSource(Protocol):
+    """What the retriever needs from an index, and what ``CombinedIndex`` reads of each of its parts: a
+    ``PassageStore`` (the report, or one workspace), the shared library as a running app reads it
+    (``assistant.library.LiveLibrary``), or a ``CombinedIndex`` (the report, the library and a person's
+    workspace read as one)."""
 
     embeddings: SlimEmbeddings
 
-    def count(self) -> int: ...
+    def ids(self) -> list[str]:
+        """Every stored passage id: changes whenever anything is written or removed."""
+        ...
 
-    def ids(self) -> list[str]: ...
+    def count(self) -> int:
+        """How many passages are stored (the app shows it)."""
+        ...
 
     def all_passages(self) -> StoredPassages: ...
 
     def all_sentences(self) -> StoredSentences: ...
 
-    def all_contexts(self) -> StoredSentences: ...
+    def all_contexts(self) -> StoredSentences:
+        """The section contexts (``corpus/section-context.yaml``), owned by the passages they describe."""
+        ...
 
 
 class CombinedIndex:
     """Several stores read as one, read-only: the shared report, the library of its sources and a
     person's workspace."""
 
-    def __init__(self, *indexes: ReadableStore):
+    def __init__(self, *indexes: PassageSource):
         self.indexes = indexes
         self.embeddings = indexes[0].embeddings
 
