@@ -8,41 +8,25 @@ Screenshots in test-artifacts/browser/sources-*.png.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.e2e import test_browser as e2e
 from tests.e2e.test_browser import ASK, AppServer, ask, open_app, shot
-from tests.helpers.browser import BROWSER_ARGS, CHROMIUM
 from tests.helpers.files import write_pdf
 
 pytestmark = pytest.mark.browser
 
 SALIGNAC = "Salignac et al. 2018"
 
-
-@pytest.fixture
-def app(tmp_path: Path, corpus_data_dir: Path) -> Iterator[AppServer]:
-    """The app on its own copy of the report's index: the library's collection is written beside it."""
-    data = tmp_path / "data"
-    shutil.copytree(corpus_data_dir / "chroma", data / "chroma")
-    server = AppServer(data).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
-        yield chromium
-        chromium.close()
+# the browser tests' fixtures: the browser, a failure's evidence, and a server with its own copy of the index
+# (the library's collection is written beside the report's)
+browser = e2e.browser
+_report_a_failure = e2e._report_a_failure
+private_server = e2e.private_server
 
 
 def add_source(data_dir: Path, pdf: Path) -> str:
@@ -61,12 +45,12 @@ def entry(page, label: str):  # noqa: ANN201 — a Playwright locator
 
 
 def test_the_sources_page_lists_the_library_and_where_the_report_cites_a_source(
-    app: AppServer, browser, tmp_path: Path
+    private_server: AppServer, browser, tmp_path: Path
 ) -> None:
     from playwright.sync_api import expect
 
     page = browser.new_page(viewport={"width": 1280, "height": 900})
-    open_app(page, app.url)
+    open_app(page, private_server.url)
     salignac = write_pdf(
         tmp_path / "collective-impact.pdf",
         [
@@ -74,7 +58,7 @@ def test_the_sources_page_lists_the_library_and_where_the_report_cites_a_source(
             "Een backbone-organisatie houdt de gezamenlijke agenda van de partners levend.",
         ],
     )
-    assert "salignac-2018" in add_source(app.data_dir, salignac)  # while the app runs
+    assert "salignac-2018" in add_source(private_server.data_dir, salignac)  # while the app runs
 
     page.get_by_test_id("stSidebar").get_by_role("button", name="Bronnen van het rapport").click()
     page.get_by_role("heading", name="Bronnen van het rapport").wait_for(timeout=60_000)
