@@ -41,7 +41,7 @@ from assistant.index import (
     writer_lock,
 )
 from assistant.ingest import SUPPORTED_SUFFIXES, LoadedDocument, document_id, read_bytes, slugify
-from assistant.safeparse import check_size, parse_untrusted
+from assistant.safeparse import check_size, parse_untrusted, untrusted_loader
 from assistant.sources import cite_as, match_record, report_citations
 
 HEAD_CHARS = 8000  # a DOI or title sits on the first pages of a paper
@@ -208,7 +208,7 @@ class Library:
             target = self.folder / staged.name
             os.replace(staged, target)
             own = self._as_own(loaded, target)
-            sync(self.index, self.files(), load=self._loader(target, own))
+            sync(self.index, self.files(), load=untrusted_loader(self._as_own, own))
             _new_stamp(self.settings)
         doc = self._indexed().get(document_id(target, "source"))
         return AddedSource(
@@ -221,13 +221,13 @@ class Library:
             raise InputError("error.source_not_in_library", id=source_id)
         with writer_lock(self.settings):
             target.unlink()
-            sync(self.index, self.files(), load=self._loader())
+            sync(self.index, self.files(), load=untrusted_loader(self._as_own))
             _new_stamp(self.settings)
 
     def sync(self):  # noqa: ANN201 — a SyncReport, as Workspace.sync
         """Bring the collection in line with the folder (after a crash, or after sources.yaml changed)."""
         with writer_lock(self.settings):
-            report = sync(self.index, self.files(), load=self._loader())
+            report = sync(self.index, self.files(), load=untrusted_loader(self._as_own))
             _new_stamp(self.settings)
             return report
 
@@ -236,14 +236,6 @@ class Library:
 
     def _indexed(self) -> dict[str, IndexedDoc]:
         return self.index.documents()
-
-    def _loader(self, known: Path | None = None, loaded: LoadedDocument | None = None):  # noqa: ANN202
-        def load(path: Path, kind: str, settings: Settings) -> LoadedDocument:
-            if known is not None and path == known and loaded is not None:
-                return loaded
-            return self._as_own(parse_untrusted(path, kind, settings), path)
-
-        return load
 
     def _as_own(self, doc: LoadedDocument, path: Path) -> LoadedDocument:
         """A parsed file as the library keeps it: linked to its record and cited as it (a related text by
