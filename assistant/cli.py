@@ -23,7 +23,7 @@ from assistant.corpus import build_markdown
 from assistant.datadir import require_writable
 from assistant.domain import Turn
 from assistant.errors import InputError, SlimError
-from assistant.i18n import t
+from assistant.i18n import t, use_prompts_dir
 from assistant.index import corpus_files, open_index, sync, writer_lock
 from assistant.ingest import read_bytes
 from assistant.retrieve import MODES, Retriever, open_retriever
@@ -50,7 +50,10 @@ ModeOption = Annotated[RetrievalMode, typer.Option("--mode", "-m", help="bm25, d
 
 
 def _settings(**overrides: Any) -> Settings:
-    return load_settings(**overrides)
+    """Every command's settings; from here on the messages come from their ``prompts_dir``."""
+    settings = load_settings(**overrides)
+    use_prompts_dir(settings.prompts_dir)
+    return settings
 
 
 def friendly_errors(command: Callable[..., Any]) -> Callable[..., Any]:

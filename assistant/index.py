@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import wraps
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import chromadb
 import chromadb.errors
@@ -86,15 +86,33 @@ class IndexedDoc:
 def chroma_client(settings: Settings) -> chromadb.ClientAPI:
     """Chroma with telemetry off: a server if one is configured, else the local data directory (a copy of
     it when it is read-only, see ``assistant.datadir``)."""
-    chroma_settings = chromadb.Settings(anonymized_telemetry=False, allow_reset=True)
     if settings.chroma_host:
         try:
-            return chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings)
+            host, port = settings.chroma_host, settings.chroma_port
+            return chromadb.HttpClient(host=host, port=port, settings=_chroma_settings())
         except (ValueError, httpx.HTTPError) as exc:  # Chroma says "Could not connect" as a ValueError
             raise ChromaUnreachableError(host=settings.chroma_host, port=settings.chroma_port) from exc
     path = chroma_path(settings)
     with chroma_errors(settings):
-        return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+        return chromadb.PersistentClient(path=str(path), settings=_chroma_settings())
+
+
+def _chroma_settings() -> chromadb.Settings:
+    return chromadb.Settings(anonymized_telemetry=False, allow_reset=True)
+
+
+def separate_chroma_client(settings: Settings, slot: int) -> chromadb.ClientAPI:
+    """A client with a Chroma system of its own (its own connections and caches), for reading what
+    another process wrote. Chroma keeps one system per directory name in a process, and a system keeps
+    the vector indexes it has read in memory: vectors another process adds later cannot be read through
+    it ("Error finding id"). The directory is spelled differently per ``slot`` (``<dir>/.``,
+    ``<dir>/./.``), so the same folder opens in a system of its own; a slot's earlier client must be
+    closed first. A Chroma server has no such cache: its client is the ordinary one."""
+    if settings.chroma_host:
+        return chroma_client(settings)
+    with chroma_errors(settings):
+        spelled = str(chroma_path(settings)) + "/." * (slot + 1)
+        return chromadb.PersistentClient(path=spelled, settings=_chroma_settings())
 
 
 def first_line(exc: BaseException) -> str:
@@ -416,10 +434,36 @@ class PassageStore:
         return {name: len(rows) for name, rows in unused.items()}
 
 
-class CombinedIndex:
-    """Several stores read as one, read-only: the shared report and a person's workspace."""
+class PassageSource(Protocol):
+    """What the retriever needs from an index, and what ``CombinedIndex`` reads of each of its parts: a
+    ``PassageStore`` (the report, or one workspace), the shared library as a running app reads it
+    (``assistant.library.LiveLibrary``), or a ``CombinedIndex`` (the report, the library and a person's
+    workspace read as one)."""
 
-    def __init__(self, *indexes: PassageStore):
+    embeddings: SlimEmbeddings
+
+    def ids(self) -> list[str]:
+        """Every stored passage id: changes whenever anything is written or removed."""
+        ...
+
+    def count(self) -> int:
+        """How many passages are stored (the app shows it)."""
+        ...
+
+    def all_passages(self) -> StoredPassages: ...
+
+    def all_sentences(self) -> StoredSentences: ...
+
+    def all_contexts(self) -> StoredSentences:
+        """The section contexts (``corpus/section-context.yaml``), owned by the passages they describe."""
+        ...
+
+
+class CombinedIndex:
+    """Several stores read as one, read-only: the shared report, the library of its sources and a
+    person's workspace."""
+
+    def __init__(self, *indexes: PassageSource):
         self.indexes = indexes
         self.embeddings = indexes[0].embeddings
 

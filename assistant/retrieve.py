@@ -19,7 +19,6 @@ import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Protocol
 
 import bm25s
 import numpy as np
@@ -32,7 +31,7 @@ from assistant.domain import Hit
 from assistant.embeddings import SlimEmbeddings
 from assistant.errors import IndexEmptyError
 from assistant.i18n import detect_language
-from assistant.index import StoredPassages, StoredSentences, open_index
+from assistant.index import PassageSource, open_index
 from assistant.ingest import search_text
 from assistant.prompts import glossary
 from assistant.text import WORD, fold, last_heading
@@ -154,29 +153,6 @@ class _Snapshot:
     def lexical(self, model: bm25s.BM25, query: str) -> np.ndarray:
         tokens = [t for t in tokenize(query) if t in model.vocab_dict]
         return model.get_scores(tokens) if tokens else np.zeros(len(self.ids))
-
-
-class PassageSource(Protocol):
-    """What the retriever needs from an index: a ``PassageStore`` (the report, or one workspace) or a
-    ``CombinedIndex`` (the report and a person's workspace read as one)."""
-
-    embeddings: SlimEmbeddings
-
-    def ids(self) -> list[str]:
-        """Every stored passage id: changes whenever anything is written or removed."""
-        ...
-
-    def count(self) -> int:
-        """How many passages are stored (the app shows it)."""
-        ...
-
-    def all_passages(self) -> StoredPassages: ...
-
-    def all_sentences(self) -> StoredSentences: ...
-
-    def all_contexts(self) -> StoredSentences:
-        """The section contexts (``corpus/section-context.yaml``), owned by the passages they describe."""
-        ...
 
 
 class Retriever:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
-from assistant.config import Language, Settings, configured_lang, load_settings
+from assistant.config import Language, Settings, configured_lang
 from assistant.errors import SlimError
 from assistant.group import agenda as agendas
 from assistant.group import export
@@ -43,6 +43,7 @@ from assistant.retrieve import Retriever
 from assistant.safe_text import heading_markdown, model_markdown, untrusted_markdown
 from ui.components import sources
 from ui.context import services
+from ui.context import settings as app_settings
 
 PARTICIPANT_PARAM = "p"
 """the participant's token in the fill-in address: a reload keeps their answers"""
@@ -60,8 +61,8 @@ class GroupContext:
 @st.cache_resource(show_spinner=False)
 def context() -> GroupContext:
     """Shared by the process: the store opens a connection per call, nothing in it belongs to one person."""
-    settings = load_settings()
-    return GroupContext(settings, GroupStore.open(settings), question_bank(settings.prompts_dir))
+    shared = app_settings()
+    return GroupContext(shared, GroupStore.open(shared), question_bank(shared.prompts_dir))
 
 
 def passages() -> Retriever:

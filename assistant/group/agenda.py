@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from assistant.group.catalog import GroupCatalog, PassageSource, group_catalog, resolve
+from assistant.group.catalog import GroupCatalog, PassageFinder, group_catalog, resolve
 from assistant.group.errors import AgendaError
 from assistant.group.models import ActionPoint, Agenda, AgendaBlock, Results, Scan, ThemeResult, WorkForm
 from assistant.group.results import make_tip
@@ -114,7 +114,7 @@ def theme_block(
     title: str,
     catalog: GroupCatalog,
     bank: QuestionBank,
-    passages: PassageSource | None,
+    passages: PassageFinder | None,
     used: frozenset[str] = frozenset(),
 ) -> AgendaBlock:
     """One theme's block: result, work form (``used``: forms earlier blocks have), questions, evidence [1]
@@ -148,7 +148,7 @@ def build_agenda(
     catalog: GroupCatalog,
     bank: QuestionBank,
     prompts: ReflectionPrompts,
-    passages: PassageSource | None,
+    passages: PassageFinder | None,
 ) -> Agenda:
     """The agenda for ``minutes`` (60/90/120/180) on ``themes`` (2–3 of the scan's; proposed when None)."""
     if minutes not in LENGTHS:
@@ -222,7 +222,7 @@ def closing_block(
     lang,
     catalog: GroupCatalog,
     prompts: ReflectionPrompts,
-    passages: PassageSource | None,
+    passages: PassageFinder | None,
 ) -> AgendaBlock:
     """The §7.2 recommendations that serve the chosen themes, weakest first, as action points."""
     scores = {t: round(r.mean) for t, r in by_theme.items() if r.mean is not None and t in themes}
@@ -250,7 +250,7 @@ def agenda_for(
     scan: Scan,
     results: Results,
     prompts_dir: Path,
-    passages: PassageSource | None,
+    passages: PassageFinder | None,
     *,
     minutes: int = 90,
     themes: list[str] | None = None,

@@ -23,13 +23,14 @@ THEME_PATTERNS: tuple[Pattern, ...] = ("agree_high", "agree_low", "divided")
 """patterns with a tip per theme; ``too_few`` has one tip for every theme (nothing is known of the group)"""
 
 
-class PassageSource(Protocol):
-    """Where a reference is resolved: ``Retriever`` (the report's index) is one."""
+class PassageFinder(Protocol):
+    """Finds the passage a curated reference (a section and a phrase from it) points to: ``Retriever``
+    (the report's index) is one. Not ``index.PassageSource``, what a retriever searches."""
 
     def passage_with(self, section: str, phrase: str) -> Hit | None: ...
 
 
-def resolve(source: PassageSource | None, ref: PassageRef, n: int) -> Citation | None:
+def resolve(source: PassageFinder | None, ref: PassageRef, n: int) -> Citation | None:
     """The cited passage for a reference, numbered ``n``; None without a source or when it is not found
     (a test proves every reference resolves in the report)."""
     if source is None:

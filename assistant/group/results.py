@@ -27,7 +27,7 @@ import statistics
 from pathlib import Path
 
 from assistant.config import Language
-from assistant.group.catalog import GroupCatalog, PassageSource, group_catalog, resolve
+from assistant.group.catalog import GroupCatalog, PassageFinder, group_catalog, resolve
 from assistant.group.models import Pattern, Results, Scan, ThemeAnswer, ThemeResult, Tip
 from assistant.group.store import GroupStore
 from assistant.prompts import question_bank
@@ -54,7 +54,7 @@ def shuffled(texts: list[str], scan_id: str) -> list[str]:
 
 
 def make_tip(
-    catalog: GroupCatalog, theme: str, pattern: Pattern, lang: Language, passages: PassageSource | None
+    catalog: GroupCatalog, theme: str, pattern: Pattern, lang: Language, passages: PassageFinder | None
 ) -> Tip:
     """The curated tip for a theme and pattern, its passage cited as [1] and the case network as [2]."""
     tip, case = catalog.tip(theme, pattern), catalog.themes[theme].case
@@ -78,7 +78,7 @@ def theme_result(
     title: str,
     answers: list[ThemeAnswer],
     catalog: GroupCatalog | None,
-    passages: PassageSource | None,
+    passages: PassageFinder | None,
 ) -> ThemeResult:
     """One theme, under the anonymity rule: below the minimum only ``n`` and the general tip."""
     mine = [a for a in answers if a.theme == theme]
@@ -111,7 +111,7 @@ def build_results(
     *,
     titles: dict[str, str] | None = None,
     catalog: GroupCatalog | None = None,
-    passages: PassageSource | None = None,
+    passages: PassageFinder | None = None,
     previous: tuple[Scan, list[ThemeAnswer], int] | None = None,
 ) -> Results:
     """The results every output shows. ``answered`` is the number of participants (``GroupStore.count``);
@@ -154,7 +154,7 @@ def theme_titles(prompts_dir: Path, lang: Language) -> dict[str, str]:
     return {t.id: t.title(lang) for t in question_bank(prompts_dir).themes.values()}
 
 
-def scan_results(store: GroupStore, scan: Scan, prompts_dir: Path, passages: PassageSource | None) -> Results:
+def scan_results(store: GroupStore, scan: Scan, prompts_dir: Path, passages: PassageFinder | None) -> Results:
     """A stored scan's results, read fresh (the count updates live), with tips and the previous scan."""
     earlier = store.previous(scan)
     previous = (earlier, store.answers(earlier.id), store.count(earlier.id)) if earlier else None
