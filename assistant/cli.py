@@ -732,26 +732,24 @@ def group_create(
     import datetime as dt
 
     from assistant.group.links import facilitator_url, join_url
-    from assistant.group.models import ScanSettings, default_themes
+    from assistant.group.models import PROMPTS_DIR, ScanSettings, default_themes
     from assistant.group.store import format_code
-    from assistant.prompts import question_bank
 
     settings = _settings(lang=lang)
     chosen = (
         [t.strip() for t in themes.split(",") if t.strip()] if themes else list(default_themes(settings.prompts_dir))
     )
-    known = question_bank(settings.prompts_dir).themes
-    for theme in chosen:
-        if theme not in known:
-            raise typer.BadParameter(f"{theme}: {', '.join(known)}", param_hint="--themes")
     if min_answers < 3:
         raise typer.BadParameter("3 or more", param_hint="--min-answers")
-    scan_settings = ScanSettings(
-        network=network,
-        themes=chosen,
-        lang=settings.lang,
-        closes_at=dt.datetime.fromisoformat(closes) if closes else None,
-        min_answers=min_answers,
+    scan_settings = ScanSettings.model_validate(  # an unknown theme: UnknownThemeError, one translated line
+        {
+            "network": network,
+            "themes": chosen,
+            "lang": settings.lang,
+            "closes_at": dt.datetime.fromisoformat(closes) if closes else None,
+            "min_answers": min_answers,
+        },
+        context={PROMPTS_DIR: settings.prompts_dir},
     )
     created = _group_store(settings, write=True).create(scan_settings)
     scan = created.scan
@@ -802,6 +800,12 @@ def group_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.
         )
 
 
+def _warn_missing(results: Any) -> None:
+    """Tell the coordinator which of the scan's themes the question bank no longer has (they are skipped)."""
+    if results.missing_themes:
+        typer.echo(t("group.missing_themes", results.lang, themes=", ".join(results.missing_themes)), err=True)
+
+
 def _scan_results(settings: Settings, store: Any, scan_id: str) -> Any:
     """Results under the anonymity rule; the report index is opened only when there is something to cite."""
     from assistant.group.results import scan_results
@@ -823,6 +827,7 @@ def group_results(scan_id: str, as_json: Annotated[bool, typer.Option("--json", 
         typer.echo(results.model_dump_json())
         return
     lang = scan.settings.lang
+    _warn_missing(results)
     if not results.shown:
         key = "group.waiting" if results.revealed else "group.not_revealed"
         typer.echo(t(key, lang, answered=results.answered, min_answers=results.min_answers))
@@ -898,6 +903,7 @@ def _agenda(settings: Settings, store: Any, scan_id: str, minutes: int, themes: 
     from assistant.group.agenda import agenda_for
 
     scan, results = _scan_results(settings, store, scan_id)
+    _warn_missing(results)
     chosen = [x.strip() for x in themes.split(",") if x.strip()] if themes else None
     return agenda_for(scan, results, settings.prompts_dir, _report_passages(settings), minutes=minutes, themes=chosen)
 

@@ -25,6 +25,7 @@ from assistant.group.models import (
     DEFAULT_MIN_ANSWERS,
     EXAMPLE_THEMES,
     MIN_ANSWERS_FLOOR,
+    PROMPTS_DIR,
     Agenda,
     Agreement,
     CreatedScan,
@@ -34,6 +35,7 @@ from assistant.group.models import (
     ThemeAnswer,
     ThemeResult,
     default_themes,
+    known_themes,
 )
 from assistant.group.results import scan_results, sort_themes
 from assistant.group.store import GroupStore, format_code
@@ -149,14 +151,21 @@ def create(ctx: GroupContext) -> None:
         st.error(t("group.create_missing", lang))
         return
     closes_at = dt.datetime.combine(closes, dt.time(23, 59), dt.UTC) if closes else None
-    settings = ScanSettings(
-        network=network,
-        themes=chosen,
-        lang=scan_lang,
-        closes_at=closes_at,
-        anonymous=anonymous,
-        min_answers=int(minimum),
-    )
+    try:
+        settings = ScanSettings.model_validate(
+            {
+                "network": network,
+                "themes": chosen,
+                "lang": scan_lang,
+                "closes_at": closes_at,
+                "anonymous": anonymous,
+                "min_answers": int(minimum),
+            },
+            context={PROMPTS_DIR: ctx.settings.prompts_dir},
+        )
+    except SlimError as exc:
+        _error(exc, lang)
+        return
     st.session_state["group_created"] = ctx.store.create(settings)
     st.rerun()
 
@@ -209,6 +218,10 @@ def fill(ctx: GroupContext, code: str) -> None:
         _error(exc, lang)
         return
     lang = scan.settings.lang
+    scan = scan.without_missing(known_themes(ctx.settings.prompts_dir))  # the facilitator's page says which
+    if not scan.settings.themes:
+        st.warning(t("group.no_themes_left", lang))
+        return
     token = st.query_params.get(PARTICIPANT_PARAM)
     if not token:
         token = ctx.store.new_participant()
@@ -216,7 +229,7 @@ def fill(ctx: GroupContext, code: str) -> None:
     failed = st.session_state.pop("group_fill_error", None)
     if failed:
         _error(failed, lang)
-    saved = ctx.store.answers_of(scan.id, token)
+    saved = {theme: a for theme, a in ctx.store.answers_of(scan.id, token).items() if theme in scan.settings.themes}
     closed = scan.is_closed()
     st.title(t("group.fill_title", lang, network=heading_markdown(scan.settings.network)))
     st.markdown(t("group.fill_intro", lang))
@@ -288,6 +301,9 @@ def facilitator(ctx: GroupContext, secret: str) -> None:
     lang = scan.settings.lang
     st.title(t("group.results_title", lang, network=heading_markdown(scan.settings.network)))
     st.caption(t("group.results_code", lang, code=format_code(scan.code)))
+    missing = scan.missing_themes(known_themes(ctx.settings.prompts_dir))
+    if missing:
+        st.warning(t("group.missing_themes", lang, themes=", ".join(missing)))
     shown = scan.revealed and ctx.store.count(scan.id) >= scan.settings.min_answers
     live(ctx, scan.id, shown)
     if not scan.revealed and st.button(t("group.reveal", lang), type="primary", key="group-reveal"):

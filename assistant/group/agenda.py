@@ -20,7 +20,16 @@ from pathlib import Path
 
 from assistant.group.catalog import GroupCatalog, PassageSource, group_catalog, resolve
 from assistant.group.errors import AgendaError
-from assistant.group.models import ActionPoint, Agenda, AgendaBlock, Results, Scan, ThemeResult, WorkForm
+from assistant.group.models import (
+    ActionPoint,
+    Agenda,
+    AgendaBlock,
+    Results,
+    Scan,
+    ThemeResult,
+    WorkForm,
+    known_themes,
+)
 from assistant.group.results import make_tip
 from assistant.prompts import QuestionBank, ReflectionPrompts, question_bank, reflection_prompts
 from assistant.reflection.synthesis import UNSCORED, choose_recommendations
@@ -255,9 +264,10 @@ def agenda_for(
     minutes: int = 90,
     themes: list[str] | None = None,
 ) -> Agenda:
-    """``build_agenda`` with the catalogues loaded from ``prompts_dir``."""
+    """``build_agenda`` with the catalogues loaded from ``prompts_dir``, on the scan's themes that the
+    question bank still has."""
     return build_agenda(
-        scan,
+        scan.without_missing(known_themes(prompts_dir)),
         results,
         minutes=minutes,
         themes=themes,

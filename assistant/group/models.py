@@ -10,10 +10,11 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from assistant.config import PROJECT_ROOT, Language
 from assistant.domain import Citation
+from assistant.group.errors import UnknownThemeError
 
 MIN_ANSWERS_FLOOR = 3
 """below this, a distribution can point at one person: no scan may be configured lower"""
@@ -25,6 +26,12 @@ EXAMPLE_THEMES = frozenset({"waardecreatie"})
 
 Pattern = Literal["agree_high", "agree_low", "divided", "too_few"]
 PATTERNS: tuple[Pattern, ...] = ("agree_high", "agree_low", "divided", "too_few")
+STORED = "stored"
+"""validation context flag for settings read back from the database: their themes were checked when the
+scan was made, and a theme the question bank has since lost must not make the scan unreadable"""
+PROMPTS_DIR = "prompts_dir"
+"""validation context key: the question bank a new scan's themes are checked against (default: the
+project's prompts)"""
 
 
 @cache
@@ -33,6 +40,14 @@ def default_themes(prompts_dir: Path = PROJECT_ROOT / "prompts") -> tuple[str, .
     from assistant.prompts import question_bank
 
     return tuple(question_bank(prompts_dir).route(ROUTE).themes)
+
+
+@cache
+def known_themes(prompts_dir: Path = PROJECT_ROOT / "prompts") -> tuple[str, ...]:
+    """The question bank's theme ids, in its order: the only themes a scan can ask about."""
+    from assistant.prompts import question_bank
+
+    return tuple(t.id for t in question_bank(prompts_dir).ordered_themes())
 
 
 class ScanSettings(BaseModel):
@@ -65,6 +80,21 @@ class ScanSettings(BaseModel):
             raise ValueError("themes repeat")
         return value
 
+    @field_validator("themes")
+    @classmethod
+    def _in_the_bank(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        """A new scan asks only about themes of the question bank (a typo would otherwise surface as a
+        crash on the fill-in page). Raises ``UnknownThemeError``, not a ``ValueError``: pydantic lets it
+        through unchanged, so the CLI and the app show its message in the person's language."""
+        context = info.context or {}
+        if context.get(STORED):
+            return value
+        known = known_themes(context.get(PROMPTS_DIR, PROJECT_ROOT / "prompts"))
+        unknown = [theme for theme in value if theme not in known]
+        if unknown:
+            raise UnknownThemeError("error.group_theme_not_in_bank", theme=", ".join(unknown), known=", ".join(known))
+        return value
+
     @field_validator("closes_at")
     @classmethod
     def _aware(cls, value: dt.datetime | None) -> dt.datetime | None:
@@ -82,6 +112,18 @@ class Scan(BaseModel):
     revealed: bool = False
     """the facilitator pressed "toon resultaten" (results still need ``min_answers``)"""
     closed_at: dt.datetime | None = None
+
+    def missing_themes(self, known: tuple[str, ...]) -> list[str]:
+        """The scan's themes that the question bank (``known``) no longer has."""
+        return [theme for theme in self.settings.themes if theme not in known]
+
+    def without_missing(self, known: tuple[str, ...]) -> Scan:
+        """The scan with only the themes the question bank still has: what the fill-in page, the results
+        and the agenda work on (the stored scan keeps its themes; the pages tell the coordinator)."""
+        if not self.missing_themes(known):
+            return self
+        themes = [theme for theme in self.settings.themes if theme in known]
+        return self.model_copy(update={"settings": self.settings.model_copy(update={"themes": themes})})
 
     def is_closed(self, now: dt.datetime | None = None) -> bool:
         """Closed by the facilitator, or past its closing date."""
@@ -172,6 +214,8 @@ class Results(BaseModel):
     themes: list[ThemeResult] = Field(default_factory=list)
     previous_scan_id: str | None = None
     previous_created: dt.datetime | None = None
+    missing_themes: list[str] = Field(default_factory=list)
+    """themes of the scan the question bank no longer has: skipped here, named to the coordinator"""
 
 
 BlockKind = Literal["opening", "theme", "break", "closing"]

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from assistant.config import Language
 from assistant.group.catalog import GroupCatalog, PassageSource, group_catalog, resolve
-from assistant.group.models import Pattern, Results, Scan, ThemeAnswer, ThemeResult, Tip
+from assistant.group.models import Pattern, Results, Scan, ThemeAnswer, ThemeResult, Tip, known_themes
 from assistant.group.store import GroupStore
 from assistant.prompts import question_bank
 
@@ -155,18 +155,23 @@ def theme_titles(prompts_dir: Path, lang: Language) -> dict[str, str]:
 
 
 def scan_results(store: GroupStore, scan: Scan, prompts_dir: Path, passages: PassageSource | None) -> Results:
-    """A stored scan's results, read fresh (the count updates live), with tips and the previous scan."""
+    """A stored scan's results, read fresh (the count updates live), with tips and the previous scan. A
+    theme the question bank no longer has is skipped and named in ``missing_themes``."""
+    known = known_themes(prompts_dir)
+    missing = scan.missing_themes(known)
+    scan = scan.without_missing(known)
     earlier = store.previous(scan)
     previous = (earlier, store.answers(earlier.id), store.count(earlier.id)) if earlier else None
-    return build_results(
+    results = build_results(
         scan,
-        store.answers(scan.id),
+        [a for a in store.answers(scan.id) if a.theme in known],
         store.count(scan.id),
         titles=theme_titles(prompts_dir, scan.settings.lang),
         catalog=group_catalog(prompts_dir),
         passages=passages,
         previous=previous,
     )
+    return results.model_copy(update={"missing_themes": missing})
 
 
 def sort_themes(themes: list[ThemeResult], order: str) -> list[ThemeResult]:

@@ -42,7 +42,7 @@ from assistant.group.errors import (
     UnknownSecretError,
     UnknownThemeError,
 )
-from assistant.group.models import Agreement, CreatedScan, Scan, ScanSettings, ThemeAnswer
+from assistant.group.models import STORED, Agreement, CreatedScan, Scan, ScanSettings, ThemeAnswer
 from assistant.migrations import migrate
 from assistant.owners import owner_id, secret
 from assistant.sessiondb import SessionsDamagedError, backups, is_damage
@@ -166,7 +166,7 @@ class GroupStore:
         return Scan(
             id=scan_id,
             code=code,
-            settings=ScanSettings.model_validate_json(settings),
+            settings=ScanSettings.model_validate_json(settings, context={STORED: True}),
             created=dt.datetime.fromisoformat(created),
             revealed=bool(revealed),
             closed_at=dt.datetime.fromisoformat(closed_at) if closed_at else None,
@@ -238,7 +238,7 @@ class GroupStore:
             row = conn.execute("SELECT settings FROM group_scans WHERE id=?", (scan_id,)).fetchone()
             if row is None:
                 raise ScanNotFoundError(scan_id=scan_id)
-            settings = ScanSettings.model_validate_json(row[0])
+            settings = ScanSettings.model_validate_json(row[0], context={STORED: True})
             has_answers = conn.execute("SELECT 1 FROM group_answers WHERE scan_id=? LIMIT 1", (scan_id,)).fetchone()
             if settings.anonymous and not anonymous and has_answers:
                 raise AnonymityLockedError()

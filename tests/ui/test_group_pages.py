@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 from assistant.config import PROJECT_ROOT, Settings
 from assistant.group.models import ScanSettings, ThemeAnswer
 from assistant.group.store import GroupStore, format_code
+from tests.helpers.group import LOST_THEME, lose_a_theme
 
 APP = str(PROJECT_ROOT / "ui" / "app.py")
 
@@ -93,6 +94,20 @@ def test_the_join_code_never_opens_results(data: Path) -> None:
     created = store.create(ScanSettings(network="Netwerk Zuid", themes=["gezamenlijk-doel"], min_answers=3))
     at = page(beheer=created.scan.code)
     assert len(at.error) == 1 and not at.metric and "Netwerk Zuid" not in shown(at)
+
+
+def test_a_theme_that_left_the_question_bank_is_skipped_and_named(data: Path) -> None:
+    """A scan made before the question bank lost a theme: the participant fills in the rest, the facilitator
+    is told which theme is skipped."""
+    store = store_of(data)
+    created = store.create(ScanSettings(network="Netwerk Zuid", themes=["gezamenlijk-doel"], min_answers=3))
+    lose_a_theme(store, created.scan.id)
+    at = page(code=created.scan.code)
+    token = at.query_params["p"]
+    assert at.radio(key=f"score-{token}-gezamenlijk-doel") and LOST_THEME not in shown(at)
+    assert at.get("progress")[0].proto.text == "0 van 1 thema's ingevuld"
+    facilitator = page(beheer=created.secret)
+    assert f"thema's die SLIM niet meer kent: {LOST_THEME}" in "\n".join(w.value for w in facilitator.warning)
 
 
 def test_the_facilitator_sees_only_the_count_until_revealed_and_enough(indexed: Path) -> None:

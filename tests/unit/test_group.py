@@ -29,12 +29,19 @@ from assistant.group.agenda import (
     share,
 )
 from assistant.group.catalog import group_catalog
-from assistant.group.errors import AgendaError, ScanClosedError, UnknownCodeError, UnknownSecretError
-from assistant.group.models import MIN_ANSWERS_FLOOR, Scan, ScanSettings, ThemeAnswer, default_themes
+from assistant.group.errors import (
+    AgendaError,
+    ScanClosedError,
+    UnknownCodeError,
+    UnknownSecretError,
+    UnknownThemeError,
+)
+from assistant.group.models import MIN_ANSWERS_FLOOR, Scan, ScanSettings, ThemeAnswer, default_themes, known_themes
 from assistant.group.results import build_results, classify, scan_results, sort_themes
 from assistant.group.store import CODE_ALPHABET, CODE_LENGTH, GroupStore, format_code, new_code, normalise_code
 from assistant.prompts import question_bank
 from tests.helpers.corpus_passages import corpus_passages
+from tests.helpers.group import LOST_THEME, lose_a_theme
 
 PROMPTS = PROJECT_ROOT / "prompts"
 SECRET_WORD = "zebrapaardgeheim"  # a word no output may carry while results are hidden
@@ -74,6 +81,46 @@ def test_minimum_is_never_below_three() -> None:
         ScanSettings(network="x", min_answers=MIN_ANSWERS_FLOOR - 1)
     assert ScanSettings(network="x").min_answers == 5
     assert ScanSettings(network="x").themes == list(question_bank(PROMPTS).route("strategiesessie").themes)
+
+
+def test_a_new_scan_asks_only_about_themes_of_the_question_bank() -> None:
+    with pytest.raises(UnknownThemeError) as caught:
+        ScanSettings(network="x", themes=["gezamenlijk-doel", LOST_THEME])
+    nl, en = caught.value.message("nl"), caught.value.message("en")
+    assert LOST_THEME in nl and "vragenbank" in nl and "gezamenlijk-doel" in nl.split("Kies uit:")[1]
+    assert LOST_THEME in en and "question bank" in en and "waardecreatie" in en.split("Choose from:")[1]
+
+
+def test_cli_create_refuses_an_unknown_theme_in_one_translated_line(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("SLIM_DATA_DIR", str(tmp_path))
+    out = CliRunner().invoke(app, ["group", "create", "--network", "Oost", "--themes", f"cultuur,{LOST_THEME}"])
+    assert out.exit_code == 2 and "Traceback" not in out.output
+    assert f"Thema {LOST_THEME} staat niet in de vragenbank" in out.output
+    assert GroupStore(tmp_path / "sessions.sqlite", tmp_path).list() == []  # nothing was made
+
+
+def test_a_stored_scan_whose_theme_left_the_bank_still_works(tmp_path: Path, monkeypatch) -> None:
+    """Results and the agenda skip the lost theme and name it; the CLI tells the coordinator."""
+    monkeypatch.setenv("SLIM_DATA_DIR", str(tmp_path))
+    store = GroupStore(tmp_path / "sessions.sqlite", tmp_path)
+    themes = list(default_themes())[:3]
+    scan = store.create(ScanSettings(network="Netwerk Oost", themes=themes, min_answers=3)).scan
+    lose_a_theme(store, scan.id)
+    out = CliRunner().invoke(app, ["group", "results", scan.id])
+    assert out.exit_code == 0, out.output
+    assert f"thema's die SLIM niet meer kent: {LOST_THEME}" in out.stderr
+    store.reveal(scan.id)
+    for score in (2, 3, 4):
+        person = store.new_participant()
+        store.save_answer(scan.id, person, ThemeAnswer(theme=LOST_THEME, score=score))  # given before it left
+        for theme in themes:
+            store.save_answer(scan.id, person, ThemeAnswer(theme=theme, score=score))
+    stored = store.get(scan.id)
+    assert stored.settings.themes == [LOST_THEME, *themes] and stored.missing_themes(known_themes()) == [LOST_THEME]
+    results = scan_results(store, stored, PROMPTS, corpus_passages())
+    assert [t.theme for t in results.themes] == themes and results.missing_themes == [LOST_THEME]
+    agenda = agenda_for(stored, results, PROMPTS, corpus_passages(), minutes=90)
+    assert LOST_THEME not in agenda.themes and agenda.total == 90
 
 
 # --- the pattern rule -------------------------------------------------------------------------------------
