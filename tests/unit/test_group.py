@@ -371,7 +371,7 @@ def test_agenda_markdown_carries_times_questions_and_citations() -> None:
     agenda = agenda_for(scan, _shown_results(scan), PROMPTS, corpus_passages(), minutes=90)
     text = agenda_markdown(agenda)
     assert "## 0:00 " in text and "(90 min)" in text and "**Werkvorm" in text and "> [1] §" in text
-    assert "wie: …" in text and SECRET_WORD not in text
+    assert "Wie: …" in text and SECRET_WORD not in text
 
 
 def test_agenda_refuses_what_it_cannot_build() -> None:
