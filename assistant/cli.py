@@ -741,7 +741,7 @@ def group_create(
     )
     if min_answers < 3:
         raise typer.BadParameter("3 or more", param_hint="--min-answers")
-    scan_settings = ScanSettings.model_validate(  # an unknown theme: UnknownThemeError, one translated line
+    scan_settings = ScanSettings.model_validate(  # an unknown theme: ThemeNotInBankError, one translated line
         {
             "network": network,
             "themes": chosen,
@@ -821,6 +821,8 @@ def _scan_results(settings: Settings, store: Any, scan_id: str) -> Any:
 @friendly_errors
 def group_results(scan_id: str, as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """How many answered; once revealed and at the minimum, per theme the distribution, pattern and tip."""
+    from assistant.group.results import summarise
+
     settings = _settings()
     scan, results = _scan_results(settings, _group_store(settings), scan_id)
     if as_json:
@@ -834,28 +836,16 @@ def group_results(scan_id: str, as_json: Annotated[bool, typer.Option("--json", 
         return
     typer.echo(t("group.answered", lang, answered=results.answered))
     for theme in results.themes:
-        pattern = t(f"group.pattern.{theme.pattern}", lang)
+        summary = summarise(theme, results)
         typer.echo("")
-        if theme.pattern == "too_few":
-            typer.secho(f"{theme.title}: {pattern}", bold=True)
-            typer.echo(t("group.too_few", lang, n=theme.n, min_answers=results.min_answers))
+        if summary.too_few:
+            typer.secho(f"{theme.title}: {summary.pattern}", bold=True)
+            typer.echo(summary.too_few)
         else:
-            row = t(
-                "group.theme_row",
-                lang,
-                title=theme.title,
-                n=theme.n,
-                mean=theme.mean,
-                min=theme.min,
-                max=theme.max,
-                pattern=pattern,
-            )
-            typer.secho(row, bold=True)
-            typer.echo("  " + "  ".join(f"{s}: {'█' * c}{c}" for s, c in theme.distribution.items()))
-            if theme.previous and theme.previous.mean is not None and results.previous_created:
-                typer.echo(
-                    "  " + t("group.previous", lang, date=results.previous_created.date(), mean=theme.previous.mean)
-                )
+            typer.secho(summary.row, bold=True)
+            typer.echo("  " + "  ".join(f"{s}: {'█' * c}{c}" for s, c in enumerate(summary.counts, 1)))
+            if summary.previous:
+                typer.echo(f"  {summary.previous}")
             for quote in theme.quotes:
                 typer.echo(f"  “{quote}”")
         if theme.tip:

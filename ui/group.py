@@ -37,7 +37,7 @@ from assistant.group.models import (
     default_themes,
     known_themes,
 )
-from assistant.group.results import scan_results, sort_themes
+from assistant.group.results import scan_results, sort_themes, summarise
 from assistant.group.store import GroupStore, format_code
 from assistant.i18n import LANGUAGES, t
 from assistant.prompts import QuestionBank, question_bank
@@ -254,23 +254,16 @@ def fill(ctx: GroupContext, code: str) -> None:
                 args=(ctx, scan.id, token, theme_id, key),
                 disabled=closed,
             )
-            st.text_area(
-                t("group.explanation", lang),
-                value=before.explanation if before else "",
-                max_chars=2000,
-                height=80,
-                key=f"why-{key}",
-                on_change=_save,
-                args=(ctx, scan.id, token, theme_id, key),
-                disabled=closed,
-            )
+            fields = [("why", "explanation", "group.explanation")]
             if theme_id in EXAMPLE_THEMES:
+                fields.append(("example", "example", "group.example"))
+            for prefix, field, label in fields:
                 st.text_area(
-                    t("group.example", lang),
-                    value=before.example if before else "",
+                    t(label, lang),
+                    value=getattr(before, field) if before else "",
                     max_chars=2000,
                     height=80,
-                    key=f"example-{key}",
+                    key=f"{prefix}-{key}",
                     on_change=_save,
                     args=(ctx, scan.id, token, theme_id, key),
                     disabled=closed,
@@ -335,10 +328,6 @@ def live(ctx: GroupContext, scan_id: str, shown: bool) -> None:
         st.info(t(key, lang, answered=count, min_answers=scan.settings.min_answers))
 
 
-def _pattern(result: ThemeResult, lang: Language) -> str:
-    return t(f"group.pattern.{result.pattern}", lang)
-
-
 def show_results(results: Results, lang: Language) -> None:
     labels = {key: t(f"group.radar_{key}", lang) for key in ("mean", "band", "previous")}
     radar = group_radar_png(results, labels)
@@ -364,29 +353,17 @@ def show_results(results: Results, lang: Language) -> None:
 
 def theme_result(result: ThemeResult, results: Results, lang: Language) -> None:
     st.subheader(result.title)
-    if result.pattern == "too_few":
-        st.caption(t("group.too_few", lang, n=result.n, min_answers=results.min_answers))
+    summary = summarise(result, results)
+    if summary.too_few:
+        st.caption(summary.too_few)
     else:
-        st.markdown(f"**{_pattern(result, lang)}**")
-        st.caption(
-            t(
-                "group.theme_row",
-                lang,
-                title=result.title,
-                n=result.n,
-                mean=result.mean,
-                min=result.min,
-                max=result.max,
-                pattern=_pattern(result, lang),
-            )
-        )
-        counts = [result.distribution.get(s, 0) for s in range(1, 6)]
-        frame = pd.DataFrame({t("group.people", lang): counts}, index=[str(s) for s in range(1, 6)])
+        st.markdown(f"**{summary.pattern}**")
+        st.caption(summary.row)
+        frame = pd.DataFrame({t("group.people", lang): summary.counts}, index=[str(s) for s in range(1, 6)])
         st.bar_chart(frame, height=160, x_label=t("group.score_axis", lang), y_label=t("group.people", lang))
-        st.caption(t("group.distribution", lang, counts=" · ".join(f"{s}: {c}" for s, c in enumerate(counts, 1))))
-        if result.previous and result.previous.mean is not None and results.previous_created:
-            date = results.previous_created.date().isoformat()
-            st.caption(t("group.previous", lang, date=date, mean=result.previous.mean))
+        st.caption(summary.distribution)
+        if summary.previous:
+            st.caption(summary.previous)
         if result.quotes or result.examples:
             with st.expander(t("group.quotes", lang)):
                 for quote in result.quotes:
@@ -475,29 +452,21 @@ def agenda_section(ctx: GroupContext, scan: Scan, results: Results, lang: Langua
                 on_change=_minutes_changed,
                 args=(scan.id, block.id, widget),
             )
-            up.button(
-                ":material/arrow_upward:",
-                key=f"up-{block.id}",
-                help=t("group.block_up", lang),
-                disabled=position == 0,
-                on_click=_edit,
-                args=(scan.id, agendas.move_block, block.id, position - 1),
+            last = len(agenda.blocks) - 1
+            edits = (  # (column, name, icon, disabled, change and its arguments after the block id)
+                (up, "up", "arrow_upward", position == 0, agendas.move_block, (position - 1,)),
+                (down, "down", "arrow_downward", position == last, agendas.move_block, (position + 1,)),
+                (remove, "remove", "delete", False, agendas.remove_block, ()),
             )
-            down.button(
-                ":material/arrow_downward:",
-                key=f"down-{block.id}",
-                help=t("group.block_down", lang),
-                disabled=position == len(agenda.blocks) - 1,
-                on_click=_edit,
-                args=(scan.id, agendas.move_block, block.id, position + 1),
-            )
-            remove.button(
-                ":material/delete:",
-                key=f"remove-{block.id}",
-                help=t("group.block_remove", lang),
-                on_click=_edit,
-                args=(scan.id, agendas.remove_block, block.id),
-            )
+            for column, name, icon, disabled, change, extra in edits:
+                column.button(
+                    f":material/{icon}:",
+                    key=f"{name}-{block.id}",
+                    help=t(f"group.block_{name}", lang),
+                    disabled=disabled,
+                    on_click=_edit,
+                    args=(scan.id, change, block.id, *extra),
+                )
     markdown = agendas.agenda_markdown(agenda)
     with st.expander(t("group.agenda_preview", lang)):
         st.markdown(markdown)  # built by agenda_markdown, which passes every outside text through safe_text

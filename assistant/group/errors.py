@@ -46,6 +46,13 @@ class UnknownThemeError(GroupError):
     key = "error.group_unknown_theme"
 
 
+class ThemeNotInBankError(UnknownThemeError):
+    """A new scan asking about a theme the question bank does not have (a typo, or a theme since removed):
+    the message lists the themes there are."""
+
+    key = "error.group_theme_not_in_bank"
+
+
 class AgendaError(GroupError):
     """An agenda that cannot be built as asked (length, number of themes, minutes that do not fit)."""
 

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from assistant.config import PROJECT_ROOT, Language
 from assistant.domain import Citation
-from assistant.group.errors import UnknownThemeError
+from assistant.group.errors import ThemeNotInBankError
 
 MIN_ANSWERS_FLOOR = 3
 """below this, a distribution can point at one person: no scan may be configured lower"""
@@ -84,7 +84,7 @@ class ScanSettings(BaseModel):
     @classmethod
     def _in_the_bank(cls, value: list[str], info: ValidationInfo) -> list[str]:
         """A new scan asks only about themes of the question bank (a typo would otherwise surface as a
-        crash on the fill-in page). Raises ``UnknownThemeError``, not a ``ValueError``: pydantic lets it
+        crash on the fill-in page). Raises ``ThemeNotInBankError``, not a ``ValueError``: pydantic lets it
         through unchanged, so the CLI and the app show its message in the person's language."""
         context = info.context or {}
         if context.get(STORED):
@@ -92,7 +92,7 @@ class ScanSettings(BaseModel):
         known = known_themes(context.get(PROMPTS_DIR, PROJECT_ROOT / "prompts"))
         unknown = [theme for theme in value if theme not in known]
         if unknown:
-            raise UnknownThemeError("error.group_theme_not_in_bank", theme=", ".join(unknown), known=", ".join(known))
+            raise ThemeNotInBankError(theme=", ".join(unknown), known=", ".join(known))
         return value
 
     @field_validator("closes_at")
@@ -197,6 +197,24 @@ class ThemeResult(BaseModel):
     @property
     def spread(self) -> int | None:
         return None if self.min is None or self.max is None else self.max - self.min
+
+
+class ThemeSummary(BaseModel):
+    """One theme's result in words, as the page and the command line show it (``results.summarise``)."""
+
+    title: str
+    pattern: str
+    """the pattern's name ("Verdeeld")"""
+    row: str = ""
+    """"Cultuur: 5 antwoorden, gemiddeld 3.2 (2–5), Verdeeld"; empty with too few answers"""
+    too_few: str = ""
+    """the sentence for a theme with too few answers; empty otherwise"""
+    counts: list[int] = Field(default_factory=list)
+    """how many chose 1..5 (empty with too few answers)"""
+    distribution: str = ""
+    """"Verdeling (score: aantal) — 1: 0 · 2: 1 · …" """
+    previous: str = ""
+    """"Vorige scan (2025-03-01): gemiddeld 2.8", when the previous scan could be shown"""
 
 
 class Results(BaseModel):

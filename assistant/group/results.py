@@ -28,8 +28,18 @@ from pathlib import Path
 
 from assistant.config import Language
 from assistant.group.catalog import GroupCatalog, PassageSource, group_catalog, resolve
-from assistant.group.models import Pattern, Results, Scan, ThemeAnswer, ThemeResult, Tip, known_themes
+from assistant.group.models import (
+    Pattern,
+    Results,
+    Scan,
+    ThemeAnswer,
+    ThemeResult,
+    ThemeSummary,
+    Tip,
+    known_themes,
+)
 from assistant.group.store import GroupStore
+from assistant.i18n import t
 from assistant.prompts import question_bank
 
 DIVIDED_SPREAD = 3
@@ -186,3 +196,36 @@ def sort_themes(themes: list[ThemeResult], order: str) -> list[ThemeResult]:
     else:
         raise ValueError(f"unknown order {order!r}: spread or lowest")
     return shown + hidden
+
+
+def summarise(result: ThemeResult, results: Results) -> ThemeSummary:
+    """One theme's result in the scan's words: the one place the page and the command line get their lines
+    from (pattern name, the figures row, the distribution, the previous scan), so both say the same."""
+    lang = results.lang
+    pattern = t(f"group.pattern.{result.pattern}", lang)
+    if result.pattern == "too_few" or result.mean is None:
+        too_few = t("group.too_few", lang, n=result.n, min_answers=results.min_answers)
+        return ThemeSummary(title=result.title, pattern=pattern, too_few=too_few)
+    counts = [result.distribution.get(s, 0) for s in SCORES]
+    row = t(
+        "group.theme_row",
+        lang,
+        title=result.title,
+        n=result.n,
+        mean=result.mean,
+        min=result.min,
+        max=result.max,
+        pattern=pattern,
+    )
+    previous = ""
+    if result.previous and result.previous.mean is not None and results.previous_created:
+        date = results.previous_created.date().isoformat()
+        previous = t("group.previous", lang, date=date, mean=result.previous.mean)
+    return ThemeSummary(
+        title=result.title,
+        pattern=pattern,
+        row=row,
+        counts=counts,
+        distribution=t("group.distribution", lang, counts=" · ".join(f"{s}: {c}" for s, c in enumerate(counts, 1))),
+        previous=previous,
+    )

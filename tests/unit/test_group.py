@@ -37,7 +37,7 @@ from assistant.group.errors import (
     UnknownThemeError,
 )
 from assistant.group.models import MIN_ANSWERS_FLOOR, Scan, ScanSettings, ThemeAnswer, default_themes, known_themes
-from assistant.group.results import build_results, classify, scan_results, sort_themes
+from assistant.group.results import build_results, classify, scan_results, sort_themes, summarise
 from assistant.group.store import CODE_ALPHABET, CODE_LENGTH, GroupStore, format_code, new_code, normalise_code
 from assistant.prompts import question_bank
 from tests.helpers.corpus_passages import corpus_passages
@@ -201,6 +201,20 @@ def test_previous_scan_is_shown_only_where_it_could_be_shown() -> None:
     hidden = earlier.model_copy(update={"revealed": False})
     results = build_results(now, _answers({theme: [4, 4, 4, 5, 4]}), 5, previous=(hidden, before, 5))
     assert results.previous_scan_id is None and results.themes[0].previous is None
+
+
+def test_one_summary_of_a_theme_for_the_page_and_the_command_line() -> None:
+    a, b = default_themes()[:2]
+    now = _scan([a, b], lang="en")
+    earlier = now.model_copy(update={"id": "s0", "created": dt.datetime(2025, 3, 1, tzinfo=dt.UTC)})
+    before = _answers({a: [2, 2, 2, 3, 2], b: [3, 3, 3, 3, 3]})
+    results = build_results(now, _answers({a: [4, 4, 4, 5, 4], b: [1, 5]}), 5, previous=(earlier, before, 5))
+    shown, few = (summarise(r, results) for r in results.themes)
+    assert shown.counts == [0, 0, 0, 4, 1] and shown.pattern == "Broad agreement, positive"
+    assert shown.row.startswith(f"{results.themes[0].title}: 5 answers") and "4.2 (4–5)" in shown.row
+    assert shown.distribution.endswith("1: 0 · 2: 0 · 3: 0 · 4: 4 · 5: 1")
+    assert shown.previous == "Previous scan (2025-03-01): mean 2.2"
+    assert few.too_few and not few.row and few.counts == [] and not few.previous  # nothing about two answers
 
 
 def test_sorting_most_difference_or_lowest_first() -> None:
