@@ -722,6 +722,12 @@ def group_create(
     min_answers: Annotated[
         int, typer.Option("--min-answers", help="Answers needed before results show (at least 3).")
     ] = 5,
+    named: Annotated[
+        bool,
+        typer.Option(
+            "--named", help="Not anonymous: participants give their name, the facilitator sees it with their answers."
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON (the secret included, once).")] = False,
     qr: Annotated[
         Path | None, typer.Option("--qr", help="Also write the join link as a QR code (.png or .svg).")
@@ -748,6 +754,7 @@ def group_create(
             "lang": settings.lang,
             "closes_at": dt.datetime.fromisoformat(closes) if closes else None,
             "min_answers": min_answers,
+            "anonymous": not named,
         },
         context={PROMPTS_DIR: settings.prompts_dir},
     )
@@ -821,7 +828,7 @@ def _scan_results(settings: Settings, store: Any, scan_id: str) -> Any:
 @friendly_errors
 def group_results(scan_id: str, as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """How many answered; once revealed and at the minimum, per theme the distribution, pattern and tip."""
-    from assistant.group.results import summarise
+    from assistant.group.results import named_line, summarise
 
     settings = _settings()
     scan, results = _scan_results(settings, _group_store(settings), scan_id)
@@ -848,6 +855,8 @@ def group_results(scan_id: str, as_json: Annotated[bool, typer.Option("--json", 
                 typer.echo(f"  {summary.previous}")
             for quote in theme.quotes:
                 typer.echo(f"  “{quote}”")
+            for answer in theme.named:
+                typer.echo(f"  {named_line(answer, lang)}")
         if theme.tip:
             typer.echo(f"  {t('group.tip', lang)}: {theme.tip.text} {theme.tip.question}")
             for c in (theme.tip.citation, theme.tip.case_citation):

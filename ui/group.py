@@ -37,8 +37,8 @@ from assistant.group.models import (
     default_themes,
     known_themes,
 )
-from assistant.group.results import scan_results, sort_themes, summarise
-from assistant.group.store import GroupStore, format_code
+from assistant.group.results import named_line, scan_results, sort_themes, summarise
+from assistant.group.store import NAME_LENGTH, GroupStore, format_code
 from assistant.i18n import LANGUAGES, t
 from assistant.prompts import QuestionBank, question_bank
 from assistant.retrieve import Retriever
@@ -135,7 +135,9 @@ def create(ctx: GroupContext) -> None:
             key="group-lang",
         )
         closes = st.date_input(t("group.closes_at", lang), value=None, min_value=dt.date.today(), key="group-closes")
-        anonymous = st.checkbox(t("group.anonymous", lang), value=True, key="group-anonymous")
+        anonymous = st.checkbox(
+            t("group.anonymous", lang), value=True, help=t("group.anonymous_help", lang), key="group-anonymous"
+        )
         minimum = st.number_input(
             t("group.min_answers", lang),
             min_value=MIN_ANSWERS_FLOOR,
@@ -210,6 +212,14 @@ def _save(ctx: GroupContext, scan_id: str, token: str, theme: str, key: str) -> 
         st.session_state["group_fill_error"] = exc
 
 
+def _save_name(ctx: GroupContext, scan_id: str, token: str) -> None:
+    """A scan that is not anonymous: the participant's name, saved as they leave the field."""
+    try:
+        ctx.store.set_name(scan_id, token, st.session_state.get(f"name-{token}", ""))
+    except SlimError as exc:
+        st.session_state["group_fill_error"] = exc
+
+
 def fill(ctx: GroupContext, code: str) -> None:
     lang = _ui_lang()
     try:
@@ -232,9 +242,19 @@ def fill(ctx: GroupContext, code: str) -> None:
     saved = {theme: a for theme, a in ctx.store.answers_of(scan.id, token).items() if theme in scan.settings.themes}
     closed = scan.is_closed()
     st.title(t("group.fill_title", lang, network=heading_markdown(scan.settings.network)))
-    st.markdown(t("group.fill_intro", lang))
+    st.markdown(t("group.fill_intro" if scan.settings.anonymous else "group.fill_intro_named", lang))
     if closed:
         st.warning(t("group.fill_closed", lang))
+    if not scan.settings.anonymous:
+        st.text_input(
+            t("group.your_name", lang),
+            value=ctx.store.name_of(scan.id, token),
+            max_chars=NAME_LENGTH,
+            key=f"name-{token}",
+            on_change=_save_name,
+            args=(ctx, scan.id, token),
+            disabled=closed,
+        )
     themes = scan.settings.themes
     st.progress(len(saved) / len(themes), text=t("group.fill_progress", lang, done=len(saved), total=len(themes)))
     for number, theme_id in enumerate(themes, 1):
@@ -364,6 +384,10 @@ def theme_result(result: ThemeResult, results: Results, lang: Language) -> None:
         st.caption(summary.distribution)
         if summary.previous:
             st.caption(summary.previous)
+        if result.named:
+            with st.expander(t("group.named_answers", lang)):
+                for answer in result.named:
+                    st.markdown(untrusted_markdown(named_line(answer, lang)))
         if result.quotes or result.examples:
             with st.expander(t("group.quotes", lang)):
                 for quote in result.quotes:
@@ -512,8 +536,28 @@ def agreements(ctx: GroupContext, scan: Scan, lang: Language) -> None:
         st.rerun()
 
 
+def _set_anonymous(ctx: GroupContext, scan_id: str) -> None:
+    try:
+        ctx.store.set_anonymous(scan_id, bool(st.session_state["group-anonymity"]))
+    except SlimError as exc:
+        st.session_state["group_manage_error"] = exc
+
+
 def manage(ctx: GroupContext, scan: Scan, lang: Language) -> None:
     st.header(t("group.manage", lang))
+    failed = st.session_state.pop("group_manage_error", None)
+    if failed:
+        _error(failed, lang)
+    locked = scan.settings.anonymous and ctx.store.count(scan.id) > 0
+    st.toggle(
+        t("group.anonymous", lang),
+        value=scan.settings.anonymous,
+        help=t("error.group_anonymity_locked" if locked else "group.anonymous_help", lang),
+        disabled=locked,
+        key="group-anonymity",
+        on_change=_set_anonymous,
+        args=(ctx, scan.id),
+    )
     if scan.is_closed():
         st.caption(t("group.is_closed", lang))
     elif st.button(t("group.close", lang), key="group-close"):

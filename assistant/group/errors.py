@@ -40,6 +40,13 @@ class AnonymityLockedError(GroupError):
     key = "error.group_anonymity_locked"
 
 
+class AnonymousScanError(GroupError):
+    """A name sent for a scan that is anonymous: names are only kept where the coordinator switched
+    anonymity off."""
+
+    key = "error.group_anonymous"
+
+
 class UnknownThemeError(GroupError):
     """A theme that is not in the scan (or not in the question bank)."""
 

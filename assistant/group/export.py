@@ -27,6 +27,7 @@ from assistant.domain import Citation  # noqa: E402
 from assistant.group.agenda import agenda_markdown, block_heading, clock, label, work_form_heading  # noqa: E402
 from assistant.group.charts import group_radar_png  # noqa: E402
 from assistant.group.models import Agenda, AgendaBlock, Results, ThemeResult  # noqa: E402
+from assistant.group.results import named_line  # noqa: E402
 from assistant.i18n import t  # noqa: E402
 from assistant.summary import ReportPDF  # noqa: E402
 from assistant.text import one_line  # noqa: E402
@@ -246,6 +247,9 @@ def results_pdf(results: Results) -> bytes:
             if r.quotes:
                 pdf.body(t("group.quotes", lang), 9)
                 pdf.body("\n".join(f"“{q}”" for q in r.quotes), 9)
+            if r.named:
+                pdf.body(t("group.named_answers", lang), 9)
+                pdf.body("\n".join(named_line(a, lang) for a in r.named), 9)
         if r.tip:
             pdf.body(f"{t('group.tip', lang)}: {r.tip.text} {r.tip.question}", 9)
             pdf.body(f"{r.tip.case_network}: {r.tip.case}", 9)

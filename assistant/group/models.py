@@ -61,7 +61,9 @@ class ScanSettings(BaseModel):
     closes_at: dt.datetime | None = None
     """after this moment no answer is accepted (timezone-aware; naive values are taken as UTC)"""
     anonymous: bool = True
-    """answers are shown without anyone's name; cannot be switched off once answers exist"""
+    """answers are shown without anyone's name; cannot be switched off once answers exist. Off, the fill-in
+    page asks each participant's name and the facilitator sees per theme who gave which score and
+    explanation (``ThemeResult.named``), still only once ``min_answers`` people answered"""
     min_answers: int = Field(DEFAULT_MIN_ANSWERS, ge=MIN_ANSWERS_FLOOR, le=1000)
     """nothing but the count is shown until this many people have answered"""
 
@@ -157,6 +159,17 @@ class ThemeAnswer(BaseModel):
         return value.strip()
 
 
+class NamedAnswer(BaseModel):
+    """An answer with the name its participant gave: only in a scan that is not anonymous."""
+
+    theme: str
+    name: str
+    """empty when the participant left the name field empty"""
+    score: int
+    explanation: str = ""
+    example: str = ""
+
+
 class Tip(BaseModel):
     """A facilitator tip resolved for showing: the text, a question for the room, the cited passage and
     how a case network handled the theme (with its own passage)."""
@@ -190,6 +203,9 @@ class ThemeResult(BaseModel):
     """the explanations, anonymous, in an order unrelated to who answered when"""
     examples: list[str] = Field(default_factory=list)
     """the concrete examples (value creation), likewise"""
+    named: list[NamedAnswer] = Field(default_factory=list)
+    """a scan that is not anonymous: every answer with its participant's name, by name (``quotes`` and
+    ``examples`` stay empty then: the same texts, now with who wrote them)"""
     tip: Tip | None = None
     previous: ThemeResult | None = None
     """the same theme in the previous scan of the same network, when that one could be shown"""

@@ -7,6 +7,10 @@ False, ``themes`` empty). Once shown, a theme answered by fewer than ``min_answe
 ``too_few``: its ``n``, the general tip, nothing about the answers. ``min_answers`` is never below 3
 (``ScanSettings``), so no distribution can point at one person.
 
+**Names.** Only in a scan whose coordinator switched anonymity off (before anyone answered), and only
+where figures are shown at all: each answer with the name its participant gave (``ThemeResult.named``),
+in place of the shuffled quotes.
+
 **The pattern rule** (``classify``), on the scores 1–5 of one theme with n ≥ the minimum:
 
 - ``divided``: the scores span 3 or more points (``max - min >= DIVIDED_SPREAD``) or their standard
@@ -29,6 +33,7 @@ from pathlib import Path
 from assistant.config import Language
 from assistant.group.catalog import GroupCatalog, PassageSource, group_catalog, resolve
 from assistant.group.models import (
+    NamedAnswer,
     Pattern,
     Results,
     Scan,
@@ -89,8 +94,10 @@ def theme_result(
     answers: list[ThemeAnswer],
     catalog: GroupCatalog | None,
     passages: PassageSource | None,
+    named: list[NamedAnswer] | None = None,
 ) -> ThemeResult:
-    """One theme, under the anonymity rule: below the minimum only ``n`` and the general tip."""
+    """One theme, under the anonymity rule: below the minimum only ``n`` and the general tip. ``named``
+    (a scan that is not anonymous) replaces the shuffled quotes by every answer with its name."""
     mine = [a for a in answers if a.theme == theme]
     scores = [a.score for a in mine]
     lang = scan.settings.lang
@@ -98,6 +105,7 @@ def theme_result(
     tip = make_tip(catalog, theme, pattern, lang, passages) if catalog else None
     if pattern == "too_few":
         return ThemeResult(theme=theme, title=title, n=len(scores), pattern=pattern, tip=tip)
+    with_names = named is not None and not scan.settings.anonymous
     return ThemeResult(
         theme=theme,
         title=title,
@@ -108,8 +116,11 @@ def theme_result(
         min=min(scores),
         max=max(scores),
         std=round(statistics.pstdev(scores), 2),
-        quotes=shuffled([a.explanation for a in mine], scan.id),
-        examples=shuffled([a.example for a in mine], scan.id),
+        quotes=[] if with_names else shuffled([a.explanation for a in mine], scan.id),
+        examples=[] if with_names else shuffled([a.example for a in mine], scan.id),
+        named=sorted(
+            (a for a in named or [] if a.theme == theme and with_names), key=lambda a: (not a.name, a.name.casefold())
+        ),
         tip=tip,
     )
 
@@ -123,10 +134,12 @@ def build_results(
     catalog: GroupCatalog | None = None,
     passages: PassageSource | None = None,
     previous: tuple[Scan, list[ThemeAnswer], int] | None = None,
+    named: list[NamedAnswer] | None = None,
 ) -> Results:
     """The results every output shows. ``answered`` is the number of participants (``GroupStore.count``);
     ``previous`` is the earlier scan of the same network with its answers and count: shown beside each
-    theme only where that scan could itself be shown."""
+    theme only where that scan could itself be shown; ``named`` are the answers with names, used only
+    when the scan is not anonymous."""
     titles = titles or {}
     shown = scan.revealed and answered >= scan.settings.min_answers
     results = Results(
@@ -147,7 +160,7 @@ def build_results(
             before = None
     themes = []
     for theme in scan.settings.themes:
-        result = theme_result(scan, theme, titles.get(theme, theme), answers, catalog, passages)
+        result = theme_result(scan, theme, titles.get(theme, theme), answers, catalog, passages, named)
         if before is not None:
             result.previous = next((t for t in before.themes if t.theme == theme and t.pattern != "too_few"), None)
         themes.append(result)
@@ -180,6 +193,7 @@ def scan_results(store: GroupStore, scan: Scan, prompts_dir: Path, passages: Pas
         catalog=group_catalog(prompts_dir),
         passages=passages,
         previous=previous,
+        named=None if scan.settings.anonymous else store.named_answers(scan.id),
     )
     return results.model_copy(update={"missing_themes": missing})
 
@@ -229,3 +243,11 @@ def summarise(result: ThemeResult, results: Results) -> ThemeSummary:
         distribution=t("group.distribution", lang, counts=" · ".join(f"{s}: {c}" for s, c in enumerate(counts, 1))),
         previous=previous,
     )
+
+
+def named_line(answer: NamedAnswer, lang: Language) -> str:
+    """ "Anna (4): explanation — example": one answer with its name, as the page, the CLI and the PDF show
+    it (a scan that is not anonymous)."""
+    name = answer.name or t("group.no_name", lang)
+    texts = " — ".join(text for text in (answer.explanation, answer.example) if text)
+    return f"{name} ({answer.score})" + (f": {texts}" if texts else "")

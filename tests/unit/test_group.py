@@ -37,7 +37,7 @@ from assistant.group.errors import (
     UnknownThemeError,
 )
 from assistant.group.models import MIN_ANSWERS_FLOOR, Scan, ScanSettings, ThemeAnswer, default_themes, known_themes
-from assistant.group.results import build_results, classify, scan_results, sort_themes, summarise
+from assistant.group.results import build_results, classify, named_line, scan_results, sort_themes, summarise
 from assistant.group.store import CODE_ALPHABET, CODE_LENGTH, GroupStore, format_code, new_code, normalise_code
 from assistant.prompts import question_bank
 from tests.helpers.corpus_passages import corpus_passages
@@ -437,3 +437,63 @@ def test_anonymity_closing_date_and_agreements(tmp_path: Path) -> None:
     assert store.agreements(scan.id)[0].due == dt.date(2027, 3, 1)
     assert store.remove_agreement(scan.id, first.id) and len(store.agreements(scan.id)) == 1
     assert [s.id for s in store.list()] == [closed.id, scan.id]
+
+
+def test_anonymity_off_shows_names_with_answers_only_to_the_facilitator_and_only_above_the_minimum(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """Anonymity off (before anyone answered): each participant's name with their score and explanation,
+    by name, in the results, the results PDF and their JSON; still nothing below the minimum. Switched
+    on again, the names are deleted."""
+    from assistant.group.errors import AnonymousScanError
+    from assistant.group.export import results_pdf
+    from tests.unit.test_group_export import _pdf_text
+
+    monkeypatch.setenv("SLIM_DATA_DIR", str(tmp_path))
+    store = GroupStore(tmp_path / "sessions.sqlite", tmp_path)
+    theme = default_themes()[0]
+    scan = store.create(ScanSettings(network="Netwerk Oost", themes=[theme], min_answers=3, anonymous=False)).scan
+    people = {"Bram": (2, "Te vaag."), "Anna": (4, "Helder doel."), "": (3, "")}
+    for name, (score, why) in people.items():
+        person = store.new_participant()
+        store.set_name(scan.id, person, f"  {name} ")
+        if name == "Anna":
+            assert store.name_of(scan.id, person) == "Anna"  # a reload fills the field again
+        store.save_answer(scan.id, person, ThemeAnswer(theme=theme, score=score, explanation=why))
+        if name == "Bram":
+            assert not scan_results(store, store.reveal(scan.id), PROMPTS, None).shown  # two short
+    results = scan_results(store, store.get(scan.id), PROMPTS, None)
+    named = results.themes[0].named
+    assert [(a.name, a.score) for a in named] == [("Anna", 4), ("Bram", 2), ("", 3)] and results.themes[0].quotes == []
+    assert [named_line(a, "nl") for a in named] == ["Anna (4): Helder doel.", "Bram (2): Te vaag.", "zonder naam (3)"]
+    pdf = _pdf_text(results_pdf(results))
+    assert "Antwoorden met naam" in pdf and "Bram (2): Te vaag." in pdf
+    assert json.loads(results.model_dump_json())["themes"][0]["named"][0]["name"] == "Anna"  # what --json prints
+    store.set_anonymous(scan.id, True)  # on again: the names go, the quotes come back shuffled
+    results = scan_results(store, store.get(scan.id), PROMPTS, None)
+    assert results.themes[0].named == [] and sorted(results.themes[0].quotes) == ["Helder doel.", "Te vaag."]
+    raw = b"".join(p.read_bytes() for p in tmp_path.glob("sessions.sqlite*"))
+    assert b"Bram" not in raw
+    with pytest.raises(AnonymousScanError) as caught:
+        store.set_name(scan.id, store.new_participant(), "Carla")
+    assert "anoniem" in caught.value.message("nl") and "anonymous" in caught.value.message("en")
+
+
+def test_cli_create_named_makes_a_scan_that_is_not_anonymous(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("SLIM_DATA_DIR", str(tmp_path))
+    runner = CliRunner()
+    named = runner.invoke(app, ["group", "create", "--network", "Oost", "--named", "--json"])
+    anonymous = runner.invoke(app, ["group", "create", "--network", "West", "--json"])
+    assert json.loads(named.stdout)["scan"]["settings"]["anonymous"] is False
+    assert json.loads(anonymous.stdout)["scan"]["settings"]["anonymous"] is True
+
+
+def test_deleting_a_named_scan_deletes_the_names(tmp_path: Path) -> None:
+    store = GroupStore(tmp_path / "sessions.sqlite", tmp_path)
+    scan = store.create(ScanSettings(network="Netwerk Oost", anonymous=False)).scan
+    person = store.new_participant()
+    store.set_name(scan.id, person, "Zwaluwstaartnaam")
+    store.save_answer(scan.id, person, ThemeAnswer(theme=scan.settings.themes[0], score=3))
+    assert store.delete(scan.id)
+    raw = b"".join(p.read_bytes() for p in tmp_path.glob("sessions.sqlite*"))
+    assert b"Zwaluwstaartnaam" not in raw
