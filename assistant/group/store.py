@@ -1,5 +1,5 @@
 """The group scan's storage, in the sessions database (``<data_dir>/sessions.sqlite``, tables from
-migration ``m004_group_scans``).
+migrations ``m004_group_scans`` and ``m005_group_names``).
 
 Many people answer at once (a room of 30 on their phones), so every call opens its own connection, in
 WAL mode (readers never wait for the writer), writes in one short ``BEGIN IMMEDIATE`` transaction and
