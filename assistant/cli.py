@@ -815,13 +815,17 @@ def _warn_missing(results: Any) -> None:
 
 def _scan_results(settings: Settings, store: Any, scan_id: str) -> Any:
     """Results under the anonymity rule; the report index is opened only when there is something to cite."""
+    from assistant.coaching import coaching_bank
     from assistant.group.results import scan_results
+    from assistant.group.signals import ExplanationSignals
 
     scan = store.get(scan_id)
     hidden = scan_results(store, scan, settings.prompts_dir, None)
     if not hidden.shown:
         return scan, hidden
-    return scan, scan_results(store, scan, settings.prompts_dir, _report_passages(settings))
+    passages = _report_passages(settings)
+    signals = ExplanationSignals(coaching_bank(settings.prompts_dir), passages.index.embeddings)  # type: ignore[attr-defined]
+    return scan, scan_results(store, scan, settings.prompts_dir, passages, signals)
 
 
 @group_app.command("results")
@@ -853,6 +857,8 @@ def group_results(scan_id: str, as_json: Annotated[bool, typer.Option("--json", 
             typer.echo("  " + "  ".join(f"{s}: {'█' * c}{c}" for s, c in enumerate(summary.counts, 1)))
             if summary.previous:
                 typer.echo(f"  {summary.previous}")
+            for line in summary.signals:
+                typer.echo(f"  {line}")
             for quote in theme.quotes:
                 typer.echo(f"  “{quote}”")
             for answer in theme.named:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
+from assistant.coaching import coaching_bank
 from assistant.config import Language, Settings, configured_lang, load_settings
 from assistant.errors import SlimError
 from assistant.group import agenda as agendas
@@ -38,6 +39,7 @@ from assistant.group.models import (
     known_themes,
 )
 from assistant.group.results import named_line, scan_results, sort_themes, summarise
+from assistant.group.signals import ExplanationSignals
 from assistant.group.store import NAME_LENGTH, GroupStore, format_code
 from assistant.i18n import LANGUAGES, t
 from assistant.prompts import QuestionBank, question_bank
@@ -70,6 +72,13 @@ def passages() -> Retriever:
     """The report's passages for the tips' citations, shared with the guide (built on first use: only the
     facilitator's page asks for them)."""
     return services().retriever
+
+
+@st.cache_resource(show_spinner=False)
+def explanation_signals() -> ExplanationSignals:
+    """The coaching bank's signals in the explanations, with the report index's embedding model (already
+    loaded for the tips); shared by the process, it remembers only which signal a sentence carried."""
+    return ExplanationSignals(coaching_bank(context().settings.prompts_dir), passages().index.embeddings)  # type: ignore[attr-defined]
 
 
 def page() -> None:
@@ -323,7 +332,7 @@ def facilitator(ctx: GroupContext, secret: str) -> None:
         ctx.store.reveal(scan.id)
         st.rerun()
     if shown:
-        results = scan_results(ctx.store, scan, ctx.settings.prompts_dir, passages())
+        results = scan_results(ctx.store, scan, ctx.settings.prompts_dir, passages(), explanation_signals())
         show_results(results, lang)
         agenda_section(ctx, scan, results, lang)
     agreements(ctx, scan, lang)
@@ -384,6 +393,8 @@ def theme_result(result: ThemeResult, results: Results, lang: Language) -> None:
         st.caption(summary.distribution)
         if summary.previous:
             st.caption(summary.previous)
+        for line in summary.signals:
+            st.caption(line)
         if result.named:
             with st.expander(t("group.named_answers", lang)):
                 for answer in result.named:

@@ -27,7 +27,7 @@ from assistant.domain import Citation  # noqa: E402
 from assistant.group.agenda import agenda_markdown, block_heading, clock, label, work_form_heading  # noqa: E402
 from assistant.group.charts import group_radar_png  # noqa: E402
 from assistant.group.models import Agenda, AgendaBlock, Results, ThemeResult  # noqa: E402
-from assistant.group.results import named_line  # noqa: E402
+from assistant.group.results import named_line, summarise  # noqa: E402
 from assistant.i18n import t  # noqa: E402
 from assistant.summary import ReportPDF  # noqa: E402
 from assistant.text import one_line  # noqa: E402
@@ -244,6 +244,8 @@ def results_pdf(results: Results) -> bytes:
         else:
             pdf.body(label("theme_line", lang, n=r.n, mean=f"{r.mean:.1f}", min=r.min, max=r.max, pattern=pattern))
             pdf.image(io.BytesIO(distribution_png(r)), w=80)
+            for line in summarise(r, results).signals:
+                pdf.body(line, 9)
             if r.quotes:
                 pdf.body(t("group.quotes", lang), 9)
                 pdf.body("\n".join(f"“{q}”" for q in r.quotes), 9)

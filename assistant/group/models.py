@@ -170,6 +170,17 @@ class NamedAnswer(BaseModel):
     example: str = ""
 
 
+class SignalCount(BaseModel):
+    """How many of a theme's explanations carry one signal of the coaching bank."""
+
+    signal: str
+    name: str
+    """the signal's short name in the scan's language (prompts/group/signals.yaml)"""
+    count: int
+    total: int
+    """explanations on the theme (non-empty)"""
+
+
 class Tip(BaseModel):
     """A facilitator tip resolved for showing: the text, a question for the room, the cited passage and
     how a case network handled the theme (with its own passage)."""
@@ -206,6 +217,8 @@ class ThemeResult(BaseModel):
     named: list[NamedAnswer] = Field(default_factory=list)
     """a scan that is not anonymous: every answer with its participant's name, by name (``quotes`` and
     ``examples`` stay empty then: the same texts, now with who wrote them)"""
+    signals: list[SignalCount] = Field(default_factory=list)
+    """the signals the explanations carry most often (at least two explanations each), most first"""
     tip: Tip | None = None
     previous: ThemeResult | None = None
     """the same theme in the previous scan of the same network, when that one could be shown"""
@@ -231,6 +244,8 @@ class ThemeSummary(BaseModel):
     """"Verdeling (score: aantal) — 1: 0 · 2: 1 · …" """
     previous: str = ""
     """"Vorige scan (2025-03-01): gemiddeld 2.8", when the previous scan could be shown"""
+    signals: list[str] = Field(default_factory=list)
+    """"4 van 9 toelichtingen: het doel is nooit echt uitgesproken", one per ``ThemeResult.signals``"""
 
 
 class Results(BaseModel):

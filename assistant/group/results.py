@@ -29,6 +29,7 @@ from __future__ import annotations
 import hashlib
 import statistics
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from assistant.config import Language
 from assistant.group.catalog import GroupCatalog, PassageSource, group_catalog, resolve
@@ -45,6 +46,9 @@ from assistant.group.models import (
 )
 from assistant.group.store import GroupStore
 from assistant.i18n import t
+
+if TYPE_CHECKING:  # the counter loads the embedding model's code: only where a caller passes one
+    from assistant.group.signals import ExplanationSignals
 from assistant.prompts import question_bank
 
 DIVIDED_SPREAD = 3
@@ -95,6 +99,7 @@ def theme_result(
     catalog: GroupCatalog | None,
     passages: PassageSource | None,
     named: list[NamedAnswer] | None = None,
+    signals: ExplanationSignals | None = None,
 ) -> ThemeResult:
     """One theme, under the anonymity rule: below the minimum only ``n`` and the general tip. ``named``
     (a scan that is not anonymous) replaces the shuffled quotes by every answer with its name."""
@@ -121,6 +126,9 @@ def theme_result(
         named=sorted(
             (a for a in named or [] if a.theme == theme and with_names), key=lambda a: (not a.name, a.name.casefold())
         ),
+        signals=signals.count(theme, [a.explanation for a in mine], catalog, scan.settings.lang)
+        if signals and catalog
+        else [],
         tip=tip,
     )
 
@@ -135,11 +143,12 @@ def build_results(
     passages: PassageSource | None = None,
     previous: tuple[Scan, list[ThemeAnswer], int] | None = None,
     named: list[NamedAnswer] | None = None,
+    signals: ExplanationSignals | None = None,
 ) -> Results:
     """The results every output shows. ``answered`` is the number of participants (``GroupStore.count``);
     ``previous`` is the earlier scan of the same network with its answers and count: shown beside each
     theme only where that scan could itself be shown; ``named`` are the answers with names, used only
-    when the scan is not anonymous."""
+    when the scan is not anonymous; ``signals`` counts the coaching bank's signals in the explanations."""
     titles = titles or {}
     shown = scan.revealed and answered >= scan.settings.min_answers
     results = Results(
@@ -160,7 +169,7 @@ def build_results(
             before = None
     themes = []
     for theme in scan.settings.themes:
-        result = theme_result(scan, theme, titles.get(theme, theme), answers, catalog, passages, named)
+        result = theme_result(scan, theme, titles.get(theme, theme), answers, catalog, passages, named, signals)
         if before is not None:
             result.previous = next((t for t in before.themes if t.theme == theme and t.pattern != "too_few"), None)
         themes.append(result)
@@ -177,7 +186,13 @@ def theme_titles(prompts_dir: Path, lang: Language) -> dict[str, str]:
     return {t.id: t.title(lang) for t in question_bank(prompts_dir).themes.values()}
 
 
-def scan_results(store: GroupStore, scan: Scan, prompts_dir: Path, passages: PassageSource | None) -> Results:
+def scan_results(
+    store: GroupStore,
+    scan: Scan,
+    prompts_dir: Path,
+    passages: PassageSource | None,
+    signals: ExplanationSignals | None = None,
+) -> Results:
     """A stored scan's results, read fresh (the count updates live), with tips and the previous scan. A
     theme the question bank no longer has is skipped and named in ``missing_themes``."""
     known = known_themes(prompts_dir)
@@ -194,6 +209,7 @@ def scan_results(store: GroupStore, scan: Scan, prompts_dir: Path, passages: Pas
         passages=passages,
         previous=previous,
         named=None if scan.settings.anonymous else store.named_answers(scan.id),
+        signals=signals,
     )
     return results.model_copy(update={"missing_themes": missing})
 
@@ -235,9 +251,11 @@ def summarise(result: ThemeResult, results: Results) -> ThemeSummary:
     if result.previous and result.previous.mean is not None and results.previous_created:
         date = results.previous_created.date().isoformat()
         previous = t("group.previous", lang, date=date, mean=result.previous.mean)
+    found = [t("group.signal_count", lang, count=s.count, total=s.total, name=s.name) for s in result.signals]
     return ThemeSummary(
         title=result.title,
         pattern=pattern,
+        signals=found,
         row=row,
         counts=counts,
         distribution=t("group.distribution", lang, counts=" · ".join(f"{s}: {c}" for s, c in enumerate(counts, 1))),

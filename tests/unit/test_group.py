@@ -16,6 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from assistant.cli import app
+from assistant.coaching import coaching_bank
 from assistant.config import PROJECT_ROOT
 from assistant.group.agenda import (
     FIXED,
@@ -38,6 +39,7 @@ from assistant.group.errors import (
 )
 from assistant.group.models import MIN_ANSWERS_FLOOR, Scan, ScanSettings, ThemeAnswer, default_themes, known_themes
 from assistant.group.results import build_results, classify, named_line, scan_results, sort_themes, summarise
+from assistant.group.signals import ExplanationSignals
 from assistant.group.store import CODE_ALPHABET, CODE_LENGTH, GroupStore, format_code, new_code, normalise_code
 from assistant.prompts import question_bank
 from tests.helpers.corpus_passages import corpus_passages
@@ -324,6 +326,48 @@ def test_an_invalid_catalogue_is_refused(tmp_path: Path) -> None:
     target.write_text(target.read_text(encoding="utf-8").replace("  divided:", "  verdeeld:", 1), encoding="utf-8")
     with pytest.raises(ValidationError):
         group_catalog(tmp_path / "prompts")
+
+
+def test_every_coordinator_signal_has_a_short_name_in_both_languages(tmp_path: Path) -> None:
+    import shutil
+
+    catalog = group_catalog(PROMPTS)
+    assert catalog.signal_names["gezamenlijk-doel"]["goal_implicit_or_vague"]("nl")
+    assert all(name("nl") and name("en") for names in catalog.signal_names.values() for name in names.values())
+    shutil.copytree(PROMPTS, tmp_path / "prompts")
+    target = tmp_path / "prompts" / "group" / "signals.yaml"
+    target.write_text(target.read_text(encoding="utf-8").replace("  layer_missing:", "  laag_weg:"), encoding="utf-8")
+    with pytest.raises(ValueError, match="lerend-vermogen names exactly its coordinator signals"):
+        group_catalog(tmp_path / "prompts")
+
+
+class _KnownSignals(ExplanationSignals):
+    """The counting rule alone: which signal each text carries is given (the real matching is tested with
+    the real model in tests/integration/test_group_store.py)."""
+
+    def __init__(self, carried: dict[str, str | None]) -> None:
+        self.carried = carried
+        self.chooser = type("Chooser", (), {"bank": coaching_bank(PROMPTS)})()
+
+    def signal_of(self, theme: str, text: str) -> str | None:
+        return self.carried[text]
+
+
+def test_signals_are_named_from_two_explanations_on_most_first_and_only_above_the_minimum() -> None:
+    theme = "gezamenlijk-doel"
+    carried = {"a": "own_interests_first", "b": "goal_implicit_or_vague", "c": "goal_implicit_or_vague"}
+    carried |= {"d": "own_interests_first", "e": "goal_implicit_or_vague", "f": "goal_too_abstract", "g": None}
+    counter = _KnownSignals(carried)
+    answers = [ThemeAnswer(theme=theme, score=2, explanation=text) for text in carried]
+    answers.append(ThemeAnswer(theme=theme, score=3))  # no explanation: not counted
+    results = build_results(_scan([theme]), answers, 8, catalog=group_catalog(PROMPTS), signals=counter)
+    found = results.themes[0].signals
+    counted = [(s.signal, s.count, s.total) for s in found]
+    assert counted == [("goal_implicit_or_vague", 3, 7), ("own_interests_first", 2, 7)]
+    line = summarise(results.themes[0], results).signals[0]
+    assert line == "3 van 7 toelichtingen: het doel is nooit echt uitgesproken"
+    few = build_results(_scan([theme], min_answers=9), answers, 9, catalog=group_catalog(PROMPTS), signals=counter)
+    assert few.themes[0].pattern == "too_few" and few.themes[0].signals == []  # below the minimum: nothing
 
 
 # --- the agenda --------------------------------------------------------------------------------------------------
