@@ -813,8 +813,10 @@ def _warn_missing(results: Any) -> None:
         typer.echo(t("group.missing_themes", results.lang, themes=", ".join(results.missing_themes)), err=True)
 
 
-def _scan_results(settings: Settings, store: Any, scan_id: str) -> Any:
-    """Results under the anonymity rule; the report index is opened only when there is something to cite."""
+def _scan_results(settings: Settings, store: Any, scan_id: str, signals: bool = False) -> Any:
+    """Results under the anonymity rule; the report index is opened only when there is something to cite.
+    ``signals``: also match the explanations to the coaching bank's signals (embeds every explanation and
+    the signals' examples: slow on a small machine, so asked for with --signals)."""
     from assistant.coaching import coaching_bank
     from assistant.group.results import scan_results
     from assistant.group.signals import ExplanationSignals
@@ -824,18 +826,28 @@ def _scan_results(settings: Settings, store: Any, scan_id: str) -> Any:
     if not hidden.shown:
         return scan, hidden
     passages = _report_passages(settings)
-    signals = ExplanationSignals(coaching_bank(settings.prompts_dir), passages.index.embeddings)  # type: ignore[attr-defined]
-    return scan, scan_results(store, scan, settings.prompts_dir, passages, signals)
+    counter = (
+        ExplanationSignals(coaching_bank(settings.prompts_dir), passages.index.embeddings)  # type: ignore[attr-defined]
+        if signals
+        else None
+    )
+    return scan, scan_results(store, scan, settings.prompts_dir, passages, counter)
 
 
 @group_app.command("results")
 @friendly_errors
-def group_results(scan_id: str, as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+def group_results(
+    scan_id: str,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    signals: Annotated[
+        bool, typer.Option("--signals", help="Also name the coaching signals the explanations carry (slower).")
+    ] = False,
+) -> None:
     """How many answered; once revealed and at the minimum, per theme the distribution, pattern and tip."""
     from assistant.group.results import named_line, summarise
 
     settings = _settings()
-    scan, results = _scan_results(settings, _group_store(settings), scan_id)
+    scan, results = _scan_results(settings, _group_store(settings), scan_id, signals)
     if as_json:
         typer.echo(results.model_dump_json())
         return

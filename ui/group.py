@@ -10,6 +10,7 @@ Everything is computed by ``assistant.group``; this module only renders and call
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 import pandas as pd
@@ -51,6 +52,8 @@ from ui.context import services
 PARTICIPANT_PARAM = "p"
 """the participant's token in the fill-in address: a reload keeps their answers"""
 LIVE_EVERY_S = 1.5
+SIGNALS_KEY = "group_signals_for"
+"""the scan whose facilitator asked to see the coaching signals in the explanations"""
 """how often the facilitator's count is read again"""
 
 
@@ -332,7 +335,13 @@ def facilitator(ctx: GroupContext, secret: str) -> None:
         ctx.store.reveal(scan.id)
         st.rerun()
     if shown:
-        results = scan_results(ctx.store, scan, ctx.settings.prompts_dir, passages(), explanation_signals())
+        wanted = st.session_state.get(SIGNALS_KEY) == scan.id  # matching is slow the first time: on request
+        with st.spinner(t("group.signals_busy", lang), show_time=True) if wanted else nullcontext():
+            signals = explanation_signals() if wanted else None
+            results = scan_results(ctx.store, scan, ctx.settings.prompts_dir, passages(), signals)
+        if not wanted and st.button(t("group.signals_show", lang), key="group-signals"):
+            st.session_state[SIGNALS_KEY] = scan.id
+            st.rerun()
         show_results(results, lang)
         agenda_section(ctx, scan, results, lang)
     agreements(ctx, scan, lang)
