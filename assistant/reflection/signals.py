@@ -21,6 +21,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel
 
 from assistant.coaching import CoachingBank, Signal
+from assistant.config import Settings
 from assistant.embeddings import SlimEmbeddings
 from assistant.llm import LanguageModel
 from assistant.prompts import Role
@@ -31,6 +32,11 @@ NONE = "none"
 TOP = 2  # a signal scores as the mean of its two best-matching examples
 MIN_SIMILARITY = 0.85  # e5 similarities are compressed: unrelated text scores ~0.80-0.86, a fitting answer ~0.88+
 MIN_MARGIN = 0.0  # the best signal must beat the next one by this much
+
+
+def examples_cache(settings: Settings) -> Path:
+    """Where the coaching bank's example vectors are kept between processes (the guide and the group scan)."""
+    return settings.data_dir / "cache" / "signals"
 
 
 class Choice(BaseModel):
