@@ -42,8 +42,9 @@ MODES: tuple[RetrievalMode, ...] = ("bm25", "dense", "hybrid")
 # weights of the z-normalised signals, chosen on the dev set and docs/eval/retrieval-team.jsonl; a grid on
 # docs/eval/retrieval-tune.jsonl found none better on the held-out half; the context weight was chosen on
 # the tuning half (docs/benchmarks.md)
-WEIGHTS = {"passage": 1.0, "sentence": 1.0, "context": 1.0, "bm25": 1.0, "heading": 0.5}
+WEIGHTS = {"passage": 1.0, "sentence": 1.0, "context": 1.0, "question": 1.0, "bm25": 1.0, "heading": 0.5}
 LEXICAL_WEIGHT_OTHER_LANGUAGE = 0.3
+QUESTIONS_IN_BM25 = False  # the section questions' words in what BM25 reads (docs/benchmarks.md)
 
 
 def hit_from_document(rank: int, doc: Document, score: float) -> Hit:
@@ -146,6 +147,10 @@ class _Snapshot:
     # sentence i belongs to passage j for each (sentence_rows[n], passage_rows[n])
     sentence_rows: np.ndarray
     passage_rows: np.ndarray
+    # the section questions, and question i belongs to passage j for each (question_rows[n], question_passages[n])
+    question_vectors: np.ndarray
+    question_rows: np.ndarray
+    question_passages: np.ndarray
     bm25: bm25s.BM25
     headings: bm25s.BM25
     position: dict[str, int]
@@ -178,6 +183,10 @@ class PassageSource(Protocol):
         """The section contexts (``corpus/section-context.yaml``), owned by the passages they describe."""
         ...
 
+    def all_questions(self) -> StoredSentences:
+        """The questions each section answers (``corpus/section-questions.yaml``), owned by its passages."""
+        ...
+
 
 class Retriever:
     """Searches one ``PassageSource``; English questions get the Dutch terms of the glossary in
@@ -208,6 +217,8 @@ class Retriever:
         for n, chunk_ids in enumerate(contexts.owners):
             rows = [position[c] for c in chunk_ids if c in position]
             context_vectors[rows] = contexts.vectors[n]
+        questions = self.index.all_questions()
+        asked = [(q, position[c]) for q, chunk_ids in enumerate(questions.owners) for c in chunk_ids if c in position]
         return _Snapshot(
             fingerprint=fingerprint,
             ids=ids,
@@ -218,7 +229,10 @@ class Retriever:
             context_vectors=context_vectors,
             sentence_rows=np.array([s for s, _ in pairs], dtype=np.int64),
             passage_rows=np.array([p for _, p in pairs], dtype=np.int64),
-            bm25=_bm25([tokenize(search_text(d)) for d in docs]),
+            question_vectors=questions.vectors,
+            question_rows=np.array([q for q, _ in asked], dtype=np.int64),
+            question_passages=np.array([p for _, p in asked], dtype=np.int64),
+            bm25=_bm25([tokenize(search_text(d, QUESTIONS_IN_BM25)) for d in docs]),
             headings=_bm25([tokenize(_last_heading(d)) for d in docs]),
             position=position,
             by_ordinal={(str(m["doc_id"]), int(m["ordinal"])): n for n, m in enumerate(metas)},
@@ -240,10 +254,23 @@ class Retriever:
             np.maximum.at(best, snap.passage_rows, (snap.sentence_vectors @ vector)[snap.sentence_rows])
             out["sentence"] = best
             out["context"] = snap.context_vectors @ vector
+            if WEIGHTS["question"]:
+                out["question"] = self._question_signal(snap, vector, best)
         if mode in ("bm25", "hybrid"):
             lexical = self.lexical_query(query)
             out["bm25"] = snap.lexical(snap.bm25, lexical)
             out["heading"] = snap.lexical(snap.headings, lexical)
+        return out
+
+    @staticmethod
+    def _question_signal(snap: _Snapshot, vector: np.ndarray, best_sentence: np.ndarray) -> np.ndarray:
+        """Per passage, the question's similarity to the closest question its section answers; a passage
+        without section questions (a person's document) gets its best sentence's similarity instead."""
+        out = np.full(len(snap.ids), -np.inf, dtype=np.float32)
+        if len(snap.question_rows):
+            np.maximum.at(out, snap.question_passages, (snap.question_vectors @ vector)[snap.question_rows])
+        missing = ~np.isfinite(out)
+        out[missing] = best_sentence[missing]
         return out
 
     def lexical_query(self, query: str) -> str:
