@@ -392,12 +392,12 @@ def chunk_document(doc: LoadedDocument, size: int, overlap: int) -> list[Documen
     return out
 
 
-def search_text(doc: Document, questions: bool = False) -> str:
-    """What BM25 indexes: the passage under its heading path and its section's context, so a passage that
-    never names its topic ('Deze waarde ...') is still found by the heading and the words that do; with
-    ``questions`` also the questions its section answers (``corpus/section-questions.yaml``)."""
-    names = ("heading", "context", "questions") if questions else ("heading", "context")
-    parts = [str(doc.metadata.get(name, "")) for name in names]
+def search_text(doc: Document) -> str:
+    """What BM25 indexes: the passage under its heading path, its section's context and the questions its
+    section answers (``corpus/section-questions.yaml``, Dutch and English), so a passage that never names
+    its topic ('Deze waarde ...') is still found by the heading and the words that do, and a question in
+    English or in a practitioner's words meets words of its own."""
+    parts = [str(doc.metadata.get(name, "")) for name in ("heading", "context", "questions")]
     return "\n\n".join([p for p in parts if p] + [doc.page_content])
 
 
