@@ -304,3 +304,6 @@ class LiveLibrary:
 
     def all_contexts(self) -> StoredSentences:
         return self.store().all_contexts()
+
+    def all_questions(self) -> StoredSentences:
+        return self.store().all_questions()
