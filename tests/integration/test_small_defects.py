@@ -286,7 +286,6 @@ def test_an_upload_shows_its_progress_and_those_behind_it_their_place_and_wait(
     from assistant.index import writer_queue
 
     monkeypatch.setattr("assistant.index.WRITE_BATCH", 8)  # small steps, so a short document has several
-    monkeypatch.setattr("assistant.index.EMBED_BATCH", 8)
     settings = empty_corpus_settings
     clock = _Clock()
     monkeypatch.setattr(writer_queue(settings), "clock", clock)
