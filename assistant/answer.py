@@ -249,15 +249,12 @@ def drop_refusal(text: str, prompt: AnswerPrompt) -> str:
 def passage_sentences(text: str) -> list[tuple[list[str], str]]:
     """The sentences of a passage that can stand as a quote, cut as the index cuts them: for each, the
     units as indexed and the text to quote, verbatim. A list goes with the sentence that introduces it
-    (a list-style answer is the list), and so does the sentence after one that announces it with a colon
-    ('… de volgende aanbevelingen:' and the first recommendation): the announcement alone answers nothing.
-    A bullet with nothing before it loses its dash. Shorter than ``MIN_QUOTE_WORDS`` words it is left out
-    (a label such as 'Auteurs:' with nothing after it answers nothing)."""
+    (a list-style answer is the list); a bullet with nothing before it loses its dash. Shorter than
+    ``MIN_QUOTE_WORDS`` words it is left out (a label such as 'Centrale vraag:' answers nothing)."""
     groups: list[tuple[list[str], int, int]] = []
     for start, end in sentence_spans(text):
         unit = text[start:end]
-        announced = bool(groups) and len(groups[-1][0]) == 1 and groups[-1][0][0].rstrip().endswith(":")
-        if groups and (unit.lstrip().startswith("- ") or announced):
+        if unit.lstrip().startswith("- ") and groups:
             units, first, _ = groups[-1]
             groups[-1] = ([*units, unit], first, end)
         else:
@@ -357,7 +354,7 @@ def answers_question(quotes: Sequence[Quote], lang: Language, kind: AnswerType |
     question asks for a ``kind`` of answer (a number, a date, …), one of them holds it."""
     if not quotes or max(q.score for q in quotes) < ANSWERING[lang]:
         return False
-    return kind is None or not kind.required or any(q.typed for q in quotes)
+    return kind is None or any(q.typed for q in quotes)
 
 
 def focused_excerpts(ranked: Sequence[Quote], passages: int, max_chars: int, sentences: int = 2) -> list[str]:
@@ -450,7 +447,7 @@ def answer_question(
     fallback = extractive_answer(prompt, quotes, answered, evidence.hits, lang)
     if not llm.available:
         return done(fallback, "extractive", citations, None, answered, note="no language model")
-    if kind is not None and kind.required and not any(q.typed for q in ranked):
+    if kind is not None and not any(q.typed for q in ranked):
         # the passages hold no answer of the asked kind (no amount for a budget question): what a model
         # would write could only be made up; the closest sentences are shown as such
         return done(fallback, "extractive", citations, None, False, note=f"no {kind.id} in the passages")

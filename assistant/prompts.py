@@ -232,8 +232,6 @@ class AnswerType(Strict):
     """patterns of a question's wording that ask for this kind of answer"""
     answers: list[str] = Field(min_length=1)
     """patterns of a sentence that holds an answer of this kind"""
-    required: bool = True
-    """only a sentence that holds one answers the question; False: such a sentence is only preferred"""
 
     @model_validator(mode="after")
     def _compiles(self) -> AnswerType:
