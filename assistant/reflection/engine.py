@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlite3
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.sqlite import SqliteSaver
@@ -67,6 +67,9 @@ def writes_own_reflection(llm: LanguageModel) -> bool:
     text as fallback; a 1.5B model cannot write a faithful one in Dutch, so the embedded model (and
     ``none``) only help to recognise the answer and the bank speaks."""
     return llm.available and not llm.name.startswith("embedded")
+
+
+Shown = TypeVar("Shown", SessionView, SessionContent)
 
 
 def coach_for(settings: Settings, retriever: Retriever, llm: LanguageModel) -> SignalChooser | None:
@@ -201,7 +204,7 @@ class ReflectionEngine:
     def view(self, session_id: str) -> SessionView:
         info = self._info(session_id)
         values = self._current_state(session_id).values
-        return SessionView(
+        view = SessionView(
             info=info,
             turns=values.get("turns", []),
             waiting_for=values.get("waiting_for"),
@@ -210,6 +213,7 @@ class ReflectionEngine:
             scores=values.get("scores", {}),
             synthesis=values.get("synthesis"),
         )
+        return self._summary_as_it_stands(view, info.lang)
 
     def _current_state(self, session_id: str) -> Any:
         """The session's saved state. A crash while the model was writing leaves a step started but not
@@ -265,9 +269,10 @@ class ReflectionEngine:
         content = self._summary_as_it_stands(content, info.lang)
         return export_markdown(info, content) if fmt == "md" else export_json(info, content)
 
-    def _summary_as_it_stands(self, content: SessionContent, lang: str) -> SessionContent:
+    def _summary_as_it_stands(self, content: Shown, lang: str) -> Shown:
         """The session with its summary message written anew from the synthesis as it stands: the person
-        may have confirmed or corrected a proposed value cycle since it was first said."""
+        may have confirmed or corrected a proposed value cycle since it was first said (the conversation,
+        the summary page and the exports then say the same)."""
         if content.synthesis is None:
             return content
         text = synthesis_markdown(content.synthesis, self.prompts[lang])  # type: ignore[index]

@@ -127,6 +127,9 @@ def test_the_summary_comes_from_the_signals_and_keeps_the_persons_word_on_a_cycl
     assert view.waiting_for == "free"
     (kept,) = engine.view(sid).synthesis.cycles  # type: ignore[index]
     assert (kept.cycle, kept.status, kept.proposed) == ("potentieel", "confirmed", "onmiddellijk")
+    # the conversation's summary message says it too, no longer "voorstel"
+    said = next(t for t in engine.view(sid).turns if t.kind == "synthesis").text
+    assert "Potentiële waarde (door jou bevestigd)" in said and "(voorstel)" not in said
     markdown = engine.export(sid, "md")
     assert "Potentiële waarde (door jou bevestigd)" in markdown and "(voorstel)" not in markdown
     exported = json.loads(engine.export(sid, "json"))
