@@ -97,6 +97,7 @@ def test_every_kind_is_asked_for_in_both_languages() -> None:
         ("place", "De tweede focusgroep was bij Fontys in Venlo.", True),
         ("place", "De tweede focusgroep was later in het jaar.", False),
         ("name", "Het traject werd begeleid door BMC Consultants & Dona Stedenbouw.", True),
+        ("name", "De penningmeester van ons netwerk is Anouk de Vries.", True),
         ("name", "Het traject duurde een jaar.", False),
         ("list", "Geselecteerd werden:\n\n- Business Club Maas Rhein\n- De STAP naar gezonder", True),
         ("list", "Het gaat om het individu, de groep en de organisatie.", True),
