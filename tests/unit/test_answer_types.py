@@ -62,7 +62,9 @@ def the(kind_id: str) -> AnswerType:
         ("Which organisations are members?", "name"),
         ("Welke drie netwerken zijn onderzocht?", "list"),
         ("What are the four levels of learning?", "list"),
+        ("Op welke dag is de ledenvergadering?", "date"),
         # open questions: any sentence may answer them
+        ("What does the network do with its annual budget?", None),  # asks what, not how much
         ("Wat is transformatieve waarde?", None),
         ("Waar staat GROZ voor?", None),  # 'waar … voor?' asks what it stands for, not where
         ("Waarom is er niet geobserveerd?", None),
@@ -91,7 +93,9 @@ def test_every_kind_is_asked_for_in_both_languages() -> None:
         ("date", "Het netwerk telt 21 gemeenten.", False),
         ("number", "Er zijn 14 interviews gehouden.", True),
         ("number", "Er werden vier verschillende scenario's besproken.", True),
+        ("number", "Het bestuur komt elke maand bijeen.", True),
         ("number", "Er zijn interviews gehouden met leden.", False),
+        ("date", "De ledenvergadering is op dinsdag.", True),
         ("time", "De bijeenkomst begint om 16.30 uur.", True),
         ("time", "De bijeenkomst duurt een dag.", False),
         ("place", "De tweede focusgroep was bij Fontys in Venlo.", True),
