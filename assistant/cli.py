@@ -23,7 +23,7 @@ from assistant.corpus import build_markdown
 from assistant.datadir import require_writable
 from assistant.domain import Turn
 from assistant.errors import InputError, SlimError
-from assistant.i18n import t
+from assistant.i18n import t, use_prompts_dir
 from assistant.index import corpus_files, open_index, sync, writer_lock
 from assistant.ingest import read_bytes
 from assistant.retrieve import MODES, Retriever, open_retriever
@@ -50,7 +50,10 @@ ModeOption = Annotated[RetrievalMode, typer.Option("--mode", "-m", help="bm25, d
 
 
 def _settings(**overrides: Any) -> Settings:
-    return load_settings(**overrides)
+    """Every command's settings; from here on the messages come from their ``prompts_dir``."""
+    settings = load_settings(**overrides)
+    use_prompts_dir(settings.prompts_dir)
+    return settings
 
 
 def friendly_errors(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -722,6 +725,12 @@ def group_create(
     min_answers: Annotated[
         int, typer.Option("--min-answers", help="Answers needed before results show (at least 3).")
     ] = 5,
+    named: Annotated[
+        bool,
+        typer.Option(
+            "--named", help="Not anonymous: participants give their name, the facilitator sees it with their answers."
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON (the secret included, once).")] = False,
     qr: Annotated[
         Path | None, typer.Option("--qr", help="Also write the join link as a QR code (.png or .svg).")
@@ -732,26 +741,25 @@ def group_create(
     import datetime as dt
 
     from assistant.group.links import facilitator_url, join_url
-    from assistant.group.models import ScanSettings, default_themes
+    from assistant.group.models import PROMPTS_DIR, ScanSettings, default_themes
     from assistant.group.store import format_code
-    from assistant.prompts import question_bank
 
     settings = _settings(lang=lang)
     chosen = (
         [t.strip() for t in themes.split(",") if t.strip()] if themes else list(default_themes(settings.prompts_dir))
     )
-    known = question_bank(settings.prompts_dir).themes
-    for theme in chosen:
-        if theme not in known:
-            raise typer.BadParameter(f"{theme}: {', '.join(known)}", param_hint="--themes")
     if min_answers < 3:
         raise typer.BadParameter("3 or more", param_hint="--min-answers")
-    scan_settings = ScanSettings(
-        network=network,
-        themes=chosen,
-        lang=settings.lang,
-        closes_at=dt.datetime.fromisoformat(closes) if closes else None,
-        min_answers=min_answers,
+    scan_settings = ScanSettings.model_validate(  # an unknown theme: ThemeNotInBankError, one translated line
+        {
+            "network": network,
+            "themes": chosen,
+            "lang": settings.lang,
+            "closes_at": dt.datetime.fromisoformat(closes) if closes else None,
+            "min_answers": min_answers,
+            "anonymous": not named,
+        },
+        context={PROMPTS_DIR: settings.prompts_dir},
     )
     created = _group_store(settings, write=True).create(scan_settings)
     scan = created.scan
@@ -802,57 +810,75 @@ def group_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.
         )
 
 
-def _scan_results(settings: Settings, store: Any, scan_id: str) -> Any:
-    """Results under the anonymity rule; the report index is opened only when there is something to cite."""
+def _warn_missing(results: Any) -> None:
+    """Tell the coordinator which of the scan's themes the question bank no longer has (they are skipped)."""
+    if results.missing_themes:
+        typer.echo(t("group.missing_themes", results.lang, themes=", ".join(results.missing_themes)), err=True)
+
+
+def _scan_results(settings: Settings, store: Any, scan_id: str, signals: bool = False) -> Any:
+    """Results under the anonymity rule; the report index is opened only when there is something to cite.
+    ``signals``: also match the explanations to the coaching bank's signals (embeds every explanation and
+    the signals' examples: slow on a small machine, so asked for with --signals)."""
+    from assistant.coaching import coaching_bank
     from assistant.group.results import scan_results
+    from assistant.group.signals import ExplanationSignals
+    from assistant.reflection.signals import examples_cache
 
     scan = store.get(scan_id)
     hidden = scan_results(store, scan, settings.prompts_dir, None)
     if not hidden.shown:
         return scan, hidden
-    return scan, scan_results(store, scan, settings.prompts_dir, _report_passages(settings))
+    passages = _report_passages(settings)
+    counter = (
+        ExplanationSignals(coaching_bank(settings.prompts_dir), passages.index.embeddings, examples_cache(settings))  # type: ignore[attr-defined]
+        if signals
+        else None
+    )
+    return scan, scan_results(store, scan, settings.prompts_dir, passages, counter)
 
 
 @group_app.command("results")
 @friendly_errors
-def group_results(scan_id: str, as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+def group_results(
+    scan_id: str,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    signals: Annotated[
+        bool, typer.Option("--signals", help="Also name the coaching signals the explanations carry (slower).")
+    ] = False,
+) -> None:
     """How many answered; once revealed and at the minimum, per theme the distribution, pattern and tip."""
+    from assistant.group.results import named_line, summarise
+
     settings = _settings()
-    scan, results = _scan_results(settings, _group_store(settings), scan_id)
+    scan, results = _scan_results(settings, _group_store(settings), scan_id, signals)
     if as_json:
         typer.echo(results.model_dump_json())
         return
     lang = scan.settings.lang
+    _warn_missing(results)
     if not results.shown:
         key = "group.waiting" if results.revealed else "group.not_revealed"
         typer.echo(t(key, lang, answered=results.answered, min_answers=results.min_answers))
         return
     typer.echo(t("group.answered", lang, answered=results.answered))
     for theme in results.themes:
-        pattern = t(f"group.pattern.{theme.pattern}", lang)
+        summary = summarise(theme, results)
         typer.echo("")
-        if theme.pattern == "too_few":
-            typer.secho(f"{theme.title}: {pattern}", bold=True)
-            typer.echo(t("group.too_few", lang, n=theme.n, min_answers=results.min_answers))
+        if summary.too_few:
+            typer.secho(f"{theme.title}: {summary.pattern}", bold=True)
+            typer.echo(summary.too_few)
         else:
-            row = t(
-                "group.theme_row",
-                lang,
-                title=theme.title,
-                n=theme.n,
-                mean=theme.mean,
-                min=theme.min,
-                max=theme.max,
-                pattern=pattern,
-            )
-            typer.secho(row, bold=True)
-            typer.echo("  " + "  ".join(f"{s}: {'█' * c}{c}" for s, c in theme.distribution.items()))
-            if theme.previous and theme.previous.mean is not None and results.previous_created:
-                typer.echo(
-                    "  " + t("group.previous", lang, date=results.previous_created.date(), mean=theme.previous.mean)
-                )
+            typer.secho(summary.row, bold=True)
+            typer.echo("  " + "  ".join(f"{s}: {'█' * c}{c}" for s, c in enumerate(summary.counts, 1)))
+            if summary.previous:
+                typer.echo(f"  {summary.previous}")
+            for line in summary.signals:
+                typer.echo(f"  {line}")
             for quote in theme.quotes:
                 typer.echo(f"  “{quote}”")
+            for answer in theme.named:
+                typer.echo(f"  {named_line(answer, lang)}")
         if theme.tip:
             typer.echo(f"  {t('group.tip', lang)}: {theme.tip.text} {theme.tip.question}")
             for c in (theme.tip.citation, theme.tip.case_citation):
@@ -898,6 +924,7 @@ def _agenda(settings: Settings, store: Any, scan_id: str, minutes: int, themes: 
     from assistant.group.agenda import agenda_for
 
     scan, results = _scan_results(settings, store, scan_id)
+    _warn_missing(results)
     chosen = [x.strip() for x in themes.split(",") if x.strip()] if themes else None
     return agenda_for(scan, results, settings.prompts_dir, _report_passages(settings), minutes=minutes, themes=chosen)
 

@@ -320,3 +320,41 @@ def load_section_contexts(path: Path) -> dict[str, DocumentContexts]:
         return {}
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     return {str(doc_id): DocumentContexts.model_validate(entry) for doc_id, entry in data.items()}
+
+
+SECTION_QUESTIONS_FILE = "section-questions.yaml"
+MIN_QUESTIONS_PER_LANGUAGE = 4
+
+
+class SectionQuestions(BaseModel):
+    """Questions one section answers, asked as a practitioner would and mostly not in the report's words
+    (``corpus/section-questions.yaml``), so a question worded in a way the report never is meets one that
+    means the same."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    nl: list[str] = Field(min_length=MIN_QUESTIONS_PER_LANGUAGE)
+    en: list[str] = Field(min_length=MIN_QUESTIONS_PER_LANGUAGE)
+
+    def all(self) -> list[str]:
+        return [q.strip() for q in (*self.nl, *self.en) if q.strip()]
+
+
+class DocumentQuestions(BaseModel):
+    """The questions of one corpus document, per heading (keys as in ``section-context.yaml``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sections: dict[str, SectionQuestions]
+
+    def for_heading(self, section: str, heading_path: tuple[str, ...]) -> tuple[str, ...]:
+        own = self.sections.get(section_key(section, heading_path))
+        return tuple(own.all()) if own else ()
+
+
+def load_section_questions(path: Path) -> dict[str, DocumentQuestions]:
+    """Questions per corpus document id; no file means no questions."""
+    if not path.exists():
+        return {}
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return {str(doc_id): DocumentQuestions.model_validate(entry) for doc_id, entry in data.items()}

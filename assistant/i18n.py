@@ -15,13 +15,30 @@ from assistant.config import Language, Settings
 
 LANGUAGES: tuple[Language, ...] = ("nl", "en")
 PROMPTS_DIR: Path = Settings.model_fields["prompts_dir"].default
-"""where ``t`` finds the messages: the default of ``Settings.prompts_dir`` (messages are looked up deep in
-the code, in errors raised with no settings at hand; a test or tool passes ``prompts_dir`` to ``messages``)"""
+"""the default of ``Settings.prompts_dir``: where ``t`` reads until an entry says otherwise"""
+
+_prompts_dir: Path = PROMPTS_DIR
+
+
+def use_prompts_dir(prompts_dir: Path) -> None:
+    """Where ``t`` reads the messages from now on: ``Settings.prompts_dir``, decided once at the entry (the
+    command line's settings, the app's frame, ``build_services``). Messages are looked up deep in the code,
+    in errors raised with no settings at hand, so the place is the process's rather than an argument of
+    every call; both languages are checked there at once, so a missing file fails at the entry."""
+    global _prompts_dir
+    for lang in LANGUAGES:
+        messages(lang, prompts_dir)
+    _prompts_dir = prompts_dir
+
+
+def messages(lang: Language, prompts_dir: Path | None = None) -> dict[str, str]:
+    """Every message of ``lang``, from ``prompts_dir`` (default: the one the entry chose); read once."""
+    return _read((prompts_dir or _prompts_dir) / "i18n" / f"{lang}.yaml")
 
 
 @cache
-def messages(lang: Language, prompts_dir: Path = PROMPTS_DIR) -> dict[str, str]:
-    data = yaml.safe_load((prompts_dir / "i18n" / f"{lang}.yaml").read_text(encoding="utf-8"))
+def _read(path: Path) -> dict[str, str]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
     return {str(k): str(v) for k, v in data.items()}
 
 

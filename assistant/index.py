@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import wraps
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import chromadb
 import chromadb.errors
@@ -86,15 +86,33 @@ class IndexedDoc:
 def chroma_client(settings: Settings) -> chromadb.ClientAPI:
     """Chroma with telemetry off: a server if one is configured, else the local data directory (a copy of
     it when it is read-only, see ``assistant.datadir``)."""
-    chroma_settings = chromadb.Settings(anonymized_telemetry=False, allow_reset=True)
     if settings.chroma_host:
         try:
-            return chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings)
+            host, port = settings.chroma_host, settings.chroma_port
+            return chromadb.HttpClient(host=host, port=port, settings=_chroma_settings())
         except (ValueError, httpx.HTTPError) as exc:  # Chroma says "Could not connect" as a ValueError
             raise ChromaUnreachableError(host=settings.chroma_host, port=settings.chroma_port) from exc
     path = chroma_path(settings)
     with chroma_errors(settings):
-        return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+        return chromadb.PersistentClient(path=str(path), settings=_chroma_settings())
+
+
+def _chroma_settings() -> chromadb.Settings:
+    return chromadb.Settings(anonymized_telemetry=False, allow_reset=True)
+
+
+def separate_chroma_client(settings: Settings, slot: int) -> chromadb.ClientAPI:
+    """A client with a Chroma system of its own (its own connections and caches), for reading what
+    another process wrote. Chroma keeps one system per directory name in a process, and a system keeps
+    the vector indexes it has read in memory: vectors another process adds later cannot be read through
+    it ("Error finding id"). The directory is spelled differently per ``slot`` (``<dir>/.``,
+    ``<dir>/./.``), so the same folder opens in a system of its own; a slot's earlier client must be
+    closed first. A Chroma server has no such cache: its client is the ordinary one."""
+    if settings.chroma_host:
+        return chroma_client(settings)
+    with chroma_errors(settings):
+        spelled = str(chroma_path(settings)) + "/." * (slot + 1)
+        return chromadb.PersistentClient(path=spelled, settings=_chroma_settings())
 
 
 def first_line(exc: BaseException) -> str:
@@ -155,8 +173,9 @@ class PassageStore:
     mean of its sentences' vectors plus a share of its heading's vector and of its section's context
     (``corpus/section-context.yaml``: what the section is about, in plain Dutch and English), so a passage
     can be scored as a whole, by its best sentence and by its context without embedding the text twice.
-    The contexts are rows of the sentence collection marked ``context`` (``all_contexts``), so they share
-    its versions, garbage collection and repair.
+    The contexts are rows of the sentence collection marked ``context`` (``all_contexts``), and so are the
+    questions each section answers (``corpus/section-questions.yaml``, marked ``question``, embedded as
+    questions: ``all_questions``), so they share its versions, garbage collection and repair.
     """
 
     HEADING_WEIGHT = 0.3
@@ -292,6 +311,7 @@ class PassageStore:
         headings = sorted({str(p.metadata.get("heading", "")) for p in passages} - {""})
         heading_vectors = dict(zip(headings, self.embeddings.embed_passages(headings), strict=True))
         context_vectors = self._write_contexts(passages)
+        self._write_questions(passages)
         passage_vectors = []
         for passage, spans in zip(passages, spans_per_passage, strict=True):
             vector = vectors[[row[s] for s in spans]].mean(axis=0)
@@ -344,6 +364,41 @@ class PassageStore:
         )
         return {text: np.asarray(vector, dtype=np.float32) for text, vector in zip(texts, vectors, strict=True)}
 
+    def _write_questions(self, passages: Sequence[Document]) -> None:
+        """Embed each distinct section question of a document version once (as a question: it is compared
+        with a person's question) and store it beside the sentences, owned by the passages of its section."""
+        owners: dict[str, list[str]] = {}
+        for passage in passages:
+            for question in str(passage.metadata.get("questions", "")).splitlines():
+                if question.strip():
+                    owners.setdefault(question.strip(), []).append(str(passage.metadata["chunk_id"]))
+        if not owners:
+            return
+        texts = list(owners)
+        doc = passages[0].metadata
+        for i in range(0, len(texts), WRITE_BATCH):
+            batch = texts[i : i + WRITE_BATCH]
+            vectors = np.concatenate(
+                [self.embeddings.embed_queries(batch[j : j + EMBED_BATCH]) for j in range(0, len(batch), EMBED_BATCH)]
+            )
+            self.sentences.upsert(
+                ids=[
+                    f"{doc['doc_id']}:question-{hashlib.sha1(text.encode()).hexdigest()[:12]}:{str(doc['doc_hash'])[:8]}"
+                    for text in batch
+                ],
+                embeddings=vectors.astype(np.float32),
+                documents=batch,
+                metadatas=[
+                    {
+                        "doc_id": str(doc["doc_id"]),
+                        "doc_hash": str(doc["doc_hash"]),
+                        "chunk_ids": ",".join(owners[text]),
+                        "question": True,
+                    }
+                    for text in batch
+                ],
+            )
+
     @_guarded
     def delete_doc(self, doc_id: str, except_hash: str | None = None) -> None:
         """Remove a document's passages and sentences, except those written for version ``except_hash``."""
@@ -377,18 +432,25 @@ class PassageStore:
     @_guarded
     def all_sentences(self) -> StoredSentences:
         """Every sentence: its text, its vector, and the ids of the passages it belongs to."""
-        return self._sentence_rows(contexts=False)
+        return self._sentence_rows(None)
 
     @_guarded
     def all_contexts(self) -> StoredSentences:
         """Every section context: its text, its vector, and the ids of the passages it describes."""
-        return self._sentence_rows(contexts=True)
+        return self._sentence_rows("context")
 
-    def _sentence_rows(self, contexts: bool) -> StoredSentences:
-        where: dict | None = {"context": True} if contexts else None  # a few dozen rows: fetch only those
+    @_guarded
+    def all_questions(self) -> StoredSentences:
+        """Every section question: its text, its vector, and the ids of the passages of its section."""
+        return self._sentence_rows("question")
+
+    def _sentence_rows(self, marker: str | None) -> StoredSentences:
+        """The rows of the sentence collection marked ``marker`` (``None``: the report's own sentences)."""
+        where: dict | None = {marker: True} if marker else None  # a small share of the rows: fetch only those
         got = self.sentences.get(where=where, include=["documents", "embeddings", "metadatas"])
         metas = got["metadatas"] or []
-        keep = [n for n, m in enumerate(metas) if bool(m.get("context", False)) == contexts]
+        markers = ("context", "question")
+        keep = [n for n, m in enumerate(metas) if all(bool(m.get(name, False)) == (name == marker) for name in markers)]
         owners = [str(metas[n]["chunk_ids"]).split(",") for n in keep]
         vectors = np.asarray(got["embeddings"], dtype=np.float32).reshape(len(metas), self.embeddings.dim)[keep]
         texts = got["documents"] or []
@@ -416,10 +478,40 @@ class PassageStore:
         return {name: len(rows) for name, rows in unused.items()}
 
 
-class CombinedIndex:
-    """Several stores read as one, read-only: the shared report and a person's workspace."""
+class PassageSource(Protocol):
+    """What the retriever needs from an index, and what ``CombinedIndex`` reads of each of its parts: a
+    ``PassageStore`` (the report, or one workspace), the shared library as a running app reads it
+    (``assistant.library.LiveLibrary``), or a ``CombinedIndex`` (the report, the library and a person's
+    workspace read as one)."""
 
-    def __init__(self, *indexes: PassageStore):
+    embeddings: SlimEmbeddings
+
+    def ids(self) -> list[str]:
+        """Every stored passage id: changes whenever anything is written or removed."""
+        ...
+
+    def count(self) -> int:
+        """How many passages are stored (the app shows it)."""
+        ...
+
+    def all_passages(self) -> StoredPassages: ...
+
+    def all_sentences(self) -> StoredSentences: ...
+
+    def all_contexts(self) -> StoredSentences:
+        """The section contexts (``corpus/section-context.yaml``), owned by the passages they describe."""
+        ...
+
+    def all_questions(self) -> StoredSentences:
+        """The questions each section answers (``corpus/section-questions.yaml``), owned by its passages."""
+        ...
+
+
+class CombinedIndex:
+    """Several stores read as one, read-only: the shared report, the library of its sources and a
+    person's workspace."""
+
+    def __init__(self, *indexes: PassageSource):
         self.indexes = indexes
         self.embeddings = indexes[0].embeddings
 
@@ -443,6 +535,9 @@ class CombinedIndex:
 
     def all_contexts(self) -> StoredSentences:
         return self._joined([index.all_contexts() for index in self.indexes])
+
+    def all_questions(self) -> StoredSentences:
+        return self._joined([index.all_questions() for index in self.indexes])
 
     @staticmethod
     def _joined(parts: list[StoredSentences]) -> StoredSentences:

@@ -17,7 +17,13 @@ from pathlib import Path
 
 from langchain_core.documents import Document
 
-from assistant.corpus import SECTION_CONTEXT_FILE, load_section_contexts, split_front_matter
+from assistant.corpus import (
+    SECTION_CONTEXT_FILE,
+    SECTION_QUESTIONS_FILE,
+    load_section_contexts,
+    load_section_questions,
+    split_front_matter,
+)
 from assistant.errors import InputError
 from assistant.text import HEADING_SEPARATOR
 from assistant.text import sentence_spans as sentence_spans_of
@@ -42,6 +48,7 @@ class Segment:
     heading_path: tuple[str, ...] = ()
     page: int | None = None
     context: str = ""  # what the section is about (corpus/section-context.yaml): searched, never shown
+    questions: tuple[str, ...] = ()  # questions the section answers (corpus/section-questions.yaml): searched
 
 
 @dataclass(frozen=True)
@@ -69,13 +76,15 @@ def slugify(text: str) -> str:
 
 
 def content_hash(path: Path, chunk_chars: int, overlap_chars: int) -> str:
-    """Changes when the file, the way it is cut or the section contexts beside it change, so the index
-    knows what to re-embed."""
+    """Changes when the file, the way it is cut or the section contexts or questions beside it change, so
+    the index knows what to re-embed."""
     digest = hashlib.sha256(f"{CHUNKER_VERSION}/{chunk_chars}/{overlap_chars}\n".encode())
     digest.update(read_bytes(path))
-    contexts = path.parent / SECTION_CONTEXT_FILE
-    if contexts.is_file():
-        digest.update(contexts.read_bytes())
+    for name in (SECTION_CONTEXT_FILE, SECTION_QUESTIONS_FILE):
+        beside = path.parent / name
+        if beside.is_file():
+            digest.update(f"\n{name}\n".encode())
+            digest.update(beside.read_bytes())
     return digest.hexdigest()
 
 
@@ -121,7 +130,7 @@ def load_document(path: Path, kind: str, *, chunk_chars: int, overlap_chars: int
     if kind != "report":  # section numbers are the report's: '# 1. Inleiding' in a plan is just a heading
         segments = [replace(seg, section="") for seg in segments]
     else:
-        segments = with_contexts(segments, document_id(path, kind), path.parent / SECTION_CONTEXT_FILE)
+        segments = with_contexts(segments, document_id(path, kind), path.parent)
     encoding = text_encoding(data, path) if loader in ("markdown", "text") else "utf-8"
     return LoadedDocument(
         doc_id=document_id(path, kind),
@@ -134,13 +143,21 @@ def load_document(path: Path, kind: str, *, chunk_chars: int, overlap_chars: int
     )
 
 
-def with_contexts(segments: list[Segment], doc_id: str, contexts_file: Path) -> list[Segment]:
-    """The report's segments with what each section is about, so a question in other words (or in English,
-    or naming a case network by a description) still finds the passage; people's documents have none."""
-    contexts = load_section_contexts(contexts_file).get(doc_id)
-    if contexts is None:
-        return segments
-    return [replace(seg, context=contexts.for_heading(seg.section, seg.heading_path)) for seg in segments]
+def with_contexts(segments: list[Segment], doc_id: str, corpus_dir: Path) -> list[Segment]:
+    """The report's segments with what each section is about and the questions it answers
+    (``section-context.yaml``, ``section-questions.yaml`` in ``corpus_dir``), so a question in other words
+    (or in English, or naming a case network by a description) still finds the passage; people's documents
+    have neither."""
+    contexts = load_section_contexts(corpus_dir / SECTION_CONTEXT_FILE).get(doc_id)
+    questions = load_section_questions(corpus_dir / SECTION_QUESTIONS_FILE).get(doc_id)
+    out = []
+    for seg in segments:
+        if contexts is not None:
+            seg = replace(seg, context=contexts.for_heading(seg.section, seg.heading_path))
+        if questions is not None:
+            seg = replace(seg, questions=questions.for_heading(seg.section, seg.heading_path))
+        out.append(seg)
+    return out
 
 
 def sniff(data: bytes) -> str:
@@ -367,6 +384,8 @@ def chunk_document(doc: LoadedDocument, size: int, overlap: int) -> list[Documen
                 metadata["cite_as"] = doc.cite_as
             if segment.context:
                 metadata["context"] = segment.context
+            if segment.questions:  # Chroma metadata holds no lists: one question per line
+                metadata["questions"] = "\n".join(segment.questions)
             out.append(Document(page_content=text, metadata=metadata, id=str(metadata["chunk_id"])))
     for passage in out:  # lets the index tell a completely written version from one cut off by a crash
         passage.metadata["doc_passages"] = len(out)
@@ -374,9 +393,11 @@ def chunk_document(doc: LoadedDocument, size: int, overlap: int) -> list[Documen
 
 
 def search_text(doc: Document) -> str:
-    """What BM25 indexes: the passage under its heading path and its section's context, so a passage that
-    never names its topic ('Deze waarde ...') is still found by the heading and the words that do."""
-    parts = [str(doc.metadata.get(name, "")) for name in ("heading", "context")]
+    """What BM25 indexes: the passage under its heading path, its section's context and the questions its
+    section answers (``corpus/section-questions.yaml``, Dutch and English), so a passage that never names
+    its topic ('Deze waarde ...') is still found by the heading and the words that do, and a question in
+    English or in a practitioner's words meets words of its own."""
+    parts = [str(doc.metadata.get(name, "")) for name in ("heading", "context", "questions")]
     return "\n\n".join([p for p in parts if p] + [doc.page_content])
 
 

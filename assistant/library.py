@@ -6,12 +6,19 @@ in its first pages, by its title, or by an id given explicitly — and kept as `
 every person's search includes beside the report (``Workspace.with_report``) and that only this module
 writes: the app has no way to add to it, so its users only read it. A file that matches no record is
 refused, unless it is added as a related text (``as_extra``), which is cited as such.
+
+Every change ends by writing a new version stamp (``<data dir>/library/version``). A running app reads
+the library through ``LiveLibrary``, which compares that stamp on every search (one small file read) and
+reopens the collection when another process (``slim sources add``) changed it: the next page view finds the
+new source without a restart.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import threading
+import uuid
 from dataclasses import replace
 from pathlib import Path
 
@@ -22,9 +29,19 @@ from assistant.config import Settings
 from assistant.corpus import SourceRecord, load_sources
 from assistant.embeddings import SlimEmbeddings
 from assistant.errors import InputError
-from assistant.index import IndexedDoc, PassageStore, SourceFile, chroma_client, sync, writer_lock
+from assistant.index import (
+    IndexedDoc,
+    PassageStore,
+    SourceFile,
+    StoredPassages,
+    StoredSentences,
+    chroma_client,
+    separate_chroma_client,
+    sync,
+    writer_lock,
+)
 from assistant.ingest import SUPPORTED_SUFFIXES, LoadedDocument, document_id, read_bytes, slugify
-from assistant.safeparse import check_size, parse_untrusted
+from assistant.safeparse import check_size, parse_untrusted, untrusted_loader
 from assistant.sources import cite_as, match_record, report_citations
 
 HEAD_CHARS = 8000  # a DOI or title sits on the first pages of a paper
@@ -54,6 +71,22 @@ class AddedSource(BaseModel):
     matched_by: str
     """doi | title | id | extra"""
     passages: int
+
+
+def library_stamp(settings: Settings) -> str | None:
+    """The library's version: changed by every add, remove and repair, once the collection is written."""
+    try:
+        return (settings.library_dir / "version").read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+
+
+def _new_stamp(settings: Settings) -> None:
+    """Written last, under the writer lock, so a reader that sees the new stamp finds the whole change."""
+    settings.library_dir.mkdir(parents=True, exist_ok=True)
+    staged = settings.library_dir / "version.tmp"
+    staged.write_text(uuid.uuid4().hex, encoding="utf-8")
+    os.replace(staged, settings.library_dir / "version")
 
 
 def records(settings: Settings) -> list[SourceRecord]:
@@ -175,7 +208,8 @@ class Library:
             target = self.folder / staged.name
             os.replace(staged, target)
             own = self._as_own(loaded, target)
-            sync(self.index, self.files(), load=self._loader(target, own))
+            sync(self.index, self.files(), load=untrusted_loader(self._as_own, own))
+            _new_stamp(self.settings)
         doc = self._indexed().get(document_id(target, "source"))
         return AddedSource(
             id=source_id, file=path.name, cite=own.cite_as, matched_by=how, passages=doc.passages if doc else 0
@@ -187,26 +221,21 @@ class Library:
             raise InputError("error.source_not_in_library", id=source_id)
         with writer_lock(self.settings):
             target.unlink()
-            sync(self.index, self.files(), load=self._loader())
+            sync(self.index, self.files(), load=untrusted_loader(self._as_own))
+            _new_stamp(self.settings)
 
     def sync(self):  # noqa: ANN201 — a SyncReport, as Workspace.sync
         """Bring the collection in line with the folder (after a crash, or after sources.yaml changed)."""
         with writer_lock(self.settings):
-            return sync(self.index, self.files(), load=self._loader())
+            report = sync(self.index, self.files(), load=untrusted_loader(self._as_own))
+            _new_stamp(self.settings)
+            return report
 
     def entries(self) -> list[LibraryEntry]:
         return library_entries(self.settings, self._indexed())
 
     def _indexed(self) -> dict[str, IndexedDoc]:
         return self.index.documents()
-
-    def _loader(self, known: Path | None = None, loaded: LoadedDocument | None = None):  # noqa: ANN202
-        def load(path: Path, kind: str, settings: Settings) -> LoadedDocument:
-            if known is not None and path == known and loaded is not None:
-                return loaded
-            return self._as_own(parse_untrusted(path, kind, settings), path)
-
-        return load
 
     def _as_own(self, doc: LoadedDocument, path: Path) -> LoadedDocument:
         """A parsed file as the library keeps it: linked to its record and cited as it (a related text by
@@ -223,3 +252,58 @@ class Library:
             reference=record.id,
             cite_as=cite_as(record),
         )
+
+
+class LiveLibrary:
+    """The shared library as a long-running process (the app) reads it, beside the report.
+
+    ``slim sources add`` writes from another process, and a local Chroma directory does not show one
+    process the vectors another added later (``separate_chroma_client``). So every read first compares
+    the library's stamp (``library_stamp``, one small file) with the one it opened, and on a change opens
+    the collection again in a Chroma system of its own. Two slots take turns: a slot's old client is
+    closed only when the slot is used again, one change later, so a search still reading it is not cut
+    off. One per process, shared by every person's search (``Workspaces``)."""
+
+    def __init__(self, settings: Settings, embeddings: SlimEmbeddings, client: chromadb.ClientAPI):
+        self.settings = settings
+        self.embeddings = embeddings
+        self._lock = threading.Lock()
+        self._stamp = library_stamp(settings)
+        self._store = PassageStore(settings, embeddings, client, collection=settings.library_collection)
+        self._slots: list[chromadb.ClientAPI | None] = [None, None]
+        self._opened = 0
+
+    def store(self) -> PassageStore:
+        """The collection as it is now; reopened when the stamp changed (a failed reopen is tried again
+        on the next read)."""
+        stamp = library_stamp(self.settings)
+        with self._lock:
+            if stamp != self._stamp:
+                slot = self._opened % 2
+                if self._slots[slot] is not None:
+                    self._slots[slot].close()  # type: ignore[union-attr]
+                    self._slots[slot] = None
+                client = separate_chroma_client(self.settings, slot)
+                self._slots[slot] = client
+                collection = self.settings.library_collection
+                self._store = PassageStore(self.settings, self.embeddings, client, collection=collection)
+                self._stamp, self._opened = stamp, self._opened + 1
+            return self._store
+
+    def count(self) -> int:
+        return self.store().count()
+
+    def ids(self) -> list[str]:
+        return self.store().ids()
+
+    def all_passages(self) -> StoredPassages:
+        return self.store().all_passages()
+
+    def all_sentences(self) -> StoredSentences:
+        return self.store().all_sentences()
+
+    def all_contexts(self) -> StoredSentences:
+        return self.store().all_contexts()
+
+    def all_questions(self) -> StoredSentences:
+        return self.store().all_questions()

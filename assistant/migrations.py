@@ -151,3 +151,18 @@ def m004_group_scans(conn: sqlite3.Connection, data_dir: Path | None) -> None:
             created TEXT NOT NULL
         )"""
     )
+
+
+@migration
+def m005_group_names(conn: sqlite3.Connection, data_dir: Path | None) -> None:
+    """Names of participants in a scan that is not anonymous (the coordinator switched anonymity off before
+    anyone answered): one row per participant token (hashed, as in ``group_answers``). A scan that is
+    anonymous has no rows here; switching anonymity on deletes them, and deleting the scan does too."""
+    conn.execute(
+        """CREATE TABLE IF NOT EXISTS group_names (
+            scan_id TEXT NOT NULL REFERENCES group_scans (id) ON DELETE CASCADE,
+            participant TEXT NOT NULL,
+            name TEXT NOT NULL,
+            PRIMARY KEY (scan_id, participant)
+        )"""
+    )

@@ -1,13 +1,14 @@
 """Find the passages that answer a question: BM25, dense, or all signals fused (the default).
 
-Five signals score every passage: its vector as a whole, its best sentence, its section's context (what
-the section is about in plain Dutch and English, ``corpus/section-context.yaml``), BM25 on the passage
-under its heading path and context (accents folded, stop words dropped, Dutch stemming) and BM25 on its
-own heading. Each is
-z-normalised over all passages and the weighted sum ranks them. Scoring every passage exactly, rather than
-fusing top-n ranks, lets a passage that is second on two signals beat one that is first on only one.
-The lexical signals count less for an English question, which gets the Dutch words for the report's terms
-it uses (a glossary in ``prompts/``) so that BM25 can still match the Dutch text.
+Six signals score every passage: its vector as a whole, its best sentence, its section's context (what
+the section is about in plain Dutch and English, ``corpus/section-context.yaml``), the closest of the
+questions its section answers (``corpus/section-questions.yaml``: written by people in a practitioner's
+words, so a paraphrased question meets one that means the same), BM25 on the passage under its heading
+path, context and section questions (accents folded, stop words dropped, Dutch stemming) and BM25 on its
+own heading. Each is z-normalised over all passages and the weighted sum ranks them. Scoring every
+passage exactly, rather than fusing top-n ranks, lets a passage that is second on two signals beat one
+that is first on only one. An English question also gets the Dutch words for the report's terms it uses
+(a glossary in ``prompts/``) so that BM25 can match the Dutch text as well as the English questions.
 
 Vectors and texts are held in memory as a snapshot of the index, rebuilt when the index changes; at the
 size of a report plus a network's own documents that is a few megabytes and scoring takes milliseconds.
@@ -19,7 +20,6 @@ import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Protocol
 
 import bm25s
 import numpy as np
@@ -32,7 +32,7 @@ from assistant.domain import Hit
 from assistant.embeddings import SlimEmbeddings
 from assistant.errors import IndexEmptyError
 from assistant.i18n import detect_language
-from assistant.index import StoredPassages, StoredSentences, open_index
+from assistant.index import PassageSource, open_index
 from assistant.ingest import search_text
 from assistant.prompts import glossary
 from assistant.text import WORD, fold, last_heading
@@ -42,8 +42,10 @@ MODES: tuple[RetrievalMode, ...] = ("bm25", "dense", "hybrid")
 # weights of the z-normalised signals, chosen on the dev set and docs/eval/retrieval-team.jsonl; a grid on
 # docs/eval/retrieval-tune.jsonl found none better on the held-out half; the context weight was chosen on
 # the tuning half (docs/benchmarks.md)
-WEIGHTS = {"passage": 1.0, "sentence": 1.0, "context": 1.0, "bm25": 1.0, "heading": 0.5}
-LEXICAL_WEIGHT_OTHER_LANGUAGE = 0.3
+WEIGHTS = {"passage": 1.0, "sentence": 1.0, "context": 1.0, "question": 0.5, "bm25": 1.0, "heading": 0.5}
+# BM25 reads the section questions in English too, so an English question is no longer discounted on the
+# lexical signals (it was 0.3 before the section questions; chosen on the tuning half, docs/benchmarks.md)
+LEXICAL_WEIGHT_OTHER_LANGUAGE = 1.0
 
 
 def hit_from_document(rank: int, doc: Document, score: float) -> Hit:
@@ -146,6 +148,10 @@ class _Snapshot:
     # sentence i belongs to passage j for each (sentence_rows[n], passage_rows[n])
     sentence_rows: np.ndarray
     passage_rows: np.ndarray
+    # the section questions, and question i belongs to passage j for each (question_rows[n], question_passages[n])
+    question_vectors: np.ndarray
+    question_rows: np.ndarray
+    question_passages: np.ndarray
     bm25: bm25s.BM25
     headings: bm25s.BM25
     position: dict[str, int]
@@ -154,29 +160,6 @@ class _Snapshot:
     def lexical(self, model: bm25s.BM25, query: str) -> np.ndarray:
         tokens = [t for t in tokenize(query) if t in model.vocab_dict]
         return model.get_scores(tokens) if tokens else np.zeros(len(self.ids))
-
-
-class PassageSource(Protocol):
-    """What the retriever needs from an index: a ``PassageStore`` (the report, or one workspace) or a
-    ``CombinedIndex`` (the report and a person's workspace read as one)."""
-
-    embeddings: SlimEmbeddings
-
-    def ids(self) -> list[str]:
-        """Every stored passage id: changes whenever anything is written or removed."""
-        ...
-
-    def count(self) -> int:
-        """How many passages are stored (the app shows it)."""
-        ...
-
-    def all_passages(self) -> StoredPassages: ...
-
-    def all_sentences(self) -> StoredSentences: ...
-
-    def all_contexts(self) -> StoredSentences:
-        """The section contexts (``corpus/section-context.yaml``), owned by the passages they describe."""
-        ...
 
 
 class Retriever:
@@ -208,6 +191,8 @@ class Retriever:
         for n, chunk_ids in enumerate(contexts.owners):
             rows = [position[c] for c in chunk_ids if c in position]
             context_vectors[rows] = contexts.vectors[n]
+        questions = self.index.all_questions()
+        asked = [(q, position[c]) for q, chunk_ids in enumerate(questions.owners) for c in chunk_ids if c in position]
         return _Snapshot(
             fingerprint=fingerprint,
             ids=ids,
@@ -218,6 +203,9 @@ class Retriever:
             context_vectors=context_vectors,
             sentence_rows=np.array([s for s, _ in pairs], dtype=np.int64),
             passage_rows=np.array([p for _, p in pairs], dtype=np.int64),
+            question_vectors=questions.vectors,
+            question_rows=np.array([q for q, _ in asked], dtype=np.int64),
+            question_passages=np.array([p for _, p in asked], dtype=np.int64),
             bm25=_bm25([tokenize(search_text(d)) for d in docs]),
             headings=_bm25([tokenize(_last_heading(d)) for d in docs]),
             position=position,
@@ -240,10 +228,23 @@ class Retriever:
             np.maximum.at(best, snap.passage_rows, (snap.sentence_vectors @ vector)[snap.sentence_rows])
             out["sentence"] = best
             out["context"] = snap.context_vectors @ vector
+            if WEIGHTS["question"]:
+                out["question"] = self._question_signal(snap, vector, best)
         if mode in ("bm25", "hybrid"):
             lexical = self.lexical_query(query)
             out["bm25"] = snap.lexical(snap.bm25, lexical)
             out["heading"] = snap.lexical(snap.headings, lexical)
+        return out
+
+    @staticmethod
+    def _question_signal(snap: _Snapshot, vector: np.ndarray, best_sentence: np.ndarray) -> np.ndarray:
+        """Per passage, the question's similarity to the closest question its section answers; a passage
+        without section questions (a person's document) gets its best sentence's similarity instead."""
+        out = np.full(len(snap.ids), -np.inf, dtype=np.float32)
+        if len(snap.question_rows):
+            np.maximum.at(out, snap.question_passages, (snap.question_vectors @ vector)[snap.question_rows])
+        missing = ~np.isfinite(out)
+        out[missing] = best_sentence[missing]
         return out
 
     def lexical_query(self, query: str) -> str:

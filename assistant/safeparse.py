@@ -11,6 +11,7 @@ import json
 import resource
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
@@ -57,6 +58,21 @@ def parse_untrusted(path: Path, kind: str, settings: Settings) -> LoadedDocument
     if done.returncode == MEMORY_ERROR_EXIT or done.returncode < 0:
         raise InputError("error.parse_memory", path=path.name, mb=settings.parse_memory_mb)
     raise InputError("error.corrupt_file", path=path.name, detail=f"exit {done.returncode}")
+
+
+def untrusted_loader(
+    own: Callable[[LoadedDocument, Path], LoadedDocument], parsed: LoadedDocument | None = None
+) -> Callable[[Path, str, Settings], LoadedDocument]:
+    """How ``index.sync`` reads the files a workspace or the shared library keeps: each in the child
+    process, then made the holder's own by ``own`` (named, linked to its record). ``parsed`` is a file
+    just read to check it, already its holder's own (its ``path`` is where it is kept): not read twice."""
+
+    def load(path: Path, kind: str, settings: Settings) -> LoadedDocument:
+        if parsed is not None and path == parsed.path:
+            return parsed
+        return own(parse_untrusted(path, kind, settings), path)
+
+    return load
 
 
 def _decode_document(data: dict) -> LoadedDocument:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from assistant.config import Settings
 from assistant.errors import SlimError
+from assistant.i18n import use_prompts_dir
 from assistant.llm import LanguageModel, make_llm
 
 if TYPE_CHECKING:
@@ -161,5 +162,7 @@ class Services:
 
 def build_services(settings: Settings, *, tolerant: bool = False, llm: LanguageModel | None = None) -> Services:
     """SLIM's shared parts for ``settings``: the app asks for ``tolerant=True`` and caches the result, the
-    command line builds them strict (``llm`` overrides the model, e.g. ``none`` for commands without one)."""
+    command line builds them strict (``llm`` overrides the model, e.g. ``none`` for commands without one).
+    The messages are read from ``settings.prompts_dir`` from here on."""
+    use_prompts_dir(settings.prompts_dir)
     return Services(settings, tolerant=tolerant, llm=llm)

@@ -17,7 +17,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from fpdf import FPDF  # noqa: E402
 
 from assistant.config import Language  # noqa: E402
-from assistant.domain import CycleReached, Synthesis  # noqa: E402
+from assistant.domain import CycleReached, LadderStep, Synthesis  # noqa: E402
 from assistant.prompts import QuestionBank  # noqa: E402
 from assistant.safe_text import plot_text  # noqa: E402
 from assistant.sessions import SessionInfo  # noqa: E402
@@ -50,29 +50,29 @@ def radar_png(series: list[tuple[str, dict[str, int]]], titles: dict[str, str]) 
     return buffer.getvalue()
 
 
-def ladder(synthesis: Synthesis, bank: QuestionBank, lang: Language) -> list[dict[str, Any]]:
+def ladder(synthesis: Synthesis, bank: QuestionBank, lang: Language) -> list[LadderStep]:
     """The five value cycles from immediate to transformative, each marked reached or not (a proposal
     counts until the person rejects it), confirmed or not, with the person's words that show it."""
     reached = {c.cycle: c for c in shown_cycles(synthesis)}
     return [
-        {
-            "label": c.label(lang),
-            "reached": c.id in reached,
-            "confirmed": c.id in reached and reached[c.id].status == "confirmed",
-            "quote": reached[c.id].quote if c.id in reached else None,
-        }
+        LadderStep(
+            label=c.label(lang),
+            reached=c.id in reached,
+            confirmed=c.id in reached and reached[c.id].status == "confirmed",
+            quote=reached[c.id].quote if c.id in reached else None,
+        )
         for c in sorted(bank.value_cycles, key=lambda c: c.order)
     ]
 
 
-def ladder_png(steps: list[dict[str, Any]]) -> bytes:
+def ladder_png(steps: list[LadderStep]) -> bytes:
     """The ladder as steps rising left to right; confirmed steps filled, proposed ones hatched."""
     fig, ax = plt.subplots(figsize=(6.4, 2.6))
     for i, step in enumerate(steps):
-        proposed = step["reached"] and not step.get("confirmed", True)
-        color = "#6b2c91" if step["reached"] and not proposed else "#e6dcef"
+        proposed = step.reached and not step.confirmed
+        color = "#6b2c91" if step.reached and not proposed else "#e6dcef"
         ax.bar(i, i + 1, color=color, edgecolor="#6b2c91", hatch="//" if proposed else None)
-        ax.text(i, i + 1.1, plot_text(step["label"].replace(" ", "\n", 1)), ha="center", va="bottom", fontsize=7)
+        ax.text(i, i + 1.1, plot_text(step.label.replace(" ", "\n", 1)), ha="center", va="bottom", fontsize=7)
     ax.set_ylim(0, 7)
     ax.axis("off")
     fig.tight_layout()

@@ -24,7 +24,7 @@ from typing import Generic, TypeVar
 import chromadb
 
 from assistant.config import Language, Settings
-from assistant.corpus import SourceRecord, load_sources
+from assistant.corpus import SourceRecord
 from assistant.embeddings import SlimEmbeddings
 from assistant.errors import InputError
 from assistant.i18n import t
@@ -40,8 +40,8 @@ from assistant.index import (
     writer_lock,
 )
 from assistant.ingest import SUPPORTED_SUFFIXES, LoadedDocument, document_id, read_bytes, slugify
-from assistant.library import Library
-from assistant.safeparse import check_size, parse_untrusted
+from assistant.library import Library, LiveLibrary, records
+from assistant.safeparse import check_size, parse_untrusted, untrusted_loader
 from assistant.text import WORD, fold
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
@@ -129,11 +129,12 @@ class Workspace:
         collection = workspace_collection(settings, name)
         self.index = PassageStore(settings, embeddings, client or chroma_client(settings), collection=collection)
 
-    def with_report(self, report: PassageStore) -> CombinedIndex:
+    def with_report(self, report: PassageStore, library: LiveLibrary | None = None) -> CombinedIndex:
         """The shared report, the shared library of its sources and these documents read as one, as
-        people's questions search them."""
-        library = Library(self.settings, self.index.embeddings, self.index.client).index
-        return CombinedIndex(report, library, self.index)
+        people's questions search them. A long-running process passes its ``LiveLibrary``, which follows
+        the library's changes by other processes; a command opens the library as it is now."""
+        shared = library or Library(self.settings, self.index.embeddings, self.index.client).index
+        return CombinedIndex(report, shared, self.index)
 
     def sources(self) -> list[SourceFile]:
         if not self.folder.is_dir():
@@ -179,7 +180,8 @@ class Workspace:
                 if on_progress:
                     on_progress(done, total)
 
-            sync(self.index, self.sources(), progress=progress, load=self._loader(target, loaded), on_progress=embedded)
+            load = untrusted_loader(self._as_own, loaded)
+            sync(self.index, self.sources(), progress=progress, load=load, on_progress=embedded)
         added = next(doc for doc in self.documents() if doc.name == name)
         return AddedDoc(**vars(added), encoding=loaded.encoding or None)
 
@@ -190,7 +192,7 @@ class Workspace:
             raise InputError("error.doc_not_found", name=name, workspace=self.name)
         with writer_lock(self.settings):
             target.unlink()
-            sync(self.index, self.sources(), load=self._loader())
+            sync(self.index, self.sources(), load=untrusted_loader(self._as_own))
 
     def delete(self) -> None:
         """Remove the whole workspace: its files and its collections."""
@@ -217,26 +219,12 @@ class Workspace:
     def sync(self) -> SyncReport:
         """Bring the index in line with the folder (``slim doctor`` uses this after a crash)."""
         with writer_lock(self.settings):
-            return sync(self.index, self.sources(), load=self._loader())
-
-    def _sources_yaml(self) -> list[SourceRecord]:
-        path = self.settings.corpus_dir / "sources.yaml"
-        return load_sources(path) if path.exists() else []
-
-    def _loader(self, known: Path | None = None, loaded: LoadedDocument | None = None):  # noqa: ANN202
-        """Parse files safely, naming each document after its file and linking it to its reference."""
-
-        def load(path: Path, kind: str, settings: Settings) -> LoadedDocument:
-            if known is not None and path == known and loaded is not None:
-                return loaded
-            return self._as_own(parse_untrusted(path, kind, settings), path)
-
-        return load
+            return sync(self.index, self.sources(), load=untrusted_loader(self._as_own))
 
     def _as_own(self, doc: LoadedDocument, path: Path) -> LoadedDocument:
         """A parsed file as this workspace keeps it: named after its file, and linked to its reference."""
         doc = replace(doc, path=path, title=path.name, doc_id=document_id(path, "document"))
-        return replace(doc, reference=match_reference(doc, self._sources_yaml()))
+        return replace(doc, reference=match_reference(doc, records(self.settings)))
 
 
 def queue_message(wait: QueueWait, lang: Language) -> str:
@@ -268,6 +256,7 @@ class Workspaces(Generic[R]):
 
     def __init__(self, settings: Settings, report: PassageStore, search: Callable[[CombinedIndex], R], size: int = 64):
         self.settings, self.report, self.search, self.size = settings, report, search, size
+        self.library = LiveLibrary(settings, report.embeddings, report.client)
         self._open: OrderedDict[str, tuple[Workspace, R]] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -275,7 +264,7 @@ class Workspaces(Generic[R]):
         with self._lock:
             if name not in self._open:
                 space = Workspace(self.settings, name, self.report.embeddings, self.report.client)
-                self._open[name] = (space, self.search(space.with_report(self.report)))
+                self._open[name] = (space, self.search(space.with_report(self.report, self.library)))
                 while len(self._open) > self.size:
                     self._open.popitem(last=False)
             self._open.move_to_end(name)

@@ -8,6 +8,7 @@ and ``components``. The shared parts themselves are built by the core (``assista
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 import streamlit as st
@@ -17,7 +18,7 @@ from assistant.group.links import FACILITATOR_PARAM, JOIN_PARAM, PAGE
 from assistant.i18n import t
 from assistant.safe_text import untrusted_markdown
 from ui import navigation
-from ui.context import services
+from ui.context import services, settings
 from ui.group import page as group_page
 from ui.sidebar import sidebar
 from ui.state import state
@@ -25,6 +26,8 @@ from ui.state import state
 log = logging.getLogger("slim.app")
 
 st.set_page_config(page_title="SLIM", page_icon="💬", layout="centered")
+with contextlib.suppress(SlimError):  # where the messages are read, before the first; a wrong setting is
+    settings()  # shown below, where the services raise it again (a failed load is not cached)
 state.init()
 lang = state.lang
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable, Iterable
 
 import streamlit as st
 
@@ -34,21 +35,27 @@ def retrieved(citations: list[Citation], lang: str) -> None:
         st.caption(untrusted_markdown(citation_label(citation, lang)))
 
 
-@functools.lru_cache(maxsize=4096)
-def highlighted(passage: str, message: str) -> str:
-    """The passage as Markdown with the sentences the message rests on highlighted; the passage itself
-    (a person's document, perhaps) shown literally. Kept: every rerun shows every earlier message again,
-    and finding the sentences was half the time of a long page."""
-    text = " ".join(passage.split())
+def marked(text: str, parts: Iterable[str], mark: Callable[[str], str]) -> str:
+    """``text`` as Markdown shown literally (it is not SLIM's), with each of ``parts`` that it contains,
+    in order, wrapped by ``mark`` (which gets the part already made safe): the cited sentences of a
+    passage, or the way a paragraph names a source. Whitespace runs count as one space."""
+    flat = " ".join(text.split())
     pieces, start = [], 0
-    for sentence in cited_sentences(passage, message):
-        literal = " ".join(sentence.split())
-        found = text.find(literal, start)
+    for part in parts:
+        literal = " ".join(part.split())
+        found = flat.find(literal, start)
         if found < 0:
             continue
-        pieces += [untrusted_markdown(text[start:found]), f":violet-background[{untrusted_markdown(literal)}]"]
+        pieces += [untrusted_markdown(flat[start:found]), mark(untrusted_markdown(literal))]
         start = found + len(literal)
-    return "".join(pieces) + untrusted_markdown(text[start:])
+    return "".join(pieces) + untrusted_markdown(flat[start:])
+
+
+@functools.lru_cache(maxsize=4096)
+def highlighted(passage: str, message: str) -> str:
+    """The passage with the sentences the message rests on highlighted. Kept: every rerun shows every
+    earlier message again, and finding the sentences was half the time of a long page."""
+    return marked(passage, cited_sentences(passage, message), lambda safe: f":violet-background[{safe}]")
 
 
 def sources(citations: list[Citation], message: str, lang: str, section_text, key: str) -> None:

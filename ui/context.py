@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from assistant.config import load_settings
+from assistant.config import Settings, load_settings
+from assistant.i18n import use_prompts_dir
 from assistant.retrieve import Retriever
 from assistant.services import Services, build_services
 from assistant.workspace import Workspace, workspace_of
@@ -20,11 +21,19 @@ KEY_PARAM = "u"
 
 
 @st.cache_resource(show_spinner=False)
+def settings() -> Settings:
+    """The process's settings, read once; they also say where every message is read (``prompts_dir``).
+    A wrong SLIM_* value raises ``SettingsError``: one line on the page, no traceback."""
+    loaded = load_settings()
+    use_prompts_dir(loaded.prompts_dir)
+    return loaded
+
+
+@st.cache_resource(show_spinner=False)
 def services() -> Services:
     """Loaded once per process and shared: none of these objects holds anything of one person. Tolerant:
     without a model the guide answers extractively, with a damaged sessions database the rest still works."""
-    settings = load_settings()  # a wrong SLIM_* value: one line on the page (SettingsError), no traceback
-    return build_services(settings, tolerant=True).start()
+    return build_services(settings(), tolerant=True).start()
 
 
 def owner() -> str:

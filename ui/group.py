@@ -10,12 +10,14 @@ Everything is computed by ``assistant.group``; this module only renders and call
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 import pandas as pd
 import streamlit as st
 
-from assistant.config import Language, Settings, configured_lang, load_settings
+from assistant.coaching import coaching_bank
+from assistant.config import Language, Settings, configured_lang
 from assistant.errors import SlimError
 from assistant.group import agenda as agendas
 from assistant.group import export
@@ -25,6 +27,7 @@ from assistant.group.models import (
     DEFAULT_MIN_ANSWERS,
     EXAMPLE_THEMES,
     MIN_ANSWERS_FLOOR,
+    PROMPTS_DIR,
     Agenda,
     Agreement,
     CreatedScan,
@@ -34,19 +37,25 @@ from assistant.group.models import (
     ThemeAnswer,
     ThemeResult,
     default_themes,
+    known_themes,
 )
-from assistant.group.results import scan_results, sort_themes
-from assistant.group.store import GroupStore, format_code
+from assistant.group.results import named_line, scan_results, sort_themes, summarise
+from assistant.group.signals import ExplanationSignals
+from assistant.group.store import NAME_LENGTH, GroupStore, format_code
 from assistant.i18n import LANGUAGES, t
 from assistant.prompts import QuestionBank, question_bank
+from assistant.reflection.signals import examples_cache
 from assistant.retrieve import Retriever
 from assistant.safe_text import heading_markdown, model_markdown, untrusted_markdown
 from ui.components import sources
 from ui.context import services
+from ui.context import settings as app_settings
 
 PARTICIPANT_PARAM = "p"
 """the participant's token in the fill-in address: a reload keeps their answers"""
 LIVE_EVERY_S = 1.5
+SIGNALS_KEY = "group_signals_for"
+"""the scan whose facilitator asked to see the coaching signals in the explanations"""
 """how often the facilitator's count is read again"""
 
 
@@ -60,14 +69,23 @@ class GroupContext:
 @st.cache_resource(show_spinner=False)
 def context() -> GroupContext:
     """Shared by the process: the store opens a connection per call, nothing in it belongs to one person."""
-    settings = load_settings()
-    return GroupContext(settings, GroupStore.open(settings), question_bank(settings.prompts_dir))
+    shared = app_settings()
+    return GroupContext(shared, GroupStore.open(shared), question_bank(shared.prompts_dir))
 
 
 def passages() -> Retriever:
     """The report's passages for the tips' citations, shared with the guide (built on first use: only the
     facilitator's page asks for them)."""
     return services().retriever
+
+
+@st.cache_resource(show_spinner=False)
+def explanation_signals() -> ExplanationSignals:
+    """The coaching bank's signals in the explanations, with the report index's embedding model (already
+    loaded for the tips); shared by the process, it remembers only which signal a sentence carried."""
+    settings = context().settings
+    embeddings = passages().index.embeddings  # type: ignore[attr-defined]
+    return ExplanationSignals(coaching_bank(settings.prompts_dir), embeddings, examples_cache(settings))
 
 
 def page() -> None:
@@ -133,7 +151,9 @@ def create(ctx: GroupContext) -> None:
             key="group-lang",
         )
         closes = st.date_input(t("group.closes_at", lang), value=None, min_value=dt.date.today(), key="group-closes")
-        anonymous = st.checkbox(t("group.anonymous", lang), value=True, key="group-anonymous")
+        anonymous = st.checkbox(
+            t("group.anonymous", lang), value=True, help=t("group.anonymous_help", lang), key="group-anonymous"
+        )
         minimum = st.number_input(
             t("group.min_answers", lang),
             min_value=MIN_ANSWERS_FLOOR,
@@ -149,14 +169,21 @@ def create(ctx: GroupContext) -> None:
         st.error(t("group.create_missing", lang))
         return
     closes_at = dt.datetime.combine(closes, dt.time(23, 59), dt.UTC) if closes else None
-    settings = ScanSettings(
-        network=network,
-        themes=chosen,
-        lang=scan_lang,
-        closes_at=closes_at,
-        anonymous=anonymous,
-        min_answers=int(minimum),
-    )
+    try:
+        settings = ScanSettings.model_validate(
+            {
+                "network": network,
+                "themes": chosen,
+                "lang": scan_lang,
+                "closes_at": closes_at,
+                "anonymous": anonymous,
+                "min_answers": int(minimum),
+            },
+            context={PROMPTS_DIR: ctx.settings.prompts_dir},
+        )
+    except SlimError as exc:
+        _error(exc, lang)
+        return
     st.session_state["group_created"] = ctx.store.create(settings)
     st.rerun()
 
@@ -201,6 +228,14 @@ def _save(ctx: GroupContext, scan_id: str, token: str, theme: str, key: str) -> 
         st.session_state["group_fill_error"] = exc
 
 
+def _save_name(ctx: GroupContext, scan_id: str, token: str) -> None:
+    """A scan that is not anonymous: the participant's name, saved as they leave the field."""
+    try:
+        ctx.store.set_name(scan_id, token, st.session_state.get(f"name-{token}", ""))
+    except SlimError as exc:
+        st.session_state["group_fill_error"] = exc
+
+
 def fill(ctx: GroupContext, code: str) -> None:
     lang = _ui_lang()
     try:
@@ -209,6 +244,10 @@ def fill(ctx: GroupContext, code: str) -> None:
         _error(exc, lang)
         return
     lang = scan.settings.lang
+    scan = scan.without_missing(known_themes(ctx.settings.prompts_dir))  # the facilitator's page says which
+    if not scan.settings.themes:
+        st.warning(t("group.no_themes_left", lang))
+        return
     token = st.query_params.get(PARTICIPANT_PARAM)
     if not token:
         token = ctx.store.new_participant()
@@ -216,12 +255,22 @@ def fill(ctx: GroupContext, code: str) -> None:
     failed = st.session_state.pop("group_fill_error", None)
     if failed:
         _error(failed, lang)
-    saved = ctx.store.answers_of(scan.id, token)
+    saved = {theme: a for theme, a in ctx.store.answers_of(scan.id, token).items() if theme in scan.settings.themes}
     closed = scan.is_closed()
     st.title(t("group.fill_title", lang, network=heading_markdown(scan.settings.network)))
-    st.markdown(t("group.fill_intro", lang))
+    st.markdown(t("group.fill_intro" if scan.settings.anonymous else "group.fill_intro_named", lang))
     if closed:
         st.warning(t("group.fill_closed", lang))
+    if not scan.settings.anonymous:
+        st.text_input(
+            t("group.your_name", lang),
+            value=ctx.store.name_of(scan.id, token),
+            max_chars=NAME_LENGTH,
+            key=f"name-{token}",
+            on_change=_save_name,
+            args=(ctx, scan.id, token),
+            disabled=closed,
+        )
     themes = scan.settings.themes
     st.progress(len(saved) / len(themes), text=t("group.fill_progress", lang, done=len(saved), total=len(themes)))
     for number, theme_id in enumerate(themes, 1):
@@ -241,23 +290,16 @@ def fill(ctx: GroupContext, code: str) -> None:
                 args=(ctx, scan.id, token, theme_id, key),
                 disabled=closed,
             )
-            st.text_area(
-                t("group.explanation", lang),
-                value=before.explanation if before else "",
-                max_chars=2000,
-                height=80,
-                key=f"why-{key}",
-                on_change=_save,
-                args=(ctx, scan.id, token, theme_id, key),
-                disabled=closed,
-            )
+            fields = [("why", "explanation", "group.explanation")]
             if theme_id in EXAMPLE_THEMES:
+                fields.append(("example", "example", "group.example"))
+            for prefix, field, label in fields:
                 st.text_area(
-                    t("group.example", lang),
-                    value=before.example if before else "",
+                    t(label, lang),
+                    value=getattr(before, field) if before else "",
                     max_chars=2000,
                     height=80,
-                    key=f"example-{key}",
+                    key=f"{prefix}-{key}",
                     on_change=_save,
                     args=(ctx, scan.id, token, theme_id, key),
                     disabled=closed,
@@ -288,13 +330,22 @@ def facilitator(ctx: GroupContext, secret: str) -> None:
     lang = scan.settings.lang
     st.title(t("group.results_title", lang, network=heading_markdown(scan.settings.network)))
     st.caption(t("group.results_code", lang, code=format_code(scan.code)))
+    missing = scan.missing_themes(known_themes(ctx.settings.prompts_dir))
+    if missing:
+        st.warning(t("group.missing_themes", lang, themes=", ".join(missing)))
     shown = scan.revealed and ctx.store.count(scan.id) >= scan.settings.min_answers
     live(ctx, scan.id, shown)
     if not scan.revealed and st.button(t("group.reveal", lang), type="primary", key="group-reveal"):
         ctx.store.reveal(scan.id)
         st.rerun()
     if shown:
-        results = scan_results(ctx.store, scan, ctx.settings.prompts_dir, passages())
+        wanted = st.session_state.get(SIGNALS_KEY) == scan.id  # matching is slow the first time: on request
+        with st.spinner(t("group.signals_busy", lang), show_time=True) if wanted else nullcontext():
+            signals = explanation_signals() if wanted else None
+            results = scan_results(ctx.store, scan, ctx.settings.prompts_dir, passages(), signals)
+        if not wanted and st.button(t("group.signals_show", lang), key="group-signals"):
+            st.session_state[SIGNALS_KEY] = scan.id
+            st.rerun()
         show_results(results, lang)
         agenda_section(ctx, scan, results, lang)
     agreements(ctx, scan, lang)
@@ -317,10 +368,6 @@ def live(ctx: GroupContext, scan_id: str, shown: bool) -> None:
     if not now_shown:
         key = "group.waiting" if scan.revealed else "group.not_revealed"
         st.info(t(key, lang, answered=count, min_answers=scan.settings.min_answers))
-
-
-def _pattern(result: ThemeResult, lang: Language) -> str:
-    return t(f"group.pattern.{result.pattern}", lang)
 
 
 def show_results(results: Results, lang: Language) -> None:
@@ -348,29 +395,23 @@ def show_results(results: Results, lang: Language) -> None:
 
 def theme_result(result: ThemeResult, results: Results, lang: Language) -> None:
     st.subheader(result.title)
-    if result.pattern == "too_few":
-        st.caption(t("group.too_few", lang, n=result.n, min_answers=results.min_answers))
+    summary = summarise(result, results)
+    if summary.too_few:
+        st.caption(summary.too_few)
     else:
-        st.markdown(f"**{_pattern(result, lang)}**")
-        st.caption(
-            t(
-                "group.theme_row",
-                lang,
-                title=result.title,
-                n=result.n,
-                mean=result.mean,
-                min=result.min,
-                max=result.max,
-                pattern=_pattern(result, lang),
-            )
-        )
-        counts = [result.distribution.get(s, 0) for s in range(1, 6)]
-        frame = pd.DataFrame({t("group.people", lang): counts}, index=[str(s) for s in range(1, 6)])
+        st.markdown(f"**{summary.pattern}**")
+        st.caption(summary.row)
+        frame = pd.DataFrame({t("group.people", lang): summary.counts}, index=[str(s) for s in range(1, 6)])
         st.bar_chart(frame, height=160, x_label=t("group.score_axis", lang), y_label=t("group.people", lang))
-        st.caption(t("group.distribution", lang, counts=" · ".join(f"{s}: {c}" for s, c in enumerate(counts, 1))))
-        if result.previous and result.previous.mean is not None and results.previous_created:
-            date = results.previous_created.date().isoformat()
-            st.caption(t("group.previous", lang, date=date, mean=result.previous.mean))
+        st.caption(summary.distribution)
+        if summary.previous:
+            st.caption(summary.previous)
+        for line in summary.signals:
+            st.caption(line)
+        if result.named:
+            with st.expander(t("group.named_answers", lang)):
+                for answer in result.named:
+                    st.markdown(untrusted_markdown(named_line(answer, lang)))
         if result.quotes or result.examples:
             with st.expander(t("group.quotes", lang)):
                 for quote in result.quotes:
@@ -459,29 +500,21 @@ def agenda_section(ctx: GroupContext, scan: Scan, results: Results, lang: Langua
                 on_change=_minutes_changed,
                 args=(scan.id, block.id, widget),
             )
-            up.button(
-                ":material/arrow_upward:",
-                key=f"up-{block.id}",
-                help=t("group.block_up", lang),
-                disabled=position == 0,
-                on_click=_edit,
-                args=(scan.id, agendas.move_block, block.id, position - 1),
+            last = len(agenda.blocks) - 1
+            edits = (  # (column, name, icon, disabled, change and its arguments after the block id)
+                (up, "up", "arrow_upward", position == 0, agendas.move_block, (position - 1,)),
+                (down, "down", "arrow_downward", position == last, agendas.move_block, (position + 1,)),
+                (remove, "remove", "delete", False, agendas.remove_block, ()),
             )
-            down.button(
-                ":material/arrow_downward:",
-                key=f"down-{block.id}",
-                help=t("group.block_down", lang),
-                disabled=position == len(agenda.blocks) - 1,
-                on_click=_edit,
-                args=(scan.id, agendas.move_block, block.id, position + 1),
-            )
-            remove.button(
-                ":material/delete:",
-                key=f"remove-{block.id}",
-                help=t("group.block_remove", lang),
-                on_click=_edit,
-                args=(scan.id, agendas.remove_block, block.id),
-            )
+            for column, name, icon, disabled, change, extra in edits:
+                column.button(
+                    f":material/{icon}:",
+                    key=f"{name}-{block.id}",
+                    help=t(f"group.block_{name}", lang),
+                    disabled=disabled,
+                    on_click=_edit,
+                    args=(scan.id, change, block.id, *extra),
+                )
     markdown = agendas.agenda_markdown(agenda)
     with st.expander(t("group.agenda_preview", lang)):
         st.markdown(markdown)  # built by agenda_markdown, which passes every outside text through safe_text
@@ -527,8 +560,28 @@ def agreements(ctx: GroupContext, scan: Scan, lang: Language) -> None:
         st.rerun()
 
 
+def _set_anonymous(ctx: GroupContext, scan_id: str) -> None:
+    try:
+        ctx.store.set_anonymous(scan_id, bool(st.session_state["group-anonymity"]))
+    except SlimError as exc:
+        st.session_state["group_manage_error"] = exc
+
+
 def manage(ctx: GroupContext, scan: Scan, lang: Language) -> None:
     st.header(t("group.manage", lang))
+    failed = st.session_state.pop("group_manage_error", None)
+    if failed:
+        _error(failed, lang)
+    locked = scan.settings.anonymous and ctx.store.count(scan.id) > 0
+    st.toggle(
+        t("group.anonymous", lang),
+        value=scan.settings.anonymous,
+        help=t("error.group_anonymity_locked" if locked else "group.anonymous_help", lang),
+        disabled=locked,
+        key="group-anonymity",
+        on_change=_set_anonymous,
+        args=(ctx, scan.id),
+    )
     if scan.is_closed():
         st.caption(t("group.is_closed", lang))
     elif st.button(t("group.close", lang), key="group-close"):

@@ -11,22 +11,10 @@ from assistant.corpus import SourceRecord
 from assistant.i18n import t
 from assistant.library import LibraryEntry, library_entries, records
 from assistant.safe_text import untrusted_markdown
-from assistant.sources import CitingPassage, report_citations
+from assistant.sources import report_citations
+from ui.components import marked
 
 FILTERS = ("all", "cited", "library")
-
-
-def marked(passage: CitingPassage) -> str:
-    """The paragraph as text, with the way it names the source in bold."""
-    text = " ".join(passage.text.split())
-    pieces, start = [], 0
-    for form in passage.cited:
-        found = text.find(form, start)
-        if found < 0:
-            continue
-        pieces += [untrusted_markdown(text[start:found]), f"**{untrusted_markdown(form)}**"]
-        start = found + len(form)
-    return "".join(pieces) + untrusted_markdown(text[start:])
 
 
 def entry_label(entry: LibraryEntry, lang: str) -> str:
@@ -76,4 +64,4 @@ def render(settings: Settings, lang: str) -> None:
                 st.caption(t("sources.not_cited", lang))
             for passage in passages:
                 st.markdown(f"*{untrusted_markdown(passage.where())}*")
-                st.markdown(marked(passage))
+                st.markdown(marked(passage.text, passage.cited, lambda safe: f"**{safe}**"))  # its name in bold

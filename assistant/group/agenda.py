@@ -18,10 +18,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from assistant.group.catalog import GroupCatalog, PassageSource, group_catalog, resolve
+from assistant.config import Language
+from assistant.group.catalog import GroupCatalog, PassageFinder, group_catalog, resolve
 from assistant.group.errors import AgendaError
-from assistant.group.models import ActionPoint, Agenda, AgendaBlock, Results, Scan, ThemeResult, WorkForm
+from assistant.group.models import (
+    ActionPoint,
+    Agenda,
+    AgendaBlock,
+    Results,
+    Scan,
+    ThemeResult,
+    WorkForm,
+    known_themes,
+)
 from assistant.group.results import make_tip
+from assistant.i18n import t
 from assistant.prompts import QuestionBank, ReflectionPrompts, question_bank, reflection_prompts
 from assistant.reflection.synthesis import UNSCORED, choose_recommendations
 from assistant.safe_text import heading_markdown, model_markdown, untrusted_markdown
@@ -114,7 +125,7 @@ def theme_block(
     title: str,
     catalog: GroupCatalog,
     bank: QuestionBank,
-    passages: PassageSource | None,
+    passages: PassageFinder | None,
     used: frozenset[str] = frozenset(),
 ) -> AgendaBlock:
     """One theme's block: result, work form (``used``: forms earlier blocks have), questions, evidence [1]
@@ -148,7 +159,7 @@ def build_agenda(
     catalog: GroupCatalog,
     bank: QuestionBank,
     prompts: ReflectionPrompts,
-    passages: PassageSource | None,
+    passages: PassageFinder | None,
 ) -> Agenda:
     """The agenda for ``minutes`` (60/90/120/180) on ``themes`` (2–3 of the scan's; proposed when None)."""
     if minutes not in LENGTHS:
@@ -222,7 +233,7 @@ def closing_block(
     lang,
     catalog: GroupCatalog,
     prompts: ReflectionPrompts,
-    passages: PassageSource | None,
+    passages: PassageFinder | None,
 ) -> AgendaBlock:
     """The §7.2 recommendations that serve the chosen themes, weakest first, as action points."""
     scores = {t: round(r.mean) for t, r in by_theme.items() if r.mean is not None and t in themes}
@@ -250,14 +261,15 @@ def agenda_for(
     scan: Scan,
     results: Results,
     prompts_dir: Path,
-    passages: PassageSource | None,
+    passages: PassageFinder | None,
     *,
     minutes: int = 90,
     themes: list[str] | None = None,
 ) -> Agenda:
-    """``build_agenda`` with the catalogues loaded from ``prompts_dir``."""
+    """``build_agenda`` with the catalogues loaded from ``prompts_dir``, on the scan's themes that the
+    question bank still has."""
     return build_agenda(
-        scan,
+        scan.without_missing(known_themes(prompts_dir)),
         results,
         minutes=minutes,
         themes=themes,
@@ -345,67 +357,55 @@ def set_minutes(agenda: Agenda, block_id: str, minutes: int, *, keep_length: boo
     return retime(agenda.model_copy(update={"blocks": blocks, "minutes": sum(b.minutes for b in blocks)}))
 
 
-# --- Markdown -------------------------------------------------------------------------------------------
+# --- the agenda's words, and Markdown ----------------------------------------------------------------------
 
 
 def clock(minutes: int) -> str:
     return f"{minutes // 60}:{minutes % 60:02d}"
 
 
-LABELS = {
-    "nl": {
-        "agenda": "Agenda",
-        "minutes": "min",
-        "work_form": "Werkvorm",
-        "questions": "Vragen",
-        "evidence": "Tip voor de begeleider",
-        "case": "Uit de praktijk",
-        "actions": "Actiepunten",
-        "owner": "wie",
-        "due": "wanneer",
-        "sources": "Bronnen",
-    },
-    "en": {
-        "agenda": "Agenda",
-        "minutes": "min",
-        "work_form": "Work form",
-        "questions": "Questions",
-        "evidence": "Tip for the facilitator",
-        "case": "From practice",
-        "actions": "Action points",
-        "owner": "who",
-        "due": "when",
-        "sources": "Sources",
-    },
-}
+def label(key: str, lang: Language, **values: object) -> str:
+    """One of the agenda's labels (``group.export.*`` in prompts/i18n): the one source of the words the
+    Markdown, the DOCX and the PDF put around the blocks."""
+    return t(f"group.export.{key}", lang, **values)
+
+
+def block_heading(block: AgendaBlock, lang: Language) -> str:
+    """ "0:10 Thema: Cultuur (25 min)": a block's start, title and length, as every rendering heads it."""
+    return f"{clock(block.start)} {block.title} ({block.minutes} {label('min', lang)})"
+
+
+def work_form_heading(form: WorkForm, lang: Language) -> str:
+    return f"{label('work_form', lang)}: {form.name} ({form.minutes} {label('min', lang)})"
 
 
 def agenda_markdown(agenda: Agenda) -> str:
     """The agenda as Markdown: per block its time, texts and, under it, its sources with § and passage.
     The network name is the coordinator's text and goes through ``safe_text``."""
-    label = LABELS[agenda.lang]
-    lines = [f"# {label['agenda']}: {heading_markdown(agenda.network)} ({agenda.minutes} {label['minutes']})", ""]
+    lang = agenda.lang
+    title = label("agenda_title", lang, network=heading_markdown(agenda.network))
+    lines = [f"# {title} ({agenda.minutes} {label('min', lang)})", ""]
     for block in agenda.blocks:
-        lines += [f"## {clock(block.start)} {model_markdown(block.title)} ({block.minutes} {label['minutes']})", ""]
+        lines += [f"## {model_markdown(block_heading(block, lang))}", ""]
         if block.text:
             lines += [model_markdown(block.text), ""]
         if block.work_form:
             form = block.work_form
-            lines += [f"**{label['work_form']}: {form.name}** ({form.minutes} {label['minutes']}). {form.purpose}", ""]
+            lines += [f"**{work_form_heading(form, lang)}**. {form.purpose}", ""]
             lines += [f"{n}. {step}" for n, step in enumerate(form.steps, 1)] + [""]
         if block.questions:
-            lines += [f"**{label['questions']}**", ""] + [f"- {q}" for q in block.questions] + [""]
+            lines += [f"**{label('questions', lang)}**", ""] + [f"- {q}" for q in block.questions] + [""]
         if block.evidence:
-            lines += [f"**{label['evidence']}**: {model_markdown(block.evidence)}", ""]
+            lines += [f"**{label('evidence', lang)}**: {model_markdown(block.evidence)}", ""]
         if block.case:
-            lines += [f"**{label['case']}**: {model_markdown(block.case)}", ""]
+            lines += [f"**{label('case', lang)}**: {model_markdown(block.case)}", ""]
         if block.actions:
-            lines += [f"**{label['actions']}**", ""]
+            lines += [f"**{label('actions', lang)}**", ""]
             for n, action in enumerate(block.actions, 1):
                 cite = f" [{action.citation.n}]" if action.citation else ""
                 owner = untrusted_markdown(action.owner) or "…"
                 due = action.due.isoformat() if action.due else "…"
-                lines.append(f"{n}. {action.text}{cite} — {label['owner']}: {owner}, {label['due']}: {due}")
+                lines.append(f"{n}. {action.text}{cite} — {label('owner', lang)}: {owner}, {label('due', lang)}: {due}")
             lines.append("")
         for c in block.citations:
             lines += [f"> [{c.n}] {untrusted_markdown(c.label())}", f"> {untrusted_markdown(one_line(c.text))}", ""]

@@ -13,7 +13,7 @@ from typing import Protocol
 
 from pydantic import Field, model_validator
 
-from assistant.coaching import PassageRef
+from assistant.coaching import PassageRef, coaching_bank
 from assistant.config import Language
 from assistant.domain import Citation, Hit
 from assistant.group.models import Pattern, WorkForm
@@ -23,13 +23,14 @@ THEME_PATTERNS: tuple[Pattern, ...] = ("agree_high", "agree_low", "divided")
 """patterns with a tip per theme; ``too_few`` has one tip for every theme (nothing is known of the group)"""
 
 
-class PassageSource(Protocol):
-    """Where a reference is resolved: ``Retriever`` (the report's index) is one."""
+class PassageFinder(Protocol):
+    """Finds the passage a curated reference (a section and a phrase from it) points to: ``Retriever``
+    (the report's index) is one. Not ``index.PassageSource``, what a retriever searches."""
 
     def passage_with(self, section: str, phrase: str) -> Hit | None: ...
 
 
-def resolve(source: PassageSource | None, ref: PassageRef, n: int) -> Citation | None:
+def resolve(source: PassageFinder | None, ref: PassageRef, n: int) -> Citation | None:
     """The cited passage for a reference, numbered ``n``; None without a source or when it is not found
     (a test proves every reference resolves in the report)."""
     if source is None:
@@ -105,6 +106,8 @@ class GroupCatalog(Strict):
     themes: dict[str, ThemeTips]
     workforms: list[WorkFormText] = Field(min_length=4)
     session: SessionTexts
+    signal_names: dict[str, dict[str, Text]]
+    """theme → coordinator signal id → a short name, for "4 van 9 toelichtingen: …" (signals.yaml)"""
 
     def tip(self, theme: str, pattern: Pattern) -> TipText:
         return self.session.too_few if pattern == "too_few" else self.themes[theme].tips[pattern]
@@ -134,11 +137,21 @@ def group_catalog(prompts_dir: Path) -> GroupCatalog:
         themes[tips.theme] = tips
     data = read_yaml(folder / "workforms.yaml")
     catalog = GroupCatalog.model_validate(
-        {"themes": themes, "workforms": data["workforms"], "session": read_yaml(folder / "session.yaml")}  # type: ignore[index]
+        {
+            "themes": themes,
+            "workforms": data["workforms"],  # type: ignore[index]
+            "session": read_yaml(folder / "session.yaml"),
+            "signal_names": read_yaml(folder / "signals.yaml"),
+        }
     )
     bank = question_bank(prompts_dir)
     if set(catalog.themes) != set(bank.themes):
         raise ValueError(f"prompts/group/tips: themes {sorted(catalog.themes)} != question bank {sorted(bank.themes)}")
+    coaching = coaching_bank(prompts_dir)
+    for theme in bank.themes:
+        signals = {s.id for s in coaching.signals(theme, "coordinator")} if coaching.covers(theme) else set()
+        if set(catalog.signal_names.get(theme, {})) != signals:
+            raise ValueError(f"prompts/group/signals.yaml: {theme} names exactly its coordinator signals")
     recommendations = {r.id for r in reflection_prompts(prompts_dir).recommendations}
     if set(catalog.session.recommendations) != recommendations:
         raise ValueError(

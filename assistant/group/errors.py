@@ -40,10 +40,24 @@ class AnonymityLockedError(GroupError):
     key = "error.group_anonymity_locked"
 
 
+class AnonymousScanError(GroupError):
+    """A name sent for a scan that is anonymous: names are only kept where the coordinator switched
+    anonymity off."""
+
+    key = "error.group_anonymous"
+
+
 class UnknownThemeError(GroupError):
     """A theme that is not in the scan (or not in the question bank)."""
 
     key = "error.group_unknown_theme"
+
+
+class ThemeNotInBankError(UnknownThemeError):
+    """A new scan asking about a theme the question bank does not have (a typo, or a theme since removed):
+    the message lists the themes there are."""
+
+    key = "error.group_theme_not_in_bank"
 
 
 class AgendaError(GroupError):

@@ -24,19 +24,16 @@ from docx.shared import Pt  # noqa: E402
 
 from assistant.config import Language  # noqa: E402
 from assistant.domain import Citation  # noqa: E402
-from assistant.group.agenda import agenda_markdown, clock  # noqa: E402
+from assistant.group.agenda import agenda_markdown, block_heading, clock, label, work_form_heading  # noqa: E402
 from assistant.group.charts import group_radar_png  # noqa: E402
 from assistant.group.models import Agenda, AgendaBlock, Results, ThemeResult  # noqa: E402
+from assistant.group.results import named_line, summarise  # noqa: E402
 from assistant.i18n import t  # noqa: E402
 from assistant.summary import ReportPDF  # noqa: E402
 from assistant.text import one_line  # noqa: E402
 
 SCORES = (1, 2, 3, 4, 5)
 PURPLE = "#6b2c91"
-
-
-def _label(key: str, lang: Language, **values: object) -> str:
-    return t(f"group.export.{key}", lang, **values)
 
 
 def _source(c: Citation) -> str:
@@ -69,50 +66,50 @@ def agenda_docx(agenda: Agenda, date: dt.date | None = None) -> bytes:
     date = date or dt.date.today()
     doc = Document()
     doc.styles["Normal"].font.size = Pt(10)
-    doc.add_heading(_label("agenda_title", lang, network=agenda.network), level=0)
-    length = _label("length", lang, minutes=agenda.minutes)
-    doc.add_paragraph(_label("date", lang, date=date.isoformat()) + "\n" + length)
+    doc.add_heading(label("agenda_title", lang, network=agenda.network), level=0)
+    length = label("length", lang, minutes=agenda.minutes)
+    doc.add_paragraph(label("date", lang, date=date.isoformat()) + "\n" + length)
     overview = doc.add_table(rows=1, cols=3)
     overview.style = "Table Grid"
     for cell, text in zip(
-        overview.rows[0].cells, (_label("start", lang), _label("minutes", lang), _label("block", lang)), strict=True
+        overview.rows[0].cells, (label("start", lang), label("minutes", lang), label("block", lang)), strict=True
     ):
         cell.text = text
     for block in agenda.blocks:
         row = overview.add_row().cells
         row[0].text, row[1].text, row[2].text = clock(block.start), str(block.minutes), block.title
     for block in agenda.blocks:
-        doc.add_heading(f"{clock(block.start)} {block.title} ({block.minutes} min)", level=1)
+        doc.add_heading(block_heading(block, lang), level=1)
         if block.text:
             doc.add_paragraph(block.text)
         if block.work_form:
             form = block.work_form
-            doc.add_heading(f"{_label('work_form', lang)}: {form.name} ({form.minutes} min)", level=2)
+            doc.add_heading(work_form_heading(form, lang), level=2)
             doc.add_paragraph(form.purpose)
             for step in form.steps:
                 doc.add_paragraph(step, style="List Number")
         if block.questions:
-            doc.add_heading(_label("questions", lang), level=2)
+            doc.add_heading(label("questions", lang), level=2)
             for question in block.questions:
                 doc.add_paragraph(question, style="List Bullet")
         if block.evidence:
-            doc.add_heading(_label("evidence", lang), level=2)
+            doc.add_heading(label("evidence", lang), level=2)
             doc.add_paragraph(block.evidence)
         if block.case:
-            doc.add_heading(_label("case", lang), level=2)
+            doc.add_heading(label("case", lang), level=2)
             doc.add_paragraph(block.case)
         if block.actions:
-            doc.add_heading(_label("actions", lang), level=2)
+            doc.add_heading(label("actions", lang), level=2)
             table = doc.add_table(rows=1, cols=3)
             table.style = "Table Grid"
-            header = (_label("action", lang), _label("owner", lang), _label("due", lang))
+            header = (label("action", lang), label("owner", lang), label("due", lang))
             for cell, text in zip(table.rows[0].cells, header, strict=True):
                 cell.text = text
             for action, owner, due in _action_rows(block):
                 cells = table.add_row().cells
                 cells[0].text, cells[1].text, cells[2].text = action, owner, due
         if block.citations:
-            doc.add_heading(_label("sources", lang), level=3)
+            doc.add_heading(label("sources", lang), level=3)
             for c in block.citations:
                 source = doc.add_paragraph()
                 source.add_run(_source(c)).bold = True
@@ -128,7 +125,7 @@ class _PDF(ReportPDF):
     def sources(self, citations: list[Citation], lang: Language) -> None:
         if not citations:
             return
-        self.heading(_label("sources", lang), 9)
+        self.heading(label("sources", lang), 9)
         for c in citations:
             self.body(_source(c), 8)
             self.body(one_line(c.text), 7)
@@ -140,31 +137,31 @@ def agenda_pdf(agenda: Agenda, date: dt.date | None = None) -> bytes:
     date = date or dt.date.today()
     pdf = _PDF()
     pdf.add_page()
-    pdf.heading(_label("agenda_title", lang, network=agenda.network), 16)
-    pdf.body(f"{_label('date', lang, date=date.isoformat())} · {_label('length', lang, minutes=agenda.minutes)}", 9)
+    pdf.heading(label("agenda_title", lang, network=agenda.network), 16)
+    pdf.body(f"{label('date', lang, date=date.isoformat())} · {label('length', lang, minutes=agenda.minutes)}", 9)
     for block in agenda.blocks:
-        pdf.heading(f"{clock(block.start)} {block.title} ({block.minutes} min)", 12)
+        pdf.heading(block_heading(block, lang), 12)
         if block.text:
             pdf.body(block.text)
         if block.work_form:
             form = block.work_form
-            pdf.heading(f"{_label('work_form', lang)}: {form.name} ({form.minutes} min)", 10)
+            pdf.heading(work_form_heading(form, lang), 10)
             pdf.body(form.purpose)
             pdf.body("\n".join(f"{n}. {step}" for n, step in enumerate(form.steps, 1)))
         if block.questions:
-            pdf.heading(_label("questions", lang), 10)
+            pdf.heading(label("questions", lang), 10)
             pdf.body("\n".join(f"• {q}" for q in block.questions))
         if block.evidence:
-            pdf.heading(_label("evidence", lang), 10)
+            pdf.heading(label("evidence", lang), 10)
             pdf.body(block.evidence)
         if block.case:
-            pdf.heading(_label("case", lang), 10)
+            pdf.heading(label("case", lang), 10)
             pdf.body(block.case)
         if block.actions:
-            pdf.heading(_label("actions", lang), 10)
+            pdf.heading(label("actions", lang), 10)
             for n, (action, owner, due) in enumerate(_action_rows(block), 1):
                 who, when = owner or "…………", due or "…………"
-                pdf.body(f"{n}. {action}\n    {_label('owner', lang)}: {who}   {_label('due', lang)}: {when}")
+                pdf.body(f"{n}. {action}\n    {label('owner', lang)}: {who}   {label('due', lang)}: {when}")
         pdf.sources(block.citations, lang)
     return bytes(pdf.output())
 
@@ -185,8 +182,8 @@ def results_csv(results: Results) -> str:
     lang = results.lang
     out = io.StringIO()
     writer = csv.writer(out)
-    header = [_label(k, lang) for k in ("csv_theme", "csv_title", "csv_n")] + [str(s) for s in SCORES]
-    writer.writerow(header + [_label(k, lang) for k in ("csv_mean", "csv_min", "csv_max", "csv_pattern")])
+    header = [label(k, lang) for k in ("csv_theme", "csv_title", "csv_n")] + [str(s) for s in SCORES]
+    writer.writerow(header + [label(k, lang) for k in ("csv_mean", "csv_min", "csv_max", "csv_pattern")])
     if not results.shown:
         return out.getvalue()
     shown = {r.theme for r in _shown(results)}
@@ -226,30 +223,35 @@ def results_pdf(results: Results) -> bytes:
     lang = results.lang
     pdf = _PDF()
     pdf.add_page()
-    pdf.heading(_label("results_title", lang, network=results.network), 16)
-    pdf.body(_label("answered", lang, answered=results.answered))
+    pdf.heading(label("results_title", lang, network=results.network), 16)
+    pdf.body(label("answered", lang, answered=results.answered))
     if not results.shown:
         key = "group.waiting" if results.revealed else "group.not_revealed"
         pdf.body(t(key, lang, answered=results.answered, min_answers=results.min_answers))
         return bytes(pdf.output())
     shown = _shown(results)
     if len(shown) >= 3:
-        pdf.heading(_label("radar", lang), 12)
+        pdf.heading(label("radar", lang), 12)
         labels = {key: t(f"group.radar_{key}", lang) for key in ("mean", "band", "previous")}
         radar = group_radar_png(results.model_copy(update={"themes": shown}), labels)  # the page's radar
         pdf.image(io.BytesIO(radar), w=110)  # type: ignore[arg-type]  # three themes or more: drawn
-    pdf.heading(_label("distribution", lang), 12)
+    pdf.heading(label("distribution", lang), 12)
     for r in results.themes:
         pattern = t(f"group.pattern.{r.pattern}", lang)
         pdf.heading(r.title, 11)
         if r not in shown:
             pdf.body(t("group.too_few", lang, n=r.n, min_answers=results.min_answers))
         else:
-            pdf.body(_label("theme_line", lang, n=r.n, mean=f"{r.mean:.1f}", min=r.min, max=r.max, pattern=pattern))
+            pdf.body(label("theme_line", lang, n=r.n, mean=f"{r.mean:.1f}", min=r.min, max=r.max, pattern=pattern))
             pdf.image(io.BytesIO(distribution_png(r)), w=80)
+            for line in summarise(r, results).signals:
+                pdf.body(line, 9)
             if r.quotes:
                 pdf.body(t("group.quotes", lang), 9)
                 pdf.body("\n".join(f"“{q}”" for q in r.quotes), 9)
+            if r.named:
+                pdf.body(t("group.named_answers", lang), 9)
+                pdf.body("\n".join(named_line(a, lang) for a in r.named), 9)
         if r.tip:
             pdf.body(f"{t('group.tip', lang)}: {r.tip.text} {r.tip.question}", 9)
             pdf.body(f"{r.tip.case_network}: {r.tip.case}", 9)

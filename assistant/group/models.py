@@ -10,10 +10,11 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from assistant.config import PROJECT_ROOT, Language
 from assistant.domain import Citation
+from assistant.group.errors import ThemeNotInBankError
 
 MIN_ANSWERS_FLOOR = 3
 """below this, a distribution can point at one person: no scan may be configured lower"""
@@ -25,6 +26,12 @@ EXAMPLE_THEMES = frozenset({"waardecreatie"})
 
 Pattern = Literal["agree_high", "agree_low", "divided", "too_few"]
 PATTERNS: tuple[Pattern, ...] = ("agree_high", "agree_low", "divided", "too_few")
+STORED = "stored"
+"""validation context flag for settings read back from the database: their themes were checked when the
+scan was made, and a theme the question bank has since lost must not make the scan unreadable"""
+PROMPTS_DIR = "prompts_dir"
+"""validation context key: the question bank a new scan's themes are checked against (default: the
+project's prompts)"""
 
 
 @cache
@@ -33,6 +40,14 @@ def default_themes(prompts_dir: Path = PROJECT_ROOT / "prompts") -> tuple[str, .
     from assistant.prompts import question_bank
 
     return tuple(question_bank(prompts_dir).route(ROUTE).themes)
+
+
+@cache
+def known_themes(prompts_dir: Path = PROJECT_ROOT / "prompts") -> tuple[str, ...]:
+    """The question bank's theme ids, in its order: the only themes a scan can ask about."""
+    from assistant.prompts import question_bank
+
+    return tuple(t.id for t in question_bank(prompts_dir).ordered_themes())
 
 
 class ScanSettings(BaseModel):
@@ -46,7 +61,9 @@ class ScanSettings(BaseModel):
     closes_at: dt.datetime | None = None
     """after this moment no answer is accepted (timezone-aware; naive values are taken as UTC)"""
     anonymous: bool = True
-    """answers are shown without anyone's name; cannot be switched off once answers exist"""
+    """answers are shown without anyone's name; cannot be switched off once answers exist. Off, the fill-in
+    page asks each participant's name and the facilitator sees per theme who gave which score and
+    explanation (``ThemeResult.named``), still only once ``min_answers`` people answered"""
     min_answers: int = Field(DEFAULT_MIN_ANSWERS, ge=MIN_ANSWERS_FLOOR, le=1000)
     """nothing but the count is shown until this many people have answered"""
 
@@ -63,6 +80,21 @@ class ScanSettings(BaseModel):
     def _unique(cls, value: list[str]) -> list[str]:
         if len(set(value)) != len(value):
             raise ValueError("themes repeat")
+        return value
+
+    @field_validator("themes")
+    @classmethod
+    def _in_the_bank(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        """A new scan asks only about themes of the question bank (a typo would otherwise surface as a
+        crash on the fill-in page). Raises ``ThemeNotInBankError``, not a ``ValueError``: pydantic lets it
+        through unchanged, so the CLI and the app show its message in the person's language."""
+        context = info.context or {}
+        if context.get(STORED):
+            return value
+        known = known_themes(context.get(PROMPTS_DIR, PROJECT_ROOT / "prompts"))
+        unknown = [theme for theme in value if theme not in known]
+        if unknown:
+            raise ThemeNotInBankError(theme=", ".join(unknown), known=", ".join(known))
         return value
 
     @field_validator("closes_at")
@@ -82,6 +114,18 @@ class Scan(BaseModel):
     revealed: bool = False
     """the facilitator pressed "toon resultaten" (results still need ``min_answers``)"""
     closed_at: dt.datetime | None = None
+
+    def missing_themes(self, known: tuple[str, ...]) -> list[str]:
+        """The scan's themes that the question bank (``known``) no longer has."""
+        return [theme for theme in self.settings.themes if theme not in known]
+
+    def without_missing(self, known: tuple[str, ...]) -> Scan:
+        """The scan with only the themes the question bank still has: what the fill-in page, the results
+        and the agenda work on (the stored scan keeps its themes; the pages tell the coordinator)."""
+        if not self.missing_themes(known):
+            return self
+        themes = [theme for theme in self.settings.themes if theme in known]
+        return self.model_copy(update={"settings": self.settings.model_copy(update={"themes": themes})})
 
     def is_closed(self, now: dt.datetime | None = None) -> bool:
         """Closed by the facilitator, or past its closing date."""
@@ -113,6 +157,28 @@ class ThemeAnswer(BaseModel):
     @classmethod
     def _trimmed(cls, value: str) -> str:
         return value.strip()
+
+
+class NamedAnswer(BaseModel):
+    """An answer with the name its participant gave: only in a scan that is not anonymous."""
+
+    theme: str
+    name: str
+    """empty when the participant left the name field empty"""
+    score: int
+    explanation: str = ""
+    example: str = ""
+
+
+class SignalCount(BaseModel):
+    """How many of a theme's explanations carry one signal of the coaching bank."""
+
+    signal: str
+    name: str
+    """the signal's short name in the scan's language (prompts/group/signals.yaml)"""
+    count: int
+    total: int
+    """explanations on the theme (non-empty)"""
 
 
 class Tip(BaseModel):
@@ -148,6 +214,11 @@ class ThemeResult(BaseModel):
     """the explanations, anonymous, in an order unrelated to who answered when"""
     examples: list[str] = Field(default_factory=list)
     """the concrete examples (value creation), likewise"""
+    named: list[NamedAnswer] = Field(default_factory=list)
+    """a scan that is not anonymous: every answer with its participant's name, by name (``quotes`` and
+    ``examples`` stay empty then: the same texts, now with who wrote them)"""
+    signals: list[SignalCount] = Field(default_factory=list)
+    """the signals the explanations carry most often (at least two explanations each), most first"""
     tip: Tip | None = None
     previous: ThemeResult | None = None
     """the same theme in the previous scan of the same network, when that one could be shown"""
@@ -155,6 +226,26 @@ class ThemeResult(BaseModel):
     @property
     def spread(self) -> int | None:
         return None if self.min is None or self.max is None else self.max - self.min
+
+
+class ThemeSummary(BaseModel):
+    """One theme's result in words, as the page and the command line show it (``results.summarise``)."""
+
+    title: str
+    pattern: str
+    """the pattern's name ("Verdeeld")"""
+    row: str = ""
+    """"Cultuur: 5 antwoorden, gemiddeld 3.2 (2–5), Verdeeld"; empty with too few answers"""
+    too_few: str = ""
+    """the sentence for a theme with too few answers; empty otherwise"""
+    counts: list[int] = Field(default_factory=list)
+    """how many chose 1..5 (empty with too few answers)"""
+    distribution: str = ""
+    """"Verdeling (score: aantal) — 1: 0 · 2: 1 · …" """
+    previous: str = ""
+    """"Vorige scan (2025-03-01): gemiddeld 2.8", when the previous scan could be shown"""
+    signals: list[str] = Field(default_factory=list)
+    """"4 van 9 toelichtingen: het doel is nooit echt uitgesproken", one per ``ThemeResult.signals``"""
 
 
 class Results(BaseModel):
@@ -172,6 +263,8 @@ class Results(BaseModel):
     themes: list[ThemeResult] = Field(default_factory=list)
     previous_scan_id: str | None = None
     previous_created: dt.datetime | None = None
+    missing_themes: list[str] = Field(default_factory=list)
+    """themes of the scan the question bank no longer has: skipped here, named to the coordinator"""
 
 
 BlockKind = Literal["opening", "theme", "break", "closing"]

@@ -7,6 +7,10 @@ False, ``themes`` empty). Once shown, a theme answered by fewer than ``min_answe
 ``too_few``: its ``n``, the general tip, nothing about the answers. ``min_answers`` is never below 3
 (``ScanSettings``), so no distribution can point at one person.
 
+**Names.** Only in a scan whose coordinator switched anonymity off (before anyone answered), and only
+where figures are shown at all: each answer with the name its participant gave (``ThemeResult.named``),
+in place of the shuffled quotes.
+
 **The pattern rule** (``classify``), on the scores 1–5 of one theme with n ≥ the minimum:
 
 - ``divided``: the scores span 3 or more points (``max - min >= DIVIDED_SPREAD``) or their standard
@@ -25,11 +29,26 @@ from __future__ import annotations
 import hashlib
 import statistics
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from assistant.config import Language
-from assistant.group.catalog import GroupCatalog, PassageSource, group_catalog, resolve
-from assistant.group.models import Pattern, Results, Scan, ThemeAnswer, ThemeResult, Tip
+from assistant.group.catalog import GroupCatalog, PassageFinder, group_catalog, resolve
+from assistant.group.models import (
+    NamedAnswer,
+    Pattern,
+    Results,
+    Scan,
+    ThemeAnswer,
+    ThemeResult,
+    ThemeSummary,
+    Tip,
+    known_themes,
+)
 from assistant.group.store import GroupStore
+from assistant.i18n import t
+
+if TYPE_CHECKING:  # the counter loads the embedding model's code: only where a caller passes one
+    from assistant.group.signals import ExplanationSignals
 from assistant.prompts import question_bank
 
 DIVIDED_SPREAD = 3
@@ -54,7 +73,7 @@ def shuffled(texts: list[str], scan_id: str) -> list[str]:
 
 
 def make_tip(
-    catalog: GroupCatalog, theme: str, pattern: Pattern, lang: Language, passages: PassageSource | None
+    catalog: GroupCatalog, theme: str, pattern: Pattern, lang: Language, passages: PassageFinder | None
 ) -> Tip:
     """The curated tip for a theme and pattern, its passage cited as [1] and the case network as [2]."""
     tip, case = catalog.tip(theme, pattern), catalog.themes[theme].case
@@ -78,9 +97,12 @@ def theme_result(
     title: str,
     answers: list[ThemeAnswer],
     catalog: GroupCatalog | None,
-    passages: PassageSource | None,
+    passages: PassageFinder | None,
+    named: list[NamedAnswer] | None = None,
+    signals: ExplanationSignals | None = None,
 ) -> ThemeResult:
-    """One theme, under the anonymity rule: below the minimum only ``n`` and the general tip."""
+    """One theme, under the anonymity rule: below the minimum only ``n`` and the general tip. ``named``
+    (a scan that is not anonymous) replaces the shuffled quotes by every answer with its name."""
     mine = [a for a in answers if a.theme == theme]
     scores = [a.score for a in mine]
     lang = scan.settings.lang
@@ -88,6 +110,7 @@ def theme_result(
     tip = make_tip(catalog, theme, pattern, lang, passages) if catalog else None
     if pattern == "too_few":
         return ThemeResult(theme=theme, title=title, n=len(scores), pattern=pattern, tip=tip)
+    with_names = named is not None and not scan.settings.anonymous
     return ThemeResult(
         theme=theme,
         title=title,
@@ -98,8 +121,14 @@ def theme_result(
         min=min(scores),
         max=max(scores),
         std=round(statistics.pstdev(scores), 2),
-        quotes=shuffled([a.explanation for a in mine], scan.id),
-        examples=shuffled([a.example for a in mine], scan.id),
+        quotes=[] if with_names else shuffled([a.explanation for a in mine], scan.id),
+        examples=[] if with_names else shuffled([a.example for a in mine], scan.id),
+        named=sorted(
+            (a for a in named or [] if a.theme == theme and with_names), key=lambda a: (not a.name, a.name.casefold())
+        ),
+        signals=signals.count(theme, [a.explanation for a in mine], catalog, scan.settings.lang)
+        if signals and catalog
+        else [],
         tip=tip,
     )
 
@@ -111,12 +140,15 @@ def build_results(
     *,
     titles: dict[str, str] | None = None,
     catalog: GroupCatalog | None = None,
-    passages: PassageSource | None = None,
+    passages: PassageFinder | None = None,
     previous: tuple[Scan, list[ThemeAnswer], int] | None = None,
+    named: list[NamedAnswer] | None = None,
+    signals: ExplanationSignals | None = None,
 ) -> Results:
     """The results every output shows. ``answered`` is the number of participants (``GroupStore.count``);
     ``previous`` is the earlier scan of the same network with its answers and count: shown beside each
-    theme only where that scan could itself be shown."""
+    theme only where that scan could itself be shown; ``named`` are the answers with names, used only
+    when the scan is not anonymous; ``signals`` counts the coaching bank's signals in the explanations."""
     titles = titles or {}
     shown = scan.revealed and answered >= scan.settings.min_answers
     results = Results(
@@ -137,7 +169,7 @@ def build_results(
             before = None
     themes = []
     for theme in scan.settings.themes:
-        result = theme_result(scan, theme, titles.get(theme, theme), answers, catalog, passages)
+        result = theme_result(scan, theme, titles.get(theme, theme), answers, catalog, passages, named, signals)
         if before is not None:
             result.previous = next((t for t in before.themes if t.theme == theme and t.pattern != "too_few"), None)
         themes.append(result)
@@ -154,19 +186,32 @@ def theme_titles(prompts_dir: Path, lang: Language) -> dict[str, str]:
     return {t.id: t.title(lang) for t in question_bank(prompts_dir).themes.values()}
 
 
-def scan_results(store: GroupStore, scan: Scan, prompts_dir: Path, passages: PassageSource | None) -> Results:
-    """A stored scan's results, read fresh (the count updates live), with tips and the previous scan."""
+def scan_results(
+    store: GroupStore,
+    scan: Scan,
+    prompts_dir: Path,
+    passages: PassageFinder | None,
+    signals: ExplanationSignals | None = None,
+) -> Results:
+    """A stored scan's results, read fresh (the count updates live), with tips and the previous scan. A
+    theme the question bank no longer has is skipped and named in ``missing_themes``."""
+    known = known_themes(prompts_dir)
+    missing = scan.missing_themes(known)
+    scan = scan.without_missing(known)
     earlier = store.previous(scan)
     previous = (earlier, store.answers(earlier.id), store.count(earlier.id)) if earlier else None
-    return build_results(
+    results = build_results(
         scan,
-        store.answers(scan.id),
+        [a for a in store.answers(scan.id) if a.theme in known],
         store.count(scan.id),
         titles=theme_titles(prompts_dir, scan.settings.lang),
         catalog=group_catalog(prompts_dir),
         passages=passages,
         previous=previous,
+        named=None if scan.settings.anonymous else store.named_answers(scan.id),
+        signals=signals,
     )
+    return results.model_copy(update={"missing_themes": missing})
 
 
 def sort_themes(themes: list[ThemeResult], order: str) -> list[ThemeResult]:
@@ -181,3 +226,46 @@ def sort_themes(themes: list[ThemeResult], order: str) -> list[ThemeResult]:
     else:
         raise ValueError(f"unknown order {order!r}: spread or lowest")
     return shown + hidden
+
+
+def summarise(result: ThemeResult, results: Results) -> ThemeSummary:
+    """One theme's result in the scan's words: the one place the page and the command line get their lines
+    from (pattern name, the figures row, the distribution, the previous scan), so both say the same."""
+    lang = results.lang
+    pattern = t(f"group.pattern.{result.pattern}", lang)
+    if result.pattern == "too_few" or result.mean is None:
+        too_few = t("group.too_few", lang, n=result.n, min_answers=results.min_answers)
+        return ThemeSummary(title=result.title, pattern=pattern, too_few=too_few)
+    counts = [result.distribution.get(s, 0) for s in SCORES]
+    row = t(
+        "group.theme_row",
+        lang,
+        title=result.title,
+        n=result.n,
+        mean=result.mean,
+        min=result.min,
+        max=result.max,
+        pattern=pattern,
+    )
+    previous = ""
+    if result.previous and result.previous.mean is not None and results.previous_created:
+        date = results.previous_created.date().isoformat()
+        previous = t("group.previous", lang, date=date, mean=result.previous.mean)
+    found = [t("group.signal_count", lang, count=s.count, total=s.total, name=s.name) for s in result.signals]
+    return ThemeSummary(
+        title=result.title,
+        pattern=pattern,
+        signals=found,
+        row=row,
+        counts=counts,
+        distribution=t("group.distribution", lang, counts=" · ".join(f"{s}: {c}" for s, c in enumerate(counts, 1))),
+        previous=previous,
+    )
+
+
+def named_line(answer: NamedAnswer, lang: Language) -> str:
+    """ "Anna (4): explanation — example": one answer with its name, as the page, the CLI and the PDF show
+    it (a scan that is not anonymous)."""
+    name = answer.name or t("group.no_name", lang)
+    texts = " — ".join(text for text in (answer.explanation, answer.example) if text)
+    return f"{name} ({answer.score})" + (f": {texts}" if texts else "")

@@ -1,5 +1,5 @@
 """The group scan's storage, in the sessions database (``<data_dir>/sessions.sqlite``, tables from
-migration ``m004_group_scans``).
+migrations ``m004_group_scans`` and ``m005_group_names``).
 
 Many people answer at once (a room of 30 on their phones), so every call opens its own connection, in
 WAL mode (readers never wait for the writer), writes in one short ``BEGIN IMMEDIATE`` transaction and
@@ -36,13 +36,14 @@ from pathlib import Path
 from assistant.config import Settings
 from assistant.group.errors import (
     AnonymityLockedError,
+    AnonymousScanError,
     ScanClosedError,
     ScanNotFoundError,
     UnknownCodeError,
     UnknownSecretError,
     UnknownThemeError,
 )
-from assistant.group.models import Agreement, CreatedScan, Scan, ScanSettings, ThemeAnswer
+from assistant.group.models import STORED, Agreement, CreatedScan, NamedAnswer, Scan, ScanSettings, ThemeAnswer
 from assistant.migrations import migrate
 from assistant.owners import owner_id, secret
 from assistant.sessiondb import SessionsDamagedError, backups, is_damage
@@ -52,6 +53,8 @@ CODE_LENGTH = 10
 SECRET_BYTES = 32
 TOKEN_BYTES = 16
 BUSY_TIMEOUT_S = 30.0
+NAME_LENGTH = 80
+"""a participant's name (a scan that is not anonymous) is cut to this many characters"""
 
 
 def new_code() -> str:
@@ -166,7 +169,7 @@ class GroupStore:
         return Scan(
             id=scan_id,
             code=code,
-            settings=ScanSettings.model_validate_json(settings),
+            settings=ScanSettings.model_validate_json(settings, context={STORED: True}),
             created=dt.datetime.fromisoformat(created),
             revealed=bool(revealed),
             closed_at=dt.datetime.fromisoformat(closed_at) if closed_at else None,
@@ -233,17 +236,20 @@ class GroupStore:
         return self.get(scan_id)
 
     def set_anonymous(self, scan_id: str, anonymous: bool) -> Scan:
-        """Anonymity can be switched on at any time, off only while nobody has answered."""
+        """Anonymity can be switched on at any time (the names given so far are deleted), off only while
+        nobody has answered."""
         with self._write() as conn:
             row = conn.execute("SELECT settings FROM group_scans WHERE id=?", (scan_id,)).fetchone()
             if row is None:
                 raise ScanNotFoundError(scan_id=scan_id)
-            settings = ScanSettings.model_validate_json(row[0])
+            settings = ScanSettings.model_validate_json(row[0], context={STORED: True})
             has_answers = conn.execute("SELECT 1 FROM group_answers WHERE scan_id=? LIMIT 1", (scan_id,)).fetchone()
             if settings.anonymous and not anonymous and has_answers:
                 raise AnonymityLockedError()
             settings = settings.model_copy(update={"anonymous": anonymous})
             conn.execute("UPDATE group_scans SET settings=? WHERE id=?", (settings.model_dump_json(), scan_id))
+            if anonymous:
+                conn.execute("DELETE FROM group_names WHERE scan_id=?", (scan_id,))
         return self.get(scan_id)
 
     def delete(self, scan_id: str) -> bool:
@@ -299,6 +305,50 @@ class GroupStore:
                     _iso(_now()),
                 ),
             )
+
+    def set_name(self, scan_id: str, participant: str, name: str) -> None:
+        """The name a participant gives in a scan that is not anonymous (empty: forget it); refused for an
+        anonymous scan, so no name is ever stored beside anonymous answers."""
+        name = " ".join(name.split())[:NAME_LENGTH]
+        with self._write() as conn:
+            row = conn.execute(f"SELECT {self._COLUMNS} FROM group_scans WHERE id=?", (scan_id,)).fetchone()
+            if row is None:
+                raise ScanNotFoundError(scan_id=scan_id)
+            scan = self._scan(row)
+            if scan.settings.anonymous:
+                raise AnonymousScanError()
+            if scan.is_closed():
+                raise ScanClosedError()
+            if not name:
+                conn.execute(
+                    "DELETE FROM group_names WHERE scan_id=? AND participant=?", (scan_id, self._hash(participant))
+                )
+                return
+            conn.execute(
+                "INSERT INTO group_names (scan_id, participant, name) VALUES (?, ?, ?)"
+                " ON CONFLICT (scan_id, participant) DO UPDATE SET name=excluded.name",
+                (scan_id, self._hash(participant), name),
+            )
+
+    def name_of(self, scan_id: str, participant: str) -> str:
+        """The name a participant gave (to fill the form again after a reload); empty if none."""
+        with self._connect() as conn:
+            row = conn.execute(
+                "SELECT name FROM group_names WHERE scan_id=? AND participant=?", (scan_id, self._hash(participant))
+            ).fetchone()
+        return row[0] if row else ""
+
+    def named_answers(self, scan_id: str) -> list[NamedAnswer]:
+        """Every answer with its participant's name (empty where none was given). Only ``results.py``
+        reads these, and only for a scan that is not anonymous."""
+        with self._connect() as conn:
+            rows = conn.execute(
+                "SELECT a.theme, COALESCE(n.name, ''), a.score, a.explanation, a.example FROM group_answers a"
+                " LEFT JOIN group_names n ON n.scan_id=a.scan_id AND n.participant=a.participant"
+                " WHERE a.scan_id=?",
+                (scan_id,),
+            ).fetchall()
+        return [NamedAnswer(theme=r[0], name=r[1], score=r[2], explanation=r[3], example=r[4]) for r in rows]
 
     def answers_of(self, scan_id: str, participant: str) -> dict[str, ThemeAnswer]:
         """One participant's answers by theme (to fill the form again after a reload)."""
@@ -360,6 +410,9 @@ class GroupStore:
 
 
 def _delete_rows(conn: sqlite3.Connection, scan_id: str) -> bool:
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    if "group_names" in tables:  # a backup made before migration m005 has no names table
+        conn.execute("DELETE FROM group_names WHERE scan_id=?", (scan_id,))
     conn.execute("DELETE FROM group_answers WHERE scan_id=?", (scan_id,))
     conn.execute("DELETE FROM group_agreements WHERE scan_id=?", (scan_id,))
     return conn.execute("DELETE FROM group_scans WHERE id=?", (scan_id,)).rowcount == 1

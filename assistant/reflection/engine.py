@@ -27,7 +27,7 @@ from assistant.llm import LanguageModel
 from assistant.prompts import QuestionBank, ReflectionPrompts, Role, question_bank, reflection_prompts
 from assistant.reflection.graph import build_graph
 from assistant.reflection.nodes import Context, Passages, Place, Token
-from assistant.reflection.signals import SignalChooser
+from assistant.reflection.signals import SignalChooser, examples_cache
 from assistant.reflection.state import Input, Mode, ReflectionState
 from assistant.reflection.synthesis import synthesis_markdown
 from assistant.retrieve import Retriever
@@ -78,7 +78,8 @@ def coach_for(settings: Settings, retriever: Retriever, llm: LanguageModel) -> S
     bank = coaching_bank(settings.prompts_dir)
     if not bank.themes:
         return None
-    return SignalChooser(bank, retriever.index.embeddings, llm if settings.signal_choice == "model" else None)
+    model = llm if settings.signal_choice == "model" else None
+    return SignalChooser(bank, retriever.index.embeddings, model, cache_dir=examples_cache(settings))
 
 
 class ReflectionEngine:

@@ -8,10 +8,12 @@ threshold the guide shows the neutral reply: never a guess presented as insight.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -19,6 +21,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel
 
 from assistant.coaching import CoachingBank, Signal
+from assistant.config import Settings
 from assistant.embeddings import SlimEmbeddings
 from assistant.llm import LanguageModel
 from assistant.prompts import Role
@@ -29,6 +32,11 @@ NONE = "none"
 TOP = 2  # a signal scores as the mean of its two best-matching examples
 MIN_SIMILARITY = 0.85  # e5 similarities are compressed: unrelated text scores ~0.80-0.86, a fitting answer ~0.88+
 MIN_MARGIN = 0.0  # the best signal must beat the next one by this much
+
+
+def examples_cache(settings: Settings) -> Path:
+    """Where the coaching bank's example vectors are kept between processes (the guide and the group scan)."""
+    return settings.data_dir / "cache" / "signals"
 
 
 class Choice(BaseModel):
@@ -47,7 +55,10 @@ class SignalChooser:
     bank: CoachingBank
     embeddings: SlimEmbeddings
     llm: LanguageModel | None = None
+    cache_dir: Path | None = None
+    """where the examples' vectors are kept between processes (computed once per bank version)"""
     _examples: dict[tuple[str, Role], tuple[list[str], np.ndarray]] = field(default_factory=dict)
+    _embedding: threading.Lock = field(default_factory=threading.Lock)
 
     def candidates(self, theme: str, role: Role, question_id: str | None) -> list[Signal]:
         return self.bank.signals(theme, role, question_id) or self.bank.signals(theme, role)
@@ -71,17 +82,44 @@ class SignalChooser:
             log.info("warming the signal prompt failed: %s", exc)
 
     def _vectors(self, theme: str, role: Role) -> tuple[list[str], np.ndarray]:
-        """Every example of the role's signals in this theme (both languages), embedded once."""
+        """Every example of the role's signals in this theme (both languages), embedded once: read from the
+        cache when this bank version was embedded before, else embedded here (one at a time, under a lock,
+        so the answer never waits for a second copy of the background work)."""
         key = (theme, role)
-        if key not in self._examples:
-            owners, texts = [], []
-            for signal in self.bank.signals(theme, role):
-                for text in signal.examples.nl + signal.examples.en:
-                    owners.append(signal.id)
-                    texts.append(text)
-            vectors = np.vstack([self.embeddings.embed_query_array(t) for t in texts])
-            self._examples[key] = (owners, vectors / np.linalg.norm(vectors, axis=1, keepdims=True))
+        with self._embedding:
+            if key not in self._examples:
+                owners, texts = [], []
+                for signal in self.bank.signals(theme, role):
+                    for text in signal.examples.nl + signal.examples.en:
+                        owners.append(signal.id)
+                        texts.append(text)
+                vectors = self._cached(theme, role, texts)
+                self._examples[key] = (owners, vectors / np.linalg.norm(vectors, axis=1, keepdims=True))
         return self._examples[key]
+
+    def _cached(self, theme: str, role: Role, texts: list[str]) -> np.ndarray:
+        digest = hashlib.sha256("\n".join([self.embeddings.name, *texts]).encode()).hexdigest()[:16]
+        path = self.cache_dir / f"{theme}-{role}-{digest}.npy" if self.cache_dir else None
+        if path is not None and path.is_file():
+            try:
+                vectors = np.load(path)
+                if vectors.shape[0] == len(texts):
+                    return vectors
+            except (OSError, ValueError) as exc:  # a damaged cache file is embedded anew
+                log.info("signal vectors cache unreadable (%s): %s", path.name, exc)
+        vectors = np.vstack([self.embeddings.embed_query_array(t) for t in texts])
+        if path is not None:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                np.save(path, vectors)
+            except OSError as exc:  # a read-only data folder only means embedding again next time
+                log.info("signal vectors not cached: %s", exc)
+        return vectors
+
+    def ready(self, theme: str, role: Role) -> None:
+        """Wait until the examples of ``theme`` are embedded (what ``prepare`` does while a person types)."""
+        if self.bank.covers(theme):
+            self._vectors(theme, role)
 
     def by_embeddings(self, answer: str, theme: str, role: Role, question_id: str | None) -> list[tuple[str, float]]:
         owners, vectors = self._vectors(theme, role)

@@ -183,7 +183,7 @@ def test_group_scan_from_creation_to_agenda(app: AppServer, browser, tmp_path: P
     with facilitator.expect_download() as download:
         facilitator.get_by_role("button", name="Download de agenda (Markdown)").click()
     markdown = Path(download.value.path()).read_text(encoding="utf-8")
-    assert markdown.startswith("# Agenda: Netwerk Oost (90 min)")
+    assert markdown.startswith("# Agenda strategiesessie: Netwerk Oost (90 min)")
     assert len(re.findall(r"^## ", markdown, re.M)) == facilitator.locator('[class*="st-key-block-"]').count()
     assert "§" in markdown and "[1]" in markdown
     shutil.copy(download.value.path(), tmp_path / "agenda.md")

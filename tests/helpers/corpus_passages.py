@@ -1,5 +1,5 @@
 """The report's passages without an index: the real loader and chunker on corpus/, no embeddings. A
-``PassageSource`` for unit tests of code that cites curated passage references (same matching rule as
+``PassageFinder`` for unit tests of code that cites curated passage references (same matching rule as
 ``Retriever.passage_with``: the phrase word for word, case and whitespace aside, in the section or a
 subsection)."""
 

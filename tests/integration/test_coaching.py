@@ -227,3 +227,26 @@ def test_slim_eval_reflections_reports_clean_fitting_signal_and_time(tmp_path: P
     first = scores["results"][0]
     assert first["expected"] == "partners_unclear_on_goal" and first["seconds"] >= 0 and first["text"]
     assert [r["faults"] for r in scores["results"]] == [[], []]
+
+
+def test_the_examples_are_embedded_once_per_bank_version_and_kept_between_processes(
+    tmp_path: Path, corpus_retriever: Retriever
+) -> None:
+    bank = coaching_bank(PROMPTS)
+    first = SignalChooser(bank, corpus_retriever.index.embeddings, cache_dir=tmp_path)
+    first.ready("cultuur", "board")
+    (saved,) = tmp_path.glob("cultuur-board-*.npy")
+    # a new process reads them instead of embedding: the same ranking for the same answer
+    later = SignalChooser(bank, corpus_retriever.index.embeddings, cache_dir=tmp_path)
+    answer = "Bij ons durft niemand te vertellen wat er misging."
+    assert later.by_embeddings(answer, "cultuur", "board", None) == first.by_embeddings(
+        answer, "cultuur", "board", None
+    )
+    assert list(tmp_path.glob("*.npy")) == [saved]
+    # a damaged file is embedded anew, not trusted
+    saved.write_bytes(b"not a numpy file")
+    again = SignalChooser(bank, corpus_retriever.index.embeddings, cache_dir=tmp_path)
+    assert (
+        again.by_embeddings(answer, "cultuur", "board", None)[0][0]
+        == first.by_embeddings(answer, "cultuur", "board", None)[0][0]
+    )

@@ -15,11 +15,13 @@ import pytest
 from typer.testing import CliRunner
 
 from assistant.cli import app
+from assistant.coaching import coaching_bank
 from assistant.config import PROJECT_ROOT
 from assistant.group.agenda import agenda_for
 from assistant.group.catalog import group_catalog
 from assistant.group.models import Agreement, ScanSettings, ThemeAnswer
 from assistant.group.results import scan_results
+from assistant.group.signals import ExplanationSignals
 from assistant.group.store import GroupStore
 from assistant.retrieve import Retriever
 from assistant.sessiondb import backup_daily
@@ -165,3 +167,19 @@ def test_cli_from_create_to_delete(corpus_data_dir: Path, monkeypatch: pytest.Mo
     assert runner.invoke(app, ["group", "delete", scan_id]).exit_code == 0
     missing = runner.invoke(app, ["group", "results", scan_id])
     assert missing.exit_code == 2 and "slim group list" in missing.output
+
+
+def test_explanations_are_matched_to_the_coaching_bank_signals_with_the_real_model(embeddings) -> None:
+    """The guide's own matching (e5 against the signal's examples) on explanations written like a
+    participant's, none of them copied from the bank."""
+    theme = "gezamenlijk-doel"
+    texts = [
+        "Eigenlijk is ons doel nooit hardop gezegd, iedereen vult het zelf een beetje in.",
+        "We hebben geen duidelijk doel op papier; mensen komen vooral voor de contacten.",
+        "Een doel? Dat is nooit echt benoemd, het is meer een gevoel.",
+        "Zodra het in de eigen organisatie spannend wordt, gaat het eigen belang voor.",
+    ]
+    counter = ExplanationSignals(coaching_bank(PROMPTS), embeddings)
+    found = counter.count(theme, texts, group_catalog(PROMPTS), "nl")
+    assert found and found[0].signal == "goal_implicit_or_vague" and found[0].count >= 2 and found[0].total == 4
+    assert counter.signal_of(theme, texts[0]) == counter.signal_of(theme, "  " + texts[0])  # remembered

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -159,3 +161,44 @@ def test_doctor_rebuilds_the_library_from_its_files(corpus: Path, tmp_path: Path
     assert checked.exit_code == 1 and "library" in checked.output
     _ok(["doctor"])
     assert _entry("stam-2015")["passages"] == 2
+
+
+def _slim(*args: str) -> str:
+    """`slim` in a process of its own, as whoever runs SLIM would use it beside a running app."""
+    done = subprocess.run([sys.executable, "-m", "assistant", *args], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_a_running_app_finds_a_source_added_by_another_process_without_a_restart(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from assistant.config import load_settings
+    from assistant.services import build_services
+
+    monkeypatch.setenv("SLIM_LLM", "none")
+    stam = write_pdf(tmp_path / "stam.pdf", ["https://doi.org/10.1080/09654313.2015.1061484", "Regionaal beleid."])
+    _slim("sources", "add", str(stam))  # a library that has a collection on disk before the app starts
+    app_services = build_services(load_settings(), tolerant=True)  # what the app caches for its process
+    _, retriever = app_services.workspaces.get("p-iemand")
+    question = "Wat doet een backbone-organisatie met de agenda?"
+    assert all(h.reference != "salignac-2018" for h in retriever.search(question, k=5))
+
+    salignac = write_pdf(
+        tmp_path / "collective-impact.pdf",
+        [
+            "Understanding Collective Impact in Australia. A new approach to interorganizational collaboration.",
+            "Een backbone-organisatie houdt de gezamenlijke agenda van de partners levend.",
+        ],
+    )
+    assert "salignac-2018" in _slim("sources", "add", str(salignac))
+    # the same cached retriever, on its next search: the new source, with its vectors (a local Chroma
+    # directory would not show this process vectors another process added: 'Error finding id')
+    first = retriever.search(question, k=5)[0]
+    assert (first.reference, first.cite_as, first.page) == ("salignac-2018", SALIGNAC, 2)
+    _, other = app_services.workspaces.get("p-iemand-anders")  # and everyone else's
+    assert other.search(question, k=1)[0].reference == "salignac-2018"
+
+    _slim("sources", "remove", "salignac-2018")
+    assert all(h.reference != "salignac-2018" for h in retriever.search(question, k=5))
+    assert any(h.reference == "stam-2015" for h in retriever.search("Regionaal beleid", k=5))

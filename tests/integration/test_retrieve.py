@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -99,4 +100,53 @@ def test_section_contexts_are_stored_beside_the_sentences_and_scored(corpus_retr
     assert np.allclose(snap.context_vectors[row], vectors[0])
     assert all(texts[0] not in d.page_content for d in snap.docs)
     signals = corpus_retriever.signals("the cross-border business club", "hybrid", snap=snap)
-    assert set(signals) == {"passage", "sentence", "context", "bm25", "heading"}
+    assert set(signals) == {"passage", "sentence", "context", "question", "bm25", "heading"}
+
+
+def test_section_questions_are_stored_beside_the_sentences_as_questions(corpus_retriever: Retriever) -> None:
+    """Each distinct section question is embedded once, as a question (it is compared with a person's
+    question), kept out of the sentences and contexts (never quoted), and owned by its section's passages."""
+    index = corpus_retriever.index
+    questions = index.all_questions()
+    snap = corpus_retriever.snapshot()
+    asked = {q for d in snap.docs for q in str(d.metadata.get("questions", "")).splitlines()}
+    assert len(questions.texts) == len(set(questions.texts)) == len(asked) > 500
+    assert not set(questions.texts) & (set(index.all_sentences().texts) | set(index.all_contexts().texts))
+    assert sorted({c for chunk_ids in questions.owners for c in chunk_ids}) == sorted(snap.ids)
+    as_question = index.embeddings.embed_queries([questions.texts[0]])[0]
+    assert np.allclose(questions.vectors[0], as_question, atol=1e-4)
+    assert len(snap.question_rows) == sum(len(o) for o in questions.owners)
+
+
+@pytest.mark.parametrize(
+    ("question", "heading", "k"),
+    [
+        # neither question is in an evaluation set; both are worded unlike the report ('stralend falen',
+        # 'voorbij de standaard actieve bewoners') and unlike the section questions that match them
+        ("How do the Eindhoven neighbourhood teams treat mistakes?", "5.2 Randvoorwaarden", 1),
+        ("Hoe krijg je ook de bewoners mee die je nooit op een bewonersavond ziet?", "5.3 Vormen van impact", 5),
+    ],
+)
+def test_a_paraphrased_question_finds_its_section_through_the_section_questions(
+    corpus_retriever: Retriever, question: str, heading: str, k: int
+) -> None:
+    snap = corpus_retriever.snapshot()
+    signals = corpus_retriever.signals(question, "hybrid", snap=snap)
+    best = snap.docs[int(np.argmax(signals["question"]))].metadata["heading"]
+    assert heading in best  # the closest section question belongs to the section that answers it
+    hits = corpus_retriever.search(question, k=k)
+    assert any(heading in h.heading and h.heading == best for h in hits)
+
+
+def test_passages_without_section_questions_fall_back_to_their_best_sentence() -> None:
+    """A person's document has no section questions: its passages are scored by their best sentence
+    instead of being pushed to the bottom of the question signal."""
+    snap = SimpleNamespace(
+        ids=["report-a", "report-b", "own-c"],
+        question_vectors=np.array([[1.0, 0.0], [0.0, 1.0]], dtype=np.float32),
+        question_rows=np.array([0, 1, 1]),
+        question_passages=np.array([0, 0, 1]),
+    )
+    best_sentence = np.array([0.1, 0.2, 0.3], dtype=np.float32)
+    scores = Retriever._question_signal(snap, np.array([0.6, 0.8], dtype=np.float32), best_sentence)  # type: ignore[arg-type]
+    assert np.allclose(scores, [0.8, 0.8, 0.3])

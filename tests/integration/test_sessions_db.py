@@ -114,7 +114,7 @@ def test_an_old_database_keeps_no_key_and_its_people_keep_their_sessions(
     kept, person = owners.resolve(anna)
     assert kept == anna and [s.title for s in engine.list(person)] == ["Van Anna"]
     assert [name for (name,) in engine.conn.execute("SELECT name FROM _migrations")] == [
-        "m001_sessions", "m002_session_owner", "m003_owner_hashes", "m004_group_scans",
+        "m001_sessions", "m002_session_owner", "m003_owner_hashes", "m004_group_scans", "m005_group_names",
     ]  # fmt: skip
     assert _engine(tmp_path, corpus_retriever).list(person)  # opening again migrates nothing twice
 

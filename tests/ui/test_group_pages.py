@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 from assistant.config import PROJECT_ROOT, Settings
 from assistant.group.models import ScanSettings, ThemeAnswer
 from assistant.group.store import GroupStore, format_code
+from tests.helpers.group import LOST_THEME, lose_a_theme
 
 APP = str(PROJECT_ROOT / "ui" / "app.py")
 
@@ -73,6 +74,7 @@ def test_a_participant_fills_in_and_a_reload_keeps_the_answers(data: Path) -> No
     at.text_area(key=f"why-{key}").input("We weten waarom we er zijn.").run()
     assert store.answers_of(created.scan.id, token)["gezamenlijk-doel"].explanation == "We weten waarom we er zijn."
     assert at.text_area(key=f"example-{token}-waardecreatie")  # value creation asks for an example
+    assert not [w for w in at.text_input if w.key.startswith("name-")]  # an anonymous scan asks no name
     again = page(code=created.scan.code, p=token)  # a reload: a fresh browser session, same address
     assert again.radio(key=f"score-{key}").value == 4
     assert again.text_area(key=f"why-{key}").value == "We weten waarom we er zijn."
@@ -93,6 +95,20 @@ def test_the_join_code_never_opens_results(data: Path) -> None:
     created = store.create(ScanSettings(network="Netwerk Zuid", themes=["gezamenlijk-doel"], min_answers=3))
     at = page(beheer=created.scan.code)
     assert len(at.error) == 1 and not at.metric and "Netwerk Zuid" not in shown(at)
+
+
+def test_a_theme_that_left_the_question_bank_is_skipped_and_named(data: Path) -> None:
+    """A scan made before the question bank lost a theme: the participant fills in the rest, the facilitator
+    is told which theme is skipped."""
+    store = store_of(data)
+    created = store.create(ScanSettings(network="Netwerk Zuid", themes=["gezamenlijk-doel"], min_answers=3))
+    lose_a_theme(store, created.scan.id)
+    at = page(code=created.scan.code)
+    token = at.query_params["p"]
+    assert at.radio(key=f"score-{token}-gezamenlijk-doel") and LOST_THEME not in shown(at)
+    assert at.get("progress")[0].proto.text == "0 van 1 thema's ingevuld"
+    facilitator = page(beheer=created.secret)
+    assert f"thema's die SLIM niet meer kent: {LOST_THEME}" in "\n".join(w.value for w in facilitator.warning)
 
 
 def test_the_facilitator_sees_only_the_count_until_revealed_and_enough(indexed: Path) -> None:
@@ -118,3 +134,37 @@ def test_the_facilitator_sees_only_the_count_until_revealed_and_enough(indexed: 
     text = shown(at)
     assert at.metric[0].value == "3" and "Verdeling (score: aantal) — 1: 0 · 2: 1 · 3: 0 · 4: 1 · 5: 1" in text
     assert "gemiddeld 3.67 (2–5)" in text
+
+
+def test_the_facilitator_switches_anonymity_off_only_before_anyone_answered(data: Path) -> None:
+    store = store_of(data)
+    created = store.create(ScanSettings(network="Netwerk Zuid", themes=["gezamenlijk-doel"], min_answers=3))
+    at = page(beheer=created.secret)
+    at.toggle(key="group-anonymity").set_value(False).run()
+    assert not store.get(created.scan.id).settings.anonymous
+    at.toggle(key="group-anonymity").set_value(True).run()
+    store.save_answer(created.scan.id, store.new_participant(), ThemeAnswer(theme="gezamenlijk-doel", score=3))
+    at = page(beheer=created.secret)
+    assert at.toggle(key="group-anonymity").value and at.toggle(key="group-anonymity").disabled
+
+
+def test_without_anonymity_the_participant_gives_a_name_and_the_facilitator_sees_it(indexed: Path) -> None:
+    store = store_of(indexed)
+    created = store.create(
+        ScanSettings(network="Netwerk Zuid", themes=["gezamenlijk-doel"], min_answers=3, anonymous=False)
+    )
+    scan_id = created.scan.id
+    at = page(code=created.scan.code)
+    token = at.query_params["p"]
+    assert "ziet je naam" in shown(at)
+    at.text_input(key=f"name-{token}").input("Anna").run()
+    at.radio(key=f"score-{token}-gezamenlijk-doel").set_value(4).run()
+    at.text_area(key=f"why-{token}-gezamenlijk-doel").input("Helder doel.").run()
+    assert store.name_of(scan_id, token) == "Anna"
+    assert page(code=created.scan.code, p=token).text_input(key=f"name-{token}").value == "Anna"  # a reload
+    for score in (2, 3):
+        store.save_answer(scan_id, store.new_participant(), ThemeAnswer(theme="gezamenlijk-doel", score=score))
+    store.reveal(scan_id)
+    facilitator = page(beheer=created.secret)
+    lines = [m.value for m in facilitator.expander[0].markdown] if facilitator.expander else []
+    assert "Anna (4): Helder doel." in lines and "zonder naam (2)" in lines

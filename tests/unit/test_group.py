@@ -16,6 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from assistant.cli import app
+from assistant.coaching import coaching_bank
 from assistant.config import PROJECT_ROOT
 from assistant.group.agenda import (
     FIXED,
@@ -29,12 +30,20 @@ from assistant.group.agenda import (
     share,
 )
 from assistant.group.catalog import group_catalog
-from assistant.group.errors import AgendaError, ScanClosedError, UnknownCodeError, UnknownSecretError
-from assistant.group.models import MIN_ANSWERS_FLOOR, Scan, ScanSettings, ThemeAnswer, default_themes
-from assistant.group.results import build_results, classify, scan_results, sort_themes
+from assistant.group.errors import (
+    AgendaError,
+    ScanClosedError,
+    UnknownCodeError,
+    UnknownSecretError,
+    UnknownThemeError,
+)
+from assistant.group.models import MIN_ANSWERS_FLOOR, Scan, ScanSettings, ThemeAnswer, default_themes, known_themes
+from assistant.group.results import build_results, classify, named_line, scan_results, sort_themes, summarise
+from assistant.group.signals import ExplanationSignals
 from assistant.group.store import CODE_ALPHABET, CODE_LENGTH, GroupStore, format_code, new_code, normalise_code
 from assistant.prompts import question_bank
 from tests.helpers.corpus_passages import corpus_passages
+from tests.helpers.group import LOST_THEME, lose_a_theme
 
 PROMPTS = PROJECT_ROOT / "prompts"
 SECRET_WORD = "zebrapaardgeheim"  # a word no output may carry while results are hidden
@@ -74,6 +83,46 @@ def test_minimum_is_never_below_three() -> None:
         ScanSettings(network="x", min_answers=MIN_ANSWERS_FLOOR - 1)
     assert ScanSettings(network="x").min_answers == 5
     assert ScanSettings(network="x").themes == list(question_bank(PROMPTS).route("strategiesessie").themes)
+
+
+def test_a_new_scan_asks_only_about_themes_of_the_question_bank() -> None:
+    with pytest.raises(UnknownThemeError) as caught:
+        ScanSettings(network="x", themes=["gezamenlijk-doel", LOST_THEME])
+    nl, en = caught.value.message("nl"), caught.value.message("en")
+    assert LOST_THEME in nl and "vragenbank" in nl and "gezamenlijk-doel" in nl.split("Kies uit:")[1]
+    assert LOST_THEME in en and "question bank" in en and "waardecreatie" in en.split("Choose from:")[1]
+
+
+def test_cli_create_refuses_an_unknown_theme_in_one_translated_line(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("SLIM_DATA_DIR", str(tmp_path))
+    out = CliRunner().invoke(app, ["group", "create", "--network", "Oost", "--themes", f"cultuur,{LOST_THEME}"])
+    assert out.exit_code == 2 and "Traceback" not in out.output
+    assert f"Thema {LOST_THEME} staat niet in de vragenbank" in out.output
+    assert GroupStore(tmp_path / "sessions.sqlite", tmp_path).list() == []  # nothing was made
+
+
+def test_a_stored_scan_whose_theme_left_the_bank_still_works(tmp_path: Path, monkeypatch) -> None:
+    """Results and the agenda skip the lost theme and name it; the CLI tells the coordinator."""
+    monkeypatch.setenv("SLIM_DATA_DIR", str(tmp_path))
+    store = GroupStore(tmp_path / "sessions.sqlite", tmp_path)
+    themes = list(default_themes())[:3]
+    scan = store.create(ScanSettings(network="Netwerk Oost", themes=themes, min_answers=3)).scan
+    lose_a_theme(store, scan.id)
+    out = CliRunner().invoke(app, ["group", "results", scan.id])
+    assert out.exit_code == 0, out.output
+    assert f"thema's die SLIM niet meer kent: {LOST_THEME}" in out.stderr
+    store.reveal(scan.id)
+    for score in (2, 3, 4):
+        person = store.new_participant()
+        store.save_answer(scan.id, person, ThemeAnswer(theme=LOST_THEME, score=score))  # given before it left
+        for theme in themes:
+            store.save_answer(scan.id, person, ThemeAnswer(theme=theme, score=score))
+    stored = store.get(scan.id)
+    assert stored.settings.themes == [LOST_THEME, *themes] and stored.missing_themes(known_themes()) == [LOST_THEME]
+    results = scan_results(store, stored, PROMPTS, corpus_passages())
+    assert [t.theme for t in results.themes] == themes and results.missing_themes == [LOST_THEME]
+    agenda = agenda_for(stored, results, PROMPTS, corpus_passages(), minutes=90)
+    assert LOST_THEME not in agenda.themes and agenda.total == 90
 
 
 # --- the pattern rule -------------------------------------------------------------------------------------
@@ -154,6 +203,20 @@ def test_previous_scan_is_shown_only_where_it_could_be_shown() -> None:
     hidden = earlier.model_copy(update={"revealed": False})
     results = build_results(now, _answers({theme: [4, 4, 4, 5, 4]}), 5, previous=(hidden, before, 5))
     assert results.previous_scan_id is None and results.themes[0].previous is None
+
+
+def test_one_summary_of_a_theme_for_the_page_and_the_command_line() -> None:
+    a, b = default_themes()[:2]
+    now = _scan([a, b], lang="en")
+    earlier = now.model_copy(update={"id": "s0", "created": dt.datetime(2025, 3, 1, tzinfo=dt.UTC)})
+    before = _answers({a: [2, 2, 2, 3, 2], b: [3, 3, 3, 3, 3]})
+    results = build_results(now, _answers({a: [4, 4, 4, 5, 4], b: [1, 5]}), 5, previous=(earlier, before, 5))
+    shown, few = (summarise(r, results) for r in results.themes)
+    assert shown.counts == [0, 0, 0, 4, 1] and shown.pattern == "Broad agreement, positive"
+    assert shown.row.startswith(f"{results.themes[0].title}: 5 answers") and "4.2 (4–5)" in shown.row
+    assert shown.distribution.endswith("1: 0 · 2: 0 · 3: 0 · 4: 4 · 5: 1")
+    assert shown.previous == "Previous scan (2025-03-01): mean 2.2"
+    assert few.too_few and not few.row and few.counts == [] and not few.previous  # nothing about two answers
 
 
 def test_sorting_most_difference_or_lowest_first() -> None:
@@ -265,6 +328,48 @@ def test_an_invalid_catalogue_is_refused(tmp_path: Path) -> None:
         group_catalog(tmp_path / "prompts")
 
 
+def test_every_coordinator_signal_has_a_short_name_in_both_languages(tmp_path: Path) -> None:
+    import shutil
+
+    catalog = group_catalog(PROMPTS)
+    assert catalog.signal_names["gezamenlijk-doel"]["goal_implicit_or_vague"]("nl")
+    assert all(name("nl") and name("en") for names in catalog.signal_names.values() for name in names.values())
+    shutil.copytree(PROMPTS, tmp_path / "prompts")
+    target = tmp_path / "prompts" / "group" / "signals.yaml"
+    target.write_text(target.read_text(encoding="utf-8").replace("  layer_missing:", "  laag_weg:"), encoding="utf-8")
+    with pytest.raises(ValueError, match="lerend-vermogen names exactly its coordinator signals"):
+        group_catalog(tmp_path / "prompts")
+
+
+class _KnownSignals(ExplanationSignals):
+    """The counting rule alone: which signal each text carries is given (the real matching is tested with
+    the real model in tests/integration/test_group_store.py)."""
+
+    def __init__(self, carried: dict[str, str | None]) -> None:
+        self.carried = carried
+        self.chooser = type("Chooser", (), {"bank": coaching_bank(PROMPTS)})()
+
+    def signal_of(self, theme: str, text: str) -> str | None:
+        return self.carried[text]
+
+
+def test_signals_are_named_from_two_explanations_on_most_first_and_only_above_the_minimum() -> None:
+    theme = "gezamenlijk-doel"
+    carried = {"a": "own_interests_first", "b": "goal_implicit_or_vague", "c": "goal_implicit_or_vague"}
+    carried |= {"d": "own_interests_first", "e": "goal_implicit_or_vague", "f": "goal_too_abstract", "g": None}
+    counter = _KnownSignals(carried)
+    answers = [ThemeAnswer(theme=theme, score=2, explanation=text) for text in carried]
+    answers.append(ThemeAnswer(theme=theme, score=3))  # no explanation: not counted
+    results = build_results(_scan([theme]), answers, 8, catalog=group_catalog(PROMPTS), signals=counter)
+    found = results.themes[0].signals
+    counted = [(s.signal, s.count, s.total) for s in found]
+    assert counted == [("goal_implicit_or_vague", 3, 7), ("own_interests_first", 2, 7)]
+    line = summarise(results.themes[0], results).signals[0]
+    assert line == "3 van 7 toelichtingen: het doel is nooit echt uitgesproken"
+    few = build_results(_scan([theme], min_answers=9), answers, 9, catalog=group_catalog(PROMPTS), signals=counter)
+    assert few.themes[0].pattern == "too_few" and few.themes[0].signals == []  # below the minimum: nothing
+
+
 # --- the agenda --------------------------------------------------------------------------------------------------
 
 
@@ -324,7 +429,7 @@ def test_agenda_markdown_carries_times_questions_and_citations() -> None:
     agenda = agenda_for(scan, _shown_results(scan), PROMPTS, corpus_passages(), minutes=90)
     text = agenda_markdown(agenda)
     assert "## 0:00 " in text and "(90 min)" in text and "**Werkvorm" in text and "> [1] §" in text
-    assert "wie: …" in text and SECRET_WORD not in text
+    assert "Wie: …" in text and SECRET_WORD not in text
 
 
 def test_agenda_refuses_what_it_cannot_build() -> None:
@@ -376,3 +481,63 @@ def test_anonymity_closing_date_and_agreements(tmp_path: Path) -> None:
     assert store.agreements(scan.id)[0].due == dt.date(2027, 3, 1)
     assert store.remove_agreement(scan.id, first.id) and len(store.agreements(scan.id)) == 1
     assert [s.id for s in store.list()] == [closed.id, scan.id]
+
+
+def test_anonymity_off_shows_names_with_answers_only_to_the_facilitator_and_only_above_the_minimum(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """Anonymity off (before anyone answered): each participant's name with their score and explanation,
+    by name, in the results, the results PDF and their JSON; still nothing below the minimum. Switched
+    on again, the names are deleted."""
+    from assistant.group.errors import AnonymousScanError
+    from assistant.group.export import results_pdf
+    from tests.unit.test_group_export import _pdf_text
+
+    monkeypatch.setenv("SLIM_DATA_DIR", str(tmp_path))
+    store = GroupStore(tmp_path / "sessions.sqlite", tmp_path)
+    theme = default_themes()[0]
+    scan = store.create(ScanSettings(network="Netwerk Oost", themes=[theme], min_answers=3, anonymous=False)).scan
+    people = {"Bram": (2, "Te vaag."), "Anna": (4, "Helder doel."), "": (3, "")}
+    for name, (score, why) in people.items():
+        person = store.new_participant()
+        store.set_name(scan.id, person, f"  {name} ")
+        if name == "Anna":
+            assert store.name_of(scan.id, person) == "Anna"  # a reload fills the field again
+        store.save_answer(scan.id, person, ThemeAnswer(theme=theme, score=score, explanation=why))
+        if name == "Bram":
+            assert not scan_results(store, store.reveal(scan.id), PROMPTS, None).shown  # two short
+    results = scan_results(store, store.get(scan.id), PROMPTS, None)
+    named = results.themes[0].named
+    assert [(a.name, a.score) for a in named] == [("Anna", 4), ("Bram", 2), ("", 3)] and results.themes[0].quotes == []
+    assert [named_line(a, "nl") for a in named] == ["Anna (4): Helder doel.", "Bram (2): Te vaag.", "zonder naam (3)"]
+    pdf = _pdf_text(results_pdf(results))
+    assert "Antwoorden met naam" in pdf and "Bram (2): Te vaag." in pdf
+    assert json.loads(results.model_dump_json())["themes"][0]["named"][0]["name"] == "Anna"  # what --json prints
+    store.set_anonymous(scan.id, True)  # on again: the names go, the quotes come back shuffled
+    results = scan_results(store, store.get(scan.id), PROMPTS, None)
+    assert results.themes[0].named == [] and sorted(results.themes[0].quotes) == ["Helder doel.", "Te vaag."]
+    raw = b"".join(p.read_bytes() for p in tmp_path.glob("sessions.sqlite*"))
+    assert b"Bram" not in raw
+    with pytest.raises(AnonymousScanError) as caught:
+        store.set_name(scan.id, store.new_participant(), "Carla")
+    assert "anoniem" in caught.value.message("nl") and "anonymous" in caught.value.message("en")
+
+
+def test_cli_create_named_makes_a_scan_that_is_not_anonymous(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("SLIM_DATA_DIR", str(tmp_path))
+    runner = CliRunner()
+    named = runner.invoke(app, ["group", "create", "--network", "Oost", "--named", "--json"])
+    anonymous = runner.invoke(app, ["group", "create", "--network", "West", "--json"])
+    assert json.loads(named.stdout)["scan"]["settings"]["anonymous"] is False
+    assert json.loads(anonymous.stdout)["scan"]["settings"]["anonymous"] is True
+
+
+def test_deleting_a_named_scan_deletes_the_names(tmp_path: Path) -> None:
+    store = GroupStore(tmp_path / "sessions.sqlite", tmp_path)
+    scan = store.create(ScanSettings(network="Netwerk Oost", anonymous=False)).scan
+    person = store.new_participant()
+    store.set_name(scan.id, person, "Zwaluwstaartnaam")
+    store.save_answer(scan.id, person, ThemeAnswer(theme=scan.settings.themes[0], score=3))
+    assert store.delete(scan.id)
+    raw = b"".join(p.read_bytes() for p in tmp_path.glob("sessions.sqlite*"))
+    assert b"Zwaluwstaartnaam" not in raw

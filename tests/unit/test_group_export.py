@@ -12,9 +12,10 @@ import docx
 import matplotlib.image
 import numpy as np
 import pypdf
+import pytest
 import segno
 
-from assistant.group.agenda import agenda_for, clock
+from assistant.group.agenda import agenda_for, block_heading, clock, label
 from assistant.group.catalog import group_catalog
 from assistant.group.export import agenda_docx, agenda_md, agenda_pdf, qr_png, qr_svg, results_csv, results_pdf
 from assistant.group.models import default_themes
@@ -69,6 +70,24 @@ def test_agenda_pdf_and_markdown_carry_the_same_blocks_and_citations() -> None:
             assert f"[{c.n}] §{c.section}" in text
     markdown = agenda_md(agenda)
     assert "## 0:00 " in markdown and "> [1] §" in markdown
+
+
+@pytest.mark.parametrize(("lang", "other"), [("nl", "en"), ("en", "nl")])
+def test_markdown_docx_and_pdf_use_the_same_words_from_prompts(lang: str, other: str) -> None:
+    """The agenda's labels come from prompts/i18n alone: the three renderings say the same thing, in the
+    agenda's language and not the other."""
+    agenda = _agenda(lang)
+    markdown = agenda_md(agenda)
+    document = docx.Document(io.BytesIO(agenda_docx(agenda)))
+    headings = {p.text for p in document.paragraphs if p.style.name.startswith("Heading")}
+    pdf = _pdf_text(agenda_pdf(agenda))
+    for key in ("questions", "evidence", "case", "actions"):
+        assert f"**{label(key, lang)}**" in markdown and label(key, lang) in headings and label(key, lang) in pdf
+        assert label(key, other) not in markdown
+    assert markdown.startswith(f"# {label('agenda_title', lang, network='Netwerk Oost')} (90 min)")
+    assert f"{label('owner', lang)}: …, {label('due', lang)}: …" in markdown
+    for block in agenda.blocks:
+        assert f"## {block_heading(block, lang)}" in markdown and block_heading(block, lang) in headings
 
 
 def test_csv_has_the_counts_and_nothing_below_the_minimum() -> None:

@@ -1,10 +1,19 @@
-"""Every message exists in Dutch and English with the same placeholders."""
+"""Every message exists in Dutch and English with the same placeholders, read from the settings' prompts
+directory."""
 
 from __future__ import annotations
 
+import shutil
 import string
+from collections.abc import Iterator
+from pathlib import Path
 
-from assistant.i18n import messages
+import pytest
+
+from assistant import cli
+from assistant.config import Settings
+from assistant.i18n import PROMPTS_DIR, messages, t, use_prompts_dir
+from assistant.services import build_services
 
 
 def _fields(template: str) -> set[str]:
@@ -17,3 +26,30 @@ def test_dutch_and_english_have_the_same_keys_and_placeholders() -> None:
     for key in nl:
         assert _fields(nl[key]) == _fields(en[key]), key
         assert nl[key].strip() and en[key].strip(), key
+
+
+@pytest.fixture
+def own_prompts(tmp_path: Path) -> Iterator[Path]:
+    """A copy of prompts/ with one message changed; the process's messages are the default ones again after."""
+    folder = tmp_path / "prompts"
+    shutil.copytree(PROMPTS_DIR, folder)
+    english = folder / "i18n" / "en.yaml"
+    english.write_text(english.read_text(encoding="utf-8").replace('"New session"', '"Start afresh"'), "utf-8")
+    yield folder
+    use_prompts_dir(PROMPTS_DIR)
+
+
+def test_messages_come_from_the_settings_prompts_dir(own_prompts: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert t("ui.new_session", "en") == "New session"
+    build_services(Settings(data_dir=own_prompts.parent / "data", prompts_dir=own_prompts))  # the composition root
+    assert t("ui.new_session", "en") == "Start afresh"
+    use_prompts_dir(PROMPTS_DIR)
+    monkeypatch.setenv("SLIM_PROMPTS_DIR", str(own_prompts))
+    assert cli._settings().prompts_dir == own_prompts  # every command's entry
+    assert t("ui.new_session", "en") == "Start afresh" and t("ui.new_session", "nl") == "Nieuwe sessie"
+
+
+def test_a_prompts_dir_without_messages_fails_at_the_entry(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError):
+        use_prompts_dir(tmp_path)
+    assert t("ui.new_session", "en") == "New session"  # the messages in use stay where they were

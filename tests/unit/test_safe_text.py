@@ -13,7 +13,7 @@ import pytest
 from pypdf import PdfReader
 
 from assistant.config import PROJECT_ROOT
-from assistant.domain import Synthesis
+from assistant.domain import LadderStep, Synthesis
 from assistant.prompts import question_bank, reflection_prompts
 from assistant.safe_text import (
     WORD_JOINER,
@@ -24,7 +24,7 @@ from assistant.safe_text import (
     without_links,
 )
 from assistant.sessions import SessionContent, SessionInfo, export_markdown
-from assistant.summary import ladder_png, radar_png, session_pdf
+from assistant.summary import ladder, ladder_png, radar_png, session_pdf
 
 markdown_it = pytest.importorskip("markdown_it")
 
@@ -134,8 +134,31 @@ def test_a_chart_takes_any_title_as_text(text: str) -> None:
 
 
 def test_the_ladder_takes_any_label_as_text() -> None:
-    steps = [{"label": text, "reached": i % 2 == 0, "quote": None} for i, text in enumerate(HOSTILE[:5])]
+    steps = [LadderStep(label=text, reached=i % 2 == 0, confirmed=i == 0) for i, text in enumerate(HOSTILE[:5])]
     assert ladder_png(steps).startswith(b"\x89PNG")
+
+
+def test_the_ladder_is_every_value_cycle_with_what_the_session_reached() -> None:
+    bank = question_bank(PROJECT_ROOT / "prompts")
+    first, second, third = sorted(bank.value_cycles, key=lambda c: c.order)[:3]
+    cycles = [
+        {
+            "cycle": first.id,
+            "order": 1,
+            "theme": "a",
+            "quote": "We delen wat werkt.",
+            "label": "x",
+            "status": "confirmed",
+        },
+        {"cycle": second.id, "order": 2, "theme": "a", "quote": "We passen het toe.", "label": "y"},
+        {"cycle": third.id, "order": 3, "theme": "a", "quote": "Niet zo.", "label": "z", "status": "rejected"},
+    ]
+    empty = {"themes": [], "actions": [], "group_questions": [], "citations": []}
+    steps = ladder(Synthesis.model_validate({**empty, "cycles": cycles}), bank, "en")
+    assert [s.label for s in steps] == [c.label("en") for c in sorted(bank.value_cycles, key=lambda c: c.order)]
+    assert steps[0] == LadderStep(label=first.label("en"), reached=True, confirmed=True, quote="We delen wat werkt.")
+    assert (steps[1].reached, steps[1].confirmed, steps[1].quote) == (True, False, "We passen het toe.")
+    assert not steps[2].reached and steps[2].quote is None  # a rejected proposal is not on the ladder
 
 
 def _hostile_session() -> tuple[SessionInfo, SessionContent]:
