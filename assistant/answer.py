@@ -13,6 +13,13 @@ quotes the best of them, the model reads them first, and an extractive answer co
 when the sentences it quotes score as answering (``ANSWERING``); otherwise SLIM says the report does not
 answer it directly and shows what comes closest. A model's answer is not held to that score: a sentence
 that explains a term without naming it ranks low against the question (tried: it replaced a right answer).
+
+What kind of answer is asked? "Hoeveel …", "Wanneer …", "Wat is het budget …" ask for a number, a date, an
+amount (``asked_type``, patterns in prompts/retrieval/answer-types.yaml). A sentence that holds an answer of
+that kind is preferred (``TYPE_BONUS``), and only such a sentence answers: a question about a network's
+budget is not answered by the sentences about that network that score highest, and when no sentence of the
+retrieved passages holds an amount SLIM says so without asking the model. References and web addresses
+(``not_answers``) are never quoted as an answer.
 """
 
 from __future__ import annotations
@@ -33,7 +40,7 @@ from assistant.domain import Citation, Hit
 from assistant.embeddings import SlimEmbeddings
 from assistant.i18n import detect_language, t
 from assistant.llm import LanguageModel
-from assistant.prompts import AnswerPrompt, answer_prompts, instruction_patterns
+from assistant.prompts import AnswerPrompt, AnswerType, answer_prompts, answer_types, instruction_patterns
 from assistant.retrieve import Evidence, Retriever, tokenize
 from assistant.safe_text import without_links
 from assistant.text import CITATION, WORD, one_line, sentence_spans, sentences
@@ -56,6 +63,10 @@ LEXICAL_SHARE = 0.1
 QUOTE_MARGIN = 0.03
 ANSWERING: dict[str, float] = {"nl": 0.84, "en": 0.815}
 MIN_QUOTE_WORDS = 4
+# Added to the ranking (not to ``score``) of a sentence that holds an answer of the asked type; the tuning
+# half could not tell 0.02 to 1.0 apart (docs/benchmarks.md, "What kind of answer"), so it stays small:
+# a typed sentence wins among the nearly as good ones, relevance still comes first.
+TYPE_BONUS = 0.05
 _QUOTED = re.compile(r"“[^”]*”|\"[^\"]*\"")
 _CURLY_QUOTE = re.compile(r"“[^”]*”")
 
@@ -75,6 +86,8 @@ class Quote(BaseModel):
     """similarity + LEXICAL_SHARE * overlap: how well it answers"""
     order: int = 0
     """position in its passage, to quote in reading order"""
+    typed: bool = False
+    """holds an answer of the kind the question asks for (a number, a date, …); False for an open question"""
 
 
 class Timings(BaseModel):
@@ -254,21 +267,42 @@ def passage_sentences(text: str) -> list[tuple[list[str], str]]:
     return out
 
 
+def asked_type(question: str, types: Sequence[AnswerType]) -> AnswerType | None:
+    """The kind of answer ``question`` asks for: the first of ``types`` whose wording matches; None for an
+    open question ("Wat is transformatieve waarde?")."""
+    return next((kind for kind in types if any(re.search(p, question, re.IGNORECASE) for p in kind.asks)), None)
+
+
+def holds_answer(sentence: str, kind: AnswerType, question: str) -> bool:
+    """Whether ``sentence`` holds an answer of ``kind``. A match the question itself holds does not count
+    ("Wat gebeurde er in 2023?" is not answered by the year 2023)."""
+    asked = question.lower()
+    return any(
+        match.group(0).strip().lower() not in asked
+        for pattern in kind.answers
+        for match in re.finditer(pattern, sentence, re.IGNORECASE)
+    )
+
+
 def rank_sentences(
     question: str,
     hits: Sequence[Hit],
     embeddings: SlimEmbeddings,
     lexical_query: str | None = None,
     indexed: Mapping[str, np.ndarray] | None = None,
+    kind: AnswerType | None = None,
+    not_answers: Sequence[str] = (),
 ) -> list[Quote]:
     """Every sentence of ``hits`` scored as an answer to ``question``, best first. ``lexical_query`` is
     the question as BM25 sees it (an English question with the Dutch words of the report's terms);
     ``indexed`` holds the vectors the index already has (a sentence not in it is embedded here). A
-    sentence with a list scores as its best part."""
+    sentence with a list scores as its best part. With a ``kind`` of answer asked, a sentence that holds
+    one ranks ``TYPE_BONUS`` higher; a sentence that matches ``not_answers`` (a reference) is left out."""
     candidates = [
         (n, i, units, sentence)
         for n, hit in enumerate(hits, start=1)
         for i, (units, sentence) in enumerate(passage_sentences(hit.text))
+        if not any(re.search(p, sentence, re.IGNORECASE | re.MULTILINE) for p in not_answers)
     ]
     if not candidates:
         return []
@@ -292,9 +326,10 @@ def rank_sentences(
                 overlap=round(overlap, 4),
                 score=score,
                 order=order,
+                typed=kind is not None and holds_answer(sentence, kind, question),
             )
         )
-    return sorted(quotes, key=lambda q: -q.score)
+    return sorted(quotes, key=lambda q: -(q.score + TYPE_BONUS * q.typed))
 
 
 def indexed_sentences(retriever: Retriever) -> dict[str, np.ndarray]:
@@ -309,13 +344,17 @@ def answering_quotes(ranked: Sequence[Quote], limit: int = 2, margin: float | No
     if not ranked:
         return []
     margin = QUOTE_MARGIN if margin is None else margin
-    chosen = [q for q in ranked[:limit] if q.score >= ranked[0].score - margin]
+    best = ranked[0].score + TYPE_BONUS * ranked[0].typed
+    chosen = [q for q in ranked[:limit] if q.score + TYPE_BONUS * q.typed >= best - margin]
     return sorted(chosen, key=lambda q: (q.n, q.order))
 
 
-def answers_question(quotes: Sequence[Quote], lang: Language) -> bool:
-    """Whether the best of ``quotes`` scores as an answer to the question (``ANSWERING``)."""
-    return bool(quotes) and max(q.score for q in quotes) >= ANSWERING[lang]
+def answers_question(quotes: Sequence[Quote], lang: Language, kind: AnswerType | None = None) -> bool:
+    """Whether ``quotes`` answer the question: the best scores as an answer (``ANSWERING``) and, when the
+    question asks for a ``kind`` of answer (a number, a date, …), one of them holds it."""
+    if not quotes or max(q.score for q in quotes) < ANSWERING[lang]:
+        return False
+    return kind is None or any(q.typed for q in quotes)
 
 
 def focused_excerpts(ranked: Sequence[Quote], passages: int, max_chars: int, sentences: int = 2) -> list[str]:
@@ -399,12 +438,19 @@ def answer_question(
     if not covered:
         return done(prompt.not_covered, "not_covered", [], None, False, note="low relevance")
     embeddings, indexed = retriever.index.embeddings, indexed_sentences(retriever)
-    ranked = rank_sentences(question, evidence.hits, embeddings, retriever.lexical_query(question), indexed)
+    types = answer_types(settings.prompts_dir)
+    kind = asked_type(question, types.types)
+    lexical = retriever.lexical_query(question)
+    ranked = rank_sentences(question, evidence.hits, embeddings, lexical, indexed, kind, types.not_answers)
     quotes = answering_quotes(ranked)
-    answered = answers_question(quotes, lang)
+    answered = answers_question(quotes, lang, kind)
     fallback = extractive_answer(prompt, quotes, answered, evidence.hits, lang)
     if not llm.available:
         return done(fallback, "extractive", citations, None, answered, note="no language model")
+    if kind is not None and not any(q.typed for q in ranked):
+        # the passages hold no answer of the asked kind (no amount for a budget question): what a model
+        # would write could only be made up; the closest sentences are shown as such
+        return done(fallback, "extractive", citations, None, False, note=f"no {kind.id} in the passages")
 
     instructions = instruction_patterns(settings.prompts_dir)
     # a sentence that speaks to a model would only reach it as '[…]': the excerpt's room goes to the others

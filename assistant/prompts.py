@@ -224,6 +224,34 @@ def glossary(prompts_dir: Path) -> dict[str, str]:
     return {str(k).lower(): str(v) for k, v in (data or {}).get("glossary", {}).items()}  # type: ignore[union-attr]
 
 
+class AnswerType(Strict):
+    """A kind of answer a question can ask for (an amount, a date, a number, a place, a name, a list)."""
+
+    id: str
+    asks: list[str] = Field(min_length=1)
+    """patterns of a question's wording that ask for this kind of answer"""
+    answers: list[str] = Field(min_length=1)
+    """patterns of a sentence that holds an answer of this kind"""
+
+    @model_validator(mode="after")
+    def _compiles(self) -> AnswerType:
+        for pattern in [*self.asks, *self.answers]:
+            re.compile(pattern)  # a broken pattern fails on load, not in the middle of an answer
+        return self
+
+
+class AnswerTypes(Strict):
+    types: list[AnswerType]
+    not_answers: list[str] = []
+    """lines that answer no question (a reference, a web address): never quoted as an answer"""
+
+
+@cache
+def answer_types(prompts_dir: Path) -> AnswerTypes:
+    """What kind of answer a question asks for, and what a sentence holds (prompts/retrieval/answer-types.yaml)."""
+    return AnswerTypes.model_validate(read_yaml(prompts_dir / "retrieval" / "answer-types.yaml"))
+
+
 class FrameworkItem(Strict):
     label: Text
     text: Text

@@ -192,3 +192,32 @@ def test_an_english_question_gets_english_words_around_the_dutch_quote(
     assert result.answer.startswith(answer_prompts(settings.prompts_dir)["en"].extractive_intro)
     assert any("12 personen" in q for q in _quotes(result.answer))
     assert language_of_answer(result.answer, "en") == "en"
+
+
+@pytest.mark.parametrize(
+    ("question", "grounded", "answer_words"),
+    [
+        # near the report's domain, not in docs/eval/answers.jsonl: the report names no contribution or budget,
+        # yet the passages about the same network score as high as a real answer
+        ("Wat is de contributie van de Metropoolregio Eindhoven?", False, None),
+        ("What was the budget of the research?", False, None),
+        # the same kinds of question that the report does answer
+        ("Hoeveel leden telt het dagelijks bestuur van de Metropoolregio Eindhoven?", True, "4 leden"),
+        ("Waar vond de eerste focusgroep plaats?", True, "in Eindhoven"),
+    ],
+)
+def test_a_question_is_answered_only_by_a_sentence_that_holds_what_it_asks_for(
+    corpus_retriever: Retriever, settings: Settings, question: str, grounded: bool, answer_words: str | None
+) -> None:
+    none = make_llm(settings.model_copy(update={"llm": "none"}))
+    result = answer_question(question, corpus_retriever, none, settings)
+    prompt = answer_prompts(settings.prompts_dir)[result.language]
+    assert result.method == "extractive" and result.grounded is grounded, result.answer
+    if grounded:
+        assert any(answer_words in q for q in _quotes(result.answer)), result.answer
+    else:  # said so, with what comes closest, still cited
+        assert result.answer.startswith(prompt.closest_intro) and result.citations
+    # with a language model: a question whose passages hold no answer of its kind never reaches it (what it
+    # wrote could only be made up); one whose passages do is the model's to answer
+    with_model = answer_question(question, corpus_retriever, fake_llm("Het zijn er vijf [1]."), settings)
+    assert with_model.method == ("llm" if grounded else "extractive") and with_model.grounded is grounded

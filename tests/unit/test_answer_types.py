@@ -1,0 +1,163 @@
+"""What kind of answer a question asks for, and the rule that only a sentence holding one answers it.
+
+The patterns are the real ones of prompts/retrieval/answer-types.yaml; the sentences' scores are set by hand
+(or by the toy embedding of test_answer_choice.py), so each rule is tested on its own.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.answer import (
+    ANSWERING,
+    QUOTE_MARGIN,
+    TYPE_BONUS,
+    Quote,
+    answering_quotes,
+    answers_question,
+    asked_type,
+    holds_answer,
+    rank_sentences,
+)
+from assistant.config import PROJECT_ROOT
+from assistant.prompts import AnswerType, answer_types
+from tests.unit.test_answer_choice import Axes, hit
+
+TYPES = answer_types(PROJECT_ROOT / "prompts")
+
+
+def kind_of(question: str) -> str | None:
+    kind = asked_type(question, TYPES.types)
+    return kind.id if kind else None
+
+
+def the(kind_id: str) -> AnswerType:
+    return next(kind for kind in TYPES.types if kind.id == kind_id)
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        # an amount of money comes before a number: 'hoeveel kost' asks for money
+        ("Wat is het budget van het netwerk?", "money"),
+        ("Hoeveel heeft het onderzoek gekost?", "money"),
+        ("How much money did the region spend on it?", "money"),
+        ("What is the membership fee?", "money"),
+        ("Hoe laat begint de bijeenkomst?", "time"),
+        ("What time does the meeting start?", "time"),
+        ("Wanneer werd het netwerk opgericht?", "date"),
+        ("In welk jaar begon de samenwerking?", "date"),
+        ("When did the project end?", "date"),
+        ("Which year was the report published?", "date"),
+        ("Hoeveel partners doen er mee?", "number"),
+        ("Hoe vaak komt de groep samen?", "number"),
+        ("How many people took part?", "number"),
+        ("How old is the network?", "number"),
+        ("Waar vond de bijeenkomst plaats?", "place"),
+        ("In welke stad zit het netwerk?", "place"),
+        ("Where was the meeting held?", "place"),
+        ("Wie leidde het traject?", "name"),
+        ("Hoe heet de voorzitter?", "name"),
+        ("Who chaired the meeting?", "name"),
+        ("Which organisations are members?", "name"),
+        ("Welke drie netwerken zijn onderzocht?", "list"),
+        ("What are the four levels of learning?", "list"),
+        ("Op welke dag is de ledenvergadering?", "date"),
+        # open questions: any sentence may answer them
+        ("What does the network do with its annual budget?", None),  # asks what, not how much
+        ("Wat is transformatieve waarde?", None),
+        ("Waar staat GROZ voor?", None),  # 'waar … voor?' asks what it stands for, not where
+        ("Waarom is er niet geobserveerd?", None),
+        ("What does the report say about trust?", None),
+        ("Why do members not come to events?", None),
+    ],
+)
+def test_the_kind_of_answer_is_read_from_the_wording_in_dutch_and_english(question: str, kind: str | None) -> None:
+    assert kind_of(question) == kind
+
+
+def test_every_kind_is_asked_for_in_both_languages() -> None:
+    dutch = {kind_of(q) for q in ("Wat kost het?", "Hoe laat?", "Wanneer?", "Hoeveel?", "Waar is het?", "Wie?")}
+    english = {kind_of(q) for q in ("What does it cost?", "What time?", "When?", "How many?", "Where?", "Who?")}
+    assert dutch == english == {"money", "time", "date", "number", "place", "name"}
+    assert kind_of("Welke vier waarden?") == kind_of("Which four values?") == "list"
+
+
+@pytest.mark.parametrize(
+    ("kind", "sentence", "holds"),
+    [
+        ("money", "Het jaarbudget is € 2,5 miljoen.", True),
+        ("money", "Leden betalen geen contributie.", True),
+        ("money", "Het netwerk telt 21 gemeenten en een bestuur van 25 leden.", False),
+        ("date", "De eerste focusgroep was op 9 mei 2023.", True),
+        ("date", "Het netwerk telt 21 gemeenten.", False),
+        ("number", "Er zijn 14 interviews gehouden.", True),
+        ("number", "Er werden vier verschillende scenario's besproken.", True),
+        ("number", "Het bestuur komt elke maand bijeen.", True),
+        ("number", "Er zijn interviews gehouden met leden.", False),
+        ("date", "De ledenvergadering is op dinsdag.", True),
+        ("time", "De bijeenkomst begint om 16.30 uur.", True),
+        ("time", "De bijeenkomst duurt een dag.", False),
+        ("place", "De tweede focusgroep was bij Fontys in Venlo.", True),
+        ("place", "De tweede focusgroep was later in het jaar.", False),
+        ("name", "Het traject werd begeleid door BMC Consultants & Dona Stedenbouw.", True),
+        ("name", "De penningmeester van ons netwerk is Anouk de Vries.", True),
+        ("name", "Het traject duurde een jaar.", False),
+        ("list", "Geselecteerd werden:\n\n- Business Club Maas Rhein\n- De STAP naar gezonder", True),
+        ("list", "Het gaat om het individu, de groep en de organisatie.", True),
+        ("list", "Het gaat om het leren van het netwerk.", False),
+    ],
+)
+def test_a_sentence_holds_an_answer_of_the_kind_or_not(kind: str, sentence: str, holds: bool) -> None:
+    assert holds_answer(sentence, the(kind), "Een vraag?") is holds
+
+
+def test_what_the_question_already_holds_is_no_answer() -> None:
+    sentence = "In 2023 deden drie netwerken mee."
+    assert holds_answer(sentence, the("date"), "Wanneer deden de netwerken mee?")
+    assert not holds_answer(sentence, the("date"), "Wat gebeurde er in 2023?")
+
+
+def test_references_and_web_addresses_answer_nothing() -> None:
+    text = (
+        "Het bestuur telt 8 mensen. Journal of Workplace Learning, 19(6), 336– 342. "
+        "Zie ook https://doi.org/10.1108/13665620710777084 voor meer."
+    )
+    ranked = rank_sentences("Hoeveel mensen telt het bestuur?", [hit(1, text)], Axes(), not_answers=TYPES.not_answers)
+    assert [q.text for q in ranked] == ["Het bestuur telt 8 mensen."]
+
+
+def quote(text: str, score: float, typed: bool, order: int = 0) -> Quote:
+    return Quote(n=1, text=text, similarity=score, overlap=0.0, score=score, order=order, typed=typed)
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_a_question_of_a_kind_is_grounded_only_by_a_quoted_sentence_that_holds_one(lang: str) -> None:
+    money = the("money")
+    close = ANSWERING[lang] + 0.1  # scores as answering, whatever it holds
+    about_the_network = [quote("Het netwerk telt 21 gemeenten.", close, typed=False)]
+    assert answers_question(about_the_network, lang)  # type: ignore[arg-type]  # an open question: answered
+    assert not answers_question(about_the_network, lang, money)  # type: ignore[arg-type]
+    with_amount = [*about_the_network, quote("Het budget is € 2 miljoen.", close - 0.01, typed=True)]
+    assert answers_question(with_amount, lang, money)  # type: ignore[arg-type]
+    # an amount that does not score as answering does not make it an answer
+    assert not answers_question([quote("€ 5", ANSWERING[lang] - 0.01, typed=True)], lang, money)  # type: ignore[arg-type]
+
+
+def test_a_sentence_that_holds_the_kind_is_preferred_among_nearly_as_good_ones() -> None:
+    ranked = sorted(
+        [quote("Het netwerk is groot.", 0.95, False), quote("Het telt 21 gemeenten.", 0.95 - TYPE_BONUS / 2, True)],
+        key=lambda q: -(q.score + TYPE_BONUS * q.typed),
+    )
+    assert [q.text for q in answering_quotes(ranked, limit=1)] == ["Het telt 21 gemeenten."]
+    far = [quote("Het netwerk is groot.", 0.95, False), quote("Het telt 21 gemeenten.", 0.95 - 2 * TYPE_BONUS, True)]
+    assert [q.text for q in answering_quotes(far, limit=1)] == ["Het netwerk is groot."]
+    assert QUOTE_MARGIN < TYPE_BONUS  # the bonus decides among the close ones, relevance among the rest
+
+
+def test_ranking_marks_and_lifts_the_sentences_that_hold_the_kind() -> None:
+    text = "De interviews waren open van opzet. In totaal zijn 14 interviews gehouden."
+    question = "Hoeveel interviews zijn er gehouden?"
+    ranked = rank_sentences(question, [hit(1, text)], Axes(), kind=asked_type(question, TYPES.types))
+    assert ranked[0].text == "In totaal zijn 14 interviews gehouden." and ranked[0].typed
+    assert not ranked[1].typed
