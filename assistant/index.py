@@ -340,24 +340,7 @@ class PassageStore:
             return {}
         texts = list(owners)
         vectors = self.embeddings.embed_passages(texts)
-        doc = passages[0].metadata
-        self.sentences.upsert(
-            ids=[
-                f"{doc['doc_id']}:context-{hashlib.sha1(text.encode()).hexdigest()[:12]}:{str(doc['doc_hash'])[:8]}"
-                for text in texts
-            ],
-            embeddings=np.asarray(vectors, dtype=np.float32),
-            documents=texts,
-            metadatas=[
-                {
-                    "doc_id": str(doc["doc_id"]),
-                    "doc_hash": str(doc["doc_hash"]),
-                    "chunk_ids": ",".join(owners[text]),
-                    "context": True,
-                }
-                for text in texts
-            ],
-        )
+        self._store_beside_sentences(passages[0].metadata, "context", texts, vectors, owners)
         return {text: np.asarray(vector, dtype=np.float32) for text, vector in zip(texts, vectors, strict=True)}
 
     def _write_questions(self, passages: Sequence[Document]) -> None:
@@ -371,27 +354,34 @@ class PassageStore:
         if not owners:
             return
         texts = list(owners)
-        doc = passages[0].metadata
         for i in range(0, len(texts), WRITE_BATCH):
             batch = texts[i : i + WRITE_BATCH]
-            vectors = self.embeddings.embed_queries(batch)
-            self.sentences.upsert(
-                ids=[
-                    f"{doc['doc_id']}:question-{hashlib.sha1(text.encode()).hexdigest()[:12]}:{str(doc['doc_hash'])[:8]}"
-                    for text in batch
-                ],
-                embeddings=vectors.astype(np.float32),
-                documents=batch,
-                metadatas=[
-                    {
-                        "doc_id": str(doc["doc_id"]),
-                        "doc_hash": str(doc["doc_hash"]),
-                        "chunk_ids": ",".join(owners[text]),
-                        "question": True,
-                    }
-                    for text in batch
-                ],
+            self._store_beside_sentences(
+                passages[0].metadata, "question", batch, self.embeddings.embed_queries(batch), owners
             )
+
+    def _store_beside_sentences(
+        self, doc: dict, kind: str, texts: list[str], vectors: np.ndarray, owners: dict[str, list[str]]
+    ) -> None:
+        """Section texts (``kind``: context or question) live in the sentence collection, marked as such
+        and owned by the passages they describe, so a document's removal takes them along."""
+        self.sentences.upsert(
+            ids=[
+                f"{doc['doc_id']}:{kind}-{hashlib.sha1(text.encode()).hexdigest()[:12]}:{str(doc['doc_hash'])[:8]}"
+                for text in texts
+            ],
+            embeddings=np.asarray(vectors, dtype=np.float32),
+            documents=texts,
+            metadatas=[
+                {
+                    "doc_id": str(doc["doc_id"]),
+                    "doc_hash": str(doc["doc_hash"]),
+                    "chunk_ids": ",".join(owners[text]),
+                    kind: True,
+                }
+                for text in texts
+            ],
+        )
 
     @_guarded
     def delete_doc(self, doc_id: str, except_hash: str | None = None) -> None:
