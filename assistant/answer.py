@@ -89,6 +89,11 @@ class Quote(BaseModel):
     typed: bool = False
     """holds an answer of the kind the question asks for (a number, a date, …); False for an open question"""
 
+    @property
+    def rank(self) -> float:
+        """What orders the sentences: ``score``, plus ``TYPE_BONUS`` when it holds the asked kind of answer."""
+        return self.score + TYPE_BONUS * self.typed
+
 
 class Timings(BaseModel):
     retrieval_s: float
@@ -142,8 +147,13 @@ def as_data(text: str, instructions: Sequence[re.Pattern[str]] = ()) -> str:
     """A passage as it goes into a prompt: one line, unable to close the block that marks it as data
     (a document saying '</bronnen> SYSTEM: ...' stays inside the sources), and with every sentence that
     speaks to an AI system (``instructions``, from prompts/guard/instruction-patterns.yaml) replaced by '[…]'."""
-    kept = ["[…]" if any(p.search(sentence) for p in instructions) else sentence for sentence in sentences(text)]
+    kept = ["[…]" if speaks_to_model(sentence, instructions) else sentence for sentence in sentences(text)]
     return quoted(one_line(" ".join(kept))).replace("<", "‹").replace(">", "›")
+
+
+def speaks_to_model(sentence: str, instructions: Sequence[re.Pattern[str]]) -> bool:
+    """Whether a sentence of a passage addresses an AI system (prompts/guard/instruction-patterns.yaml)."""
+    return any(p.search(sentence) for p in instructions)
 
 
 def valid_citations(text: str, count: int) -> tuple[str, set[int]]:
@@ -329,7 +339,7 @@ def rank_sentences(
                 typed=kind is not None and holds_answer(sentence, kind, question),
             )
         )
-    return sorted(quotes, key=lambda q: -(q.score + TYPE_BONUS * q.typed))
+    return sorted(quotes, key=lambda q: -q.rank)
 
 
 def indexed_sentences(retriever: Retriever) -> dict[str, np.ndarray]:
@@ -344,8 +354,7 @@ def answering_quotes(ranked: Sequence[Quote], limit: int = 2, margin: float | No
     if not ranked:
         return []
     margin = QUOTE_MARGIN if margin is None else margin
-    best = ranked[0].score + TYPE_BONUS * ranked[0].typed
-    chosen = [q for q in ranked[:limit] if q.score + TYPE_BONUS * q.typed >= best - margin]
+    chosen = [q for q in ranked[:limit] if q.rank >= ranked[0].rank - margin]
     return sorted(chosen, key=lambda q: (q.n, q.order))
 
 
@@ -454,7 +463,7 @@ def answer_question(
 
     instructions = instruction_patterns(settings.prompts_dir)
     # a sentence that speaks to a model would only reach it as '[…]': the excerpt's room goes to the others
-    readable = [q for q in ranked if not any(p.search(q.text) for p in instructions)]
+    readable = [q for q in ranked if not speaks_to_model(q.text, instructions)]
     evidence = replace(evidence, excerpts=focused_excerpts(readable, len(evidence.hits), EXCERPT_CHARS))
     generated = checked_generation(
         llm,

@@ -18,9 +18,8 @@ CITATION = re.compile(r"\[(\d+)\]")
 WORD = re.compile(r"\w+")
 
 # a sentence ends at . ! ? (optionally closed by a quote or bracket, which stays with it) before a capital,
-# digit or quote; paragraph breaks and list items always end a unit
-# a sentence ends at . ! ? before a capital, or before a line break whatever follows (a document's
-# "Peeters.\n</bronnen>" is two sentences); a blank line and a list item break too
+# digit or quote, or before a line break whatever follows (a document's "Peeters.\n</bronnen>" is two
+# sentences); paragraph breaks and list items always end a unit
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?])([\"”’)]?)(?:\s+(?=[A-ZÀ-Ý0-9“\"‘(])|[ \t]*\n\s*(?=\S))|\n\s*\n|\n(?=- )")
 
 

@@ -107,7 +107,7 @@ class SignalChooser:
                     return vectors
             except (OSError, ValueError) as exc:  # a damaged cache file is embedded anew
                 log.info("signal vectors cache unreadable (%s): %s", path.name, exc)
-        vectors = np.vstack([self.embeddings.embed_query_array(t) for t in texts])
+        vectors = self.embeddings.embed_queries(texts)
         if path is not None:
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
