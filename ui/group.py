@@ -28,6 +28,7 @@ from assistant.group.models import (
     EXAMPLE_THEMES,
     MIN_ANSWERS_FLOOR,
     PROMPTS_DIR,
+    Activity,
     Agenda,
     Agreement,
     CreatedScan,
@@ -333,8 +334,9 @@ def facilitator(ctx: GroupContext, secret: str) -> None:
     missing = scan.missing_themes(known_themes(ctx.settings.prompts_dir))
     if missing:
         st.warning(t("group.missing_themes", lang, themes=", ".join(missing)))
-    shown = scan.revealed and ctx.store.count(scan.id) >= scan.settings.min_answers
-    live(ctx, scan.id, shown)
+    activity = ctx.store.activity(scan.id)
+    shown = scan.revealed and activity.participants >= scan.settings.min_answers
+    live(ctx, scan.id, activity if shown else None)
     if not scan.revealed and st.button(t("group.reveal", lang), type="primary", key="group-reveal"):
         ctx.store.reveal(scan.id)
         st.rerun()
@@ -353,21 +355,22 @@ def facilitator(ctx: GroupContext, secret: str) -> None:
 
 
 @st.fragment(run_every=LIVE_EVERY_S)
-def live(ctx: GroupContext, scan_id: str, shown: bool) -> None:
-    """The count, read again every ``LIVE_EVERY_S``; the whole page reruns once the results may show."""
+def live(ctx: GroupContext, scan_id: str, shown: Activity | None) -> None:
+    """The count, read again every ``LIVE_EVERY_S``. The whole page reruns once the results may show, and
+    again whenever an answer arrives or changes while they show (``shown``: the answers they were drawn from)."""
     try:
         scan = ctx.store.get(scan_id)
     except SlimError:
         return
     lang = scan.settings.lang
-    count = ctx.store.count(scan_id)
-    now_shown = scan.revealed and count >= scan.settings.min_answers
-    if now_shown != shown:
+    activity = ctx.store.activity(scan_id)
+    now_shown = scan.revealed and activity.participants >= scan.settings.min_answers
+    if now_shown != (shown is not None) or (shown is not None and activity != shown):
         st.rerun()
-    st.metric(t("group.count_label", lang), count)
+    st.metric(t("group.count_label", lang), activity.participants)
     if not now_shown:
         key = "group.waiting" if scan.revealed else "group.not_revealed"
-        st.info(t(key, lang, answered=count, min_answers=scan.settings.min_answers))
+        st.info(t(key, lang, answered=activity.participants, min_answers=scan.settings.min_answers))
 
 
 def show_results(results: Results, lang: Language) -> None:

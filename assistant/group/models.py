@@ -159,6 +159,19 @@ class ThemeAnswer(BaseModel):
         return value.strip()
 
 
+class Activity(BaseModel):
+    """How far a scan's answers have come: the facilitator's page polls this, and shows the results again
+    whenever it changes (a participant may still be choosing after the minimum is reached)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    participants: int = 0
+    """how many participants saved at least one answer (the minimum counts these)"""
+    answers: int = 0
+    last_change: str = ""
+    """when an answer was last saved or changed (ISO time; empty before the first)"""
+
+
 class NamedAnswer(BaseModel):
     """An answer with the name its participant gave: only in a scan that is not anonymous."""
 

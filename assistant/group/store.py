@@ -43,7 +43,16 @@ from assistant.group.errors import (
     UnknownSecretError,
     UnknownThemeError,
 )
-from assistant.group.models import STORED, Agreement, CreatedScan, NamedAnswer, Scan, ScanSettings, ThemeAnswer
+from assistant.group.models import (
+    STORED,
+    Activity,
+    Agreement,
+    CreatedScan,
+    NamedAnswer,
+    Scan,
+    ScanSettings,
+    ThemeAnswer,
+)
 from assistant.migrations import migrate
 from assistant.owners import owner_id, secret
 from assistant.sessiondb import SessionsDamagedError, backups, is_damage
@@ -370,11 +379,17 @@ class GroupStore:
 
     def count(self, scan_id: str) -> int:
         """How many participants have saved at least one answer."""
+        return self.activity(scan_id).participants
+
+    def activity(self, scan_id: str) -> Activity:
+        """The participants, answers and last change of a scan: one read, cheap enough to poll."""
         with self._connect() as conn:
             row = conn.execute(
-                "SELECT COUNT(DISTINCT participant) FROM group_answers WHERE scan_id=?", (scan_id,)
+                "SELECT COUNT(DISTINCT participant), COUNT(*), COALESCE(MAX(updated), '') FROM group_answers"
+                " WHERE scan_id=?",
+                (scan_id,),
             ).fetchone()
-        return int(row[0])
+        return Activity(participants=int(row[0]), answers=int(row[1]), last_change=row[2])
 
     # --- after the session ---------------------------------------------------------------------------------
 

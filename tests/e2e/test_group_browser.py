@@ -161,13 +161,19 @@ def test_group_scan_from_creation_to_agenda(app: AppServer, browser, tmp_path: P
 
     # the facilitator's page shows the results by itself (the count is polled)
     facilitator.get_by_text("Verdeling (score: aantal)").first.wait_for(timeout=120_000)  # loads the tips' passages
-    # the phone's last choice may reach the page one poll later than the first theme's minimum
+    # the minimum is reached at the phone's first theme: its later choices arrive while the results show
     expect(facilitator.locator("body")).to_contain_text(
         "Verdeling (score: aantal) — 1: 0 · 2: 1 · 3: 0 · 4: 2 · 5: 1", timeout=60_000
     )  # waardecreatie: 4, 2, 5, 4
     body = facilitator.locator("body").inner_text()
     assert "Verdeling (score: aantal) — 1: 1 · 2: 2 · 3: 0 · 4: 1 · 5: 0" in body  # gezamenlijk doel: 2, 4, 1, 2
     assert "Verdeling (score: aantal) — 1: 0 · 2: 0 · 3: 4 · 4: 0 · 5: 0" in body  # proces: all 3
+    # a participant changes an answer while the results show: the page follows by itself
+    score(people["p3"], THEMES[1], 2)
+    expect(facilitator.locator(f".st-key-result-{THEMES[1]}")).to_contain_text(
+        "Verdeling (score: aantal) — 1: 0 · 2: 1 · 3: 3 · 4: 0 · 5: 0", timeout=30_000
+    )
+    body = facilitator.locator("body").inner_text()
     assert body.count("vanaf 4 is de verdeling te zien") == 2  # the two themes nobody scored: no numbers
     goal = facilitator.locator(f".st-key-result-{THEMES[0]}")
     goal.get_by_text("Toelichtingen (anoniem").click()

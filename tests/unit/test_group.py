@@ -267,10 +267,17 @@ def test_codes_secrets_and_participants(tmp_path: Path) -> None:
     assert created.secret.encode() not in raw
     one, two = store.new_participant(), store.new_participant()
     theme = scan.settings.themes[0]
+    assert store.activity(scan.id).participants == 0 and store.activity(scan.id).last_change == ""
     store.save_answer(scan.id, one, ThemeAnswer(theme=theme, score=2, explanation="eerst"))
+    first = store.activity(scan.id)
     store.save_answer(scan.id, one, ThemeAnswer(theme=theme, score=4, explanation="later"))
+    changed = store.activity(scan.id)
+    # a changed answer is a change the facilitator's page must see, though nobody new answered
+    assert (changed.participants, changed.answers) == (first.participants, first.answers) == (1, 1)
+    assert changed != first and changed.last_change > first.last_change
     store.save_answer(scan.id, two, ThemeAnswer(theme=theme, score=1))
     assert store.answers_of(scan.id, one)[theme].score == 4 and store.count(scan.id) == 2
+    assert store.activity(scan.id).answers == 2
     assert store.answers_of(scan.id, store.new_participant()) == {}
     store.close(scan.id)
     with pytest.raises(ScanClosedError):
