@@ -11,6 +11,7 @@ import pytest
 from assistant.answer import (
     ANSWERING,
     QUOTE_MARGIN,
+    STRONG_EVIDENCE,
     TYPE_BONUS,
     Quote,
     answering_quotes,
@@ -18,6 +19,7 @@ from assistant.answer import (
     asked_type,
     holds_answer,
     rank_sentences,
+    trust_refusal,
 )
 from assistant.config import PROJECT_ROOT
 from assistant.prompts import AnswerType, answer_types
@@ -161,3 +163,12 @@ def test_ranking_marks_and_lifts_the_sentences_that_hold_the_kind() -> None:
     ranked = rank_sentences(question, [hit(1, text)], Axes(), kind=asked_type(question, TYPES.types))
     assert ranked[0].text == "In totaal zijn 14 interviews gehouden." and ranked[0].typed
     assert not ranked[1].typed
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_the_model_refusal_stands_only_for_a_question_of_a_kind(lang: str) -> None:
+    # an open question: the sentence score decides, however the passages score
+    assert not trust_refusal(None, STRONG_EVIDENCE[lang] - 0.1, lang)
+    # a number, a name, a date: the model reads which thing a number counts; only very close passages overrule it
+    assert trust_refusal(the("number"), STRONG_EVIDENCE[lang] - 0.01, lang)
+    assert not trust_refusal(the("number"), STRONG_EVIDENCE[lang], lang)
