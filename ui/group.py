@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from contextlib import nullcontext
 from dataclasses import dataclass
+from functools import partial
 
 import pandas as pd
 import streamlit as st
@@ -55,9 +56,9 @@ from ui.context import settings as app_settings
 PARTICIPANT_PARAM = "p"
 """the participant's token in the fill-in address: a reload keeps their answers"""
 LIVE_EVERY_S = 1.5
+"""how often the facilitator's count is read again"""
 SIGNALS_KEY = "group_signals_for"
 """the scan whose facilitator asked to see the coaching signals in the explanations"""
-"""how often the facilitator's count is read again"""
 
 
 @dataclass
@@ -388,8 +389,12 @@ def show_results(results: Results, lang: Language) -> None:
     csv, pdf = st.columns(2)
     name = f"results-{results.scan_id}"
     csv.download_button(t("group.download_results_csv", lang), export.results_csv(results), f"{name}.csv", "text/csv")
-    pdf.download_button(
-        t("group.download_results_pdf", lang), export.results_pdf(results), f"{name}.pdf", "application/pdf"
+    pdf.download_button(  # built on the click (over a second): the live page reruns at every new answer
+        t("group.download_results_pdf", lang),
+        partial(export.results_pdf, results),
+        f"{name}.pdf",
+        "application/pdf",
+        key="group-download-results-pdf",
     )
     for result in sort_themes(results.themes, order):
         with st.container(border=True, key=f"result-{result.theme}"):
@@ -523,15 +528,19 @@ def agenda_section(ctx: GroupContext, scan: Scan, results: Results, lang: Langua
         st.markdown(markdown)  # built by agenda_markdown, which passes every outside text through safe_text
     name = f"agenda-{scan.id}"
     docx, pdf, md = st.columns(3)
-    docx.download_button(
+    docx.download_button(  # the Word and PDF files are built on the click, not at every rerun of the live page
         t("group.download_agenda_docx", lang),
-        export.agenda_docx(agenda),
+        partial(export.agenda_docx, agenda),
         f"{name}.docx",
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
         key="group-download-docx",
     )
     pdf.download_button(
-        t("group.download_agenda_pdf", lang), export.agenda_pdf(agenda), f"{name}.pdf", "application/pdf"
+        t("group.download_agenda_pdf", lang),
+        partial(export.agenda_pdf, agenda),
+        f"{name}.pdf",
+        "application/pdf",
+        key="group-download-agenda-pdf",
     )
     md.download_button(
         t("group.download_agenda_md", lang), markdown, f"{name}.md", "text/markdown", key="group-download-md"
