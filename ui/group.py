@@ -43,7 +43,7 @@ from assistant.group.models import (
 )
 from assistant.group.results import named_line, scan_results, sort_themes, summarise
 from assistant.group.signals import ExplanationSignals
-from assistant.group.store import NAME_LENGTH, GroupStore, format_code
+from assistant.group.store import LIVE_EVERY_S, NAME_LENGTH, GroupStore, format_code
 from assistant.i18n import LANGUAGES, t
 from assistant.prompts import QuestionBank, question_bank
 from assistant.reflection.signals import examples_cache
@@ -55,8 +55,6 @@ from ui.context import settings as app_settings
 
 PARTICIPANT_PARAM = "p"
 """the participant's token in the fill-in address: a reload keeps their answers"""
-LIVE_EVERY_S = 1.5
-"""how often the facilitator's count is read again"""
 SIGNALS_KEY = "group_signals_for"
 """the scan whose facilitator asked to see the coaching signals in the explanations"""
 
@@ -116,6 +114,10 @@ def _error(exc: SlimError, lang: Language) -> None:
 def create(ctx: GroupContext) -> None:
     lang = _ui_lang()
     st.title(t("group.title", lang))
+    created: CreatedScan | None = st.session_state.get("group_created")
+    if created:  # the links first: the facilitator link shows only here, the join form can wait
+        show_created(ctx, created, lang)
+        return
     with st.form("group-join"):
         typed = st.text_input(t("group.enter_code", lang), key="group-code")
         joined = st.form_submit_button(t("group.join", lang))
@@ -128,10 +130,6 @@ def create(ctx: GroupContext) -> None:
             st.query_params.clear()
             st.query_params[JOIN_PARAM] = scan.code
             st.rerun()
-    created: CreatedScan | None = st.session_state.get("group_created")
-    if created:
-        show_created(ctx, created, lang)
-        return
     st.subheader(t("group.new_scan", lang))
     st.markdown(t("group.intro", lang))
     themes = [th.id for th in ctx.bank.ordered_themes()]
@@ -152,7 +150,13 @@ def create(ctx: GroupContext) -> None:
             horizontal=True,
             key="group-lang",
         )
-        closes = st.date_input(t("group.closes_at", lang), value=None, min_value=dt.date.today(), key="group-closes")
+        closes = st.date_input(
+            t("group.closes_at", lang),
+            value=None,
+            min_value=dt.date.today(),
+            format=_date_format(lang),
+            key="group-closes",
+        )
         anonymous = st.checkbox(
             t("group.anonymous", lang), value=True, help=t("group.anonymous_help", lang), key="group-anonymous"
         )
@@ -193,13 +197,9 @@ def create(ctx: GroupContext) -> None:
 def show_created(ctx: GroupContext, created: CreatedScan, lang: Language) -> None:
     """The links of a new scan. The facilitator link is shown here and nowhere else, ever."""
     scan = created.scan
-    join = join_url(ctx.settings, scan.code)
     st.success(t("group.created", lang, network=heading_markdown(scan.settings.network), scan_id=scan.id))
     st.subheader(t("group.for_participants", lang))
-    st.markdown(t("group.join_code", lang, code=f"**{format_code(scan.code)}**"))
-    st.caption(t("group.join_link_label", lang))
-    st.code(join, language=None)
-    st.image(export.qr_png(join), caption=t("group.qr", lang), width=240)
+    invite(ctx, scan, lang)
     st.subheader(t("group.for_facilitator", lang))
     st.warning(t("group.secret_once", lang))
     url = facilitator_url(ctx.settings, created.secret)
@@ -208,6 +208,20 @@ def show_created(ctx: GroupContext, created: CreatedScan, lang: Language) -> Non
     if st.button(t("group.another", lang), key="group-another"):
         del st.session_state["group_created"]
         st.rerun()
+
+
+def invite(ctx: GroupContext, scan: Scan, lang: Language) -> None:
+    """How participants join: the code to type, the link and its QR code (for the beamer)."""
+    join = join_url(ctx.settings, scan.code)
+    st.markdown(t("group.join_code", lang, code=f"**{format_code(scan.code)}**"))
+    st.caption(t("group.join_link_label", lang))
+    st.code(join, language=None)
+    st.image(export.qr_png(join), caption=t("group.qr", lang), width=240)
+
+
+def _date_format(lang: Language) -> str:
+    """Dates as people write them: 31-12-2026 in Dutch, ISO in English."""
+    return "DD-MM-YYYY" if lang == "nl" else "YYYY-MM-DD"
 
 
 # --- a participant: the fill-in form -----------------------------------------------------------------------
@@ -338,6 +352,9 @@ def facilitator(ctx: GroupContext, secret: str) -> None:
     activity = ctx.store.activity(scan.id)
     shown = scan.revealed and activity.participants >= scan.settings.min_answers
     live(ctx, scan.id, activity if shown else None)
+    if not scan.is_closed():  # the join link and QR code stay at hand (for the beamer) while people fill in
+        with st.expander(t("group.for_participants", lang), expanded=not shown):
+            invite(ctx, scan, lang)
     if not scan.revealed and st.button(t("group.reveal", lang), type="primary", key="group-reveal"):
         ctx.store.reveal(scan.id)
         st.rerun()
@@ -565,7 +582,7 @@ def agreements(ctx: GroupContext, scan: Scan, lang: Language) -> None:
         action = st.text_input(t("group.agreement_action", lang), max_chars=500)
         owner, due = st.columns(2)
         who = owner.text_input(t("group.agreement_owner", lang), max_chars=120)
-        when = due.date_input(t("group.agreement_due", lang), value=None)
+        when = due.date_input(t("group.agreement_due", lang), value=None, format=_date_format(lang))
         added = st.form_submit_button(t("group.agreement_add", lang))
     if added and action.strip():
         ctx.store.add_agreement(scan.id, Agreement(action=action.strip(), owner=who.strip(), due=when))

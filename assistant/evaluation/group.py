@@ -5,8 +5,8 @@ participants on the running app, and a facilitator's page in a browser (``group_
 
 Measured: submissions lost (target 0), per-submission latency p95 (target: well under the page's 300 ms
 click budget), and the time until a results read shows a participant's first answer (target ≤ 2 s). The
-reader polls at ``POLL_S``; the app's live count refreshes every 1.5 s (``ui/group.py``), so the page's lag
-is at most that interval plus the storage lag measured here.
+reader polls at ``POLL_S``; the app's live count refreshes every ``store.LIVE_EVERY_S``, so the page's lag
+is at most that interval plus a rerun plus the storage lag measured here (``group_browser`` times the page).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel
 
 from assistant.config import PROJECT_ROOT
-from assistant.evaluation.stats import machine_description, percentile
+from assistant.evaluation.stats import load_average, machine_description, percentile
 from assistant.group.models import ScanSettings, ThemeAnswer
 from assistant.group.results import scan_results
 from assistant.group.store import GroupStore
@@ -70,6 +70,11 @@ class GroupBenchResult(BaseModel):
     click_p95_ms: float = 0.0
     click_max_ms: float = 0.0
     changes: int = 0
+    change_pause_s: float = 0.0
+    browser_rounds: int = 0
+    live_every_s: float = 0.0
+    """how often the facilitator's page reads the count (``store.LIVE_EVERY_S``)"""
+    """the most a browser participant waited between two changes"""
     shown_p50_s: float = 0.0
     shown_p95_s: float = 0.0
     shown_max_s: float = 0.0
@@ -114,11 +119,9 @@ def run_group_bench(people: int = 30, pace_s: float = 0.0, browsers: GroupBrowse
     """Run the simulation in a fresh temporary data folder (the browsers' app's, when there are browsers);
     nothing of the user's data is touched. The browsers click while the simulated participants write; the
     facilitator's page is timed once they are done."""
-    from assistant.evaluation.group_browser import Filled, load_average
-
     ctx = multiprocessing.get_context("fork")
     folder = nullcontext(str(browsers.data_dir)) if browsers else tempfile.TemporaryDirectory(prefix=FOLDER_PREFIX)
-    filled = Filled()
+    filled = None
     followed: list[float] = []
     with folder as tmp:
         data_dir = Path(tmp)
@@ -156,7 +159,8 @@ def run_group_bench(people: int = 30, pace_s: float = 0.0, browsers: GroupBrowse
             given = browser_lost = 0
         stored = len(store.answers(scan.id))
     latencies = [x * 1000 for lat, _, _, _ in outcomes for x in lat]
-    firsts = sorted([first for _, first, _, _ in outcomes if first is not None] + filled.firsts)
+    clicks, clicked_at = (filled.times, filled.clicked_at) if filled else ([], [])
+    firsts = sorted([first for _, first, _, _ in outcomes if first is not None] + (filled.firsts if filled else []))
     writes_end = max((last for _, _, _, last in outcomes if last is not None), default=0.0)
     lags = [max(0.0, shown - done) for done, shown in zip(firsts, seen, strict=False)]
     lags += [float("inf")] * (len(firsts) - len(lags))  # a first answer the reader never saw
@@ -181,11 +185,14 @@ def run_group_bench(people: int = 30, pace_s: float = 0.0, browsers: GroupBrowse
         browsers=browsers.count if browsers else 0,
         browser_answers=given,
         browser_lost=browser_lost,
-        clicks=len(filled.times),
-        clicks_during_writes=sum(1 for at in filled.clicked_at if at <= writes_end),
-        click_p50_ms=percentile(filled.times, 50),
-        click_p95_ms=percentile(filled.times, 95),
-        click_max_ms=max(filled.times, default=0.0),
+        clicks=len(clicks),
+        clicks_during_writes=sum(1 for at in clicked_at if at <= writes_end),
+        click_p50_ms=percentile(clicks, 50),
+        click_p95_ms=percentile(clicks, 95),
+        click_max_ms=max(clicks, default=0.0),
+        change_pause_s=browsers.pause_s if browsers else 0.0,
+        browser_rounds=browsers.rounds if browsers else 0,
+        live_every_s=browsers.live_every_s if browsers else 0.0,
         changes=len(followed),
         shown_p50_s=percentile(followed, 50),
         shown_p95_s=percentile(followed, 95),
@@ -240,15 +247,16 @@ def group_table(results: list[GroupBenchResult]) -> str:
         [
             *lines,
             "",
-            f"In the same runs, {browsers} real browser participants (headless Chromium, a context each, on the",
-            "app's `streamlit run`) fill in the same scan while the simulated participants write: every theme,",
-            f"{first.clicks // max(1, browsers * first.themes)} times each (“Volgende deelnemer” in between);"
-            " their answers are counted in the lost column above. A click is timed in the page from the click on a",
-            "score label until “Opgeslagen.” shows in that theme's box and the server's rerun has finished. Once the",
-            "simulated participants are done, the results are revealed and a facilitator's page opens in another",
-            "context; then one browser participant changes an answer, paused 0–1.5 s between changes, each timed",
-            "from the click until the facilitator's page shows that theme's new distribution (one clock: both",
-            "pages stamp `performance.timeOrigin + performance.now()`).",
+            f"In the same runs, {browsers} real browser participants (headless Chromium, a context each, on the"
+            " app's `streamlit run`) fill in the same scan while the simulated participants write: every theme,"
+            f" {first.browser_rounds} times each (“Volgende deelnemer” in between); their answers are counted in the"
+            " lost column above. A click is timed in the page from the click on a score label until “Opgeslagen.”"
+            " shows in that theme's box and the server's rerun has finished. Once the simulated participants are"
+            " done, the results are revealed and a facilitator's page opens in another context; then one browser"
+            f" participant changes an answer, pausing 0–{first.change_pause_s:g} s between changes, each timed from"
+            " the click until the facilitator's page shows that theme's new distribution (one clock: both pages"
+            " stamp `performance.timeOrigin + performance.now()`). The page reads the count every"
+            f" {first.live_every_s:g} s and reruns when it changed.",
             "",
             "| run | click → “Opgeslagen.”, p50 / p95 / max, ms (target ≤ 300) | change → on the facilitator's"
             " page, p50 / p95 / max, s (target ≤ 2) | browser answers lost (target 0) |",

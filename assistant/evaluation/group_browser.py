@@ -32,7 +32,7 @@ from assistant.evaluation.group import FOLDER_PREFIX
 from assistant.group.links import facilitator_url, join_url
 from assistant.group.models import CreatedScan
 from assistant.group.results import SCORES, scan_results
-from assistant.group.store import GroupStore
+from assistant.group.store import LIVE_EVERY_S, GroupStore
 from assistant.i18n import t
 
 PROMPTS = PROJECT_ROOT / "prompts"
@@ -40,9 +40,9 @@ ROUNDS = 2
 """each browser fills in the scan this many times ("next participant" in between): more clicks timed"""
 CHANGES = 8
 """answers a browser participant changes after the reveal, each timed until the facilitator's page shows it"""
-PAUSE_S = 1.5
+PAUSE_S = 1.0
 """the most a participant waits between two changes (at random), so the changes fall at every point of the
-facilitator page's poll interval (``ui.group.LIVE_EVERY_S``), not always just after a poll"""
+facilitator page's poll interval (``LIVE_EVERY_S``), not always just after a poll"""
 
 STAMP_CLICK = """() => {
     if (!window.__slimStamped) {
@@ -72,12 +72,6 @@ NOT_BUSY = "!document.querySelector('[data-testid=\"stStatusWidget\"]')"
 IDLE = f"() => {NOT_BUSY}"
 
 
-def load_average() -> str:
-    """The machine's load (as `uptime` gives it) when a run ends: the figures are upper bounds under it."""
-    one, five, fifteen = os.getloadavg()
-    return f"{one:.1f} / {five:.1f} / {fifteen:.1f}"
-
-
 @dataclass
 class Filled:
     """What the browser participants' clicks gave."""
@@ -99,6 +93,7 @@ class GroupBrowsers:
 
     def __init__(self, settings: Settings, count: int, rounds: int = ROUNDS, changes: int = CHANGES) -> None:
         self.settings, self.count, self.rounds, self.changes = settings, count, rounds, changes
+        self.pause_s, self.live_every_s = PAUSE_S, LIVE_EVERY_S
         self._stack = contextlib.ExitStack()
         self.pages: list = []
         self.clicked: dict[str, dict[str, int]] = {}
@@ -256,6 +251,6 @@ class GroupBrowsers:
             except Exception:  # noqa: BLE001 - a change the page never showed counts as infinitely late
                 lags.append(float("inf"))
             participant.wait_for_function(IDLE, timeout=30_000)
-            time.sleep(pause.uniform(0, PAUSE_S))
+            time.sleep(pause.uniform(0, self.pause_s))
         facilitator.context.close()
         return lags

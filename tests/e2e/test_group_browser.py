@@ -190,7 +190,7 @@ def test_group_scan_from_creation_to_agenda(app: AppServer, browser, tmp_path: P
     # on request, the coaching bank's signals in the explanations (the first time embeds the bank's examples)
     assert "toelichtingen:" not in goal.inner_text()
     facilitator.get_by_role("button", name="Welke signalen noemen de toelichtingen?").click()
-    expect(goal).to_contain_text(SIGNAL_LINE, timeout=180_000)
+    expect(goal).to_contain_text(SIGNAL_LINE, timeout=240_000)
     expect(facilitator.get_by_role("button", name="Welke signalen noemen de toelichtingen?")).to_have_count(0)
 
     # agenda: 90 minutes, the proposed themes; remove a theme block, the length stays
@@ -231,3 +231,20 @@ def test_group_scan_from_creation_to_agenda(app: AppServer, browser, tmp_path: P
     facilitator.get_by_text("en alle antwoorden zijn verwijderd").wait_for(timeout=30_000)
     p1.goto(join)
     p1.get_by_text("Deze code hoort bij geen enkele scan").wait_for(timeout=60_000)
+
+
+def test_group_bench_drives_real_browsers(corpus_data_dir: Path) -> None:
+    """`slim bench --group N --browsers B` at its smallest: one browser participant clicks while three
+    simulated ones write, then the facilitator's page in a browser follows two changed answers."""
+    from assistant.config import Settings
+    from assistant.evaluation.group import group_table, run_group_bench
+    from assistant.evaluation.group_browser import GroupBrowsers
+
+    with GroupBrowsers(Settings(data_dir=corpus_data_dir), 1, rounds=1, changes=2) as pages:
+        result = run_group_bench(3, 0.0, pages)
+    assert result.lost == result.browser_lost == result.errors == 0
+    assert result.browser_answers == result.themes and result.expected == 4 * result.themes
+    assert result.clicks == result.themes and 0 < result.click_p50_ms <= result.click_max_ms
+    assert result.changes == 2 and 0 < result.shown_max_s < 30  # each change reached the facilitator's page
+    table = group_table([result])
+    assert f"({result.themes} clicks," in table and "(2 changes)" in table and f"| 0 of {result.themes} |" in table
