@@ -11,8 +11,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from assistant.config import PROJECT_ROOT, Settings
+from assistant.group.links import join_url
 from assistant.group.models import ScanSettings, ThemeAnswer
 from assistant.group.store import GroupStore, format_code
+from assistant.i18n import t
 from tests.helpers.group import LOST_THEME, lose_a_theme
 
 APP = str(PROJECT_ROOT / "ui" / "app.py")
@@ -125,6 +127,9 @@ def test_the_facilitator_sees_only_the_count_until_revealed_and_enough(indexed: 
         )
     at = page(beheer=created.secret)
     assert at.metric[0].value == "2"
+    # the join link and QR code stay at hand on the facilitator's page, for the beamer, while people fill in
+    assert [c.value for c in at.code] == [join_url(Settings(data_dir=indexed), created.scan.code)]
+    assert format_code(created.scan.code) in shown(at)
     next(b for b in at.button if b.label == "Toon resultaten").click().run()
     assert "minstens 3" in shown(at) and "geheim" not in shown(at) and "Verdeling" not in shown(at)
     store.save_answer(
@@ -166,5 +171,6 @@ def test_without_anonymity_the_participant_gives_a_name_and_the_facilitator_sees
         store.save_answer(scan_id, store.new_participant(), ThemeAnswer(theme="gezamenlijk-doel", score=score))
     store.reveal(scan_id)
     facilitator = page(beheer=created.secret)
-    lines = [m.value for m in facilitator.expander[0].markdown] if facilitator.expander else []
+    named = [e for e in facilitator.expander if e.label == t("group.named_answers", "nl")]
+    lines = [m.value for m in named[0].markdown] if named else []
     assert "Anna (4): Helder doel." in lines and "zonder naam (2)" in lines
