@@ -224,6 +224,11 @@ def _date_format(lang: Language) -> str:
     return "DD-MM-YYYY" if lang == "nl" else "YYYY-MM-DD"
 
 
+def _date_text(day: dt.date, lang: Language) -> str:
+    """A date shown as its field takes it (``_date_format``)."""
+    return day.strftime("%d-%m-%Y") if lang == "nl" else day.isoformat()
+
+
 # --- a participant: the fill-in form -----------------------------------------------------------------------
 
 
@@ -571,7 +576,7 @@ def agreements(ctx: GroupContext, scan: Scan, lang: Language) -> None:
     st.header(t("group.agreements", lang))
     for agreement in ctx.store.agreements(scan.id):
         text, remove = st.columns([6, 1], vertical_alignment="center")
-        due = agreement.due.isoformat() if agreement.due else "…"
+        due = _date_text(agreement.due, lang) if agreement.due else "…"
         text.markdown(
             untrusted_markdown(f"{agreement.action} — {agreement.owner or '…'}, {due}"),
         )

@@ -11,6 +11,7 @@ is at most that interval plus a rerun plus the storage lag measured here (``grou
 
 from __future__ import annotations
 
+import datetime as dt
 import multiprocessing
 import random
 import tempfile
@@ -225,10 +226,11 @@ def group_table(results: list[GroupBenchResult]) -> str:
             )
     browsers = first.browsers
     lines = [
-        f"## Group scan, {first.participants} participants at once (`slim bench --group {first.participants}`"
-        + (f" `--browsers {browsers}`)" if browsers else ")"),
+        f"## Group scan, {first.participants} participants at once (`slim bench --group {first.participants}"
+        + (f" --browsers {browsers}`)" if browsers else "`)"),
         "",
-        f"{first.participants} processes on one SQLite file (WAL) each save {first.themes} themes through the",
+        f"Measured {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC. {first.participants} processes on one SQLite file"
+        f" (WAL) each save {first.themes} themes through the",
         "real group store; a facilitator process reads the results count every "
         f"{POLL_S * 1000:.0f} ms. Machine: {first.machine};",
         "shared with other jobs while measured (load averages over 1 / 5 / 15 min, as `uptime` gives them, in",

@@ -38,7 +38,7 @@ from assistant.i18n import t
 PROMPTS = PROJECT_ROOT / "prompts"
 ROUNDS = 2
 """each browser fills in the scan this many times ("next participant" in between): more clicks timed"""
-CHANGES = 8
+CHANGES = 12
 """answers a browser participant changes after the reveal, each timed until the facilitator's page shows it"""
 PAUSE_S = 1.0
 """the most a participant waits between two changes (at random), so the changes fall at every point of the
