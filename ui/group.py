@@ -372,7 +372,7 @@ def facilitator(ctx: GroupContext, secret: str) -> None:
             st.session_state[SIGNALS_KEY] = scan.id
             st.rerun()
         show_results(results, lang)
-        agenda_section(ctx, scan, results, lang)
+        agenda_section(ctx, scan, results, activity, lang)
     agreements(ctx, scan, lang)
     manage(ctx, scan, lang)
 
@@ -482,7 +482,7 @@ def _minutes_changed(scan_id: str, block_id: str, widget: str) -> None:
     _edit(scan_id, agendas.set_minutes, block_id, int(st.session_state[widget]))
 
 
-def agenda_section(ctx: GroupContext, scan: Scan, results: Results, lang: Language) -> None:
+def agenda_section(ctx: GroupContext, scan: Scan, results: Results, activity: Activity, lang: Language) -> None:
     st.header(t("group.agenda", lang))
     minutes = st.selectbox(t("group.agenda_minutes", lang), agendas.LENGTHS, index=1, key="group-minutes")
     options = [r.theme for r in results.themes]
@@ -509,9 +509,16 @@ def agenda_section(ctx: GroupContext, scan: Scan, results: Results, lang: Langua
             _error(exc, lang)
             return
         st.session_state[key] = (plan, built)
+        st.session_state[f"{key}-basis"] = activity
     failed = st.session_state.pop("group_agenda_error", None)
     if failed:
         _error(failed, lang)
+    basis: Activity = st.session_state[f"{key}-basis"]
+    if basis != activity:  # its figures are the answers' of then; rebuilding would drop the facilitator's edits
+        st.info(t("group.agenda_outdated", lang))
+        if st.button(t("group.agenda_rebuild", lang), key="group-agenda-rebuild"):
+            del st.session_state[key]
+            st.rerun()
     agenda: Agenda = st.session_state[key][1]
     st.caption(t("group.agenda_total", lang, total=agenda.total, minutes=agenda.minutes))
     version = id(agenda)  # fresh widgets after each edit: their values follow the agenda, not old input

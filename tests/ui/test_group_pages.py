@@ -174,3 +174,24 @@ def test_without_anonymity_the_participant_gives_a_name_and_the_facilitator_sees
     named = [e for e in facilitator.expander if e.label == t("group.named_answers", "nl")]
     lines = [m.value for m in named[0].markdown] if named else []
     assert "Anna (4): Helder doel." in lines and "zonder naam (2)" in lines
+
+
+def test_the_agenda_says_when_answers_came_in_after_it_was_made(indexed: Path) -> None:
+    """The agenda keeps the facilitator's edits, so new answers do not rebuild it by themselves: the page
+    says its figures are older, and rebuilding takes the new ones."""
+    store = store_of(indexed)
+    created = store.create(ScanSettings(network="Netwerk Zuid", themes=["gezamenlijk-doel", "proces"], min_answers=3))
+    scan_id = created.scan.id
+    for score in (2, 3, 4):
+        person = store.new_participant()
+        for theme in ("gezamenlijk-doel", "proces"):
+            store.save_answer(scan_id, person, ThemeAnswer(theme=theme, score=score))
+    store.reveal(scan_id)
+    at = page(beheer=created.secret)
+    outdated = t("group.agenda_outdated", "nl")
+    assert "90 van 90 minuten ingepland" in shown(at) and outdated not in shown(at)
+    store.save_answer(scan_id, store.new_participant(), ThemeAnswer(theme="proces", score=1))
+    at.run()
+    assert outdated in shown(at)
+    next(b for b in at.button if b.label == t("group.agenda_rebuild", "nl")).click().run()
+    assert outdated not in shown(at) and "90 van 90 minuten ingepland" in shown(at)
