@@ -72,10 +72,10 @@ class GroupBenchResult(BaseModel):
     click_max_ms: float = 0.0
     changes: int = 0
     change_pause_s: float = 0.0
+    """the most a browser participant waited between two changes"""
     browser_rounds: int = 0
     live_every_s: float = 0.0
     """how often the facilitator's page reads the count (``store.LIVE_EVERY_S``)"""
-    """the most a browser participant waited between two changes"""
     shown_p50_s: float = 0.0
     shown_p95_s: float = 0.0
     shown_max_s: float = 0.0
