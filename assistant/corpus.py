@@ -271,7 +271,6 @@ def load_sources(path: Path) -> list[SourceRecord]:
 
 
 SECTION_CONTEXT_FILE = "section-context.yaml"
-CONTEXT_PARTS = "\n"  # between a chapter's context and a section's own in a passage's context
 
 
 class SectionContext(BaseModel):
@@ -295,8 +294,7 @@ class DocumentContexts(BaseModel):
     sections: dict[str, SectionContext]
 
     def for_heading(self, section: str, heading_path: tuple[str, ...]) -> str:
-        """The context added to every passage under this heading: its chapter's, then its own, one per line
-        (``CONTEXT_PARTS``: the index embeds a chapter's part once, not once per section)."""
+        """The context added to every passage under this heading: its chapter's, then its own."""
         parts = []
         chapter = self.chapters.get(section.split(".")[0]) if section else None
         if chapter:
@@ -304,7 +302,7 @@ class DocumentContexts(BaseModel):
         own = self.sections.get(section_key(section, heading_path))
         if own:
             parts.append(own.text())
-        return CONTEXT_PARTS.join(parts)
+        return " ".join(parts)
 
 
 def section_key(section: str, heading_path: tuple[str, ...]) -> str:

@@ -31,7 +31,6 @@ from langchain_core.documents import Document
 from tqdm import tqdm
 
 from assistant.config import Settings
-from assistant.corpus import CONTEXT_PARTS
 from assistant.datadir import chroma_path, require_writable
 from assistant.embeddings import SlimEmbeddings, VectorCache, make_embeddings
 from assistant.errors import (
@@ -53,23 +52,6 @@ from assistant.ingest import (
 WRITE_BATCH = 256  # sentences embedded and stored per step
 
 Embed = Callable[[Sequence[str]], np.ndarray]
-
-
-def context_vectors(embed: Embed, contexts: Sequence[str]) -> np.ndarray:
-    """One vector per section context. A context is its chapter's part and the section's own
-    (``CONTEXT_PARTS`` between them); a case chapter's part is the same in all its sections, so each
-    distinct part is embedded once and a context's vector is its parts' vectors weighted by their length
-    (as e5 averages over tokens), normalised. A context of one part gets its own vector unchanged."""
-    parts = [context.split(CONTEXT_PARTS) for context in contexts]
-    distinct_parts = list(dict.fromkeys(part for split in parts for part in split))
-    embedded = embed(distinct_parts)
-    row = {part: n for n, part in enumerate(distinct_parts)}
-    out = np.zeros((len(contexts), embedded.shape[1]), dtype=np.float32)
-    for n, split in enumerate(parts):
-        weights = np.array([len(part) for part in split], dtype=np.float32)
-        vector = weights @ embedded[[row[part] for part in split]] / weights.sum()
-        out[n] = vector / max(float(np.linalg.norm(vector)), 1e-12)
-    return out
 
 
 def distinct(embed: Embed, texts: Sequence[str]) -> np.ndarray:
@@ -377,9 +359,8 @@ class PassageStore:
         )
 
     def _write_contexts(self, passages: Sequence[Document], embed: Embed) -> dict[str, np.ndarray]:
-        """Embed each distinct section context of a document version (each distinct part once: see
-        ``context_vectors``) and store it beside the sentences, owned by the passages it describes;
-        returns the vector per context text."""
+        """Embed each distinct section context of a document version once and store it beside the
+        sentences, owned by the passages it describes; returns the vector per context text."""
         owners: dict[str, list[str]] = {}
         for passage in passages:
             context = str(passage.metadata.get("context", ""))
@@ -388,7 +369,7 @@ class PassageStore:
         if not owners:
             return {}
         texts = list(owners)
-        vectors = context_vectors(embed, texts)
+        vectors = embed(texts)
         self._store_beside_sentences(passages[0].metadata, "context", texts, vectors, owners)
         return {text: np.asarray(vector, dtype=np.float32) for text, vector in zip(texts, vectors, strict=True)}
 

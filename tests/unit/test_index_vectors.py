@@ -1,5 +1,5 @@
-"""How the index spends its embedding work: each distinct text once, a chapter's context once, lists split
-evenly over the cores. A fake embedding that records what it is asked (our own logic, not the model's)."""
+"""How the index spends its embedding work: each distinct text once, lists split evenly over the cores.
+A fake embedding that records what it is asked (our own logic, not the model's)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from assistant.corpus import CONTEXT_PARTS, DocumentContexts, SectionContext
 from assistant.embeddings import balanced_parts
-from assistant.index import context_vectors, distinct
+from assistant.index import distinct
 
 
 class Recorder:
@@ -29,29 +28,6 @@ def test_a_repeated_sentence_is_embedded_once() -> None:
     vectors = distinct(embed, ["(2018).", "Samen leren.", "(2018)."])
     assert embed.seen == ["(2018).", "Samen leren."]
     assert vectors.shape == (3, 3) and np.array_equal(vectors[0], vectors[2])
-
-
-def test_a_chapters_context_is_embedded_once_for_all_its_sections() -> None:
-    contexts = DocumentContexts(
-        chapters={"4": SectionContext(nl="Casus BCMR.", en="Case BCMR.")},
-        sections={
-            "4.1": SectionContext(nl="Ontstaan.", en="How it began."),
-            "4.2": SectionContext(nl="Structuur.", en="Structure."),
-            "1": SectionContext(nl="Inleiding.", en="Introduction."),
-        },
-    )
-    texts = [contexts.for_heading(s, (f"{s} Kop",)) for s in ("4.1", "4.2", "1")]
-    assert texts[0] == "Casus BCMR. Case BCMR." + CONTEXT_PARTS + "Ontstaan. How it began."
-    embed = Recorder()
-    vectors = context_vectors(embed, texts)
-    assert sorted(embed.seen) == sorted(
-        ["Casus BCMR. Case BCMR.", "Ontstaan. How it began.", "Structuur. Structure.", "Inleiding. Introduction."]
-    )
-    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0)
-    # a context of one part keeps its own vector; one of two parts lies between them, nearer the longer
-    assert np.allclose(vectors[2], Recorder()(["Inleiding. Introduction."])[0])
-    chapter, own = Recorder()(["Casus BCMR. Case BCMR.", "Ontstaan. How it began."])
-    assert vectors[0] @ own > chapter @ own and vectors[0] @ chapter > chapter @ own
 
 
 def test_a_long_list_is_dealt_evenly_and_every_text_comes_back_to_its_row() -> None:
