@@ -175,6 +175,9 @@ def bench(
     group: Annotated[
         int | None, typer.Option("--group", help="Only simulate N group-scan participants submitting at once.")
     ] = None,
+    browsers: Annotated[
+        int, typer.Option("--browsers", help="With --group: real browser participants beside them (0: none).")
+    ] = 3,
 ) -> None:
     """Cold and warm index time, search latency p50/p95 and peak memory, recorded in docs/benchmarks.md;
     with --browser also how fast the app becomes interactive and re-renders a click. --load N and
@@ -188,7 +191,14 @@ def bench(
     if group:
         from assistant.evaluation.group import PACE_S, group_table, run_group_bench
 
-        table = group_table([run_group_bench(group), run_group_bench(group, PACE_S)])
+        if browsers:
+            from assistant.evaluation.group_browser import GroupBrowsers
+
+            with GroupBrowsers(settings, browsers) as pages:
+                runs = [run_group_bench(group, 0.0, pages), run_group_bench(group, PACE_S, pages)]
+        else:
+            runs = [run_group_bench(group), run_group_bench(group, PACE_S)]
+        table = group_table(runs)
         bench_module.update_section(output, "slim bench --group", table)
         typer.echo(table)
         typer.echo(t("bench.written", settings.lang, path=output), err=True)

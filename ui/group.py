@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from contextlib import nullcontext
 from dataclasses import dataclass
+from functools import partial
 
 import pandas as pd
 import streamlit as st
@@ -42,7 +43,7 @@ from assistant.group.models import (
 )
 from assistant.group.results import named_line, scan_results, sort_themes, summarise
 from assistant.group.signals import ExplanationSignals
-from assistant.group.store import NAME_LENGTH, GroupStore, format_code
+from assistant.group.store import LIVE_EVERY_S, NAME_LENGTH, GroupStore, format_code
 from assistant.i18n import LANGUAGES, t
 from assistant.prompts import QuestionBank, question_bank
 from assistant.reflection.signals import examples_cache
@@ -54,10 +55,8 @@ from ui.context import settings as app_settings
 
 PARTICIPANT_PARAM = "p"
 """the participant's token in the fill-in address: a reload keeps their answers"""
-LIVE_EVERY_S = 1.5
 SIGNALS_KEY = "group_signals_for"
 """the scan whose facilitator asked to see the coaching signals in the explanations"""
-"""how often the facilitator's count is read again"""
 
 
 @dataclass
@@ -115,6 +114,10 @@ def _error(exc: SlimError, lang: Language) -> None:
 def create(ctx: GroupContext) -> None:
     lang = _ui_lang()
     st.title(t("group.title", lang))
+    created: CreatedScan | None = st.session_state.get("group_created")
+    if created:  # the links first: the facilitator link shows only here, the join form can wait
+        show_created(ctx, created, lang)
+        return
     with st.form("group-join"):
         typed = st.text_input(t("group.enter_code", lang), key="group-code")
         joined = st.form_submit_button(t("group.join", lang))
@@ -127,10 +130,6 @@ def create(ctx: GroupContext) -> None:
             st.query_params.clear()
             st.query_params[JOIN_PARAM] = scan.code
             st.rerun()
-    created: CreatedScan | None = st.session_state.get("group_created")
-    if created:
-        show_created(ctx, created, lang)
-        return
     st.subheader(t("group.new_scan", lang))
     st.markdown(t("group.intro", lang))
     themes = [th.id for th in ctx.bank.ordered_themes()]
@@ -151,7 +150,13 @@ def create(ctx: GroupContext) -> None:
             horizontal=True,
             key="group-lang",
         )
-        closes = st.date_input(t("group.closes_at", lang), value=None, min_value=dt.date.today(), key="group-closes")
+        closes = st.date_input(
+            t("group.closes_at", lang),
+            value=None,
+            min_value=dt.date.today(),
+            format=_date_format(lang),
+            key="group-closes",
+        )
         anonymous = st.checkbox(
             t("group.anonymous", lang), value=True, help=t("group.anonymous_help", lang), key="group-anonymous"
         )
@@ -192,13 +197,9 @@ def create(ctx: GroupContext) -> None:
 def show_created(ctx: GroupContext, created: CreatedScan, lang: Language) -> None:
     """The links of a new scan. The facilitator link is shown here and nowhere else, ever."""
     scan = created.scan
-    join = join_url(ctx.settings, scan.code)
     st.success(t("group.created", lang, network=heading_markdown(scan.settings.network), scan_id=scan.id))
     st.subheader(t("group.for_participants", lang))
-    st.markdown(t("group.join_code", lang, code=f"**{format_code(scan.code)}**"))
-    st.caption(t("group.join_link_label", lang))
-    st.code(join, language=None)
-    st.image(export.qr_png(join), caption=t("group.qr", lang), width=240)
+    invite(ctx, scan, lang)
     st.subheader(t("group.for_facilitator", lang))
     st.warning(t("group.secret_once", lang))
     url = facilitator_url(ctx.settings, created.secret)
@@ -207,6 +208,25 @@ def show_created(ctx: GroupContext, created: CreatedScan, lang: Language) -> Non
     if st.button(t("group.another", lang), key="group-another"):
         del st.session_state["group_created"]
         st.rerun()
+
+
+def invite(ctx: GroupContext, scan: Scan, lang: Language) -> None:
+    """How participants join: the code to type, the link and its QR code (for the beamer)."""
+    join = join_url(ctx.settings, scan.code)
+    st.markdown(t("group.join_code", lang, code=f"**{format_code(scan.code)}**"))
+    st.caption(t("group.join_link_label", lang))
+    st.code(join, language=None)
+    st.image(export.qr_png(join), caption=t("group.qr", lang), width=240)
+
+
+def _date_format(lang: Language) -> str:
+    """Dates as people write them: 31-12-2026 in Dutch, ISO in English."""
+    return "DD-MM-YYYY" if lang == "nl" else "YYYY-MM-DD"
+
+
+def _date_text(day: dt.date, lang: Language) -> str:
+    """A date shown as its field takes it (``_date_format``)."""
+    return day.strftime("%d-%m-%Y") if lang == "nl" else day.isoformat()
 
 
 # --- a participant: the fill-in form -----------------------------------------------------------------------
@@ -337,6 +357,9 @@ def facilitator(ctx: GroupContext, secret: str) -> None:
     activity = ctx.store.activity(scan.id)
     shown = scan.revealed and activity.participants >= scan.settings.min_answers
     live(ctx, scan.id, activity if shown else None)
+    if not scan.is_closed():  # the join link and QR code stay at hand (for the beamer) while people fill in
+        with st.expander(t("group.for_participants", lang), expanded=not shown):
+            invite(ctx, scan, lang)
     if not scan.revealed and st.button(t("group.reveal", lang), type="primary", key="group-reveal"):
         ctx.store.reveal(scan.id)
         st.rerun()
@@ -349,7 +372,7 @@ def facilitator(ctx: GroupContext, secret: str) -> None:
             st.session_state[SIGNALS_KEY] = scan.id
             st.rerun()
         show_results(results, lang)
-        agenda_section(ctx, scan, results, lang)
+        agenda_section(ctx, scan, results, activity, lang)
     agreements(ctx, scan, lang)
     manage(ctx, scan, lang)
 
@@ -388,8 +411,12 @@ def show_results(results: Results, lang: Language) -> None:
     csv, pdf = st.columns(2)
     name = f"results-{results.scan_id}"
     csv.download_button(t("group.download_results_csv", lang), export.results_csv(results), f"{name}.csv", "text/csv")
-    pdf.download_button(
-        t("group.download_results_pdf", lang), export.results_pdf(results), f"{name}.pdf", "application/pdf"
+    pdf.download_button(  # built on the click (over a second): the live page reruns at every new answer
+        t("group.download_results_pdf", lang),
+        partial(export.results_pdf, results),
+        f"{name}.pdf",
+        "application/pdf",
+        key="group-download-results-pdf",
     )
     for result in sort_themes(results.themes, order):
         with st.container(border=True, key=f"result-{result.theme}"):
@@ -455,7 +482,7 @@ def _minutes_changed(scan_id: str, block_id: str, widget: str) -> None:
     _edit(scan_id, agendas.set_minutes, block_id, int(st.session_state[widget]))
 
 
-def agenda_section(ctx: GroupContext, scan: Scan, results: Results, lang: Language) -> None:
+def agenda_section(ctx: GroupContext, scan: Scan, results: Results, activity: Activity, lang: Language) -> None:
     st.header(t("group.agenda", lang))
     minutes = st.selectbox(t("group.agenda_minutes", lang), agendas.LENGTHS, index=1, key="group-minutes")
     options = [r.theme for r in results.themes]
@@ -482,9 +509,16 @@ def agenda_section(ctx: GroupContext, scan: Scan, results: Results, lang: Langua
             _error(exc, lang)
             return
         st.session_state[key] = (plan, built)
+        st.session_state[f"{key}-basis"] = activity
     failed = st.session_state.pop("group_agenda_error", None)
     if failed:
         _error(failed, lang)
+    basis: Activity = st.session_state[f"{key}-basis"]
+    if basis != activity:  # its figures are the answers' of then; rebuilding would drop the facilitator's edits
+        st.info(t("group.agenda_outdated", lang))
+        if st.button(t("group.agenda_rebuild", lang), key="group-agenda-rebuild"):
+            del st.session_state[key]
+            st.rerun()
     agenda: Agenda = st.session_state[key][1]
     st.caption(t("group.agenda_total", lang, total=agenda.total, minutes=agenda.minutes))
     version = id(agenda)  # fresh widgets after each edit: their values follow the agenda, not old input
@@ -523,15 +557,19 @@ def agenda_section(ctx: GroupContext, scan: Scan, results: Results, lang: Langua
         st.markdown(markdown)  # built by agenda_markdown, which passes every outside text through safe_text
     name = f"agenda-{scan.id}"
     docx, pdf, md = st.columns(3)
-    docx.download_button(
+    docx.download_button(  # the Word and PDF files are built on the click, not at every rerun of the live page
         t("group.download_agenda_docx", lang),
-        export.agenda_docx(agenda),
+        partial(export.agenda_docx, agenda),
         f"{name}.docx",
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
         key="group-download-docx",
     )
     pdf.download_button(
-        t("group.download_agenda_pdf", lang), export.agenda_pdf(agenda), f"{name}.pdf", "application/pdf"
+        t("group.download_agenda_pdf", lang),
+        partial(export.agenda_pdf, agenda),
+        f"{name}.pdf",
+        "application/pdf",
+        key="group-download-agenda-pdf",
     )
     md.download_button(
         t("group.download_agenda_md", lang), markdown, f"{name}.md", "text/markdown", key="group-download-md"
@@ -545,7 +583,7 @@ def agreements(ctx: GroupContext, scan: Scan, lang: Language) -> None:
     st.header(t("group.agreements", lang))
     for agreement in ctx.store.agreements(scan.id):
         text, remove = st.columns([6, 1], vertical_alignment="center")
-        due = agreement.due.isoformat() if agreement.due else "…"
+        due = _date_text(agreement.due, lang) if agreement.due else "…"
         text.markdown(
             untrusted_markdown(f"{agreement.action} — {agreement.owner or '…'}, {due}"),
         )
@@ -556,7 +594,7 @@ def agreements(ctx: GroupContext, scan: Scan, lang: Language) -> None:
         action = st.text_input(t("group.agreement_action", lang), max_chars=500)
         owner, due = st.columns(2)
         who = owner.text_input(t("group.agreement_owner", lang), max_chars=120)
-        when = due.date_input(t("group.agreement_due", lang), value=None)
+        when = due.date_input(t("group.agreement_due", lang), value=None, format=_date_format(lang))
         added = st.form_submit_button(t("group.agreement_add", lang))
     if added and action.strip():
         ctx.store.add_agreement(scan.id, Agreement(action=action.strip(), owner=who.strip(), due=when))

@@ -28,3 +28,10 @@ def machine_description() -> str:
         pass
     memory_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     return f"{os.cpu_count()} cores ({cpu}), {memory_gb:.0f} GiB, Python {platform.python_version()}"
+
+
+def load_average() -> str:
+    """The machine's load averages over 1 / 5 / 15 minutes, as `uptime` gives them: timings measured under a
+    load above the number of cores are upper bounds."""
+    one, five, fifteen = os.getloadavg()
+    return f"{one:.1f} / {five:.1f} / {fifteen:.1f}"

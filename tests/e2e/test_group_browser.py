@@ -25,6 +25,14 @@ THEMES = ["gezamenlijk-doel", "proces", "waardecreatie"]
 """the themes the participants score (the scan has the coordinator route's five: the other two stay
 'te weinig antwoorden')"""
 SCORES = {"p1": [2, 3, 4], "p2": [4, 3, 2], "p3": [1, 3, 5], "p4": [2, 3, 4]}
+WHY = {
+    "p1": "We zijn het over het doel eigenlijk nooit eens geworden.",
+    "p2": "Eigenlijk is ons doel nooit hardop gezegd, iedereen vult het zelf een beetje in.",
+    "p3": "Een doel? Dat is nooit echt benoemd, het is meer een gevoel.",
+}
+"""the explanations on the first theme, written like a participant's: the guide's matching (the same real
+model every run) reads p1's and p3's as the coaching bank's "goal never spelled out", p2's as another signal"""
+SIGNAL_LINE = "2 van 3 toelichtingen: het doel is nooit echt uitgesproken"
 
 
 @pytest.fixture
@@ -125,7 +133,7 @@ def test_group_scan_from_creation_to_agenda(app: AppServer, browser, tmp_path: P
 
     # p1 answers two themes, reloads, and finds them kept
     p1 = people["p1"]
-    score(p1, THEMES[0], SCORES["p1"][0], "We zijn het over het doel eigenlijk nooit eens geworden.")
+    score(p1, THEMES[0], SCORES["p1"][0], WHY["p1"])
     score(p1, THEMES[1], SCORES["p1"][1])
     p1.wait_for_function("() => location.search.includes('p=')")
     p1.reload()
@@ -134,19 +142,17 @@ def test_group_scan_from_creation_to_agenda(app: AppServer, browser, tmp_path: P
     for theme, value in zip(THEMES[:2], SCORES["p1"], strict=False):
         expect(theme_box(p1, theme).get_by_role("radio").nth(value - 1)).to_be_checked(timeout=30_000)
     assert chosen(p1, THEMES[0]) == SCORES["p1"][0] and chosen(p1, THEMES[2]) is None
-    expect(theme_box(p1, THEMES[0]).get_by_label("Toelichting (mag leeg blijven)")).to_have_value(
-        "We zijn het over het doel eigenlijk nooit eens geworden."
-    )
+    expect(theme_box(p1, THEMES[0]).get_by_label("Toelichting (mag leeg blijven)")).to_have_value(WHY["p1"])
     score(p1, THEMES[2], SCORES["p1"][2])
     shot(p1, "group-2-participant")
     for name in ("p2", "p3"):
         for theme, value in zip(THEMES, SCORES[name], strict=True):
-            score(people[name], theme, value, "Een toelichting van " + name if theme == THEMES[0] else "")
+            score(people[name], theme, value, WHY[name] if theme == THEMES[0] else "")
 
     # three of the minimum four: the facilitator sees the count and nothing else
     expect(facilitator.locator('[data-testid="stMetricValue"]')).to_have_text("3", timeout=15_000)
     text = facilitator.locator("body").inner_text()
-    assert "Verdeling" not in text and "Een toelichting van" not in text and "nooit eens" not in text
+    assert "Verdeling" not in text and not any(why in text for why in WHY.values())
     shot(facilitator, "group-3-count-only")
 
     # the fourth participant, on a phone
@@ -177,9 +183,15 @@ def test_group_scan_from_creation_to_agenda(app: AppServer, browser, tmp_path: P
     assert body.count("vanaf 4 is de verdeling te zien") == 2  # the two themes nobody scored: no numbers
     goal = facilitator.locator(f".st-key-result-{THEMES[0]}")
     goal.get_by_text("Toelichtingen (anoniem").click()
-    for quote in ("Een toelichting van p2", "Een toelichting van p3", "nooit eens geworden"):
+    for quote in WHY.values():
         expect(goal.get_by_text(quote)).to_be_visible(timeout=30_000)
     shot(facilitator, "group-5-results")
+
+    # on request, the coaching bank's signals in the explanations (the first time embeds the bank's examples)
+    assert "toelichtingen:" not in goal.inner_text()
+    facilitator.get_by_role("button", name="Welke signalen noemen de toelichtingen?").click()
+    expect(goal).to_contain_text(SIGNAL_LINE, timeout=240_000)
+    expect(facilitator.get_by_role("button", name="Welke signalen noemen de toelichtingen?")).to_have_count(0)
 
     # agenda: 90 minutes, the proposed themes; remove a theme block, the length stays
     facilitator.get_by_text("90 van 90 minuten ingepland").wait_for(timeout=30_000)
@@ -219,3 +231,20 @@ def test_group_scan_from_creation_to_agenda(app: AppServer, browser, tmp_path: P
     facilitator.get_by_text("en alle antwoorden zijn verwijderd").wait_for(timeout=30_000)
     p1.goto(join)
     p1.get_by_text("Deze code hoort bij geen enkele scan").wait_for(timeout=60_000)
+
+
+def test_group_bench_drives_real_browsers(corpus_data_dir: Path) -> None:
+    """`slim bench --group N --browsers B` at its smallest: one browser participant clicks while three
+    simulated ones write, then the facilitator's page in a browser follows two changed answers."""
+    from assistant.config import Settings
+    from assistant.evaluation.group import group_table, run_group_bench
+    from assistant.evaluation.group_browser import GroupBrowsers
+
+    with GroupBrowsers(Settings(data_dir=corpus_data_dir), 1, rounds=1, changes=2) as pages:
+        result = run_group_bench(3, 0.0, pages)
+    assert result.lost == result.browser_lost == result.errors == 0
+    assert result.browser_answers == result.themes and result.expected == 4 * result.themes
+    assert result.clicks == result.themes and 0 < result.click_p50_ms <= result.click_max_ms
+    assert result.changes == 2 and 0 < result.shown_max_s < 30  # each change reached the facilitator's page
+    table = group_table([result])
+    assert f"({result.themes} clicks," in table and "(2 changes)" in table and f"| 0 of {result.themes} |" in table

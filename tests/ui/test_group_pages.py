@@ -11,8 +11,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from assistant.config import PROJECT_ROOT, Settings
+from assistant.group.links import join_url
 from assistant.group.models import ScanSettings, ThemeAnswer
 from assistant.group.store import GroupStore, format_code
+from assistant.i18n import t
 from tests.helpers.group import LOST_THEME, lose_a_theme
 
 APP = str(PROJECT_ROOT / "ui" / "app.py")
@@ -125,6 +127,9 @@ def test_the_facilitator_sees_only_the_count_until_revealed_and_enough(indexed: 
         )
     at = page(beheer=created.secret)
     assert at.metric[0].value == "2"
+    # the join link and QR code stay at hand on the facilitator's page, for the beamer, while people fill in
+    assert [c.value for c in at.code] == [join_url(Settings(data_dir=indexed), created.scan.code)]
+    assert format_code(created.scan.code) in shown(at)
     next(b for b in at.button if b.label == "Toon resultaten").click().run()
     assert "minstens 3" in shown(at) and "geheim" not in shown(at) and "Verdeling" not in shown(at)
     store.save_answer(
@@ -166,5 +171,27 @@ def test_without_anonymity_the_participant_gives_a_name_and_the_facilitator_sees
         store.save_answer(scan_id, store.new_participant(), ThemeAnswer(theme="gezamenlijk-doel", score=score))
     store.reveal(scan_id)
     facilitator = page(beheer=created.secret)
-    lines = [m.value for m in facilitator.expander[0].markdown] if facilitator.expander else []
+    named = [e for e in facilitator.expander if e.label == t("group.named_answers", "nl")]
+    lines = [m.value for m in named[0].markdown] if named else []
     assert "Anna (4): Helder doel." in lines and "zonder naam (2)" in lines
+
+
+def test_the_agenda_says_when_answers_came_in_after_it_was_made(indexed: Path) -> None:
+    """The agenda keeps the facilitator's edits, so new answers do not rebuild it by themselves: the page
+    says its figures are older, and rebuilding takes the new ones."""
+    store = store_of(indexed)
+    created = store.create(ScanSettings(network="Netwerk Zuid", themes=["gezamenlijk-doel", "proces"], min_answers=3))
+    scan_id = created.scan.id
+    for score in (2, 3, 4):
+        person = store.new_participant()
+        for theme in ("gezamenlijk-doel", "proces"):
+            store.save_answer(scan_id, person, ThemeAnswer(theme=theme, score=score))
+    store.reveal(scan_id)
+    at = page(beheer=created.secret)
+    outdated = t("group.agenda_outdated", "nl")
+    assert "90 van 90 minuten ingepland" in shown(at) and outdated not in shown(at)
+    store.save_answer(scan_id, store.new_participant(), ThemeAnswer(theme="proces", score=1))
+    at.run()
+    assert outdated in shown(at)
+    next(b for b in at.button if b.label == t("group.agenda_rebuild", "nl")).click().run()
+    assert outdated not in shown(at) and "90 van 90 minuten ingepland" in shown(at)
