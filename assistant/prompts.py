@@ -171,6 +171,8 @@ class GuideTexts(Strict):
     question_prefix: str
     mirror: str
     connect: str
+    further: str
+    """added after a bank reflection that also cites [2], the passage most like the answer"""
     followup_prefix: str
     assess: str
     assess_level: str

@@ -26,7 +26,7 @@ from assistant.retrieve import Retriever
 
 DEFAULT_QUERIES = PROJECT_ROOT.parent / "shared" / "eval" / "retrieval-dev.jsonl"
 BENCH_DOC = PROJECT_ROOT / "docs" / "benchmarks.md"
-JSON_KEYS = ("index_cold_s", "index_warm_s", "query_p50_ms", "query_p95_ms", "peak_rss_mb")
+JSON_KEYS = ("index_cold_s", "index_warm_s", "index_cached_s", "query_p50_ms", "query_p95_ms", "peak_rss_mb")
 ROUNDS = 3
 
 
@@ -34,6 +34,8 @@ class BenchResult(BaseModel):
     index_cold_s: float
     index_warm_s: float
     index_warm_cli_s: float
+    index_cached_s: float
+    """the index dropped and built again with the vector cache of the cold run (``slim index --rebuild``)"""
     query_p50_ms: float
     query_p95_ms: float
     peak_rss_mb: float
@@ -45,8 +47,10 @@ class BenchResult(BaseModel):
 
 
 def run_bench(settings: Settings, queries: Sequence[Query]) -> BenchResult:
-    """Index the corpus into a fresh directory (cold), again with nothing changed (warm, in this process
-    and as a new ``slim index`` process), then time hybrid searches for ``queries``."""
+    """Index the corpus into a fresh directory, with an empty vector cache (cold), again with nothing
+    changed (warm, in this process and as a new ``slim index`` process), then dropped and built again from
+    the vector cache the cold run filled (as after ``slim index --rebuild``), then time hybrid searches
+    for ``queries``."""
     with tempfile.TemporaryDirectory(prefix="slim-bench-") as tmp:
         bench_settings = settings.model_copy(update={"data_dir": Path(tmp), "chroma_host": None})
         start = perf_counter()
@@ -64,6 +68,11 @@ def run_bench(settings: Settings, queries: Sequence[Query]) -> BenchResult:
         subprocess.run([sys.executable, "-m", "assistant", "index"], env=env, check=True, capture_output=True)
         warm_cli = perf_counter() - start
 
+        start = perf_counter()
+        idx = open_index(bench_settings, rebuild=True, embeddings=idx.embeddings)
+        sync(idx, corpus_files(bench_settings))
+        cached = perf_counter() - start
+
         retriever = Retriever(idx, settings.prompts_dir)
         retriever.search(queries[0].q)  # first search builds the BM25 snapshot
         times = []
@@ -77,6 +86,7 @@ def run_bench(settings: Settings, queries: Sequence[Query]) -> BenchResult:
         index_cold_s=round(cold, 2),
         index_warm_s=round(warm, 3),
         index_warm_cli_s=round(warm_cli, 2),
+        index_cached_s=round(cached, 2),
         query_p50_ms=round(statistics.median(times), 1),
         query_p95_ms=round(percentile(times, 95), 1),
         peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 0),
@@ -96,9 +106,10 @@ def measure_table(intro: str, rows: Sequence[tuple[str, str, str]]) -> str:
 
 def bench_table(result: BenchResult) -> str:
     rows = [
-        ("cold index of the corpus", f"{result.index_cold_s} s", "≤ 20 s"),
+        ("cold index of the corpus (empty vector cache)", f"{result.index_cold_s} s", "≤ 30 s (issue 13)"),
         ("warm re-index, nothing changed (in process)", f"{result.index_warm_s} s", "≤ 2 s"),
         ("warm re-index as a new `slim index` process", f"{result.index_warm_cli_s} s", "—"),
+        ("index built again from the vector cache (`slim index --rebuild`)", f"{result.index_cached_s} s", "—"),
         ("hybrid search p50", f"{result.query_p50_ms} ms", "≤ 50 ms"),
         ("hybrid search p95", f"{result.query_p95_ms} ms", "—"),
         ("peak RSS", f"{result.peak_rss_mb:.0f} MB", "≤ 1536 MB"),

@@ -30,7 +30,8 @@ from assistant.config import Language, Settings
 from assistant.domain import Citation, Synthesis
 from assistant.llm import LanguageModel
 from assistant.prompts import Question, QuestionBank, ReflectionPrompts, Theme, answer_prompts, instruction_patterns
-from assistant.reflection.checks import reflection_faults
+from assistant.reflection.checks import CITATION, MAX_WORDS, reflection_faults
+from assistant.reflection.further import further_passage, theme_sections
 from assistant.reflection.heard import NEUTRAL, NOTE_GAP, entry_for, heard_per_theme, pointed_level
 from assistant.reflection.signals import SignalChooser
 from assistant.reflection.state import Input, ReflectionState, Step, Waiting, turn
@@ -192,6 +193,22 @@ def _bank_reply(ctx: Context, state: ReflectionState, signal_id: str | None) -> 
     return text, [Citation.from_hit(1, hit)], reply.followup(lang)
 
 
+def _with_further(
+    ctx: Context, state: ReflectionState, answer: str, text: str, citations: list[Citation]
+) -> tuple[str, list[Citation], float | None]:
+    """The bank's reply with a second passage, [2], when the answer closely resembles one of the theme's
+    sections (``further_passage``), and the line that says the report treats this there; the whole text
+    stays within the checks' word limit (the line is left out rather than the bank's text shortened)."""
+    if not citations:
+        return text, citations, None
+    found = further_passage(ctx.report, answer, theme_sections(_theme(state, ctx)), citations[0])
+    line = ctx.prompts[state["lang"]].further
+    if found is None or len(CITATION.sub("", f"{text} {line}").split()) > MAX_WORDS:
+        return text, citations, None
+    second, similarity = found
+    return f"{text} {line}", [*citations, second], round(similarity, 4)
+
+
 def _own_reflection(
     ctx: Context, lang: Language, question: str, answer: str, citations: list[Citation], write: StreamWriter
 ) -> str | None:
@@ -230,6 +247,7 @@ def _bank_reflection(
     lang, theme_id = state["lang"], _current_theme_id(state)
     choice = ctx.coach.choose(answer, question.text(lang), theme_id, state["role"], question.id)
     text, citations, followup = _bank_reply(ctx, state, choice.chosen)
+    text, citations, further = _with_further(ctx, state, answer, text, citations)
     if citations:  # shown at once, also while a stronger model is still writing
         write(Passages(citations))
     own = _own_reflection(ctx, lang, question.text(lang), answer, citations, write)
@@ -238,6 +256,7 @@ def _bank_reflection(
         "method": choice.method,
         "alternatives": choice.ranked,
         "writer": "model" if own else "bank",
+        "further": further,
     }
     reflection = turn("assistant", "reflection", own or text, theme_id, citations, **data)
     previous = state.get("signals", {}).get(theme_id)

@@ -16,9 +16,10 @@ import pytest
 from assistant.coaching import MAX_REFLECTION_WORDS, coaching_bank
 from assistant.config import PROJECT_ROOT, Settings
 from assistant.llm import LanguageModel
-from assistant.prompts import ROLES, question_bank
+from assistant.prompts import ROLES, question_bank, reflection_prompts
 from assistant.reflection.checks import reflection_faults
 from assistant.reflection.engine import ReflectionEngine
+from assistant.reflection.further import MIN_SIMILARITY, theme_sections
 from assistant.reflection.signals import SignalChooser
 from assistant.retrieve import Retriever
 from tests.helpers.fakes import fake_llm
@@ -93,8 +94,8 @@ def test_the_guide_answers_from_the_bank_with_its_passage_and_follow_up(
     bank = coaching_bank(PROMPTS)
     assert signal in {s.id for s in bank.signals("gezamenlijk-doel", "board")}
     chosen = bank.signal("gezamenlijk-doel", "board", signal)
-    assert reflection.text == chosen.reflection("nl") and chosen.followup("nl") in followup.text
-    (citation,) = reflection.citations
+    assert reflection.text.startswith(chosen.reflection("nl")) and chosen.followup("nl") in followup.text
+    citation = reflection.citations[0]  # [2], when there, is the passage most like the answer
     assert citation.section.startswith(chosen.passage.section)
     assert reflection_faults(reflection.text, "nl", question, answer, [c.n for c in reflection.citations]) == []
     assert view.other_angle
@@ -123,6 +124,56 @@ def test_an_answer_like_no_signal_gets_the_neutral_reply(tmp_path: Path, corpus_
     neutral = coaching_bank(PROMPTS).neutral("cultuur", "board")
     assert reflection.data["signal"] is None and reflection.text == neutral.reflection("nl")
     assert reflection.citations
+
+
+# A student's answer in the words of §3.2 (the questions the report asks about a network's learning), and
+# an answer about something the report does not treat.
+CLOSE = {  # language: (theme, answer, words of the passage it is written from)
+    "nl": (
+        "proces",
+        "Het rapport vraagt waarover het netwerk leert, welke leerloops worden doorlopen, hoe de mensen in"
+        " het netwerk leren en welke condities dat leren mogelijk maken.",
+        "leerloops",
+    ),
+    "en": (
+        "relationele-factoren",
+        "Robust relationships, honesty, trust, mutual respect and professionalism; relational factors and"
+        " leadership matter more as the value becomes transformative.",
+        "relationele factoren",
+    ),
+}
+FAR = "Kunnen we het eerst over de zaal hebben? Die is veel te klein en de koffie is slecht."
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_an_answer_close_to_another_passage_of_the_theme_also_cites_it_as_2(
+    tmp_path: Path, corpus_retriever: Retriever, lang: str
+) -> None:
+    theme, answer, words = CLOSE[lang]
+    engine = _engine(tmp_path, corpus_retriever)
+    view = engine.start("student", lang, themes=[theme])
+    question = view.turns[-1].text
+    view = engine.send(view.info.id, {"type": "answer", "text": answer})
+    reflection = view.turns[-2]
+    first, second = reflection.citations
+    further = reflection_prompts(PROMPTS)[lang].further
+    assert reflection.text.endswith(" " + further) and reflection.text.count("[2]") == 1
+    assert second.n == 2 and second.chunk_id != first.chunk_id and reflection.data["further"] >= MIN_SIMILARITY
+    sections = theme_sections(question_bank(PROMPTS).themes[theme])
+    assert any(second.section == s or second.section.startswith(s + ".") for s in sections)
+    assert words in second.text.lower()  # [2] resolves to the passage the answer is written from
+    assert reflection_faults(reflection.text, lang, question, answer, [c.n for c in reflection.citations]) == []
+
+
+def test_an_answer_about_something_else_cites_only_the_banks_passage(
+    tmp_path: Path, corpus_retriever: Retriever
+) -> None:
+    engine = _engine(tmp_path, corpus_retriever)
+    view = engine.start("coordinator", "nl", themes=["cultuur"])
+    view = engine.send(view.info.id, {"type": "answer", "text": FAR})
+    reflection = view.turns[-2]
+    (citation,) = reflection.citations
+    assert "[2]" not in reflection.text and reflection.data["further"] is None
 
 
 def test_the_model_chooses_a_listed_signal_under_a_json_schema(corpus_retriever: Retriever) -> None:
@@ -172,12 +223,12 @@ def test_a_stronger_model_is_shown_only_when_its_reflection_passes_the_banks_che
     signal = reflection.data["signal"]
     bank = coaching_bank(PROMPTS)
     reply = bank.signal("gezamenlijk-doel", "board", signal) if signal else bank.neutral("gezamenlijk-doel", "board")
-    (citation,) = reflection.citations  # the model wrote on the passage of the bank's signal, nothing else
+    citation = reflection.citations[0]  # the model wrote on the bank's passages: the signal's, and [2]'s if any
     assert citation.section.startswith(reply.passage.section)
     if written == GOOD:
         assert reflection.text == GOOD and reflection.data["writer"] == "model"
     else:
-        assert reflection.text == reply.reflection("nl") and reflection.data["writer"] == "bank"
+        assert reflection.text.startswith(reply.reflection("nl")) and reflection.data["writer"] == "bank"
     assert view.other_angle  # the person can still ask for another angle from the bank
 
 

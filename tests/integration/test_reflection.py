@@ -130,7 +130,7 @@ def test_the_language_model_writes_the_reflection_when_it_cites_well(
     bank = coaching_bank(PROJECT_ROOT / "prompts")
     signal_id = reflection.data["signal"]
     reply = bank.signal("cultuur", "board", signal_id) if signal_id else bank.neutral("cultuur", "board")
-    assert reflection.text == reply.reflection("nl")
+    assert reflection.text.startswith(reply.reflection("nl"))  # [2] may follow
     assert_citations_resolve(view)
 
 
