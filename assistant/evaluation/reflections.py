@@ -90,7 +90,8 @@ def evaluate_reflections(
     engine = ReflectionEngine(settings, retriever, llm, conn=sqlite3.connect(":memory:", check_same_thread=False))
     results = []
     for item in items:
-        view = engine.start(item.role, item.lang, themes=[item.theme])
+        asked = {item.theme: item.question_id} if item.question_id else None
+        view = engine.start(item.role, item.lang, themes=[item.theme], questions=asked)
         question = next(t for t in reversed(view.turns) if t.kind == "question")
         # while the person reads the question and types, the theme's examples are embedded (or read from
         # the cache): timed apart, the reflection's time starts when the answer is sent

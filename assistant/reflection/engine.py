@@ -134,8 +134,11 @@ class ReflectionEngine:
         mode: Mode = "guided",
         title: str | None = None,
         owner: str = "",
+        questions: dict[str, str] | None = None,
     ) -> SessionView:
-        """Open a new session: a route, a free choice of themes, or the free-question mode."""
+        """Open a new session: a route, a free choice of themes, or the free-question mode. ``questions``
+        picks, per theme, another of the role's questions than the first (an id the bank does not have for
+        that theme and role leaves the first)."""
         if mode == "ask":
             chosen: list[str] = []
         elif route_id:
@@ -167,6 +170,7 @@ class ReflectionEngine:
             "route_id": route_id,
             "themes": chosen,
             "theme_index": 0,
+            "questions": dict(questions or {}),
         }
         self.graph.invoke(initial, self._config(session_id), context=self._context())
         return self.view(session_id)

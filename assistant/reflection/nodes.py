@@ -94,7 +94,10 @@ def _theme(state: ReflectionState, ctx: Context) -> Theme:
 
 
 def _question(state: ReflectionState, ctx: Context) -> Question:
-    return _theme(state, ctx).questions[state["role"]][0]
+    """The role's first question of the theme, or the one chosen for it at the start."""
+    asked = _theme(state, ctx).questions[state["role"]]
+    chosen = state.get("questions", {}).get(_current_theme_id(state))
+    return next((q for q in asked if q.id == chosen), asked[0])
 
 
 def _citations(

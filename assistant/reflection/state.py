@@ -36,6 +36,8 @@ class ReflectionState(TypedDict, total=False):
     """theme ids in the order they are taken"""
     theme_index: int
     """which theme is current"""
+    questions: dict[str, str]
+    """per theme, the id of the role's question to ask when it is not the first (chosen at the start)"""
     followups: int
     """deepening follow-ups asked for the current question"""
     turns: Annotated[list[dict[str, Any]], operator.add]

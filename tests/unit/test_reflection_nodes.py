@@ -251,6 +251,14 @@ def test_the_intro_rests_on_the_report_alone(context: Context) -> None:
     assert context.person.queries == []
 
 
+def test_a_question_chosen_at_the_start_is_asked_and_an_unknown_one_leaves_the_first(context: Context) -> None:
+    asked = question_bank(context.settings.prompts_dir).themes["cultuur"].questions["board"]
+    second = nodes.intro(at_theme(questions={"cultuur": asked[1].id}), runtime(context))["turns"][1]
+    assert second["data"]["question_id"] == asked[1].id and asked[1].text("nl") in second["text"]
+    unknown = nodes.intro(at_theme(questions={"cultuur": "geen-vraag"}), runtime(context))["turns"][1]
+    assert unknown["data"]["question_id"] == asked[0].id
+
+
 def test_the_reflection_searches_the_persons_documents_and_streams(context: Context) -> None:
     events: list = []
     rt = runtime(context, events, llm=fake_llm(GOOD))
