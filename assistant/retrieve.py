@@ -17,6 +17,7 @@ size of a report plus a network's own documents that is a few megabytes and scor
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -46,6 +47,11 @@ WEIGHTS = {"passage": 1.0, "sentence": 1.0, "context": 1.0, "question": 0.5, "bm
 # BM25 reads the section questions in English too, so an English question is no longer discounted on the
 # lexical signals (it was 0.3 before the section questions; chosen on the tuning half, docs/benchmarks.md)
 LEXICAL_WEIGHT_OTHER_LANGUAGE = 1.0
+
+
+def in_sections(section: str, sections: Sequence[str]) -> bool:
+    """Whether ``section`` is one of ``sections`` or a subsection of one ("3.2.1" is within "3.2")."""
+    return any(section == s or section.startswith(s + ".") for s in sections)
 
 
 def hit_from_document(rank: int, doc: Document, score: float) -> Hit:
@@ -317,8 +323,7 @@ class Retriever:
         snap = self.snapshot()
         wanted = " ".join(phrase.lower().split())
         for doc in snap.docs:
-            where = str(doc.metadata.get("section", ""))
-            if where != section and not where.startswith(section + "."):
+            if not in_sections(str(doc.metadata.get("section", "")), [section]):
                 continue
             if wanted in " ".join(doc.page_content.lower().split()):
                 return hit_from_document(1, self.with_neighbours(doc, snap), 1.0)

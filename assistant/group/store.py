@@ -63,10 +63,10 @@ SECRET_BYTES = 32
 TOKEN_BYTES = 16
 BUSY_TIMEOUT_S = 30.0
 NAME_LENGTH = 80
+"""a participant's name (a scan that is not anonymous) is cut to this many characters"""
 LIVE_EVERY_S = 1.0
 """how often the facilitator's page reads ``activity`` (one small read): a new answer shows there at most this
 long plus one rerun of the page after it is saved, against a target of 2 s"""
-"""a participant's name (a scan that is not anonymous) is cut to this many characters"""
 
 
 def new_code() -> str:

@@ -41,6 +41,11 @@ def _echoes(sentence: str, question: str) -> bool:
     return shared / len(q_words) > 0.7 and shared / len(s_words) > 0.6
 
 
+def word_count(text: str) -> int:
+    """The words of a reflection as ``MAX_WORDS`` counts them: citation numbers are not words."""
+    return len(CITATION.sub("", text).split())
+
+
 def reflection_faults(text: str, lang: Language, question: str, answer: str, valid: Collection[int]) -> list[str]:
     """What keeps a reflection from being shown; empty when it may be. ``valid`` are the citation numbers
     that point at a passage given with it (each of them a passage that fits the answer's signal)."""
@@ -58,7 +63,7 @@ def reflection_faults(text: str, lang: Language, question: str, answer: str, val
         found.append("reads-answer-back")
     if LABEL_CITATION.search(text):
         found.append("citation-as-label")
-    if len(CITATION.sub("", text).split()) > MAX_WORDS:
+    if word_count(text) > MAX_WORDS:
         found.append("too-long")
     cited = {int(n) for n in CITATION.findall(text)}
     if not cited or not cited <= set(valid):

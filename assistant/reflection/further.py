@@ -13,7 +13,7 @@ import numpy as np
 
 from assistant.domain import Citation
 from assistant.prompts import Theme
-from assistant.retrieve import Retriever, hit_from_document
+from assistant.retrieve import Retriever, hit_from_document, in_sections
 
 # Resemblance must be there in meaning *and* in words. e5 similarity of the answer to the best sentence of a
 # passage: unrelated text scores ~0.80-0.86, but a short or general answer ("Weet ik niet", "Als netwerk,
@@ -29,10 +29,6 @@ def theme_sections(theme: Theme) -> list[str]:
     """The report's sections a theme draws on: its own and those of its case networks."""
     found = [*theme.sections, *(s for case in theme.cases for s in case.sections)]
     return list(dict.fromkeys(found))
-
-
-def _within(section: str, sections: list[str]) -> bool:
-    return any(section == s or section.startswith(s + ".") for s in sections)
 
 
 def further_passage(
@@ -52,7 +48,7 @@ def further_passage(
             return None
         doc = snap.docs[row]
         meta = doc.metadata
-        if meta.get("kind", "report") != "report" or not _within(str(meta.get("section", "")), sections):
+        if meta.get("kind", "report") != "report" or not in_sections(str(meta.get("section", "")), sections):
             continue
         if cited and meta["doc_id"] == cited["doc_id"] and abs(int(meta["ordinal"]) - int(cited["ordinal"])) <= 1:
             continue

@@ -30,13 +30,13 @@ from assistant.config import Language, Settings
 from assistant.domain import Citation, Synthesis
 from assistant.llm import LanguageModel
 from assistant.prompts import Question, QuestionBank, ReflectionPrompts, Theme, answer_prompts, instruction_patterns
-from assistant.reflection.checks import CITATION, MAX_WORDS, reflection_faults
+from assistant.reflection.checks import MAX_WORDS, reflection_faults, word_count
 from assistant.reflection.further import further_passage, theme_sections
 from assistant.reflection.heard import NEUTRAL, NOTE_GAP, entry_for, heard_per_theme, pointed_level
 from assistant.reflection.signals import SignalChooser
 from assistant.reflection.state import Input, ReflectionState, Step, Waiting, turn
 from assistant.reflection.synthesis import build_synthesis, choose_cycle, own_words, synthesis_markdown
-from assistant.retrieve import Retriever
+from assistant.retrieve import Retriever, in_sections
 
 
 @dataclass(frozen=True)
@@ -111,7 +111,7 @@ def _citations(
     for query in queries:
         evidence = retriever.evidence(query, k=k if sections is None else 4 * k, sentences=1)
         for hit, excerpt in zip(evidence.hits, evidence.excerpts, strict=True):
-            if sections is not None and not any(hit.section == s or hit.section.startswith(s + ".") for s in sections):
+            if sections is not None and not in_sections(hit.section, sections):
                 continue
             if hit.chunk_id in seen or len(citations) >= k * len(queries):
                 continue
@@ -206,7 +206,7 @@ def _with_further(
         return text, citations, None
     found = further_passage(ctx.report, answer, theme_sections(_theme(state, ctx)), citations[0])
     line = ctx.prompts[state["lang"]].further
-    if found is None or len(CITATION.sub("", f"{text} {line}").split()) > MAX_WORDS:
+    if found is None or word_count(f"{text} {line}") > MAX_WORDS:
         return text, citations, None
     second, similarity = found
     return f"{text} {line}", [*citations, second], round(similarity, 4)
