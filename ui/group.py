@@ -44,7 +44,7 @@ from assistant.group.models import (
 from assistant.group.results import named_line, scan_results, sort_themes, summarise
 from assistant.group.signals import ExplanationSignals
 from assistant.group.store import LIVE_EVERY_S, NAME_LENGTH, GroupStore, format_code
-from assistant.i18n import LANGUAGES, t
+from assistant.i18n import LANGUAGES, date_text, t
 from assistant.prompts import QuestionBank, question_bank
 from assistant.reflection.signals import examples_cache
 from assistant.retrieve import Retriever
@@ -220,13 +220,9 @@ def invite(ctx: GroupContext, scan: Scan, lang: Language) -> None:
 
 
 def _date_format(lang: Language) -> str:
-    """Dates as people write them: 31-12-2026 in Dutch, ISO in English."""
+    """A date field takes a date as the rest of SLIM writes it (``assistant.i18n.date_text``): 31-12-2026 in
+    Dutch, ISO in English."""
     return "DD-MM-YYYY" if lang == "nl" else "YYYY-MM-DD"
-
-
-def _date_text(day: dt.date, lang: Language) -> str:
-    """A date shown as its field takes it (``_date_format``)."""
-    return day.strftime("%d-%m-%Y") if lang == "nl" else day.isoformat()
 
 
 # --- a participant: the fill-in form -----------------------------------------------------------------------
@@ -583,7 +579,7 @@ def agreements(ctx: GroupContext, scan: Scan, lang: Language) -> None:
     st.header(t("group.agreements", lang))
     for agreement in ctx.store.agreements(scan.id):
         text, remove = st.columns([6, 1], vertical_alignment="center")
-        due = _date_text(agreement.due, lang) if agreement.due else "…"
+        due = date_text(agreement.due, lang) if agreement.due else "…"
         text.markdown(
             untrusted_markdown(f"{agreement.action} — {agreement.owner or '…'}, {due}"),
         )
