@@ -554,3 +554,24 @@ def test_deleting_a_named_scan_deletes_the_names(tmp_path: Path) -> None:
     raw = b"".join(p.read_bytes() for p in tmp_path.glob("sessions.sqlite*"))
     assert b"Zwaluwstaartnaam" not in raw
 
+
+def test_a_changed_name_is_activity_the_facilitators_page_follows(tmp_path: Path) -> None:
+    """A scan that is not anonymous shows each answer with its name: a participant who answered and then
+    corrects their name moves ``activity``, so the live page reruns and shows the new name. A name given
+    before any answer shows nowhere yet and moves nothing."""
+    store = GroupStore(tmp_path / "sessions.sqlite", tmp_path)
+    scan = store.create(ScanSettings(network="Netwerk Oost", anonymous=False, min_answers=3)).scan
+    theme = scan.settings.themes[0]
+    person, later = store.new_participant(), store.new_participant()
+    store.set_name(scan.id, person, "Anna")
+    store.save_answer(scan.id, person, ThemeAnswer(theme=theme, score=4))
+    before = store.activity(scan.id)
+    store.set_name(scan.id, later, "Bram")  # no answer yet: nothing on the facilitator's page changes
+    assert store.activity(scan.id) == before
+    store.set_name(scan.id, person, "Anna de Vries")
+    renamed = store.activity(scan.id)
+    assert renamed != before and renamed.last_change > before.last_change
+    assert (renamed.participants, renamed.answers) == (before.participants, before.answers) == (1, 1)
+    assert [a.name for a in store.named_answers(scan.id)] == ["Anna de Vries"]
+    store.set_name(scan.id, person, "")  # forgetting the name is a change too
+    assert store.activity(scan.id) != renamed and [a.name for a in store.named_answers(scan.id)] == [""]
