@@ -21,6 +21,12 @@ budget is not answered by the sentences about that network that score highest, a
 retrieved passages holds an amount SLIM says so without asking the model. References and web addresses
 (``not_answers``) are never quoted as an answer.
 
+The embedded model does not write (``LanguageModel.chooses``): it reads the best sentences and chooses the
+one that answers, or "none", under a JSON schema (``choose``); SLIM quotes it with the best-scoring ones in a
+frame of its own in the person's language (``chosen_answer``), and after "none" says the report gives no
+direct answer and shows what comes closest. A model that writes (``openai:``, ``ollama:``) goes through the
+checks below.
+
 The model is asked only when the sentences answer: when none scores as an answer, what it wrote would rest
 on passages that merely come close, so SLIM shows them as what comes closest. Its "not in the report" then
 stands only for a question that asks for a kind of answer (``trust_refusal``); for an open question the
