@@ -50,9 +50,7 @@ def further_passage(
         meta = doc.metadata
         if meta.get("kind", "report") != "report" or not in_sections(str(meta.get("section", "")), sections):
             continue
-        if any(
-            meta["doc_id"] == p["doc_id"] and abs(int(meta["ordinal"]) - int(p["ordinal"])) <= 1 for p in places
-        ):
+        if any(meta["doc_id"] == p["doc_id"] and abs(int(meta["ordinal"]) - int(p["ordinal"])) <= 1 for p in places):
             continue
         if words[row] <= 0 or int((words > words[row]).sum()) >= LEXICAL_TOP:
             return None  # like the answer in tone, not in what it is about
