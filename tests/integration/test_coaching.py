@@ -122,8 +122,10 @@ def test_an_answer_like_no_signal_gets_the_neutral_reply(tmp_path: Path, corpus_
     view = engine.send(view.info.id, {"type": "answer", "text": "Wat is de hoofdstad van Frankrijk?"})
     reflection = view.turns[-2]
     neutral = coaching_bank(PROMPTS).neutral("cultuur", "board")
-    assert reflection.data["signal"] is None and reflection.text == neutral.reflection("nl")
-    assert reflection.citations
+    line = reflection_prompts(PROMPTS)["nl"].also.format(n=2)
+    shown = f"{neutral.reflection('nl')} {line}" if neutral.also else neutral.reflection("nl")
+    assert reflection.data["signal"] is None and reflection.text == shown
+    assert len(reflection.citations) == (2 if neutral.also else 1)
 
 
 # A student's answer in the words of §3.2 (the questions the report asks about a network's learning), and
@@ -163,7 +165,7 @@ def test_an_answer_close_to_another_passage_of_the_theme_also_cites_it_as_2(
     assert all(second.chunk_id != c.chunk_id for c in bank_passages)
     sections = theme_sections(question_bank(PROMPTS).themes[theme])
     assert any(second.section == s or second.section.startswith(s + ".") for s in sections)
-    assert words in second.text.lower()  # [2] resolves to the passage the answer is written from
+    assert words in second.text.lower()  # it resolves to the passage the answer is written from
     assert reflection_faults(reflection.text, lang, question, answer, [c.n for c in reflection.citations]) == []
 
 
