@@ -193,7 +193,7 @@ def bench(
     settings = _settings(llm=llm)
     queries = queries or bench_module.DEFAULT_QUERIES
     output = output or bench_module.BENCH_DOC
-    if group:
+    if group is not None:  # --group 0 --browsers 1: the browsers' clicks alone, with no simulated writers
         from assistant.evaluation.group import PACE_S, group_table, run_group_bench
 
         if browsers:

@@ -6,6 +6,7 @@ the tests that load every file.
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import cache
 from pathlib import Path
 
@@ -45,6 +46,18 @@ def _read(path: Path) -> dict[str, str]:
 def t(key: str, lang: Language = "nl", **values: object) -> str:
     """The message ``key`` in ``lang`` with ``values`` filled in."""
     return messages(lang)[key].format(**values)
+
+
+def date_text(day: dt.date, lang: Language) -> str:
+    """A date as people write it: 31-12-2026 in Dutch, ISO (2026-12-31) in English. One place, so the
+    pages (whose date fields take the same form), the exports and the command line write dates alike."""
+    return day.strftime("%d-%m-%Y") if lang == "nl" else day.isoformat()
+
+
+def decimal_text(value: float, lang: Language, places: int = 1) -> str:
+    """A figure with ``places`` decimals, with a decimal comma in Dutch (2,25) and a point in English (2.25)."""
+    text = f"{value:.{places}f}"
+    return text.replace(".", ",") if lang == "nl" else text
 
 
 _FUNCTION_WORDS: dict[Language, frozenset[str]] = {

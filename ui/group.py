@@ -16,6 +16,7 @@ from functools import partial
 
 import pandas as pd
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from assistant.coaching import coaching_bank
 from assistant.config import Language, Settings, configured_lang
@@ -44,7 +45,7 @@ from assistant.group.models import (
 from assistant.group.results import named_line, scan_results, sort_themes, summarise
 from assistant.group.signals import ExplanationSignals
 from assistant.group.store import LIVE_EVERY_S, NAME_LENGTH, GroupStore, format_code
-from assistant.i18n import LANGUAGES, t
+from assistant.i18n import LANGUAGES, date_text, t
 from assistant.prompts import QuestionBank, question_bank
 from assistant.reflection.signals import examples_cache
 from assistant.retrieve import Retriever
@@ -55,6 +56,8 @@ from ui.context import settings as app_settings
 
 PARTICIPANT_PARAM = "p"
 """the participant's token in the fill-in address: a reload keeps their answers"""
+BOX_CHANGED = "group_box_changed"
+"""the theme whose box a participant just changed: that box reruns alone and redraws the progress line"""
 SIGNALS_KEY = "group_signals_for"
 """the scan whose facilitator asked to see the coaching signals in the explanations"""
 
@@ -220,13 +223,9 @@ def invite(ctx: GroupContext, scan: Scan, lang: Language) -> None:
 
 
 def _date_format(lang: Language) -> str:
-    """Dates as people write them: 31-12-2026 in Dutch, ISO in English."""
+    """A date field takes a date as the rest of SLIM writes it (``assistant.i18n.date_text``): 31-12-2026 in
+    Dutch, ISO in English."""
     return "DD-MM-YYYY" if lang == "nl" else "YYYY-MM-DD"
-
-
-def _date_text(day: dt.date, lang: Language) -> str:
-    """A date shown as its field takes it (``_date_format``)."""
-    return day.strftime("%d-%m-%Y") if lang == "nl" else day.isoformat()
 
 
 # --- a participant: the fill-in form -----------------------------------------------------------------------
@@ -234,6 +233,7 @@ def _date_text(day: dt.date, lang: Language) -> str:
 
 def _save(ctx: GroupContext, scan_id: str, token: str, theme: str, key: str) -> None:
     """Saved at each step: a score, or a sentence once a score is there."""
+    st.session_state[BOX_CHANGED] = theme
     score = st.session_state.get(f"score-{key}")
     if score is None:
         return
@@ -255,6 +255,74 @@ def _save_name(ctx: GroupContext, scan_id: str, token: str) -> None:
         ctx.store.set_name(scan_id, token, st.session_state.get(f"name-{token}", ""))
     except SlimError as exc:
         st.session_state["group_fill_error"] = exc
+
+
+def _progress(progress: DeltaGenerator, done: DeltaGenerator, answered: int, total: int, lang: Language) -> None:
+    """The progress line above the themes and the thanks below them, into their placeholders. Every theme's
+    box draws them: Streamlit lets a box that reruns alone write outside itself only where it also wrote
+    during the page's full run (the placeholders keep the last one)."""
+    progress.progress(answered / total, text=t("group.fill_progress", lang, done=answered, total=total))
+    if answered == total:
+        done.success(t("group.done", lang))
+    else:
+        done.empty()
+
+
+@st.fragment
+def theme_box(
+    ctx: GroupContext,
+    scan: Scan,
+    token: str,
+    number: int,
+    theme_id: str,
+    saved: dict[str, ThemeAnswer],
+    progress: DeltaGenerator,
+    done: DeltaGenerator,
+) -> None:
+    """One theme's box. A click or a sentence in it reruns this box alone (and redraws the progress line
+    and the thanks in their placeholders), not the whole page: the participant's click is what the group
+    bench times against 300 ms. ``saved`` is the page's read of the answers; a rerun of the box alone gets
+    the page's arguments again, so it reads them afresh."""
+    lang = scan.settings.lang
+    failed = st.session_state.pop("group_fill_error", None)
+    if st.session_state.pop(BOX_CHANGED, None) == theme_id:  # a click here: this box reruns alone, reads again
+        saved = {th: a for th, a in ctx.store.answers_of(scan.id, token).items() if th in scan.settings.themes}
+    _progress(progress, done, len(saved), len(scan.settings.themes), lang)
+    theme = ctx.bank.themes[theme_id]
+    levels = {s.level: s for s in theme.scale}
+    before = saved.get(theme_id)
+    key = f"{token}-{theme_id}"
+    closed = scan.is_closed()
+    with st.container(border=True, key=f"theme-{theme_id}"):
+        if failed:
+            _error(failed, lang)
+        st.subheader(f"{number}. {theme.title(lang)}")
+        st.radio(
+            t("group.score", lang),
+            [1, 2, 3, 4, 5],
+            index=before.score - 1 if before else None,
+            format_func=lambda n, lv=levels: f"{n} — {lv[n].label(lang)}: {lv[n].description(lang)}",
+            key=f"score-{key}",
+            on_change=_save,
+            args=(ctx, scan.id, token, theme_id, key),
+            disabled=closed,
+        )
+        fields = [("why", "explanation", "group.explanation")]
+        if theme_id in EXAMPLE_THEMES:
+            fields.append(("example", "example", "group.example"))
+        for prefix, field, label in fields:
+            st.text_area(
+                t(label, lang),
+                value=getattr(before, field) if before else "",
+                max_chars=2000,
+                height=80,
+                key=f"{prefix}-{key}",
+                on_change=_save,
+                args=(ctx, scan.id, token, theme_id, key),
+                disabled=closed,
+            )
+        if before:
+            st.caption(t("group.saved", lang))
 
 
 def fill(ctx: GroupContext, code: str) -> None:
@@ -292,43 +360,10 @@ def fill(ctx: GroupContext, code: str) -> None:
             args=(ctx, scan.id, token),
             disabled=closed,
         )
-    themes = scan.settings.themes
-    st.progress(len(saved) / len(themes), text=t("group.fill_progress", lang, done=len(saved), total=len(themes)))
-    for number, theme_id in enumerate(themes, 1):
-        theme = ctx.bank.themes[theme_id]
-        levels = {s.level: s for s in theme.scale}
-        before = saved.get(theme_id)
-        key = f"{token}-{theme_id}"
-        with st.container(border=True, key=f"theme-{theme_id}"):
-            st.subheader(f"{number}. {theme.title(lang)}")
-            st.radio(
-                t("group.score", lang),
-                [1, 2, 3, 4, 5],
-                index=before.score - 1 if before else None,
-                format_func=lambda n, lv=levels: f"{n} — {lv[n].label(lang)}: {lv[n].description(lang)}",
-                key=f"score-{key}",
-                on_change=_save,
-                args=(ctx, scan.id, token, theme_id, key),
-                disabled=closed,
-            )
-            fields = [("why", "explanation", "group.explanation")]
-            if theme_id in EXAMPLE_THEMES:
-                fields.append(("example", "example", "group.example"))
-            for prefix, field, label in fields:
-                st.text_area(
-                    t(label, lang),
-                    value=getattr(before, field) if before else "",
-                    max_chars=2000,
-                    height=80,
-                    key=f"{prefix}-{key}",
-                    on_change=_save,
-                    args=(ctx, scan.id, token, theme_id, key),
-                    disabled=closed,
-                )
-            if before:
-                st.caption(t("group.saved", lang))
-    if len(saved) == len(themes):
-        st.success(t("group.done", lang))
+    progress, boxes, done = st.empty(), st.container(), st.empty()
+    for number, theme_id in enumerate(scan.settings.themes, 1):
+        with boxes:
+            theme_box(ctx, scan, token, number, theme_id, saved, progress, done)
     if st.button(t("group.next_participant", lang), key="group-next", help=t("group.next_help", lang)):
         st.query_params[PARTICIPANT_PARAM] = ctx.store.new_participant()
         st.rerun()
@@ -583,7 +618,7 @@ def agreements(ctx: GroupContext, scan: Scan, lang: Language) -> None:
     st.header(t("group.agreements", lang))
     for agreement in ctx.store.agreements(scan.id):
         text, remove = st.columns([6, 1], vertical_alignment="center")
-        due = _date_text(agreement.due, lang) if agreement.due else "…"
+        due = date_text(agreement.due, lang) if agreement.due else "…"
         text.markdown(
             untrusted_markdown(f"{agreement.action} — {agreement.owner or '…'}, {due}"),
         )

@@ -154,7 +154,8 @@ def run_group_bench(people: int = 30, pace_s: float = 0.0, browsers: GroupBrowse
             reader.join(timeout=10)
         wall = time.perf_counter() - began
         if browsers:
-            followed = browsers.follow(store, created)
+            if everyone >= scan.settings.min_answers:  # the results show: the facilitator's page can follow
+                followed = browsers.follow(store, created)
             given, browser_lost = browsers.lost(store, scan.id)
         else:
             given = browser_lost = 0
@@ -218,11 +219,15 @@ def group_table(results: list[GroupBenchResult]) -> str:
         if r.browsers:
             click = "✓" if r.click_p95_ms <= 300 else "✗"
             shown = "✓" if r.shown_p95_s <= 2 else "✗"
+            followed = (
+                f"{r.shown_p50_s:.2f} / {r.shown_p95_s:.2f} / {r.shown_max_s:.2f} ({r.changes} changes) {shown}"
+                if r.changes
+                else "— (fewer participants than the scan's minimum: no results to follow)"
+            )
             browser_rows.append(
                 f"| {how} | {r.click_p50_ms:.0f} / {r.click_p95_ms:.0f} / {r.click_max_ms:.0f} ({r.clicks} clicks,"
                 f" {r.clicks_during_writes} during the simulated saves)"
-                f" {click} | {r.shown_p50_s:.2f} / {r.shown_p95_s:.2f} / {r.shown_max_s:.2f} ({r.changes} changes)"
-                f" {shown} | {r.browser_lost} of {r.browser_answers} |"
+                f" {click} | {followed} | {r.browser_lost} of {r.browser_answers} |"
             )
     browsers = first.browsers
     lines = [

@@ -32,7 +32,7 @@ from assistant.group.models import (
     known_themes,
 )
 from assistant.group.results import make_tip
-from assistant.i18n import t
+from assistant.i18n import date_text, decimal_text, t
 from assistant.prompts import QuestionBank, ReflectionPrompts, question_bank, reflection_prompts
 from assistant.reflection.synthesis import UNSCORED, choose_recommendations
 from assistant.safe_text import heading_markdown, model_markdown, untrusted_markdown
@@ -110,7 +110,7 @@ def _result_text(catalog: GroupCatalog, result: ThemeResult | None, lang) -> str
     texts = catalog.session
     if result is None or result.pattern == "too_few" or result.mean is None:
         return texts.no_result_text(lang)
-    mean = f"{result.mean:.1f}".replace(".", ",") if lang == "nl" else f"{result.mean:.1f}"
+    mean = decimal_text(result.mean, lang, 1)
     return texts.result_text(lang).format(
         n=result.n, mean=mean, min=result.min, max=result.max, pattern=texts.patterns[result.pattern](lang)
     )
@@ -404,7 +404,7 @@ def agenda_markdown(agenda: Agenda) -> str:
             for n, action in enumerate(block.actions, 1):
                 cite = f" [{action.citation.n}]" if action.citation else ""
                 owner = untrusted_markdown(action.owner) or "…"
-                due = action.due.isoformat() if action.due else "…"
+                due = date_text(action.due, lang) if action.due else "…"
                 lines.append(f"{n}. {action.text}{cite} — {label('owner', lang)}: {owner}, {label('due', lang)}: {due}")
             lines.append("")
         for c in block.citations:

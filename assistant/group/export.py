@@ -28,7 +28,7 @@ from assistant.group.agenda import agenda_markdown, block_heading, clock, label,
 from assistant.group.charts import group_radar_png  # noqa: E402
 from assistant.group.models import Agenda, AgendaBlock, Results, ThemeResult  # noqa: E402
 from assistant.group.results import named_line, summarise  # noqa: E402
-from assistant.i18n import t  # noqa: E402
+from assistant.i18n import date_text, decimal_text, t  # noqa: E402
 from assistant.summary import ReportPDF  # noqa: E402
 from assistant.text import one_line  # noqa: E402
 
@@ -49,11 +49,11 @@ def agenda_md(agenda: Agenda) -> str:
     return agenda_markdown(agenda)
 
 
-def _action_rows(block: AgendaBlock) -> list[tuple[str, str, str]]:
+def _action_rows(block: AgendaBlock, lang: Language) -> list[tuple[str, str, str]]:
     rows = []
     for action in block.actions:
         cite = f" [{action.citation.n}]" if action.citation else ""
-        rows.append((action.text + cite, action.owner, action.due.isoformat() if action.due else ""))
+        rows.append((action.text + cite, action.owner, date_text(action.due, lang) if action.due else ""))
     return rows
 
 
@@ -68,7 +68,7 @@ def agenda_docx(agenda: Agenda, date: dt.date | None = None) -> bytes:
     doc.styles["Normal"].font.size = Pt(10)
     doc.add_heading(label("agenda_title", lang, network=agenda.network), level=0)
     length = label("length", lang, minutes=agenda.minutes)
-    doc.add_paragraph(label("date", lang, date=date.isoformat()) + "\n" + length)
+    doc.add_paragraph(label("date", lang, date=date_text(date, lang)) + "\n" + length)
     overview = doc.add_table(rows=1, cols=3)
     overview.style = "Table Grid"
     for cell, text in zip(
@@ -105,7 +105,7 @@ def agenda_docx(agenda: Agenda, date: dt.date | None = None) -> bytes:
             header = (label("action", lang), label("owner", lang), label("due", lang))
             for cell, text in zip(table.rows[0].cells, header, strict=True):
                 cell.text = text
-            for action, owner, due in _action_rows(block):
+            for action, owner, due in _action_rows(block, lang):
                 cells = table.add_row().cells
                 cells[0].text, cells[1].text, cells[2].text = action, owner, due
         if block.citations:
@@ -138,7 +138,7 @@ def agenda_pdf(agenda: Agenda, date: dt.date | None = None) -> bytes:
     pdf = _PDF()
     pdf.add_page()
     pdf.heading(label("agenda_title", lang, network=agenda.network), 16)
-    pdf.body(f"{label('date', lang, date=date.isoformat())} · {label('length', lang, minutes=agenda.minutes)}", 9)
+    pdf.body(f"{label('date', lang, date=date_text(date, lang))} · {label('length', lang, minutes=agenda.minutes)}", 9)
     for block in agenda.blocks:
         pdf.heading(block_heading(block, lang), 12)
         if block.text:
@@ -159,7 +159,7 @@ def agenda_pdf(agenda: Agenda, date: dt.date | None = None) -> bytes:
             pdf.body(block.case)
         if block.actions:
             pdf.heading(label("actions", lang), 10)
-            for n, (action, owner, due) in enumerate(_action_rows(block), 1):
+            for n, (action, owner, due) in enumerate(_action_rows(block, lang), 1):
                 who, when = owner or "…………", due or "…………"
                 pdf.body(f"{n}. {action}\n    {label('owner', lang)}: {who}   {label('due', lang)}: {when}")
         pdf.sources(block.citations, lang)
@@ -193,7 +193,7 @@ def results_csv(results: Results) -> str:
             writer.writerow([r.theme, r.title, r.n, "", "", "", "", "", "", "", "", pattern])
             continue
         counts = [r.distribution.get(s, 0) for s in SCORES]
-        writer.writerow([r.theme, r.title, r.n, *counts, f"{r.mean:.2f}", r.min, r.max, pattern])
+        writer.writerow([r.theme, r.title, r.n, *counts, decimal_text(r.mean, lang, 2), r.min, r.max, pattern])
     return out.getvalue()
 
 
@@ -218,7 +218,8 @@ def distribution_png(result: ThemeResult) -> bytes:
 
 def results_pdf(results: Results) -> bytes:
     """The results with their charts: the count, and once shown a radar with the min–max band, per theme
-    the distribution bars, figures, the facilitator tip and its cited passages. Before reveal and the
+    the distribution bars, figures (and the previous scan's mean, as the page shows it), the facilitator
+    tip and its cited passages. Before reveal and the
     minimum the PDF says only how many answered and why nothing else shows."""
     lang = results.lang
     pdf = _PDF()
@@ -242,9 +243,11 @@ def results_pdf(results: Results) -> bytes:
         if r not in shown:
             pdf.body(t("group.too_few", lang, n=r.n, min_answers=results.min_answers))
         else:
-            pdf.body(label("theme_line", lang, n=r.n, mean=f"{r.mean:.1f}", min=r.min, max=r.max, pattern=pattern))
+            mean = decimal_text(r.mean, lang, 1)
+            pdf.body(label("theme_line", lang, n=r.n, mean=mean, min=r.min, max=r.max, pattern=pattern))
             pdf.image(io.BytesIO(distribution_png(r)), w=80)
-            for line in summarise(r, results).signals:
+            summary = summarise(r, results)
+            for line in ([summary.previous] if summary.previous else []) + summary.signals:
                 pdf.body(line, 9)
             if r.quotes:
                 pdf.body(t("group.quotes", lang), 9)

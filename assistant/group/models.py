@@ -169,7 +169,8 @@ class Activity(BaseModel):
     """how many participants saved at least one answer (the minimum counts these)"""
     answers: int = 0
     last_change: str = ""
-    """when an answer was last saved or changed (ISO time; empty before the first)"""
+    """when an answer, or the name of a participant who answered, was last saved or changed (ISO time; empty
+    before the first)"""
 
 
 class NamedAnswer(BaseModel):

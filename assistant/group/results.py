@@ -45,7 +45,7 @@ from assistant.group.models import (
     known_themes,
 )
 from assistant.group.store import GroupStore
-from assistant.i18n import t
+from assistant.i18n import date_text, decimal_text, t
 
 if TYPE_CHECKING:  # the counter loads the embedding model's code: only where a caller passes one
     from assistant.group.signals import ExplanationSignals
@@ -242,15 +242,15 @@ def summarise(result: ThemeResult, results: Results) -> ThemeSummary:
         lang,
         title=result.title,
         n=result.n,
-        mean=result.mean,
+        mean=decimal_text(result.mean, lang, 2),
         min=result.min,
         max=result.max,
         pattern=pattern,
     )
     previous = ""
     if result.previous and result.previous.mean is not None and results.previous_created:
-        date = results.previous_created.date().isoformat()
-        previous = t("group.previous", lang, date=date, mean=result.previous.mean)
+        date = date_text(results.previous_created.date(), lang)
+        previous = t("group.previous", lang, date=date, mean=decimal_text(result.previous.mean, lang, 2))
     found = [t("group.signal_count", lang, count=s.count, total=s.total, name=s.name) for s in result.signals]
     return ThemeSummary(
         title=result.title,

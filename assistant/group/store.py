@@ -320,7 +320,8 @@ class GroupStore:
 
     def set_name(self, scan_id: str, participant: str, name: str) -> None:
         """The name a participant gives in a scan that is not anonymous (empty: forget it); refused for an
-        anonymous scan, so no name is ever stored beside anonymous answers."""
+        anonymous scan, so no name is ever stored beside anonymous answers. The participant's answers count
+        as changed (``updated``), so ``activity`` moves and the facilitator's page shows the new name."""
         name = " ".join(name.split())[:NAME_LENGTH]
         with self._write() as conn:
             row = conn.execute(f"SELECT {self._COLUMNS} FROM group_scans WHERE id=?", (scan_id,)).fetchone()
@@ -331,15 +332,17 @@ class GroupStore:
                 raise AnonymousScanError()
             if scan.is_closed():
                 raise ScanClosedError()
-            if not name:
+            person = self._hash(participant)
+            if name:
                 conn.execute(
-                    "DELETE FROM group_names WHERE scan_id=? AND participant=?", (scan_id, self._hash(participant))
+                    "INSERT INTO group_names (scan_id, participant, name) VALUES (?, ?, ?)"
+                    " ON CONFLICT (scan_id, participant) DO UPDATE SET name=excluded.name",
+                    (scan_id, person, name),
                 )
-                return
+            else:
+                conn.execute("DELETE FROM group_names WHERE scan_id=? AND participant=?", (scan_id, person))
             conn.execute(
-                "INSERT INTO group_names (scan_id, participant, name) VALUES (?, ?, ?)"
-                " ON CONFLICT (scan_id, participant) DO UPDATE SET name=excluded.name",
-                (scan_id, self._hash(participant), name),
+                "UPDATE group_answers SET updated=? WHERE scan_id=? AND participant=?", (_iso(_now()), scan_id, person)
             )
 
     def name_of(self, scan_id: str, participant: str) -> str:

@@ -135,6 +135,10 @@ def test_group_scan_from_creation_to_agenda(app: AppServer, browser, tmp_path: P
     p1 = people["p1"]
     score(p1, THEMES[0], SCORES["p1"][0], WHY["p1"])
     score(p1, THEMES[1], SCORES["p1"][1])
+    # a click reruns its theme's box alone; that box redraws the one progress line above the themes
+    progress = p1.locator('[data-testid="stProgress"]')
+    expect(progress).to_contain_text("2 van 5 thema's ingevuld", timeout=15_000)
+    expect(progress).to_have_count(1)
     p1.wait_for_function("() => location.search.includes('p=')")
     p1.reload()
     p1.get_by_text("Groepsscan: Netwerk Oost").wait_for(timeout=60_000)
@@ -142,6 +146,7 @@ def test_group_scan_from_creation_to_agenda(app: AppServer, browser, tmp_path: P
     for theme, value in zip(THEMES[:2], SCORES["p1"], strict=False):
         expect(theme_box(p1, theme).get_by_role("radio").nth(value - 1)).to_be_checked(timeout=30_000)
     assert chosen(p1, THEMES[0]) == SCORES["p1"][0] and chosen(p1, THEMES[2]) is None
+    expect(progress).to_contain_text("2 van 5 thema's ingevuld")
     expect(theme_box(p1, THEMES[0]).get_by_label("Toelichting (mag leeg blijven)")).to_have_value(WHY["p1"])
     score(p1, THEMES[2], SCORES["p1"][2])
     shot(p1, "group-2-participant")

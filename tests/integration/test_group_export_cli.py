@@ -77,3 +77,14 @@ def test_group_bench_loses_nothing() -> None:
     assert result.lost == 0 and result.errors == 0 and result.stored == result.expected == 6 * result.themes
     assert result.visible_max_s < 10 and result.submit_p95_ms > 0
     assert "| burst (all at once) | 0 of" in group_table([result])
+
+
+def test_bench_group_zero_runs_the_group_bench_not_the_index_bench(tmp_path: Path) -> None:
+    """`slim bench --group 0` (with `--browsers 1`: a browser's clicks alone) is the group bench with no
+    simulated writers; it used to fall through to the index bench and rewrite that section."""
+    output = tmp_path / "benchmarks.md"
+    done = CliRunner().invoke(app, ["bench", "--group", "0", "--browsers", "0", "--output", str(output)])
+    assert done.exit_code == 0, done.output
+    text = output.read_text(encoding="utf-8")
+    assert "<!-- BEGIN slim bench --group -->" in text and "| burst (all at once) | 0 of 0 (0 errors) ✓" in text
+    assert "<!-- BEGIN slim bench -->" not in text

@@ -138,7 +138,7 @@ def test_the_facilitator_sees_only_the_count_until_revealed_and_enough(indexed: 
     at = page(beheer=created.secret)
     text = shown(at)
     assert at.metric[0].value == "3" and "Verdeling (score: aantal) — 1: 0 · 2: 1 · 3: 0 · 4: 1 · 5: 1" in text
-    assert "gemiddeld 3.67 (2–5)" in text
+    assert "gemiddeld 3,67 (2–5)" in text  # a Dutch scan: a decimal comma
 
 
 def test_the_facilitator_switches_anonymity_off_only_before_anyone_answered(data: Path) -> None:

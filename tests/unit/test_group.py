@@ -213,9 +213,14 @@ def test_one_summary_of_a_theme_for_the_page_and_the_command_line() -> None:
     results = build_results(now, _answers({a: [4, 4, 4, 5, 4], b: [1, 5]}), 5, previous=(earlier, before, 5))
     shown, few = (summarise(r, results) for r in results.themes)
     assert shown.counts == [0, 0, 0, 4, 1] and shown.pattern == "Broad agreement, positive"
-    assert shown.row.startswith(f"{results.themes[0].title}: 5 answers") and "4.2 (4–5)" in shown.row
+    assert shown.row.startswith(f"{results.themes[0].title}: 5 answers") and "4.20 (4–5)" in shown.row
     assert shown.distribution.endswith("1: 0 · 2: 0 · 3: 0 · 4: 4 · 5: 1")
-    assert shown.previous == "Previous scan (2025-03-01): mean 2.2"
+    assert shown.previous == "Previous scan (2025-03-01): mean 2.20"
+    dutch = build_results(
+        _scan([a, b]), _answers({a: [4, 4, 4, 5, 4], b: [1, 5]}), 5, previous=(earlier, before, 5)
+    )  # the same answers in a Dutch scan: a decimal comma and the date as the page's date fields take it
+    assert "gemiddeld 4,20 (4–5)" in summarise(dutch.themes[0], dutch).row
+    assert summarise(dutch.themes[0], dutch).previous == "Vorige scan (01-03-2025): gemiddeld 2,20"
     assert few.too_few and not few.row and few.counts == [] and not few.previous  # nothing about two answers
 
 
@@ -548,3 +553,25 @@ def test_deleting_a_named_scan_deletes_the_names(tmp_path: Path) -> None:
     assert store.delete(scan.id)
     raw = b"".join(p.read_bytes() for p in tmp_path.glob("sessions.sqlite*"))
     assert b"Zwaluwstaartnaam" not in raw
+
+
+def test_a_changed_name_is_activity_the_facilitators_page_follows(tmp_path: Path) -> None:
+    """A scan that is not anonymous shows each answer with its name: a participant who answered and then
+    corrects their name moves ``activity``, so the live page reruns and shows the new name. A name given
+    before any answer shows nowhere yet and moves nothing."""
+    store = GroupStore(tmp_path / "sessions.sqlite", tmp_path)
+    scan = store.create(ScanSettings(network="Netwerk Oost", anonymous=False, min_answers=3)).scan
+    theme = scan.settings.themes[0]
+    person, later = store.new_participant(), store.new_participant()
+    store.set_name(scan.id, person, "Anna")
+    store.save_answer(scan.id, person, ThemeAnswer(theme=theme, score=4))
+    before = store.activity(scan.id)
+    store.set_name(scan.id, later, "Bram")  # no answer yet: nothing on the facilitator's page changes
+    assert store.activity(scan.id) == before
+    store.set_name(scan.id, person, "Anna de Vries")
+    renamed = store.activity(scan.id)
+    assert renamed != before and renamed.last_change > before.last_change
+    assert (renamed.participants, renamed.answers) == (before.participants, before.answers) == (1, 1)
+    assert [a.name for a in store.named_answers(scan.id)] == ["Anna de Vries"]
+    store.set_name(scan.id, person, "")  # forgetting the name is a change too
+    assert store.activity(scan.id) != renamed and [a.name for a in store.named_answers(scan.id)] == [""]

@@ -5,6 +5,7 @@ the real report text (``corpus_passages``), the files from the real libraries.""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import re
 
@@ -90,6 +91,38 @@ def test_markdown_docx_and_pdf_use_the_same_words_from_prompts(lang: str, other:
         assert f"## {block_heading(block, lang)}" in markdown and block_heading(block, lang) in headings
 
 
+@pytest.mark.parametrize(
+    ("lang", "day", "due"), [("nl", "Datum: 26-11-2026", "03-02-2027"), ("en", "Date: 2026-11-26", "2027-02-03")]
+)
+def test_the_agenda_files_write_dates_as_the_page_does(lang: str, day: str, due: str) -> None:
+    """The session's date and an action point's due date: 26-11-2026 in Dutch, ISO in English, in the Word
+    file, the PDF and the Markdown alike (``assistant.i18n.date_text``, which the page uses too)."""
+    agenda = _agenda(lang)
+    closing = agenda.blocks[-1]
+    first = closing.actions[0].model_copy(update={"owner": "Sanne", "due": dt.date(2027, 2, 3)})
+    closing = closing.model_copy(update={"actions": [first, *closing.actions[1:]]})
+    agenda = agenda.model_copy(update={"blocks": [*agenda.blocks[:-1], closing]})
+    session = dt.date(2026, 11, 26)
+    document = docx.Document(io.BytesIO(agenda_docx(agenda, session)))
+    assert day in document.paragraphs[1].text
+    assert [c.text for c in document.tables[-1].rows[1].cells][1:] == ["Sanne", due]
+    pdf = _pdf_text(agenda_pdf(agenda, session))
+    assert day in pdf and f"{label('due', lang)}: {due}" in pdf
+    assert f"{label('owner', lang)}: Sanne, {label('due', lang)}: {due}" in agenda_md(agenda)
+
+
+def test_the_results_pdf_writes_the_previous_scan_as_the_page_does() -> None:
+    """Beside each theme the previous scan's date and mean, in the scan's language: 01-03-2025 and 2,20."""
+    themes = list(default_themes())
+    earlier = _scan().model_copy(update={"id": "s0", "created": dt.datetime(2025, 3, 1, tzinfo=dt.UTC)})
+    now = {t: [4, 4, 5, 4, 5] for t in themes}
+    before = {t: [2, 2, 2, 3, 2] for t in themes}
+    results = build_results(_scan(), _answers(now), 5, previous=(earlier, _answers(before), 5))
+    text = _pdf_text(results_pdf(results))
+    assert text.count("Vorige scan (01-03-2025): gemiddeld 2,20") == len(themes)
+    assert "gemiddeld 4,4 (van 4 tot 5)" in text and "2.20" not in text
+
+
 def test_csv_has_the_counts_and_nothing_below_the_minimum() -> None:
     themes = list(default_themes())
     scores = {t: [4, 4, 5, 4, 5] for t in themes}
@@ -99,7 +132,7 @@ def test_csv_has_the_counts_and_nothing_below_the_minimum() -> None:
     assert rows[0][:8] == ["thema", "titel", "aantal", "1", "2", "3", "4", "5"]
     few, shown = rows[1], rows[2]
     assert few[0] == themes[0] and few[2] == "3" and few[3:11] == [""] * 8  # only its count
-    assert shown[3:8] == ["0", "0", "0", "3", "2"] and shown[8:11] == ["4.40", "4", "5"]
+    assert shown[3:8] == ["0", "0", "0", "3", "2"] and shown[8:11] == ["4,40", "4", "5"]  # a Dutch scan: 4,40
     assert len(rows) == 1 + len(themes) and SECRET_WORD not in results_csv(results)
 
 
@@ -122,7 +155,8 @@ def test_results_pdf_has_the_themes_figures_quotes_and_cited_tips() -> None:
     images = sum(len(page.images) for page in reader.pages)
     assert images == 1 + len(results.themes)  # the radar and one distribution per theme
     for r in results.themes:
-        assert r.title in text and f"{r.n} antwoorden, gemiddeld {r.mean:.1f}" in text
+        mean = f"{r.mean:.1f}".replace(".", ",")  # a Dutch scan: a decimal comma
+        assert r.title in text and f"{r.n} antwoorden, gemiddeld {mean}" in text
         assert r.tip and r.tip.citation and f"§{r.tip.citation.section}" in text
     assert re.search(rf"“{SECRET_WORD} \S+ \d”", text)  # anonymous quotes once shown
 

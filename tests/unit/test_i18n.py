@@ -3,6 +3,7 @@ directory."""
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 import string
 from collections.abc import Iterator
@@ -12,7 +13,7 @@ import pytest
 
 from assistant import cli
 from assistant.config import Settings
-from assistant.i18n import PROMPTS_DIR, messages, t, use_prompts_dir
+from assistant.i18n import PROMPTS_DIR, date_text, decimal_text, messages, t, use_prompts_dir
 from assistant.services import build_services
 
 
@@ -53,3 +54,11 @@ def test_a_prompts_dir_without_messages_fails_at_the_entry(tmp_path: Path) -> No
     with pytest.raises(FileNotFoundError):
         use_prompts_dir(tmp_path)
     assert t("ui.new_session", "en") == "New session"  # the messages in use stay where they were
+
+
+def test_dates_and_figures_in_the_persons_language() -> None:
+    """Dutch: 05-03-2026 and a decimal comma; English: ISO dates and a decimal point."""
+    day = dt.date(2026, 3, 5)
+    assert date_text(day, "nl") == "05-03-2026" and date_text(day, "en") == "2026-03-05"
+    assert decimal_text(2.25, "nl", 2) == "2,25" and decimal_text(2.25, "en", 2) == "2.25"
+    assert decimal_text(3, "nl", 1) == "3,0" and decimal_text(4.44, "en") == "4.4"
