@@ -199,8 +199,10 @@ class GuideTexts(Strict):
     question_prefix: str
     mirror: str
     connect: str
+    also: str
+    """added after a bank reflection that also cites its second place for the same point, ``[{n}]``"""
     further: str
-    """added after a bank reflection that also cites [2], the passage most like the answer"""
+    """added after a bank reflection that also cites the passage most like the answer, ``[{n}]``"""
     followup_prefix: str
     assess: str
     assess_level: str
