@@ -273,22 +273,25 @@ def ask(
     workspace: WorkspaceOption = None,
 ) -> None:
     """Answer one free question from the report and the workspace's documents, with numbered citations."""
-    from assistant.answer import answer_question, prompt_prefix
+    from assistant.answer import answer_prefix, answer_question
     from assistant.i18n import detect_language
-    from assistant.prompts import answer_prompts
     from assistant.services import build_services
 
     settings = _settings(llm=llm, workspace=workspace)
     services = build_services(settings)
     retriever = services.workspaces.get(settings.workspace)[1]  # the report and the workspace's documents
     model = services.llm
-    prompt = answer_prompts(settings.prompts_dir)[detect_language(question, default=settings.lang)]
-    model.warm(prompt_prefix(prompt))  # restored from disk after the first run: no prefix to read again
+    lang = detect_language(question, default=settings.lang)
+    model.warm(answer_prefix(model, settings.prompts_dir, lang))  # restored from disk after the first run
     stream = not as_json and sys.stdout.isatty()
+    streamed: list[str] = []
+
+    def show(piece: str) -> None:
+        streamed.append(piece)
+        typer.echo(piece, nl=False)
+
     asked = time.time()
-    result = answer_question(
-        question, retriever, model, settings, on_token=(lambda t: typer.echo(t, nl=False)) if stream else None
-    )
+    result = answer_question(question, retriever, model, settings, on_token=show if stream else None)
     if as_json:
         payload = result.model_dump(include=set(ANSWER_JSON_KEYS))
         if result.timings.first_token_s is not None:  # what a person waits for, the process's start included
@@ -297,7 +300,7 @@ def ask(
         typer.echo(json.dumps(payload, ensure_ascii=False))
         return
     typer.echo("\n" if stream else result.answer)
-    if stream and result.method != "llm":
+    if stream and "".join(streamed).strip() != result.answer.strip():  # the model's text was replaced
         typer.echo(result.answer)
     for citation in result.citations:
         typer.secho(f"[{citation.n}] {citation.label(lang=result.language)}", bold=True)

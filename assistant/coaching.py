@@ -40,6 +40,11 @@ class Reply(Strict):
 
     reflection: Text
     passage: PassageRef
+    also: PassageRef | None = None
+    """a second place where the report makes the same point (often the theme's definition in §3 beside a
+    case network's or §7's words): the set's readers often see that one as the support, so it is cited
+    as [2] with the ``also`` line of ``prompts/model/reflection.yaml``, which only says the report treats
+    this there"""
     followup: Text
 
     @field_validator("reflection")
@@ -52,6 +57,12 @@ class Reply(Strict):
             if len(value.split()) > MAX_REFLECTION_WORDS:
                 raise ValueError(f"a reflection has at most {MAX_REFLECTION_WORDS} words: {value!r}")
         return text
+
+    @model_validator(mode="after")
+    def _also_is_another_passage(self) -> Reply:
+        if self.also is not None and self.also == self.passage:
+            raise ValueError(f"'also' names the reply's own passage again: {self.also}")
+        return self
 
 
 class Signal(Reply):

@@ -87,6 +87,10 @@ class LanguageModel:
     server: Any = None  # keeps the embedded server alive as long as the model is in use
     queue: RequestQueue = field(default_factory=RequestQueue)
     slots: Path | None = None  # where the embedded server keeps computed prompt prefixes between processes
+    chooses: bool = False
+    """answers a free question by choosing the report's sentence that answers it, under a JSON schema (the
+    embedded model: people write what SLIM says, a 1.5B model only understands and chooses); False: the
+    model writes its own answer, under the checks (``openai:``, ``ollama:``)"""
 
     @property
     def available(self) -> bool:
@@ -126,6 +130,23 @@ class LanguageModel:
         except OSError as exc:
             log.info("slot %s of %s failed: %s", action, filename, exc)
             return False
+
+    def structured(
+        self,
+        messages: list[Any],
+        schema: dict[str, Any],
+        max_tokens: int = 24,
+        on_wait: Callable[[int], None] | None = None,
+    ) -> str:
+        """The model's reply constrained to ``schema`` (llama.cpp turns it into a grammar: the reply can
+        only be JSON that fits it), once it is this request's turn; raw text, for the caller to parse."""
+        with self.queue.turn(on_wait):
+            reply = self.chat.invoke(  # type: ignore[union-attr]
+                messages,
+                max_tokens=max_tokens,
+                response_format={"type": "json_schema", "json_schema": {"name": "choice", "schema": schema}},
+            )
+        return str(reply.content)
 
     def pieces(self, messages: list[Any], on_wait: Callable[[int], None] | None = None) -> Iterator[str]:
         """The model's answer as it is written, piece by piece, once it is this request's turn."""
@@ -197,7 +218,7 @@ def make_llm(settings: Settings) -> LanguageModel:
             slots = slots_dir(settings)
             server, base_url = start_embedded_server(settings, slots=slots)
             chat = openai_compatible(settings, base_url, "local")
-            return LanguageModel(f"embedded:{settings.llm_model}", chat, server, slots=slots)
+            return LanguageModel(f"embedded:{settings.llm_model}", chat, server, slots=slots, chooses=True)
         case "openai" if arg and settings.openai_base_url:
             return LanguageModel(f"openai:{arg}", openai_compatible(settings, settings.openai_base_url, arg))
         case "ollama" if arg:

@@ -26,6 +26,18 @@ class Example(Strict):
     assistant: str
 
 
+class ChosenIntro(Strict):
+    """The frame around a sentence the model chose, by what its passage is (``Hit.kind``)."""
+
+    report: str
+    document: str
+    source: str
+    extra: str
+
+    def __getitem__(self, kind: str) -> str:
+        return getattr(self, kind, self.report)
+
+
 class AnswerPrompt(Strict):
     system: str
     passage: str
@@ -33,6 +45,7 @@ class AnswerPrompt(Strict):
     not_covered: str
     extractive_intro: str
     closest_intro: str
+    chosen_intro: ChosenIntro
     link_removed: str
     examples: list[Example]
 
@@ -52,6 +65,21 @@ def read_yaml(path: Path) -> object:
 @cache
 def answer_prompts(prompts_dir: Path) -> AnswerPrompts:
     return AnswerPrompts.model_validate(read_yaml(prompts_dir / "model" / "answer.yaml"))
+
+
+class ChoicePrompt(Strict):
+    """What the embedded model reads to choose the sentence that answers a free question (one prompt for
+    both languages: prompts/model/choose.yaml)."""
+
+    system: str
+    candidate: str
+    user: str
+    examples: list[Example]
+
+
+@cache
+def choice_prompt(prompts_dir: Path) -> ChoicePrompt:
+    return ChoicePrompt.model_validate(read_yaml(prompts_dir / "model" / "choose.yaml"))
 
 
 # --- the question bank -------------------------------------------------------------------------------
@@ -171,8 +199,10 @@ class GuideTexts(Strict):
     question_prefix: str
     mirror: str
     connect: str
+    also: str
+    """added after a bank reflection that also cites its second place for the same point, ``[{n}]``"""
     further: str
-    """added after a bank reflection that also cites [2], the passage most like the answer"""
+    """added after a bank reflection that also cites the passage most like the answer, ``[{n}]``"""
     followup_prefix: str
     assess: str
     assess_level: str

@@ -147,12 +147,11 @@ class Services:
     def warm_up(self) -> None:
         """The first search builds the report's search snapshot; the model gets its fixed prompt prefix
         (restored from disk after the first run). A failed warm-up only means a slower first answer."""
-        from assistant.answer import prompt_prefix
-        from assistant.prompts import answer_prompts
+        from assistant.answer import answer_prefix
 
         with contextlib.suppress(Exception):
             self.retriever.search(WARM_UP_QUESTION, k=1)
-            self.llm.warm(prompt_prefix(answer_prompts(self.settings.prompts_dir)[self.settings.lang]))
+            self.llm.warm(answer_prefix(self.llm, self.settings.prompts_dir, self.settings.lang))
 
     def warm_up_in_background(self) -> None:
         """``warm_up`` without keeping anyone waiting: done before the first person asks, when there is a model."""

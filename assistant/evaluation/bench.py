@@ -190,20 +190,23 @@ def answers_table(scores: AnswerScores, file: Path, split: str | None = None) ->
         ),
         ("out-of-scope questions declined ('not in the report')", f"{scores.declined_out_of_scope:.0%}", "≥ 90%"),
         ("answers written by the model (rest: extractive or template)", f"{scores.model_answers:.0%}", "—"),
+        ("answers quoting the sentence the model chose", f"{scores.model_chosen:.0%}", "—"),
         (
             "time until the cited passages are known, p50 / p95",
             f"{scores.passages_p50_s} s / {scores.passages_p95_s} s",
             "≤ 0.5 s",
         ),
-        ("time to first token, p50 / p95", ft, "≤ 4 s (embedded)"),
+        ("time to first token (a chosen answer: to its text), p50 / p95", ft, "≤ 4 s (embedded)"),
         ("total answer time, p50", f"{scores.total_p50_s} s", "—"),
     ]
     when = f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC"
     failures = ", ".join(scores.failures) or "—"
+    load = " / ".join(f"{x:.1f}" for x in os.getloadavg()) + " (1 / 5 / 15 min)"
     intro = (
         f"Backend `{scores.backend}`, `{file.name}`{f' ({split} half)' if split else ''}, {scores.items} items;"
         f" measured {when} on {machine_description()},"
-        f" after one warm-up question. Items not as expected: {failures}."
+        f" after one warm-up question; load average at the end {load}."
+        f" Items not as expected: {failures}."
     )
     return measure_table(intro, rows)
 

@@ -131,6 +131,8 @@ class AnswerScores(BaseModel):
     passage_retrieved: float | None = None
     """in-scope items with evidence whose cited passages hold an evidence phrase anywhere (retrieval's part)"""
     model_answers: float
+    model_chosen: float = 0.0
+    """share of answers that quote a sentence the model chose (``method`` chosen)"""
     passages_p50_s: float
     passages_p95_s: float
     first_token_p50_s: float | None
@@ -209,7 +211,7 @@ def evaluate_answers(items: Sequence[AnswerItem], run, embeddings, backend: str)
 
     valid = lang_ok = cited_ok = retrieved = with_evidence = 0
     grounding: list[float] = []
-    answered = declined = model = 0
+    answered = declined = model = chosen = 0
     passages, first, total = [], [], []
     failures: list[str] = []
     for item in items:
@@ -236,6 +238,7 @@ def evaluate_answers(items: Sequence[AnswerItem], run, embeddings, backend: str)
         if item.kind == "out":
             declined += not grounded
         model += method == "llm"
+        chosen += method == "chosen"
         if timings:
             passages.append(timings["retrieval_s"])
             total.append(timings["total_s"])
@@ -256,6 +259,7 @@ def evaluate_answers(items: Sequence[AnswerItem], run, embeddings, backend: str)
         answering_cited=round(cited_ok / with_evidence, 3) if with_evidence else None,
         passage_retrieved=round(retrieved / with_evidence, 3) if with_evidence else None,
         model_answers=round(model / len(items), 3),
+        model_chosen=round(chosen / len(items), 3),
         passages_p50_s=round(percentile(passages, 50), 3) if passages else 0.0,
         passages_p95_s=round(percentile(passages, 95), 3) if passages else 0.0,
         first_token_p50_s=round(percentile(first, 50), 3) if first else None,
@@ -271,7 +275,7 @@ def measure_answers(settings: Settings, items: Sequence[AnswerItem]) -> AnswerSc
     import sqlite3
     from time import perf_counter
 
-    from assistant.answer import answer_question
+    from assistant.answer import answer_prefix, answer_question
     from assistant.index import open_index
     from assistant.llm import make_llm
     from assistant.prompts import reflection_prompts
@@ -282,7 +286,8 @@ def measure_answers(settings: Settings, items: Sequence[AnswerItem]) -> AnswerSc
     model = make_llm(settings)
     engine = ReflectionEngine(settings, retriever, model, conn=sqlite3.connect(":memory:", check_same_thread=False))
     texts = reflection_prompts(settings.prompts_dir)
-    # one question first, as the app's start-up does: the fixed prompt prefix is then in the model's cache
+    # as the app's start-up does: the fixed prompt prefix restored (or computed), then one question
+    model.warm(answer_prefix(model, settings.prompts_dir, settings.lang))
     answer_question(WARM_UP_QUESTION, retriever, model, settings)
 
     def run(item: AnswerItem):

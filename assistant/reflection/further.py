@@ -32,17 +32,17 @@ def theme_sections(theme: Theme) -> list[str]:
 
 
 def further_passage(
-    retriever: Retriever, answer: str, sections: list[str], first: Citation, n: int = 2
+    retriever: Retriever, answer: str, sections: list[str], cited: list[Citation], n: int = 2
 ) -> tuple[Citation, float] | None:
-    """The passage of ``sections`` whose best sentence is most like ``answer`` (``first`` and the passages
-    next to it aside: the same text again), with its neighbours, and that similarity; None when it is below
-    ``MIN_SIMILARITY`` or the answer's words do not single it out (``LEXICAL_TOP``)."""
+    """The passage of ``sections`` whose best sentence is most like ``answer`` (the ``cited`` passages and
+    those next to them aside: the same text again), with its neighbours, and that similarity; None when it
+    is below ``MIN_SIMILARITY`` or the answer's words do not single it out (``LEXICAL_TOP``)."""
     if not answer.strip():
         return None
     snap = retriever.snapshot()
     signals = retriever.signals(answer, "hybrid", snap=snap)
     scores, words = signals["sentence"], signals["bm25"]
-    cited = snap.docs[snap.position[first.chunk_id]].metadata if first.chunk_id in snap.position else None
+    places = [snap.docs[snap.position[c.chunk_id]].metadata for c in cited if c.chunk_id in snap.position]
     for row in np.argsort(-scores, kind="stable"):
         if scores[row] < MIN_SIMILARITY:
             return None
@@ -50,7 +50,7 @@ def further_passage(
         meta = doc.metadata
         if meta.get("kind", "report") != "report" or not in_sections(str(meta.get("section", "")), sections):
             continue
-        if cited and meta["doc_id"] == cited["doc_id"] and abs(int(meta["ordinal"]) - int(cited["ordinal"])) <= 1:
+        if any(meta["doc_id"] == p["doc_id"] and abs(int(meta["ordinal"]) - int(p["ordinal"])) <= 1 for p in places):
             continue
         if words[row] <= 0 or int((words > words[row]).sum()) >= LEXICAL_TOP:
             return None  # like the answer in tone, not in what it is about

@@ -184,7 +184,8 @@ def _reflection_text(
 
 def _bank_reply(ctx: Context, state: ReflectionState, signal_id: str | None) -> tuple[str, list[Citation], str]:
     """A reflection of the coaching bank (the signal's, or the neutral one), its passage resolved in the
-    report and cited as [1], and the follow-up question that fits it."""
+    report and cited as [1], the bank's second place for the same point (``also``) as [2] with the line
+    that says so, when it fits in the word limit, and the follow-up question that fits it."""
     assert ctx.coach is not None
     lang, role, theme_id = state["lang"], state["role"], _current_theme_id(state)
     bank = ctx.coach.bank
@@ -193,23 +194,37 @@ def _bank_reply(ctx: Context, state: ReflectionState, signal_id: str | None) -> 
     text = reply.reflection(lang)
     if hit is None:  # a bank test proves every passage resolves; never cite what is not there
         return text.replace(" [1]", "").replace("[1]", ""), [], reply.followup(lang)
-    return text, [Citation.from_hit(1, hit)], reply.followup(lang)
+    citations = [Citation.from_hit(1, hit)]
+    also = ctx.report.passage_with(reply.also.section, reply.also.phrase) if reply.also else None
+    line = ctx.prompts[lang].also.format(n=2)
+    if also is not None and not _same_text(also.text, hit.text) and word_count(f"{text} {line}") <= MAX_WORDS:
+        text, citations = f"{text} {line}", [*citations, Citation.from_hit(2, also)]
+    return text, citations, reply.followup(lang)
+
+
+def _same_text(one: str, other: str) -> bool:
+    """Whether two cited stretches of the report overlap so much that citing both says the same twice
+    (one lies inside the other: the same passage, or one with its neighbours)."""
+    a, b = " ".join(one.split()), " ".join(other.split())
+    return a in b or b in a
 
 
 def _with_further(
     ctx: Context, state: ReflectionState, answer: str, text: str, citations: list[Citation]
 ) -> tuple[str, list[Citation], float | None]:
-    """The bank's reply with a second passage, [2], when the answer closely resembles one of the theme's
-    sections (``further_passage``), and the line that says the report treats this there; the whole text
-    stays within the checks' word limit (the line is left out rather than the bank's text shortened)."""
+    """The bank's reply with one more passage (after the bank's own: [2], or [3] beside a curated second
+    passage) when the answer closely resembles one of the theme's sections (``further_passage``), and the
+    line that says the report treats this there; the whole text stays within the checks' word limit (the
+    line is left out rather than the bank's text shortened)."""
     if not citations:
         return text, citations, None
-    found = further_passage(ctx.report, answer, theme_sections(_theme(state, ctx)), citations[0])
-    line = ctx.prompts[state["lang"]].further
+    n = len(citations) + 1
+    found = further_passage(ctx.report, answer, theme_sections(_theme(state, ctx)), citations, n=n)
+    line = ctx.prompts[state["lang"]].further.format(n=n)
     if found is None or word_count(f"{text} {line}") > MAX_WORDS:
         return text, citations, None
-    second, similarity = found
-    return f"{text} {line}", [*citations, second], round(similarity, 4)
+    further, similarity = found
+    return f"{text} {line}", [*citations, further], round(similarity, 4)
 
 
 def _own_reflection(

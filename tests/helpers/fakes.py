@@ -6,7 +6,8 @@ from collections.abc import Sequence
 
 import numpy as np
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
-from langchain_core.messages import AIMessage
+from langchain_core.messages import AIMessage, BaseMessage
+from pydantic import Field
 
 from assistant.embeddings import SlimEmbeddings
 from assistant.llm import LanguageModel
@@ -17,6 +18,23 @@ def fake_llm(*replies: str) -> LanguageModel:
     return LanguageModel("fake", GenericFakeChatModel(messages=iter([AIMessage(content=r) for r in replies])))
 
 
+class _Recording(GenericFakeChatModel):
+    """Keeps every prompt it was given, so a test can see what the model read."""
+
+    seen: list[list[BaseMessage]] = Field(default_factory=list)
+
+    def _generate(self, messages, stop=None, run_manager=None, **kwargs):  # type: ignore[override]
+        self.seen.append(list(messages))
+        return super()._generate(messages, stop=stop, run_manager=run_manager, **kwargs)
+
+
+def fake_chooser(*replies: str) -> LanguageModel:
+    """A model that answers a free question by choosing (as the embedded one does), replying ``replies`` in
+    turn; what it read is in ``.chat.seen``."""
+    chat = _Recording(messages=iter([AIMessage(content=r) for r in replies]))
+    return LanguageModel("fake-chooser", chat, chooses=True)
+
+
 class _Broken(GenericFakeChatModel):
     def _generate(self, *args, **kwargs):  # type: ignore[override]
         raise ConnectionError("model server went away")
@@ -25,8 +43,8 @@ class _Broken(GenericFakeChatModel):
         raise ConnectionError("model server went away")
 
 
-def broken_llm() -> LanguageModel:
-    return LanguageModel("broken", _Broken(messages=iter([])))
+def broken_llm(chooses: bool = False) -> LanguageModel:
+    return LanguageModel("broken", _Broken(messages=iter([])), chooses=chooses)
 
 
 class FlatEmbeddings(SlimEmbeddings):

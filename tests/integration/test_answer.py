@@ -15,16 +15,17 @@ from typer.testing import CliRunner
 from assistant.answer import (
     answer_question,
     build_messages,
+    choice_prefix,
     is_degenerate,
     language_of_answer,
     valid_citations,
 )
 from assistant.cli import app
 from assistant.config import Settings
-from assistant.llm import UnknownLLMError, make_llm
-from assistant.prompts import answer_prompts
+from assistant.llm import LanguageModel, UnknownLLMError, make_llm
+from assistant.prompts import answer_prompts, choice_prompt
 from assistant.retrieve import Retriever
-from tests.helpers.fakes import broken_llm, fake_llm
+from tests.helpers.fakes import broken_llm, fake_chooser, fake_llm
 
 
 @pytest.fixture
@@ -246,3 +247,69 @@ def test_a_refused_question_for_a_number_stands_when_the_passages_are_not_very_c
     result = answer_question(question, corpus_retriever, fake_llm(refusal), settings)
     assert result.method == "not_covered" and result.note == "model" and not result.grounded
     assert result.answer == refusal and result.citations == []
+
+
+# --- the embedded model chooses (LanguageModel.chooses): a fake chooser, real retrieval and sentence scores ----
+
+
+def _candidates(llm: LanguageModel) -> dict[int, str]:
+    """The numbered sentences the (fake) model was given to choose from."""
+    body = str(llm.chat.seen[-1][-1].content)  # type: ignore[union-attr]
+    return {int(n): text for n, text in re.findall(r"^(\d+)\. (.*)$", body, re.M)}
+
+
+def _quoted_with_numbers(answer: str) -> list[tuple[str, int]]:
+    return [(q, int(n)) for q, n in re.findall(r"“([^”]+)” \[(\d+)\]", answer)]
+
+
+@pytest.mark.parametrize(
+    ("question", "lang"),
+    [("Wat is stralend falen?", "nl"), ("What does the report mean by immediate value?", "en")],
+)
+def test_the_sentence_the_model_chooses_is_quoted_in_a_frame_in_the_question_language(
+    corpus_retriever: Retriever, settings: Settings, question: str, lang: str
+) -> None:
+    llm = fake_chooser('{"answer": "2"}')
+    streamed: list[str] = []
+    result = answer_question(question, corpus_retriever, llm, settings, on_token=streamed.append)
+    prompt = answer_prompts(settings.prompts_dir)[result.language]
+    assert result.method == "chosen" and result.grounded and result.language == lang
+    assert result.answer.startswith(prompt.chosen_intro.report)
+    assert language_of_answer(result.answer, lang) == lang  # type: ignore[arg-type]  # English around a Dutch quote
+    assert llm.chat.seen[-1][:-1] == choice_prefix(choice_prompt(settings.prompts_dir))  # type: ignore[union-attr]
+    second = _candidates(llm)[2].removesuffix(" …")
+    quotes = _quoted_with_numbers(result.answer)
+    assert any(q.startswith(second) for q, _ in quotes), (second, result.answer)
+    for q, n in quotes:  # every quote verbatim in the passage its citation points at
+        assert 1 <= n <= len(result.citations) and q in " ".join(result.citations[n - 1].text.split())
+    # the answer starts when its text does: all of it at once, after the choice
+    assert streamed == [result.answer] and result.timings.first_token_s is not None
+
+
+def test_a_choice_of_none_declines_with_what_comes_closest(corpus_retriever: Retriever, settings: Settings) -> None:
+    result = answer_question("Wat is stralend falen?", corpus_retriever, fake_chooser('{"answer": "none"}'), settings)
+    prompt = answer_prompts(settings.prompts_dir)["nl"]
+    assert result.method == "extractive" and result.note == "model: none" and not result.grounded
+    assert result.answer.startswith(prompt.closest_intro) and result.citations
+
+
+@pytest.mark.parametrize(
+    ("reply", "note"),
+    [('{"answer": "9"}', "choice out of range"), ("Zin twee.", "unreadable choice"), (None, "error")],
+)
+def test_a_choice_that_cannot_be_used_leaves_the_extractive_answer(
+    corpus_retriever: Retriever, settings: Settings, reply: str | None, note: str
+) -> None:
+    llm = fake_chooser(reply) if reply is not None else broken_llm(chooses=True)
+    result = answer_question("Wat is stralend falen?", corpus_retriever, llm, settings)
+    assert result.method == "extractive" and result.note and result.note.startswith(note) and result.grounded
+    assert result.answer.startswith("Dit staat er in de bronnen:")
+    cited = {int(n) for n in re.findall(r"\[(\d+)\]", result.answer)}
+    assert cited and cited <= {c.n for c in result.citations}
+
+
+def test_a_chooser_is_not_asked_when_no_sentence_answers(corpus_retriever: Retriever, settings: Settings) -> None:
+    # the broken chooser shows it is never called: near-domain questions are declined by the sentence score
+    for question in ("What does the report say about holidays?", "Wat is de contributie van de Metropoolregio?"):
+        result = answer_question(question, corpus_retriever, broken_llm(chooses=True), settings)
+        assert result.method == "extractive" and not result.grounded and result.note != "error", result.note

@@ -19,6 +19,7 @@ from assistant.answer import answer_question
 from assistant.config import PROJECT_ROOT, Settings
 from assistant.llm import LanguageModel, make_llm
 from assistant.models import is_installed
+from assistant.prompts import answer_prompts
 from assistant.reflection.engine import ReflectionEngine
 from assistant.retrieve import Retriever
 
@@ -43,15 +44,18 @@ def _cited_numbers(text: str) -> set[int]:
 def test_embedded_model_answers_with_valid_citations(embedded, corpus_retriever: Retriever) -> None:
     settings, llm = embedded
     assert llm.name == "embedded:qwen2.5-coder-1.5b" and llm.server.listening_address.startswith("http://127.0.0.1:")
-    # how often the model answers well is measured by `slim eval answers`; what must always hold is tested here
+    # how often the model answers well is measured by `slim eval answers`; what must always hold is tested here:
+    # the embedded model only chooses, so every answer is SLIM's frame around the report's own sentences
+    assert llm.chooses
     for question, lang in [("Wat betekent stralend falen?", "nl"), ("What is the aim of De STAP naar gezonder?", "en")]:
         result = answer_question(question, corpus_retriever, llm, settings)
         assert result.language == lang and result.timings.first_token_s is not None
         assert _cited_numbers(result.answer) <= {c.n for c in result.citations}
         if result.grounded:
-            assert result.method in {"llm", "extractive"} and _cited_numbers(result.answer)
-        else:
-            assert result.answer == "The report does not answer this." and not result.citations
+            assert result.method in {"chosen", "extractive"} and _cited_numbers(result.answer)
+        else:  # declined: with what comes closest (cited), or nothing when the report is far off
+            closest = answer_prompts(settings.prompts_dir)[lang].closest_intro
+            assert result.answer.startswith(closest) or not result.citations, result.answer
 
 
 def test_the_server_speaks_openai_over_http(embedded, corpus_retriever: Retriever) -> None:

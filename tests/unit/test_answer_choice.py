@@ -13,20 +13,30 @@ import pytest
 
 from assistant.answer import (
     ANSWERING,
+    CANDIDATE_WORDS,
     LEXICAL_SHARE,
     QUOTE_MARGIN,
+    Pick,
     Quote,
     answering_quotes,
     answers_question,
+    choice_candidates,
+    choice_messages,
+    choice_prefix,
+    choose,
+    chosen_answer,
     extractive_answer,
     focused_excerpts,
+    language_of_answer,
     passage_sentences,
     rank_sentences,
+    with_choice,
 )
 from assistant.config import PROJECT_ROOT
 from assistant.embeddings import SlimEmbeddings
-from assistant.prompts import answer_prompts
+from assistant.prompts import answer_prompts, choice_prompt
 from assistant.retrieve import Hit
+from tests.helpers.fakes import broken_llm, fake_chooser
 
 
 def quote(n: int, text: str, score: float, order: int = 0) -> Quote:
@@ -149,3 +159,64 @@ def test_excerpts_for_the_model_are_each_passage_best_sentences_in_reading_order
     long_list = [quote(1, "Zes waarden: " + "; ".join(["een waarde"] * 40), 0.9)]
     excerpt = focused_excerpts(long_list, 1, max_chars=50)[0]
     assert len(excerpt) <= 102 and excerpt.startswith("Zes waarden:") and excerpt.endswith("…")
+
+
+# --- the embedded model chooses: SLIM's logic around its choice, with LangChain's fake chat model ----------
+
+
+@pytest.mark.parametrize(
+    ("reply", "pick"),
+    [
+        ('{"answer": "2"}', Pick(index=1)),
+        ('{"answer": "none"}', Pick(none=True)),
+        ('{"answer": "4"}', Pick(problem="choice out of range")),  # three candidates
+        ('{"answer": "0"}', Pick(problem="choice out of range")),
+        ("Zin 2 geeft het antwoord.", Pick(problem="unreadable choice")),
+        ('{"signal": "2"}', Pick(problem="unreadable choice")),
+    ],
+)
+def test_the_model_choice_is_a_listed_number_or_none(reply: str, pick: Pick) -> None:
+    llm = fake_chooser(reply)
+    assert choose(llm, [], 3) == pick
+
+
+def test_a_failing_model_is_a_problem_not_an_exception() -> None:
+    pick = choose(broken_llm(chooses=True), [], 3)
+    assert pick.index is None and not pick.none and pick.problem and "went away" in pick.problem
+
+
+def test_the_choice_prompt_numbers_the_candidates_after_a_fixed_prefix() -> None:
+    prompt = choice_prompt(PROJECT_ROOT / "prompts")
+    candidates = [quote(1, "Er zijn 14 interviews gehouden [3].", 0.9), quote(2, "woord " * 80, 0.8)]
+    messages = choice_messages(prompt, "Hoeveel\ninterviews?", candidates)
+    assert messages[:-1] == choice_prefix(prompt)  # the part that is warmed and kept on disk, unchanged
+    body = str(messages[-1].content)
+    assert "1. Er zijn 14 interviews gehouden (3)." in body  # the passage's own numbers are not citations
+    assert f"2. {'woord ' * CANDIDATE_WORDS}…".replace("  ", " ") in body  # a long sentence is clipped
+    assert body.rstrip().endswith("Hoeveel interviews?")
+
+
+def test_candidates_are_the_best_sentences_each_once() -> None:
+    ranked = [quote(1, "A", 0.9), quote(2, "A", 0.9), quote(1, "B", 0.8), quote(3, "C", 0.7)]
+    assert [q.text for q in choice_candidates(ranked, count=2)] == ["A", "B"]
+    assert [(q.n, q.text) for q in choice_candidates(ranked)] == [(1, "A"), (1, "B"), (3, "C")]
+
+
+def test_the_chosen_sentence_is_quoted_with_the_best_scoring_ones_in_reading_order() -> None:
+    chosen = quote(2, "Gekozen.", 0.85, order=4)
+    best = [quote(1, "Beste.", 0.9, order=2), quote(2, "Gekozen.", 0.85, order=4)]
+    assert [q.text for q in with_choice(chosen, best)] == ["Beste.", "Gekozen."]  # once each
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_the_frame_around_a_chosen_sentence_is_in_the_question_language_and_names_the_passage(lang: str) -> None:
+    prompts = answer_prompts(PROJECT_ROOT / "prompts")[lang]  # type: ignore[index]
+    report = hit(1, "Er zijn 14 interviews gehouden.")
+    document = report.model_copy(update={"kind": "document", "source": "notulen.docx", "section": ""})
+    one = [quote(1, "Er zijn 14 interviews gehouden.", 0.9)]
+    text = chosen_answer(prompts, one, [report], lang)  # type: ignore[arg-type]
+    assert text == f"{prompts.chosen_intro.report} “Er zijn 14 interviews gehouden.” [1]"
+    assert language_of_answer(text, lang) == lang  # type: ignore[arg-type]  # SLIM's words, not the quote
+    assert chosen_answer(prompts, one, [document], lang).startswith(prompts.chosen_intro.document)  # type: ignore[arg-type]
+    both = [*one, quote(2, "Een zin uit de notulen.", 0.9)]
+    assert chosen_answer(prompts, both, [report, document], lang).startswith(prompts.extractive_intro)  # type: ignore[arg-type]
