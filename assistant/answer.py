@@ -93,11 +93,11 @@ MIN_QUOTE_WORDS = 4
 # a typed sentence wins among the nearly as good ones, relevance still comes first.
 TYPE_BONUS = 0.05
 # The embedded model chooses among the CHOICE_CANDIDATES best sentences (``rank_sentences``) and reads at
-# most CANDIDATE_WORDS words of each: on the tuning half the sentence that answers is among the best 6 for
-# 17 of 20 questions (18 among 8, the same 18 among 12), and 6 sentences keep what the model reads per
-# answer about as long as the excerpts it read before (docs/benchmarks.md, "The model chooses").
-CHOICE_CANDIDATES = 6
-CANDIDATE_WORDS = 60
+# most CANDIDATE_WORDS words of each. What it reads is what delays the answer: on the tuning half, 6 sentences
+# of 60 words gave the first token at 5.4 / 6.7 s (p50 / p95), 4 of 30 at 3.8 / 4.6 s with the same answers
+# declined and cited, 3 of 30 lost a decline (docs/benchmarks.md, "The model chooses").
+CHOICE_CANDIDATES = 4
+CANDIDATE_WORDS = 30
 NO_ANSWER = "none"
 _QUOTED = re.compile(r"“[^”]*”|\"[^\"]*\"")
 _CURLY_QUOTE = re.compile(r"“[^”]*”")
