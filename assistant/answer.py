@@ -555,40 +555,6 @@ def choose(
     return Pick(index=int(picked) - 1)
 
 
-def confirms(
-    llm: LanguageModel,
-    messages: list[BaseMessage],
-    index: int,
-    kind: AnswerType,
-    prompt: ChoicePrompt,
-    on_wait: Callable[[int], None] | None = None,
-) -> bool | None:
-    """For a question of a ``kind``: ask the model, after its choice of candidate ``index`` (0-based) in the
-    same conversation, whether that sentence gives the asked kind of fact about what the question names
-    (yes/no under a JSON schema). A sentence can hold *a* number about the right network and not *the*
-    number asked. Only the follow-up is new to the model (the rest is cached). None when the check fails."""
-    follow = [
-        *messages,
-        AIMessage(json.dumps({"answer": str(index + 1)})),
-        HumanMessage(prompt.check.format(id=index + 1, fact=prompt.facts.get(kind.id, "the fact"))),
-    ]
-    schema = {"type": "object", "properties": {"answer": {"enum": ["yes", "no"]}}, "required": ["answer"]}
-    try:
-        said = str(json.loads(llm.structured(follow, schema, on_wait=on_wait))["answer"]).strip().lower()
-    except Exception as exc:  # a failing check leaves the choice as it was
-        log.warning("check of the choice failed: %s", exc)
-        return None
-    return {"yes": True, "no": False}.get(said)
-
-
-def agrees_with_score(chosen: Quote, ranked: Sequence[Quote]) -> bool:
-    """For a question of a kind: whether the model chose the sentence the score ranks best among those that
-    hold the asked kind of answer (the other rule tried for typed questions; nothing more for the model to
-    read)."""
-    best = next((q for q in ranked if q.typed), None)
-    return best is not None and best.text == chosen.text
-
-
 def answer_question(
     question: str,
     retriever: Retriever,

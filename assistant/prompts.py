@@ -75,10 +75,6 @@ class ChoicePrompt(Strict):
     candidate: str
     user: str
     examples: list[Example]
-    check: str
-    """the follow-up for a question of a kind (a number, a name, …): does the chosen sentence give it?"""
-    facts: dict[str, str]
-    """per answer type (prompts/retrieval/answer-types.yaml ``id``), the words ``check`` names it with"""
 
 
 @cache

@@ -18,7 +18,6 @@ from assistant.answer import (
     QUOTE_MARGIN,
     Pick,
     Quote,
-    agrees_with_score,
     answering_quotes,
     answers_question,
     choice_candidates,
@@ -26,7 +25,6 @@ from assistant.answer import (
     choice_prefix,
     choose,
     chosen_answer,
-    confirms,
     extractive_answer,
     focused_excerpts,
     language_of_answer,
@@ -36,7 +34,7 @@ from assistant.answer import (
 )
 from assistant.config import PROJECT_ROOT
 from assistant.embeddings import SlimEmbeddings
-from assistant.prompts import AnswerType, answer_prompts, choice_prompt
+from assistant.prompts import answer_prompts, choice_prompt
 from assistant.retrieve import Hit
 from tests.helpers.fakes import broken_llm, fake_chooser
 
@@ -222,43 +220,3 @@ def test_the_frame_around_a_chosen_sentence_is_in_the_question_language_and_name
     assert chosen_answer(prompts, one, [document], lang).startswith(prompts.chosen_intro.document)  # type: ignore[arg-type]
     both = [*one, quote(2, "Een zin uit de notulen.", 0.9)]
     assert chosen_answer(prompts, both, [report, document], lang).startswith(prompts.extractive_intro)  # type: ignore[arg-type]
-
-
-NUMBER = AnswerType(id="number", asks=[r"\bhoeveel\b"], answers=[r"\d"])
-
-
-@pytest.mark.parametrize(("reply", "expected"), [('{"answer": "yes"}', True), ('{"answer": "no"}', False)])
-def test_the_check_follows_the_choice_in_the_same_conversation(reply: str, expected: bool) -> None:
-    prompt = choice_prompt(PROJECT_ROOT / "prompts")
-    candidates = [quote(1, "Het bestuur telt 7 leden.", 0.9), quote(1, "Er zijn 21 gemeenten.", 0.88)]
-    messages = choice_messages(prompt, "Hoeveel leden heeft het projectteam?", candidates)
-    llm = fake_chooser(reply)
-    assert confirms(llm, messages, 1, NUMBER, prompt) is expected
-    seen = llm.chat.seen[-1]  # type: ignore[union-attr]
-    assert seen[: len(messages)] == messages  # what the model read for its choice comes first, unchanged (cached)
-    assert str(seen[-2].content) == '{"answer": "2"}'  # its own choice, as it gave it
-    assert "sentence 2" in str(seen[-1].content) and prompt.facts["number"] in str(seen[-1].content)
-
-
-@pytest.mark.parametrize("reply", ['{"answer": "maybe"}', "not json"])
-def test_a_check_that_cannot_be_read_leaves_the_choice(reply: str) -> None:
-    prompt = choice_prompt(PROJECT_ROOT / "prompts")
-    assert confirms(fake_chooser(reply), [], 0, NUMBER, prompt) is None
-    assert confirms(broken_llm(chooses=True), [], 0, NUMBER, prompt) is None
-
-
-def test_every_answer_type_has_words_for_the_check() -> None:
-    from assistant.prompts import answer_types
-
-    prompt = choice_prompt(PROJECT_ROOT / "prompts")
-    assert {kind.id for kind in answer_types(PROJECT_ROOT / "prompts").types} <= set(prompt.facts)
-
-
-def test_model_and_score_agree_only_on_the_best_typed_sentence() -> None:
-    typed = quote(1, "Het bestuur telt 7 leden.", 0.85).model_copy(update={"typed": True})
-    other = quote(1, "Er zijn 21 gemeenten.", 0.84).model_copy(update={"typed": True})
-    open_ = quote(2, "Het bestuur is betrokken.", 0.9)
-    ranked = sorted([open_, typed, other], key=lambda q: -q.rank)
-    assert agrees_with_score(typed, ranked)
-    assert not agrees_with_score(other, ranked) and not agrees_with_score(open_, ranked)
-    assert not agrees_with_score(open_, [open_])  # no typed sentence at all
