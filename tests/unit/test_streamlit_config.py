@@ -9,9 +9,10 @@ def streamlit_config() -> dict:
     return tomllib.loads((PROJECT_ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
 
 
-def test_no_full_garbage_collection_after_each_rerun():
-    """A full collection after every rerun cost most of a participant's click (200–340 ms): it stays off."""
-    assert streamlit_config()["runner"]["postScriptGC"] is False
+def test_full_garbage_collection_between_reruns():
+    """Off, it saved a participant's click 200–340 ms, but reruns of the summary hung in the test suite: on until
+    that is understood."""
+    assert streamlit_config()["runner"]["postScriptGC"] is True
 
 
 def test_served_on_loopback_by_default():
