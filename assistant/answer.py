@@ -151,8 +151,9 @@ def quoted(text: str) -> str:
     return CITATION.sub(r"(\1)", text)
 
 
-def prompt_prefix(prompt: AnswerPrompt) -> list[BaseMessage]:
-    """The part of every answer's prompt that never changes: what ``LanguageModel.warm`` computes ahead."""
+def prompt_prefix(prompt: AnswerPrompt | ChoicePrompt) -> list[BaseMessage]:
+    """The part of every answer's or choice's prompt that never changes (a choice's is one for both
+    languages): what ``LanguageModel.warm`` computes ahead and keeps on disk."""
     messages: list[BaseMessage] = [SystemMessage(prompt.system)]
     for example in prompt.examples:
         messages += [HumanMessage(example.user), AIMessage(example.assistant)]
@@ -164,7 +165,7 @@ def answer_prefix(llm: LanguageModel, prompts_dir: Path, lang: Language) -> list
     prefix for a model that chooses (one for both languages), the answer prompt's in ``lang`` for one that
     writes."""
     if llm.chooses:
-        return choice_prefix(choice_prompt(prompts_dir))
+        return prompt_prefix(choice_prompt(prompts_dir))
     return prompt_prefix(answer_prompts(prompts_dir)[lang])
 
 
@@ -464,40 +465,30 @@ def chosen_answer(
     return f"{intro} {_quoted_sentences(quotes, hits, lang)}"
 
 
+def distinct_texts(quotes: Sequence[Quote], count: int | None = None) -> list[Quote]:
+    """The quotes in their order, each text once (a passage and its neighbour can hold the same sentence),
+    at most ``count`` of them."""
+    seen: set[str] = set()
+    out = []
+    for q in quotes:
+        if count is not None and len(out) == count:
+            break
+        if q.text not in seen:
+            seen.add(q.text)
+            out.append(q)
+    return out
+
+
 def with_choice(chosen: Quote, quotes: Sequence[Quote]) -> list[Quote]:
     """The model's sentence and the best-scoring ones (``answering_quotes``), each once, in reading order:
     on the tuning half the model's choice alone cited the answering sentence less often than the sentence
     score (12 against 15 of 20), together more often than either (16 of 20)."""
-    seen: set[str] = set()
-    out = []
-    for q in [chosen, *quotes]:
-        if q.text not in seen:
-            seen.add(q.text)
-            out.append(q)
-    return sorted(out, key=lambda q: (q.n, q.order))
+    return sorted(distinct_texts([chosen, *quotes]), key=lambda q: (q.n, q.order))
 
 
 def choice_candidates(ranked: Sequence[Quote], count: int = CHOICE_CANDIDATES) -> list[Quote]:
-    """The ``count`` best sentences, each text once (a passage and its neighbour can hold the same sentence:
-    read twice, it only costs time)."""
-    seen: set[str] = set()
-    out = []
-    for q in ranked:
-        if q.text not in seen:
-            seen.add(q.text)
-            out.append(q)
-        if len(out) == count:
-            break
-    return out
-
-
-def choice_prefix(prompt: ChoicePrompt) -> list[BaseMessage]:
-    """The part of every choice's prompt that never changes (one for both languages): what
-    ``LanguageModel.warm`` computes ahead and keeps on disk."""
-    messages: list[BaseMessage] = [SystemMessage(prompt.system)]
-    for example in prompt.examples:
-        messages += [HumanMessage(example.user), AIMessage(example.assistant)]
-    return messages
+    """The ``count`` best sentences, each text once (read twice, a sentence only costs time)."""
+    return distinct_texts(ranked, count)
 
 
 def clipped(text: str, words: int = CANDIDATE_WORDS) -> str:
@@ -515,7 +506,7 @@ def choice_messages(
         prompt.candidate.format(id=i, text=as_data(clipped(q.text), instructions))
         for i, q in enumerate(candidates, start=1)
     )
-    return [*choice_prefix(prompt), HumanMessage(prompt.user.format(candidates=lines, question=one_line(question)))]
+    return [*prompt_prefix(prompt), HumanMessage(prompt.user.format(candidates=lines, question=one_line(question)))]
 
 
 class Pick(BaseModel):

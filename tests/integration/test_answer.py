@@ -15,9 +15,9 @@ from typer.testing import CliRunner
 from assistant.answer import (
     answer_question,
     build_messages,
-    choice_prefix,
     is_degenerate,
     language_of_answer,
+    prompt_prefix,
     valid_citations,
 )
 from assistant.cli import app
@@ -276,7 +276,7 @@ def test_the_sentence_the_model_chooses_is_quoted_in_a_frame_in_the_question_lan
     assert result.method == "chosen" and result.grounded and result.language == lang
     assert result.answer.startswith(prompt.chosen_intro.report)
     assert language_of_answer(result.answer, lang) == lang  # type: ignore[arg-type]  # English around a Dutch quote
-    assert llm.chat.seen[-1][:-1] == choice_prefix(choice_prompt(settings.prompts_dir))  # type: ignore[union-attr]
+    assert llm.chat.seen[-1][:-1] == prompt_prefix(choice_prompt(settings.prompts_dir))  # type: ignore[union-attr]
     second = _candidates(llm)[2].removesuffix(" …")
     quotes = _quoted_with_numbers(result.answer)
     assert any(q.startswith(second) for q, _ in quotes), (second, result.answer)

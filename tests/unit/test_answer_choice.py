@@ -22,13 +22,13 @@ from assistant.answer import (
     answers_question,
     choice_candidates,
     choice_messages,
-    choice_prefix,
     choose,
     chosen_answer,
     extractive_answer,
     focused_excerpts,
     language_of_answer,
     passage_sentences,
+    prompt_prefix,
     rank_sentences,
     with_choice,
 )
@@ -189,7 +189,7 @@ def test_the_choice_prompt_numbers_the_candidates_after_a_fixed_prefix() -> None
     prompt = choice_prompt(PROJECT_ROOT / "prompts")
     candidates = [quote(1, "Er zijn 14 interviews gehouden [3].", 0.9), quote(2, "woord " * 80, 0.8)]
     messages = choice_messages(prompt, "Hoeveel\ninterviews?", candidates)
-    assert messages[:-1] == choice_prefix(prompt)  # the part that is warmed and kept on disk, unchanged
+    assert messages[:-1] == prompt_prefix(prompt)  # the part that is warmed and kept on disk, unchanged
     body = str(messages[-1].content)
     assert "1. Er zijn 14 interviews gehouden (3)." in body  # the passage's own numbers are not citations
     assert f"2. {'woord ' * CANDIDATE_WORDS}…".replace("  ", " ") in body  # a long sentence is clipped
