@@ -19,6 +19,7 @@ from pydantic import Field, field_validator, model_validator
 from assistant.prompts import ROLES, QuestionBank, Role, Strict, Text, question_bank, read_yaml
 
 MAX_REFLECTION_WORDS = 70
+MAX_ALSO = 2  # more places than [2] and [3] read as a reading list, not as a reflection
 CITE = "[1]"
 
 
@@ -40,12 +41,18 @@ class Reply(Strict):
 
     reflection: Text
     passage: PassageRef
-    also: PassageRef | None = None
-    """a second place where the report makes the same point (often the theme's definition in §3 beside a
-    case network's or §7's words): the set's readers often see that one as the support, so it is cited
-    as [2] with the ``also`` line of ``prompts/model/reflection.yaml``, which only says the report treats
-    this there"""
+    also: list[PassageRef] = Field(default_factory=list, max_length=MAX_ALSO)
+    """up to two more places where the report makes the same point (the theme's definition in §3, a case
+    network's own words, §7's conclusion or recommendation): readers often see one of those as the
+    support, so they are cited as [2] (and [3]) with the ``also`` (``also_two``) line of
+    ``prompts/model/reflection.yaml``, which only says the report treats this there. One place may be
+    written as a mapping, several as a list."""
     followup: Text
+
+    @field_validator("also", mode="before")
+    @classmethod
+    def _one_or_a_list(cls, value: object) -> object:
+        return [value] if isinstance(value, dict) else value
 
     @field_validator("reflection")
     @classmethod
@@ -60,8 +67,9 @@ class Reply(Strict):
 
     @model_validator(mode="after")
     def _also_is_another_passage(self) -> Reply:
-        if self.also is not None and self.also == self.passage:
-            raise ValueError(f"'also' names the reply's own passage again: {self.also}")
+        places = [self.passage, *self.also]
+        if any(place in places[:i] for i, place in enumerate(places)):
+            raise ValueError(f"'also' names the reply's own passage or one of its places twice: {self.also}")
         return self
 
 

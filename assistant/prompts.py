@@ -201,6 +201,8 @@ class GuideTexts(Strict):
     connect: str
     also: str
     """added after a bank reflection that also cites its second place for the same point, ``[{n}]``"""
+    also_two: str
+    """the same when it cites two more places, ``[{n}]`` and ``[{m}]``"""
     further: str
     """added after a bank reflection that also cites the passage most like the answer, ``[{n}]``"""
     followup_prefix: str

@@ -184,8 +184,8 @@ def _reflection_text(
 
 def _bank_reply(ctx: Context, state: ReflectionState, signal_id: str | None) -> tuple[str, list[Citation], str]:
     """A reflection of the coaching bank (the signal's, or the neutral one), its passage resolved in the
-    report and cited as [1], the bank's second place for the same point (``also``) as [2] with the line
-    that says so, when it fits in the word limit, and the follow-up question that fits it."""
+    report and cited as [1], the bank's other places for the same point (``also``) as [2] and [3] with the
+    line that says so, as many as fit in the word limit, and the follow-up question that fits it."""
     assert ctx.coach is not None
     lang, role, theme_id = state["lang"], state["role"], _current_theme_id(state)
     bank = ctx.coach.bank
@@ -194,12 +194,18 @@ def _bank_reply(ctx: Context, state: ReflectionState, signal_id: str | None) -> 
     text = reply.reflection(lang)
     if hit is None:  # a bank test proves every passage resolves; never cite what is not there
         return text.replace(" [1]", "").replace("[1]", ""), [], reply.followup(lang)
-    citations = [Citation.from_hit(1, hit)]
-    also = ctx.report.passage_with(reply.also.section, reply.also.phrase) if reply.also else None
-    line = ctx.prompts[lang].also.format(n=2)
-    if also is not None and not _same_text(also.text, hit.text) and word_count(f"{text} {line}") <= MAX_WORDS:
-        text, citations = f"{text} {line}", [*citations, Citation.from_hit(2, also)]
-    return text, citations, reply.followup(lang)
+    found = [hit]
+    for place in reply.also:
+        more = ctx.report.passage_with(place.section, place.phrase)
+        if more is not None and not any(_same_text(more.text, f.text) for f in found):
+            found.append(more)
+    texts = ctx.prompts[lang]
+    while len(found) > 1:  # the places that fit in the word limit, the first named first
+        line = texts.also.format(n=2) if len(found) == 2 else texts.also_two.format(n=2, m=3)
+        if word_count(f"{text} {line}") <= MAX_WORDS:
+            return f"{text} {line}", [Citation.from_hit(n, f) for n, f in enumerate(found, 1)], reply.followup(lang)
+        found.pop()
+    return text, [Citation.from_hit(1, hit)], reply.followup(lang)
 
 
 def _same_text(one: str, other: str) -> bool:

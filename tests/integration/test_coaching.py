@@ -56,7 +56,7 @@ def test_every_passage_of_the_bank_resolves_to_a_passage_of_its_section(corpus_r
     for theme in bank.themes.values():
         for role, role_bank in theme.roles.items():
             for reply in [role_bank.neutral, *role_bank.signals]:
-                for ref in [reply.passage, *([reply.also] if reply.also else [])]:  # [1], and [2] when named
+                for ref in [reply.passage, *reply.also]:  # [1], and [2] and [3] when named
                     hit = corpus_retriever.passage_with(ref.section, ref.phrase)
                     assert hit is not None, (theme.theme, role, ref)
                     assert hit.section == ref.section or hit.section.startswith(ref.section + ".")
@@ -122,10 +122,11 @@ def test_an_answer_like_no_signal_gets_the_neutral_reply(tmp_path: Path, corpus_
     view = engine.send(view.info.id, {"type": "answer", "text": "Wat is de hoofdstad van Frankrijk?"})
     reflection = view.turns[-2]
     neutral = coaching_bank(PROMPTS).neutral("cultuur", "board")
+    assert len(neutral.also) <= 1  # neutral replies name at most one other place
     line = reflection_prompts(PROMPTS)["nl"].also.format(n=2)
     shown = f"{neutral.reflection('nl')} {line}" if neutral.also else neutral.reflection("nl")
     assert reflection.data["signal"] is None and reflection.text == shown
-    assert len(reflection.citations) == (2 if neutral.also else 1)
+    assert len(reflection.citations) == 1 + len(neutral.also)
 
 
 # A student's answer in the words of §3.2 (the questions the report asks about a network's learning), and
@@ -179,7 +180,7 @@ def test_an_answer_about_something_else_cites_only_the_banks_passage(
     signal = reflection.data["signal"]
     bank = coaching_bank(PROMPTS)
     reply = bank.signal("cultuur", "coordinator", signal) if signal else bank.neutral("cultuur", "coordinator")
-    bank_passages = 2 if reply.also else 1  # the bank's own [1], and its second place [2] when it names one
+    bank_passages = 1 + len(reply.also)  # the bank's own [1], and its other places [2], [3] when it names them
     assert len(reflection.citations) == bank_passages and f"[{bank_passages + 1}]" not in reflection.text
     assert reflection.data["further"] is None
 
@@ -194,12 +195,12 @@ def test_a_signal_with_a_second_place_in_the_report_cites_it_as_2(tmp_path: Path
     view = engine.send(view.info.id, {"type": "answer", "text": answer})
     reflection = view.turns[-2]
     reply = coaching_bank(PROMPTS).signal("relationele-factoren", "board", reflection.data["signal"])
-    assert reply.also is not None, reflection.data["signal"]
+    assert len(reply.also) == 1, reflection.data["signal"]
     line = reflection_prompts(PROMPTS)["nl"].also.format(n=2)
     assert reflection.text.startswith(f"{reply.reflection('nl')} {line}")
     first, second = reflection.citations[:2]
-    assert first.section.startswith(reply.passage.section) and second.section.startswith(reply.also.section)
-    assert second.n == 2 and " ".join(reply.also.phrase.split()) in " ".join(second.text.split())
+    assert first.section.startswith(reply.passage.section) and second.section.startswith(reply.also[0].section)
+    assert second.n == 2 and " ".join(reply.also[0].phrase.split()) in " ".join(second.text.split())
     assert reflection_faults(reflection.text, "nl", question, answer, [c.n for c in reflection.citations]) == []
     view = engine.send(view.info.id, {"type": "other"})  # another angle is the bank's too: its [2] comes along
     other = view.turns[-1]
@@ -209,7 +210,27 @@ def test_a_signal_with_a_second_place_in_the_report_cites_it_as_2(tmp_path: Path
         if chosen
         else bank.neutral("relationele-factoren", "board")
     )
-    assert len(other.citations) == (2 if other_reply.also else 1)
+    assert len(other.citations) == 1 + len(other_reply.also)
+
+
+def test_a_signal_with_two_more_places_cites_them_as_2_and_3(tmp_path: Path, corpus_retriever: Retriever) -> None:
+    """Two curated places beside the signal's own, end to end in the real index: one line names [2] and [3],
+    each resolves to its section, and the whole reflection passes the checks."""
+    engine = _engine(tmp_path, corpus_retriever)
+    view = engine.start("coordinator", "en", themes=["lerend-vermogen"])
+    question = view.turns[-1].text
+    answer = "Everyone takes part, from the aldermen to the people in the neighbourhoods: all layers are involved."
+    view = engine.send(view.info.id, {"type": "answer", "text": answer})
+    reflection = view.turns[-2]
+    reply = coaching_bank(PROMPTS).signal("lerend-vermogen", "coordinator", reflection.data["signal"])
+    assert len(reply.also) == 2, reflection.data["signal"]
+    line = reflection_prompts(PROMPTS)["en"].also_two.format(n=2, m=3)
+    assert reflection.text.startswith(f"{reply.reflection('en')} {line}")
+    for place, cited in zip(reply.also, reflection.citations[1:3], strict=True):
+        assert cited.section.startswith(place.section)
+        assert " ".join(place.phrase.split()) in " ".join(cited.text.split())
+    assert [c.n for c in reflection.citations[:3]] == [1, 2, 3]
+    assert reflection_faults(reflection.text, "en", question, answer, [c.n for c in reflection.citations]) == []
 
 
 def test_the_model_chooses_a_listed_signal_under_a_json_schema(corpus_retriever: Retriever) -> None:
