@@ -83,6 +83,12 @@ class Signal(Reply):
     """id of a §7.2 recommendation (prompts/model/reflection.yaml) this signal leads to, if any"""
 
 
+class OffTopic(Strict):
+    """``prompts/coaching/off-topic.yaml``: example answers that belong to no theme and no signal."""
+
+    examples: Examples
+
+
 class RoleBank(Strict):
     neutral: Reply
     """for answers that match no signal well: names nothing specific, adds the theme's core meaning"""
@@ -103,6 +109,9 @@ class ThemeBank(Strict):
 
 class CoachingBank(Strict):
     themes: dict[str, ThemeBank]
+    off_topic: Examples | None = None
+    """answers about something else entirely (the room, the app, another course): when an answer is most
+    like one of these, the guide shows the theme's neutral reply rather than a signal it resembles in tone"""
 
     def covers(self, theme: str) -> bool:
         return theme in self.themes
@@ -148,13 +157,20 @@ class CoachingBank(Strict):
                     raise ValueError(f"value cycle {cycle.id}: no coordinator or board signal {ref}")
 
 
+OFF_TOPIC_FILE = "off-topic.yaml"
+
+
 @cache
 def coaching_bank(prompts_dir: Path) -> CoachingBank:
     themes = {}
     for path in sorted((prompts_dir / "coaching").glob("*.yaml")):
+        if path.name == OFF_TOPIC_FILE:
+            continue
         theme = ThemeBank.model_validate(read_yaml(path))
         themes[theme.theme] = theme
-    bank = CoachingBank(themes=themes)
+    off_topic = prompts_dir / "coaching" / OFF_TOPIC_FILE
+    examples = OffTopic.model_validate(read_yaml(off_topic)).examples if off_topic.is_file() else None
+    bank = CoachingBank(themes=themes, off_topic=examples)
     from assistant.prompts import reflection_prompts
 
     recommendations = {r.id for r in reflection_prompts(prompts_dir).recommendations}

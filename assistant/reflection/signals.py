@@ -3,7 +3,8 @@
 Two ways, measured against each other by ``slim eval reflections``: multilingual-e5 similarity between
 the answer and each signal's example answers (milliseconds, no model), and the language model choosing
 a signal id under a JSON schema (it can only answer with a listed id, or "none"). Below the confidence
-threshold the guide shows the neutral reply: never a guess presented as insight.
+threshold, or when the answer is most like the bank's off-topic examples (``prompts/coaching/off-topic.yaml``),
+the guide shows the neutral reply: never a guess presented as insight.
 """
 
 from __future__ import annotations
@@ -93,6 +94,10 @@ class SignalChooser:
                     for text in signal.examples.nl + signal.examples.en:
                         owners.append(signal.id)
                         texts.append(text)
+                if self.bank.off_topic is not None:  # competes with the signals: most like these → neutral
+                    for text in self.bank.off_topic.nl + self.bank.off_topic.en:
+                        owners.append(NONE)
+                        texts.append(text)
                 vectors = self._cached(theme, role, texts)
                 self._examples[key] = (owners, vectors / np.linalg.norm(vectors, axis=1, keepdims=True))
         return self._examples[key]
@@ -125,7 +130,7 @@ class SignalChooser:
         owners, vectors = self._vectors(theme, role)
         query = self.embeddings.embed_query_array(answer)
         sims = vectors @ (query / np.linalg.norm(query))
-        allowed = {s.id for s in self.candidates(theme, role, question_id)}
+        allowed = {NONE} | {s.id for s in self.candidates(theme, role, question_id)}
         scores: dict[str, list[float]] = {}
         for owner, sim in zip(owners, sims, strict=True):
             if owner in allowed:
@@ -137,7 +142,7 @@ class SignalChooser:
         self, answer: str, question: str, theme: str, role: Role, question_id: str | None, use_model: bool = True
     ) -> Choice:
         ranked = self.by_embeddings(answer, theme, role, question_id)
-        order = [sid for sid, _ in ranked]
+        order = [sid for sid, _ in ranked if sid != NONE]  # the signals a person can switch to
         best, score = ranked[0]
         margin = score - ranked[1][1] if len(ranked) > 1 else score
         if use_model and self.llm is not None and self.llm.available:
@@ -146,7 +151,7 @@ class SignalChooser:
                 chosen = None if picked == NONE else picked
                 rest = [sid for sid in order if sid != chosen]
                 return Choice(ranked=([chosen] if chosen else []) + rest, chosen=chosen, method="model", score=score)
-        confident = score >= MIN_SIMILARITY and margin >= MIN_MARGIN
+        confident = best != NONE and score >= MIN_SIMILARITY and margin >= MIN_MARGIN
         return Choice(ranked=order, chosen=best if confident else None, method="embeddings", score=round(score, 4))
 
     @staticmethod

@@ -217,9 +217,9 @@ def test_a_signal_with_two_more_places_cites_them_as_2_and_3(tmp_path: Path, cor
     """Two curated places beside the signal's own, end to end in the real index: one line names [2] and [3],
     each resolves to its section, and the whole reflection passes the checks."""
     engine = _engine(tmp_path, corpus_retriever)
-    view = engine.start("coordinator", "en", themes=["lerend-vermogen"])
+    view = engine.start("coordinator", "en", themes=["lerend-vermogen"], questions={"lerend-vermogen": "leren-c3"})
     question = view.turns[-1].text
-    answer = "Everyone takes part, from the aldermen to the people in the neighbourhoods: all layers are involved."
+    answer = "Yes: the aldermen, the civil servants and the people from the neighbourhoods all take part, every layer."
     view = engine.send(view.info.id, {"type": "answer", "text": answer})
     reflection = view.turns[-2]
     reply = coaching_bank(PROMPTS).signal("lerend-vermogen", "coordinator", reflection.data["signal"])
