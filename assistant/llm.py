@@ -19,6 +19,7 @@ import itertools
 import json
 import logging
 import os
+import re
 import secrets
 import socket
 import threading
@@ -38,6 +39,7 @@ from assistant.models import require
 log = logging.getLogger(__name__)
 
 VALID_SPECS = "embedded | openai:<model> | ollama:<model> | none"
+_PLAIN = re.compile(r"[A-Za-z0-9_-]+")
 
 
 class UnknownLLMError(SlimError):
@@ -165,9 +167,24 @@ class LanguageModel:
         on_wait: Callable[[int], None] | None = None,
     ) -> str:
         """The model's reply constrained to ``schema`` (llama.cpp turns it into a grammar: the reply can
-        only be JSON that fits it), once it is this request's turn; raw text, for the caller to parse."""
+        only be JSON that fits it), once it is this request's turn; raw text, for the caller to parse.
+
+        On the embedded server a choice of one value (``{"answer": "<1–4 or none>"}``) is asked as the
+        reply's fixed opening (``{"answer": "``, given as the start of the model's turn) and a grammar of
+        the values: the model then writes 3 tokens (the value, the closing, the end) instead of 7 — the
+        tokens it would have been forced to write anyway, so it chooses the same."""
+        opening = choice_opening(schema) if self.address is not None else None
         with self.queue.turn(on_wait):
             self._wait_ready()
+            if opening is not None:
+                from langchain_core.messages import AIMessage
+
+                extra = {**(getattr(self.chat, "extra_body", None) or {}), "grammar": opening[1]}
+                reply = self.chat.invoke(  # type: ignore[union-attr]
+                    [*messages, AIMessage(opening[0])], max_tokens=max_tokens, extra_body=extra
+                )
+                text = str(reply.content)
+                return text if text.startswith(opening[0]) else opening[0] + text
             reply = self.chat.invoke(  # type: ignore[union-attr]
                 messages,
                 max_tokens=max_tokens,
@@ -181,6 +198,26 @@ class LanguageModel:
             self._wait_ready()
             for chunk in self.chat.stream(messages):  # type: ignore[union-attr]
                 yield chunk.text if isinstance(chunk.text, str) else str(chunk.content)
+
+
+def choice_opening(schema: dict[str, Any]) -> tuple[str, str] | None:
+    """For a schema that asks one string out of a list (an object with one required property and its
+    ``enum``): the reply's fixed opening and a llama.cpp grammar (GBNF) for the rest; None for any other
+    schema, or values that are not plain words."""
+    properties = schema.get("properties")
+    if schema.get("type") != "object" or not isinstance(properties, dict) or len(properties) != 1:
+        return None
+    ((key, spec),) = properties.items()
+    values = spec.get("enum") if isinstance(spec, dict) else None
+    plain = [key, *(values or [])]
+    if (
+        schema.get("required") != [key]
+        or not values
+        or not all(isinstance(v, str) and _PLAIN.fullmatch(v) for v in plain)
+    ):
+        return None
+    opening = json.dumps({key: ""})[:-2]  # '{"answer": "'
+    return opening, "root ::= (" + " | ".join(f'"{v}"' for v in values) + ') "\\"}"'
 
 
 def free_port() -> int:

@@ -168,3 +168,24 @@ def test_a_command_loads_its_own_model_in_a_child_process(embedded, corpus_retri
         assert _cited_numbers(result.answer) <= {c.n for c in result.citations}
     finally:
         llm.server.close()
+
+
+def test_a_choice_asked_as_an_opening_chooses_as_the_schema_does(embedded, corpus_retriever: Retriever) -> None:
+    """The embedded server gets a choice as the reply's fixed opening and a grammar of the values (3 tokens
+    written instead of 7); the model picks what it picks when the whole JSON is asked under the schema."""
+    from dataclasses import replace
+
+    from assistant.answer import choice_candidates, choice_messages, rank_sentences
+    from assistant.prompts import choice_prompt
+
+    settings, llm = embedded
+    as_schema = replace(llm, address=None, server=None)  # the same server and chat model, asked as a schema
+    prompt = choice_prompt(settings.prompts_dir)
+    for question in ["Wat betekent stralend falen?", "Hoeveel gemeenten werken samen in de Metropoolregio Eindhoven?"]:
+        hits = corpus_retriever.search(question, k=3)
+        candidates = choice_candidates(rank_sentences(question, hits, corpus_retriever.index.embeddings))
+        messages = choice_messages(prompt, question, candidates)
+        ids = [str(i) for i in range(1, len(candidates) + 1)] + ["none"]
+        schema = {"type": "object", "properties": {"answer": {"enum": ids}}, "required": ["answer"]}
+        opened = json.loads(llm.structured(messages, schema))
+        assert opened["answer"] in ids and opened == json.loads(as_schema.structured(messages, schema))

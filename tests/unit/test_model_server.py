@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from assistant.config import Settings
-from assistant.llm import make_llm
+from assistant.llm import choice_opening, make_llm
 from assistant.model_server import ServerRecord, publish, read_record, record_file, running_server, withdraw
 from assistant.models import MODELS, model_path
 
@@ -189,3 +189,23 @@ def test_without_a_usable_server_a_process_starts_its_own(
     assert make_llm(settings, reuse=True) == "own"
     assert make_llm(settings, reuse=True, share=True) == "own"  # a process that offers its server has its own
     assert started == [False, False, True]
+
+
+@pytest.mark.parametrize(
+    ("schema", "expected"),
+    [
+        (
+            {"type": "object", "properties": {"answer": {"enum": ["1", "2", "none"]}}, "required": ["answer"]},
+            ('{"answer": "', 'root ::= ("1" | "2" | "none") "\\"}"'),
+        ),
+        ({"type": "object", "properties": {"answer": {"enum": ['1"} x']}}, "required": ["answer"]}, None),
+        ({"type": "object", "properties": {"answer": {"enum": [1, 2]}}, "required": ["answer"]}, None),
+        ({"type": "object", "properties": {"answer": {"type": "string"}}, "required": ["answer"]}, None),
+        ({"type": "object", "properties": {"a": {"enum": ["1"]}, "b": {"enum": ["2"]}}, "required": ["a", "b"]}, None),
+        ({"type": "object", "properties": {"answer": {"enum": ["1"]}}}, None),
+    ],
+)
+def test_a_choice_of_one_value_is_asked_as_an_opening_and_a_grammar(schema: dict, expected: object) -> None:
+    """The choice's reply starts the way the schema forces anyway; only plain values make a grammar (a
+    value with quotes or spaces would break out of it), any other schema goes to the server as a schema."""
+    assert choice_opening(schema) == expected
