@@ -28,13 +28,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-from langchain_core.language_models import BaseChatModel
+from typing import TYPE_CHECKING, Any
 
 from assistant.config import Settings
 from assistant.errors import SlimError
 from assistant.models import require
+
+if TYPE_CHECKING:  # LangChain loads when a chat model is made: `slim ask` starts its model server first
+    from langchain_core.language_models import BaseChatModel
 
 log = logging.getLogger(__name__)
 
