@@ -21,7 +21,7 @@ import typer
 from assistant.config import RetrievalMode, Settings, configured_lang, load_settings
 from assistant.datadir import require_writable
 from assistant.errors import InputError, SlimError
-from assistant.i18n import t, use_prompts_dir
+from assistant.i18n import date_text, t, use_prompts_dir
 
 if TYPE_CHECKING:  # imported where used: `slim ask` starts its model before Chroma and the index load
     from assistant.domain import Turn
@@ -885,7 +885,7 @@ def group_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.
                 "group.list_row",
                 settings.lang,
                 scan_id=scan.id,
-                created=scan.created.strftime("%Y-%m-%d %H:%M"),
+                created=f"{date_text(scan.created.date(), settings.lang)} {scan.created:%H:%M}",
                 network=scan.settings.network,
                 answered=store.count(scan.id),
                 state=state,
