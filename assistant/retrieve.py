@@ -1,14 +1,15 @@
 """Find the passages that answer a question: BM25, dense, or all signals fused (the default).
 
-Six signals score every passage: its vector as a whole, its best sentence, its section's context (what
-the section is about in plain Dutch and English, ``corpus/section-context.yaml``), the closest of the
-questions its section answers (``corpus/section-questions.yaml``: written by people in a practitioner's
-words, so a paraphrased question meets one that means the same), BM25 on the passage under its heading
-path, context and section questions (accents folded, stop words dropped, Dutch stemming) and BM25 on its
-own heading. Each is z-normalised over all passages and the weighted sum ranks them. Scoring every
-passage exactly, rather than fusing top-n ranks, lets a passage that is second on two signals beat one
-that is first on only one. An English question also gets the Dutch words for the report's terms it uses
-(a glossary in ``prompts/``) so that BM25 can match the Dutch text as well as the English questions.
+Seven signals score every passage: its vector as a whole, its best sentence, its section's context (what the
+section is about in plain Dutch and English, ``corpus/section-context.yaml``), the closest of the questions
+its section answers (``corpus/section-questions.yaml``: written by people in a practitioner's words, so a
+paraphrased question meets one that means the same), the closest of the questions the passage itself answers
+(``corpus/passage-questions/``: which passage of a long section answers), BM25 on the passage under its
+heading path, context, section and passage questions (accents folded, stop words dropped, Dutch stemming)
+and BM25 on its own heading. Each is z-normalised over all passages and the weighted sum ranks them. Scoring
+every passage exactly, rather than fusing top-n ranks, lets a passage that is second on two signals beat one
+that is first on only one. An English question also gets the Dutch words for the report's terms it uses (a
+glossary in ``prompts/``) so that BM25 can match the Dutch text as well as the English questions.
 
 Vectors and texts are held in memory as a snapshot of the index, rebuilt when the index changes; at the
 size of a report plus a network's own documents that is a few megabytes and scoring takes milliseconds.
@@ -42,14 +43,15 @@ from assistant.workspace import Workspace
 MODES: tuple[RetrievalMode, ...] = ("bm25", "dense", "hybrid")
 # weights of the z-normalised signals, chosen on the dev set and docs/eval/retrieval-team.jsonl; a grid on
 # docs/eval/retrieval-tune.jsonl found none better on the held-out half; the context weight was chosen on
-# the tuning half (docs/benchmarks.md)
+# the tuning half; with the passage questions (session 9) the passage question, section question, BM25 and
+# best-sentence weights were chosen again on the tuning half only (docs/benchmarks.md, "Passage questions")
 WEIGHTS = {
     "passage": 1.0,
-    "sentence": 1.0,
+    "sentence": 0.25,
     "context": 1.0,
-    "question": 0.5,
-    "passage_question": 0.5,
-    "bm25": 1.0,
+    "question": 0.25,
+    "passage_question": 1.25,
+    "bm25": 1.5,
     "heading": 0.5,
 }
 # BM25 reads the section questions in English too, so an English question is no longer discounted on the
