@@ -23,7 +23,7 @@ from assistant.corpus import build_markdown
 from assistant.datadir import require_writable
 from assistant.domain import Turn
 from assistant.errors import InputError, SlimError
-from assistant.i18n import t, use_prompts_dir
+from assistant.i18n import date_text, t, use_prompts_dir
 from assistant.index import corpus_files, open_index, sync, writer_lock
 from assistant.ingest import read_bytes
 from assistant.retrieve import MODES, Retriever, open_retriever
@@ -820,7 +820,7 @@ def group_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.
                 "group.list_row",
                 settings.lang,
                 scan_id=scan.id,
-                created=scan.created.strftime("%Y-%m-%d %H:%M"),
+                created=f"{date_text(scan.created.date(), settings.lang)} {scan.created:%H:%M}",
                 network=scan.settings.network,
                 answered=store.count(scan.id),
                 state=state,

@@ -105,6 +105,7 @@ def _blocks(lines: list[str]) -> list[_Block]:
     blocks: list[_Block] = []
     current_number: tuple[int, ...] = ()
     pending_urls: list[str] = []
+    titles: set[str] = set()  # the subheadings found so far
     i = 0
 
     def add(block: _Block) -> None:
@@ -155,9 +156,14 @@ def _blocks(lines: list[str]) -> list[_Block]:
             add(_Block("bullet", [s[1:].strip()]))
             continue
         last = blocks[-1] if blocks else None
-        if _is_subheading(s, prev_nonblank() if last and last.kind.endswith("closed") else "", next_nonblank(i)) and (
-            last is None or last.kind != "para" or last.lines[-1].rstrip()[-1] in '.?!:”"’'
-        ):
+        closed = bool(last and last.kind.endswith("closed"))
+        if (
+            _is_subheading(s, prev_nonblank() if closed else "", next_nonblank(i))
+            and (last is None or last.kind != "para" or last.lines[-1].rstrip()[-1] in '.?!:”"’')
+        ) or (closed and s in titles and _is_subheading(s, "", next_nonblank(i))):
+            # the second test: a title the report already used (each case chapter repeats §3's), standing apart
+            # after a paragraph that ends without a full stop (a quote's attribution: "Vertegenwoordiger de Kempen")
+            titles.add(s)
             add(_Block("heading", [s], level=4))
             continue
         if last is not None and last.kind in {"para", "bullet", "para-closed", "bullet-closed"}:

@@ -159,6 +159,7 @@ def test_cli_from_create_to_delete(corpus_data_dir: Path, monkeypatch: pytest.Mo
     assert shown["themes"][0]["tip"]["citation"]["section"]
     listed = runner.invoke(app, ["group", "list"])
     assert scan_id in listed.output and "Netwerk CLI" in listed.output
+    assert store.by_code(code).created.strftime("%d-%m-%Y") in listed.output  # the date as a Dutch reader writes it
     agenda = runner.invoke(app, ["group", "agenda", scan_id, "--minutes", "60"])
     assert agenda.exit_code == 0 and "(60 min)" in agenda.output and "> [1] §" in agenda.output
     assert runner.invoke(app, ["group", "close", scan_id]).exit_code == 0

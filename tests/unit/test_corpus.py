@@ -49,6 +49,25 @@ def test_headings_are_numbered_as_in_the_report() -> None:
     assert re.search(r"(?m)^# 3\. Welke concepten en kenmerken zijn verbonden met het lerend vermogen", text)
     assert re.search(r"(?m)^### 7\.1\.1 Wat maakt een regionaal netwerk lerend .* gerealiseerd kan worden\?$", text)
     assert re.search(r"(?m)^#### Transformatieve waarde$", text)
+    # every case chapter's forms of value are headings, also where the title follows a quote's attribution
+    for chapter in ("4", "5", "6"):
+        section = text.split(f"## {chapter}.3 ")[1].split(f"## {chapter}.4 ")[0]
+        assert "\n#### Transformatieve waarde\n" in section
+
+
+def test_a_title_used_before_is_a_heading_after_an_unfinished_line() -> None:
+    """A quote's attribution ends without a full stop; the title after it is still a heading when the report
+    used that title before, not when it is new (then it may be the quote's last line)."""
+    source = (
+        "Gerealiseerde waarde\nDe waarde is zichtbaar in de praktijk van het netwerk en daarbuiten voor iedereen.\n\n"
+        "“Dat zie je terug in de wijken.” Vertegenwoordiger van een gemeente in de regio, tijdens het interview\n\n"
+        "Gerealiseerde waarde\nOf het zo uitpakt is nog niet te zeggen, dat blijkt pas over een aantal jaren.\n\n"
+        "“Dat zie je terug in de wijken.” Vertegenwoordiger van een gemeente in de regio, tijdens het interview\n\n"
+        "Nieuwe titel hier\nDit is gewone lopende tekst die op de regel hierboven volgt en doorloopt.\n"
+    )
+    markdown = build_markdown(source)
+    assert markdown.count("#### Gerealiseerde waarde") == 2
+    assert "#### Nieuwe titel hier" not in markdown
 
 
 def test_lists_captions_quotes_and_rejoined_lines_are_kept() -> None:
