@@ -8,26 +8,25 @@ bad input); nothing is written to the index before all input has been read.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import psutil
 import typer
 
 from assistant.config import RetrievalMode, Settings, configured_lang, load_settings
-from assistant.corpus import build_markdown
 from assistant.datadir import require_writable
-from assistant.domain import Turn
 from assistant.errors import InputError, SlimError
 from assistant.i18n import date_text, t, use_prompts_dir
-from assistant.index import corpus_files, open_index, sync, writer_lock
-from assistant.ingest import read_bytes
-from assistant.retrieve import MODES, Retriever, open_retriever
-from assistant.workspace import Workspace, queue_message
+
+if TYPE_CHECKING:  # imported where used: `slim ask` starts its model before Chroma and the index load
+    from assistant.domain import Turn
+    from assistant.retrieve import Retriever
+    from assistant.workspace import Workspace
 
 app = typer.Typer(
     help="SLIM — a local, cited reflection assistant on the report 'Samen Leren Impact Maken'.",
@@ -85,6 +84,8 @@ def index(
     workspace: WorkspaceOption = None,
 ) -> None:
     """Index the report corpus; unchanged files are skipped. Given files are added to the workspace."""
+    from assistant.index import corpus_files, open_index, sync, writer_lock
+
     settings = _settings(workspace=workspace)
     with writer_lock(settings):
         idx = open_index(settings, rebuild=rebuild)
@@ -117,6 +118,8 @@ def search(
 ) -> None:
     """Find the passages for a question in the report and the workspace's documents, or for every line of a
     --queries file (one JSON line each)."""
+    from assistant.retrieve import open_retriever
+
     settings = _settings(workspace=workspace)
     if (query is None) == (queries is None):
         raise typer.BadParameter("give a question or --queries FILE, not both")
@@ -150,6 +153,8 @@ def eval_retrieval(
     """Recall@1/3/5/10 and MRR of bm25, dense and hybrid side by side, per file (and per question label)."""
     from assistant.evaluation import bench as bench_module
     from assistant.evaluation.quality import evaluate, load_queries
+    from assistant.index import open_index
+    from assistant.retrieve import MODES, Retriever
 
     settings = _settings()
     sets = [(file, load_queries(file)) for file in files]  # every file read before the slow part
@@ -257,6 +262,9 @@ def corpus_build(
     ),
 ) -> None:
     """Regenerate corpus/samen-leren-impact-maken.md from the report's text extraction."""
+    from assistant.corpus import build_markdown
+    from assistant.ingest import read_bytes
+
     settings = _settings()
     markdown = build_markdown(read_bytes(source).decode("utf-8"))
     target = settings.corpus_dir / "samen-leren-impact-maken.md"
@@ -273,16 +281,28 @@ def ask(
     workspace: WorkspaceOption = None,
 ) -> None:
     """Answer one free question from the report and the workspace's documents, with numbered citations."""
-    from assistant.answer import answer_prefix, answer_question
-    from assistant.i18n import detect_language
+    import contextlib
+    import threading
+
     from assistant.services import build_services
 
     settings = _settings(llm=llm, workspace=workspace)
-    services = build_services(settings)
-    retriever = services.workspaces.get(settings.workspace)[1]  # the report and the workspace's documents
+    # the model first: another SLIM process's server, or this one's loading in a child process while the
+    # index opens and the question is searched; its prompt prefix is restored from disk as soon as it listens
+    services = build_services(settings, once=True)
     model = services.llm
+    from assistant.answer import answer_prefix, answer_question
+    from assistant.i18n import detect_language
+
     lang = detect_language(question, default=settings.lang)
-    model.warm(answer_prefix(model, settings.prompts_dir, lang))  # restored from disk after the first run
+    prefix = answer_prefix(model, settings.prompts_dir, lang)
+
+    def warm() -> None:
+        with contextlib.suppress(Exception):  # a model that cannot start fails the choice, which says so
+            model.warm(prefix)
+
+    threading.Thread(target=warm, daemon=True, name="slim-warm").start()
+    retriever = services.workspaces.get(settings.workspace)[1]  # the report and the workspace's documents
     stream = not as_json and sys.stdout.isatty()
     streamed: list[str] = []
 
@@ -295,6 +315,8 @@ def ask(
     if as_json:
         payload = result.model_dump(include=set(ANSWER_JSON_KEYS))
         if result.timings.first_token_s is not None:  # what a person waits for, the process's start included
+            import psutil
+
             started = psutil.Process().create_time()
             payload["timings"]["first_token_since_start_s"] = round(asked - started + result.timings.first_token_s, 2)
         typer.echo(json.dumps(payload, ensure_ascii=False))
@@ -321,6 +343,38 @@ def models_install(
     typer.echo(t("models.installed", settings.lang, name=model, path=path))
 
 
+@models_app.command("serve")
+@friendly_errors
+def models_serve() -> None:
+    """Keep the embedded model loaded for other SLIM commands on this machine (slim ask then starts warm),
+    on 127.0.0.1 behind a key, until Ctrl+C. Not needed while the app runs: it offers its own."""
+    import signal
+    import threading
+
+    from assistant.answer import answer_prefix
+    from assistant.llm import make_llm
+    from assistant.model_server import read_record, running_server
+
+    settings = _settings(llm="embedded")
+    require_writable(settings)  # the record for other processes goes into the data directory
+    found = running_server(settings)
+    if found is None:
+        model = make_llm(settings, share=True)
+        model.warm(answer_prefix(model, settings.prompts_dir, settings.lang))  # the first `slim ask` finds it
+        found = read_record(settings)
+        if found is not None and found.pid == os.getpid():
+            stop = threading.Event()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(sig, lambda *_: stop.set())
+            where = {"name": found.model, "address": found.address, "data_dir": settings.data_dir}
+            typer.echo(t("models.serving", settings.lang, **where))
+            while not stop.wait(1.0):
+                pass
+            return
+    if found is not None:  # another process offers one (or recorded its own first, a moment ago)
+        typer.echo(t("models.already_served", settings.lang, name=found.model, address=found.address, pid=found.pid))
+
+
 @app.command()
 @friendly_errors
 def doctor(
@@ -342,6 +396,9 @@ app.add_typer(docs_app, name="docs")
 
 
 def _workspace(settings: Settings) -> Workspace:
+    from assistant.index import open_index
+    from assistant.workspace import Workspace
+
     return Workspace(settings, settings.workspace, open_index(settings).embeddings)
 
 
@@ -354,6 +411,8 @@ def docs_add(
     """Add a document (or replace the one with the same file name); a rejected file exits with code 2."""
     settings = _settings(workspace=workspace)
     space = _workspace(settings)
+    from assistant.workspace import queue_message
+
     waiting = lambda wait: typer.echo(queue_message(wait, settings.lang), err=True)  # noqa: E731
     doc = space.add(path, progress=sys.stderr.isatty(), on_wait=waiting)
     added = t("docs.added", settings.lang, name=doc.name, workspace=space.name, passages=doc.passages)
@@ -401,6 +460,7 @@ app.add_typer(sources_app, name="sources")
 
 
 def _library(settings: Settings) -> Any:
+    from assistant.index import open_index
     from assistant.library import Library
 
     return Library(settings, open_index(settings).embeddings)
@@ -660,7 +720,9 @@ def eval_reflections(
     """Each answer through the real engine: clean, fitting, signal accuracy and time per reflection."""
     from assistant.evaluation.bench import BENCH_DOC, update_section
     from assistant.evaluation.reflections import evaluate_reflections, load_items, reflections_table
+    from assistant.index import open_index
     from assistant.llm import make_llm
+    from assistant.retrieve import Retriever
 
     settings = _settings(llm=llm)
     if choice:
@@ -728,6 +790,9 @@ def _group_store(settings: Settings, write: bool = False) -> Any:
 
 
 def _report_passages(settings: Settings) -> Retriever:
+    from assistant.index import open_index
+    from assistant.retrieve import Retriever
+
     return Retriever(open_index(settings), settings.prompts_dir)
 
 

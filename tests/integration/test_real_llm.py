@@ -7,8 +7,11 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import sqlite3
+import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -61,16 +64,19 @@ def test_embedded_model_answers_with_valid_citations(embedded, corpus_retriever:
 def test_the_server_speaks_openai_over_http(embedded, corpus_retriever: Retriever) -> None:
     settings, llm = embedded
     base_url = f"{llm.server.listening_address}/v1"
-    request = urllib.request.Request(
-        f"{base_url}/chat/completions",
-        data=json.dumps({"messages": [{"role": "user", "content": "Say OK."}], "max_tokens": 5}).encode(),
-        headers={"Content-Type": "application/json"},
-    )
+    body = json.dumps({"messages": [{"role": "user", "content": "Say OK."}], "max_tokens": 5}).encode()
+    headers = {"Content-Type": "application/json"}
+    with pytest.raises(urllib.error.HTTPError) as refused:  # the server answers only who has its key
+        urllib.request.urlopen(urllib.request.Request(f"{base_url}/chat/completions", body, headers), timeout=120)
+    assert refused.value.code == 401
+    headers["Authorization"] = f"Bearer {llm.key}"
+    request = urllib.request.Request(f"{base_url}/chat/completions", data=body, headers=headers)
     with urllib.request.urlopen(request, timeout=120) as response:
-        body = json.loads(response.read())
-    assert body["object"] == "chat.completion" and body["choices"][0]["message"]["content"]
+        reply = json.loads(response.read())
+    assert reply["object"] == "chat.completion" and reply["choices"][0]["message"]["content"]
 
-    remote = make_llm(settings.model_copy(update={"llm": "openai:local", "openai_base_url": base_url}))
+    update = {"llm": "openai:local", "openai_base_url": base_url, "openai_api_key": llm.key}
+    remote = make_llm(settings.model_copy(update=update))
     assert remote.name == "openai:local"
     result = answer_question(
         "Hoeveel gemeenten werken samen in de Metropoolregio Eindhoven?", corpus_retriever, remote, settings
@@ -121,3 +127,65 @@ def test_a_fresh_process_restores_the_prompt_prefix_instead_of_reading_it(embedd
     saved[0].write_bytes(b"not a saved slot")
     third = fresh()
     assert third.warm(prefix) == "computed" and saved[0].stat().st_size > 1_000_000
+
+
+def test_a_command_uses_the_model_the_app_offers(embedded, corpus_retriever: Retriever, tmp_path: Path) -> None:
+    """The app (``share``) records its server in the data directory; `slim ask` (``reuse``) answers through
+    it without loading the model, and once the app has stopped offering it, nothing points there any more."""
+    from assistant.answer import answer_prefix
+    from assistant.model_server import read_record, running_server, withdraw
+
+    settings = embedded[0].model_copy(update={"data_dir": tmp_path / "data"})
+    app = make_llm(settings, share=True)
+    record = read_record(settings)
+    assert record is not None and record.pid == os.getpid() and app.address == record.address
+    assert running_server(settings) == record
+
+    command = make_llm(settings, reuse=True)
+    assert command.shared and command.server is None and command.address == app.address
+    assert command.warm(answer_prefix(command, settings.prompts_dir, "nl")) in {"restored", "computed"}
+    result = answer_question("Wat betekent stralend falen?", corpus_retriever, command, settings)
+    assert result.method in {"chosen", "extractive"} and result.timings.first_token_s is not None
+    assert _cited_numbers(result.answer) <= {c.n for c in result.citations}
+
+    withdraw(settings)  # what the app does when it ends
+    assert read_record(settings) is None and running_server(settings) is None
+    del app
+
+
+def test_a_command_loads_its_own_model_in_a_child_process(embedded, corpus_retriever: Retriever) -> None:
+    """`slim ask` without a server to use: the model loads in a child process while the command goes on;
+    the first request waits for it, and the child ends with the command."""
+    settings, _ = embedded
+    started = time.perf_counter()
+    llm = make_llm(settings, background=True)
+    assert time.perf_counter() - started < 5  # returned before the model loaded
+    try:
+        assert not llm.shared and llm.ready is not None and llm.address.startswith("http://127.0.0.1:")
+        question = "Hoeveel gemeenten werken samen in de Metropoolregio Eindhoven?"
+        result = answer_question(question, corpus_retriever, llm, settings)
+        assert result.method == "chosen" or result.note == "model: none"  # the model chose: no error
+        assert _cited_numbers(result.answer) <= {c.n for c in result.citations}
+    finally:
+        llm.server.close()
+
+
+def test_a_choice_asked_as_an_opening_chooses_as_the_schema_does(embedded, corpus_retriever: Retriever) -> None:
+    """The embedded server gets a choice as the reply's fixed opening and a grammar of the values (3 tokens
+    written instead of 7); the model picks what it picks when the whole JSON is asked under the schema."""
+    from dataclasses import replace
+
+    from assistant.answer import choice_candidates, choice_messages, rank_sentences
+    from assistant.prompts import choice_prompt
+
+    settings, llm = embedded
+    as_schema = replace(llm, address=None, server=None)  # the same server and chat model, asked as a schema
+    prompt = choice_prompt(settings.prompts_dir)
+    for question in ["Wat betekent stralend falen?", "Hoeveel gemeenten werken samen in de Metropoolregio Eindhoven?"]:
+        hits = corpus_retriever.search(question, k=3)
+        candidates = choice_candidates(rank_sentences(question, hits, corpus_retriever.index.embeddings))
+        messages = choice_messages(prompt, question, candidates)
+        ids = [str(i) for i in range(1, len(candidates) + 1)] + ["none"]
+        schema = {"type": "object", "properties": {"answer": {"enum": ids}}, "required": ["answer"]}
+        opened = json.loads(llm.structured(messages, schema))
+        assert opened["answer"] in ids and opened == json.loads(as_schema.structured(messages, schema))
