@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from assistant.errors import InputError
 
 FURNITURE_PATTERNS: tuple[re.Pattern[str], ...] = (
     re.compile(r"^\s*FONTYS\s+>\s+LERENDE EN INNOVERENDE NETWERKEN EN REGIO.S\s*$"),
@@ -364,3 +366,71 @@ def load_section_questions(path: Path) -> dict[str, DocumentQuestions]:
         return {}
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     return {str(doc_id): DocumentQuestions.model_validate(entry) for doc_id, entry in data.items()}
+
+
+PASSAGE_QUESTIONS_DIR = "passage-questions"
+
+
+class PassageQuestions(BaseModel):
+    """Questions one passage answers (``corpus/passage-questions/*.yaml``), tied to it by ``anchor``: a
+    phrase copied word for word from the passage, so the entry survives a change of how the report is cut.
+    Section questions point to the right section; these decide which passage of a long section answers."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    anchor: str = Field(min_length=1)
+    nl: list[str] = Field(min_length=1)
+    en: list[str] = Field(min_length=1)
+
+    def all(self) -> list[str]:
+        return [q.strip() for q in (*self.nl, *self.en) if q.strip()]
+
+
+class PassageQuestionFile(BaseModel):
+    """One file of passage questions: per corpus document id, its entries in passage order."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    documents: dict[str, list[PassageQuestions]]
+
+
+@dataclass(frozen=True)
+class AnchoredQuestions:
+    """One entry with the file it came from, so a phrase no passage holds is reported with both."""
+
+    file: str
+    anchor: str
+    questions: tuple[str, ...]
+
+
+def passage_question_files(corpus_dir: Path) -> list[Path]:
+    """The passage question files beside the report, in name order (no folder: none)."""
+    folder = corpus_dir / PASSAGE_QUESTIONS_DIR
+    return sorted(folder.glob("*.yaml")) if folder.is_dir() else []
+
+
+def load_passage_questions(corpus_dir: Path) -> dict[str, list[AnchoredQuestions]]:
+    """Every entry of every passage question file, per corpus document id. A file that breaks the format
+    (an unknown field, an entry without questions) stops the index with the file and the field named."""
+    out: dict[str, list[AnchoredQuestions]] = {}
+    for path in passage_question_files(corpus_dir):
+        name = f"{PASSAGE_QUESTIONS_DIR}/{path.name}"
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            parsed = PassageQuestionFile.model_validate({"documents": data})
+        except (yaml.YAMLError, ValidationError) as exc:
+            raise InputError("error.passage_questions_invalid", path=name, detail=first_problem(exc)) from exc
+        for doc_id, entries in parsed.documents.items():
+            out.setdefault(doc_id, []).extend(
+                AnchoredQuestions(name, e.anchor.strip(), tuple(e.all())) for e in entries
+            )
+    return out
+
+
+def first_problem(exc: Exception) -> str:
+    """Where and what the first problem of a YAML or validation error is, in one line."""
+    if isinstance(exc, ValidationError):
+        error = exc.errors()[0]
+        where = ".".join(str(part) for part in error["loc"][1:])  # without the wrapping 'documents'
+        return f"{where}: {error['msg']}"
+    return str(exc).splitlines()[0]

@@ -50,6 +50,7 @@ from assistant.ingest import (
 )
 
 WRITE_BATCH = 256  # sentences embedded and stored per step
+PASSAGE_QUESTION = "passage_question"  # marks a passage question's row in the sentence collection
 
 Embed = Callable[[Sequence[str]], np.ndarray]
 
@@ -187,7 +188,9 @@ class PassageStore:
     can be scored as a whole, by its best sentence and by its context without embedding the text twice.
     The contexts are rows of the sentence collection marked ``context`` (``all_contexts``), and so are the
     questions each section answers (``corpus/section-questions.yaml``, marked ``question``, embedded as
-    questions: ``all_questions``), so they share its versions, garbage collection and repair.
+    questions: ``all_questions``) and those single passages answer (``corpus/passage-questions/``, marked
+    ``passage_question``: ``all_passage_questions``), so they share its versions, garbage collection and
+    repair.
 
     With a ``cache``, the vectors of the report (static corpus content) are read from it where they were
     embedded before (``VectorCache``); a person's documents are always embedded.
@@ -327,6 +330,7 @@ class PassageStore:
         heading_vectors = dict(zip(headings, embed_passages(headings), strict=True))
         context_vectors = self._write_contexts(passages, embed_passages)
         self._write_questions(passages, embed_queries)
+        self._write_questions(passages, embed_queries, "passage_questions", PASSAGE_QUESTION)
         passage_vectors = []
         for passage, spans in zip(passages, spans_per_passage, strict=True):
             vector = vectors[[row[s] for s in spans]].mean(axis=0)
@@ -373,12 +377,16 @@ class PassageStore:
         self._store_beside_sentences(passages[0].metadata, "context", texts, vectors, owners)
         return {text: np.asarray(vector, dtype=np.float32) for text, vector in zip(texts, vectors, strict=True)}
 
-    def _write_questions(self, passages: Sequence[Document], embed: Embed) -> None:
-        """Embed each distinct section question of a document version once (as a question: it is compared
-        with a person's question) and store it beside the sentences, owned by the passages of its section."""
+    def _write_questions(
+        self, passages: Sequence[Document], embed: Embed, field: str = "questions", marker: str = "question"
+    ) -> None:
+        """Embed each distinct question of a document version once (as a question: it is compared with a
+        person's question) and store it beside the sentences, marked ``marker`` and owned by the passages
+        whose metadata ``field`` lists it: section questions (``questions``: every passage of the section)
+        or passage questions (``passage_questions``: the passages holding the entry's anchor)."""
         owners: dict[str, list[str]] = {}
         for passage in passages:
-            for question in str(passage.metadata.get("questions", "")).splitlines():
+            for question in str(passage.metadata.get(field, "")).splitlines():
                 if question.strip():
                     owners.setdefault(question.strip(), []).append(str(passage.metadata["chunk_id"]))
         if not owners:
@@ -386,7 +394,7 @@ class PassageStore:
         texts = list(owners)
         for i in range(0, len(texts), WRITE_BATCH):
             batch = texts[i : i + WRITE_BATCH]
-            self._store_beside_sentences(passages[0].metadata, "question", batch, embed(batch), owners)
+            self._store_beside_sentences(passages[0].metadata, marker, batch, embed(batch), owners)
 
     def _store_beside_sentences(
         self, doc: dict, kind: str, texts: list[str], vectors: np.ndarray, owners: dict[str, list[str]]
@@ -456,12 +464,17 @@ class PassageStore:
         """Every section question: its text, its vector, and the ids of the passages of its section."""
         return self._sentence_rows("question")
 
+    @_guarded
+    def all_passage_questions(self) -> StoredSentences:
+        """Every passage question: its text, its vector, and the ids of the passages holding its anchor."""
+        return self._sentence_rows(PASSAGE_QUESTION)
+
     def _sentence_rows(self, marker: str | None) -> StoredSentences:
         """The rows of the sentence collection marked ``marker`` (``None``: the report's own sentences)."""
         where: dict | None = {marker: True} if marker else None  # a small share of the rows: fetch only those
         got = self.sentences.get(where=where, include=["documents", "embeddings", "metadatas"])
         metas = got["metadatas"] or []
-        markers = ("context", "question")
+        markers = ("context", "question", PASSAGE_QUESTION)
         keep = [n for n, m in enumerate(metas) if all(bool(m.get(name, False)) == (name == marker) for name in markers)]
         owners = [str(metas[n]["chunk_ids"]).split(",") for n in keep]
         vectors = np.asarray(got["embeddings"], dtype=np.float32).reshape(len(metas), self.embeddings.dim)[keep]
@@ -518,6 +531,10 @@ class PassageSource(Protocol):
         """The questions each section answers (``corpus/section-questions.yaml``), owned by its passages."""
         ...
 
+    def all_passage_questions(self) -> StoredSentences:
+        """The questions single passages answer (``corpus/passage-questions/``), owned by those passages."""
+        ...
+
 
 class CombinedIndex:
     """Several stores read as one, read-only: the shared report, the library of its sources and a
@@ -550,6 +567,9 @@ class CombinedIndex:
 
     def all_questions(self) -> StoredSentences:
         return self._joined([index.all_questions() for index in self.indexes])
+
+    def all_passage_questions(self) -> StoredSentences:
+        return self._joined([index.all_passage_questions() for index in self.indexes])
 
     @staticmethod
     def _joined(parts: list[StoredSentences]) -> StoredSentences:

@@ -11,7 +11,7 @@ import hashlib
 import re
 import unicodedata
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -20,8 +20,11 @@ from langchain_core.documents import Document
 from assistant.corpus import (
     SECTION_CONTEXT_FILE,
     SECTION_QUESTIONS_FILE,
+    AnchoredQuestions,
+    load_passage_questions,
     load_section_contexts,
     load_section_questions,
+    passage_question_files,
     split_front_matter,
 )
 from assistant.errors import InputError
@@ -33,6 +36,8 @@ CHUNKER_VERSION = "4"  # 2: chunk ids carry the document version, so versions ne
 # ends it whatever the next line starts with
 SUPPORTED_SUFFIXES = {".md": "markdown", ".markdown": "markdown", ".txt": "text", ".pdf": "pdf", ".docx": "docx"}
 MAX_UNPACKED_BYTES = 200_000_000
+# the metadata BM25 reads beside a passage's text (``search_text``)
+SEARCHED_METADATA = ("heading", "context", "questions", "passage_questions")
 
 _MD_HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t]*$", re.MULTILINE)
 _SECTION_NUMBER = re.compile(r"^(\d+(?:\.\d+)*)\.?\s")
@@ -62,6 +67,8 @@ class LoadedDocument:
     reference: str = ""  # id of the corpus/sources.yaml entry this document is, if any
     encoding: str = ""  # how a text file was read when it was not UTF-8 (e.g. "UTF-16 LE"); told to the person
     cite_as: str = ""  # a source of the report in the shared library: 'Wenger, Trayner & De Laat 2021'
+    # questions single passages answer (corpus/passage-questions/*.yaml), tied to them by a verbatim anchor
+    passage_questions: tuple[AnchoredQuestions, ...] = ()
 
 
 def slugify(text: str) -> str:
@@ -76,15 +83,15 @@ def slugify(text: str) -> str:
 
 
 def content_hash(path: Path, chunk_chars: int, overlap_chars: int) -> str:
-    """Changes when the file, the way it is cut or the section contexts or questions beside it change, so
-    the index knows what to re-embed."""
+    """Changes when the file, the way it is cut or the section contexts or section and passage questions
+    beside it change, so the index knows what to re-embed."""
     digest = hashlib.sha256(f"{CHUNKER_VERSION}/{chunk_chars}/{overlap_chars}\n".encode())
     digest.update(read_bytes(path))
-    for name in (SECTION_CONTEXT_FILE, SECTION_QUESTIONS_FILE):
-        beside = path.parent / name
-        if beside.is_file():
-            digest.update(f"\n{name}\n".encode())
-            digest.update(beside.read_bytes())
+    beside = [path.parent / SECTION_CONTEXT_FILE, path.parent / SECTION_QUESTIONS_FILE]
+    for extra in [*beside, *passage_question_files(path.parent)]:
+        if extra.is_file():
+            digest.update(f"\n{extra.relative_to(path.parent).as_posix()}\n".encode())
+            digest.update(extra.read_bytes())
     return digest.hexdigest()
 
 
@@ -132,6 +139,7 @@ def load_document(path: Path, kind: str, *, chunk_chars: int, overlap_chars: int
     else:
         segments = with_contexts(segments, document_id(path, kind), path.parent)
     encoding = text_encoding(data, path) if loader in ("markdown", "text") else "utf-8"
+    asked = load_passage_questions(path.parent).get(document_id(path, kind), []) if kind == "report" else []
     return LoadedDocument(
         doc_id=document_id(path, kind),
         title=title,
@@ -140,6 +148,7 @@ def load_document(path: Path, kind: str, *, chunk_chars: int, overlap_chars: int
         content_hash=content_hash(path, chunk_chars, overlap_chars),
         segments=segments,
         encoding="" if encoding in ("utf-8", "utf_8_sig") else encoding_label(encoding),
+        passage_questions=tuple(asked),
     )
 
 
@@ -387,17 +396,37 @@ def chunk_document(doc: LoadedDocument, size: int, overlap: int) -> list[Documen
             if segment.questions:  # Chroma metadata holds no lists: one question per line
                 metadata["questions"] = "\n".join(segment.questions)
             out.append(Document(page_content=text, metadata=metadata, id=str(metadata["chunk_id"])))
+    with_passage_questions(out, doc.passage_questions)
     for passage in out:  # lets the index tell a completely written version from one cut off by a crash
         passage.metadata["doc_passages"] = len(out)
     return out
 
 
+def with_passage_questions(passages: list[Document], entries: Sequence[AnchoredQuestions]) -> None:
+    """Give each passage the questions of every entry whose anchor it contains (whitespace aside), one per
+    line in ``passage_questions``: an anchor in the overlap of two passages goes to both. An anchor that no
+    passage contains stops the index, naming the file and the anchor, rather than losing its questions."""
+    squashed = [" ".join(p.page_content.split()) for p in passages]
+    asked: list[list[str]] = [[] for _ in passages]
+    for entry in entries:
+        anchor = " ".join(entry.anchor.split())
+        rows = [n for n, text in enumerate(squashed) if anchor in text]
+        if not rows:
+            raise InputError("error.passage_question_anchor", path=entry.file, anchor=entry.anchor)
+        for n in rows:
+            asked[n].extend(q for q in entry.questions if q not in asked[n])
+    for passage, questions in zip(passages, asked, strict=True):
+        if questions:  # Chroma metadata holds no lists: one question per line
+            passage.metadata["passage_questions"] = "\n".join(questions)
+
+
 def search_text(doc: Document) -> str:
-    """What BM25 indexes: the passage under its heading path, its section's context and the questions its
-    section answers (``corpus/section-questions.yaml``, Dutch and English), so a passage that never names
-    its topic ('Deze waarde ...') is still found by the heading and the words that do, and a question in
-    English or in a practitioner's words meets words of its own."""
-    parts = [str(doc.metadata.get(name, "")) for name in ("heading", "context", "questions")]
+    """What BM25 indexes: the passage under its heading path, its section's context, the questions its
+    section answers (``corpus/section-questions.yaml``, Dutch and English) and those it answers itself
+    (``corpus/passage-questions/``), so a passage that never names its topic ('Deze waarde ...') is still
+    found by the heading and the words that do, and a question in English or in a practitioner's words
+    meets words of its own."""
+    parts = [str(doc.metadata.get(name, "")) for name in SEARCHED_METADATA]
     return "\n\n".join([p for p in parts if p] + [doc.page_content])
 
 

@@ -307,3 +307,6 @@ class LiveLibrary:
 
     def all_questions(self) -> StoredSentences:
         return self.store().all_questions()
+
+    def all_passage_questions(self) -> StoredSentences:
+        return self.store().all_passage_questions()

@@ -1,14 +1,15 @@
 """Find the passages that answer a question: BM25, dense, or all signals fused (the default).
 
-Six signals score every passage: its vector as a whole, its best sentence, its section's context (what
-the section is about in plain Dutch and English, ``corpus/section-context.yaml``), the closest of the
-questions its section answers (``corpus/section-questions.yaml``: written by people in a practitioner's
-words, so a paraphrased question meets one that means the same), BM25 on the passage under its heading
-path, context and section questions (accents folded, stop words dropped, Dutch stemming) and BM25 on its
-own heading. Each is z-normalised over all passages and the weighted sum ranks them. Scoring every
-passage exactly, rather than fusing top-n ranks, lets a passage that is second on two signals beat one
-that is first on only one. An English question also gets the Dutch words for the report's terms it uses
-(a glossary in ``prompts/``) so that BM25 can match the Dutch text as well as the English questions.
+Seven signals score every passage: its vector as a whole, its best sentence, its section's context (what the
+section is about in plain Dutch and English, ``corpus/section-context.yaml``), the closest of the questions
+its section answers (``corpus/section-questions.yaml``: written by people in a practitioner's words, so a
+paraphrased question meets one that means the same), the closest of the questions the passage itself answers
+(``corpus/passage-questions/``: which passage of a long section answers), BM25 on the passage under its
+heading path, context, section and passage questions (accents folded, stop words dropped, Dutch stemming)
+and BM25 on its own heading. Each is z-normalised over all passages and the weighted sum ranks them. Scoring
+every passage exactly, rather than fusing top-n ranks, lets a passage that is second on two signals beat one
+that is first on only one. An English question also gets the Dutch words for the report's terms it uses (a
+glossary in ``prompts/``) so that BM25 can match the Dutch text as well as the English questions.
 
 Vectors and texts are held in memory as a snapshot of the index, rebuilt when the index changes; at the
 size of a report plus a network's own documents that is a few megabytes and scoring takes milliseconds.
@@ -42,8 +43,17 @@ from assistant.workspace import Workspace
 MODES: tuple[RetrievalMode, ...] = ("bm25", "dense", "hybrid")
 # weights of the z-normalised signals, chosen on the dev set and docs/eval/retrieval-team.jsonl; a grid on
 # docs/eval/retrieval-tune.jsonl found none better on the held-out half; the context weight was chosen on
-# the tuning half (docs/benchmarks.md)
-WEIGHTS = {"passage": 1.0, "sentence": 1.0, "context": 1.0, "question": 0.5, "bm25": 1.0, "heading": 0.5}
+# the tuning half; with the passage questions (session 9) the passage question, section question, BM25 and
+# best-sentence weights were chosen again on the tuning half only (docs/benchmarks.md, "Passage questions")
+WEIGHTS = {
+    "passage": 1.0,
+    "sentence": 0.25,
+    "context": 1.0,
+    "question": 0.25,
+    "passage_question": 1.25,
+    "bm25": 1.5,
+    "heading": 0.5,
+}
 # BM25 reads the section questions in English too, so an English question is no longer discounted on the
 # lexical signals (it was 0.3 before the section questions; chosen on the tuning half, docs/benchmarks.md)
 LEXICAL_WEIGHT_OTHER_LANGUAGE = 1.0
@@ -158,6 +168,10 @@ class _Snapshot:
     question_vectors: np.ndarray
     question_rows: np.ndarray
     question_passages: np.ndarray
+    # the passage questions, owned in the same way by the passages holding their anchor
+    passage_question_vectors: np.ndarray
+    passage_question_rows: np.ndarray
+    passage_question_passages: np.ndarray
     bm25: bm25s.BM25
     headings: bm25s.BM25
     position: dict[str, int]
@@ -199,6 +213,8 @@ class Retriever:
             context_vectors[rows] = contexts.vectors[n]
         questions = self.index.all_questions()
         asked = [(q, position[c]) for q, chunk_ids in enumerate(questions.owners) for c in chunk_ids if c in position]
+        own = self.index.all_passage_questions()
+        own_asked = [(q, position[c]) for q, chunk_ids in enumerate(own.owners) for c in chunk_ids if c in position]
         return _Snapshot(
             fingerprint=fingerprint,
             ids=ids,
@@ -212,6 +228,9 @@ class Retriever:
             question_vectors=questions.vectors,
             question_rows=np.array([q for q, _ in asked], dtype=np.int64),
             question_passages=np.array([p for _, p in asked], dtype=np.int64),
+            passage_question_vectors=own.vectors,
+            passage_question_rows=np.array([q for q, _ in own_asked], dtype=np.int64),
+            passage_question_passages=np.array([p for _, p in own_asked], dtype=np.int64),
             bm25=_bm25([tokenize(search_text(d)) for d in docs]),
             headings=_bm25([tokenize(_last_heading(d)) for d in docs]),
             position=position,
@@ -234,8 +253,10 @@ class Retriever:
             np.maximum.at(best, snap.passage_rows, (snap.sentence_vectors @ vector)[snap.sentence_rows])
             out["sentence"] = best
             out["context"] = snap.context_vectors @ vector
-            if WEIGHTS["question"]:
+            if WEIGHTS["question"] or WEIGHTS["passage_question"]:
                 out["question"] = self._question_signal(snap, vector, best)
+            if WEIGHTS["passage_question"]:
+                out["passage_question"] = self._passage_question_signal(snap, vector, out["question"])
         if mode in ("bm25", "hybrid"):
             lexical = self.lexical_query(query)
             out["bm25"] = snap.lexical(snap.bm25, lexical)
@@ -251,6 +272,19 @@ class Retriever:
             np.maximum.at(out, snap.question_passages, (snap.question_vectors @ vector)[snap.question_rows])
         missing = ~np.isfinite(out)
         out[missing] = best_sentence[missing]
+        return out
+
+    @staticmethod
+    def _passage_question_signal(snap: _Snapshot, vector: np.ndarray, section: np.ndarray) -> np.ndarray:
+        """Per passage, the question's similarity to the closest of its own passage questions: which passage
+        of a long section answers. A passage without any (a bibliography line, a person's document) gets
+        its section question signal instead, a similarity of the same kind."""
+        out = np.full(len(snap.ids), -np.inf, dtype=np.float32)
+        if len(snap.passage_question_rows):
+            similarity = (snap.passage_question_vectors @ vector)[snap.passage_question_rows]
+            np.maximum.at(out, snap.passage_question_passages, similarity)
+        missing = ~np.isfinite(out)
+        out[missing] = section[missing]
         return out
 
     def lexical_query(self, query: str) -> str:
