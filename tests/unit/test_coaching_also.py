@@ -137,16 +137,21 @@ def test_the_banks_reply_cites_its_other_places_as_2_and_3_with_their_line(
     assert all(f"[{c.n}]" in text for c in citations) and word_count(text) <= MAX_WORDS
 
 
-def test_a_reply_that_would_grow_past_the_word_limit_keeps_only_its_own_passage(context: Context) -> None:
-    theme, role, signal_id, reply = next(_replies())
+def _with_dutch_text(context: Context, theme: str, role: str, signal_id: str, reply: Reply, text: str) -> Context:
+    """The context with one reply's Dutch text replaced (the bank is frozen: copied, not changed)."""
     bank = context.coach.bank  # type: ignore[union-attr]
-    long = " ".join(["woord"] * (MAX_WORDS - 3)) + " [1]."
-    padded = reply.model_copy(update={"reflection": reply.reflection.model_copy(update={"nl": long})})
+    padded = reply.model_copy(update={"reflection": reply.reflection.model_copy(update={"nl": text})})
     signals = [padded if getattr(s, "id", None) == signal_id else s for s in bank.signals(theme, role)]
     role_bank = bank.themes[theme].roles[role].model_copy(update={"signals": signals})
     theme_bank = bank.themes[theme].model_copy(update={"roles": {**bank.themes[theme].roles, role: role_bank}})
     changed = bank.model_copy(update={"themes": {**bank.themes, theme: theme_bank}})
-    changed_context = replace(context, coach=SimpleNamespace(bank=changed))
+    return replace(context, coach=SimpleNamespace(bank=changed))
+
+
+def test_a_reply_that_would_grow_past_the_word_limit_keeps_only_its_own_passage(context: Context) -> None:
+    theme, role, signal_id, reply = next(_replies())
+    long = " ".join(["woord"] * (MAX_WORDS - 3)) + " [1]."
+    changed_context = _with_dutch_text(context, theme, role, signal_id, reply, long)
     text, citations, _ = nodes._bank_reply(changed_context, _state(theme, role, "nl"), signal_id)
     assert text == long and [c.n for c in citations] == [1]
 
@@ -163,15 +168,9 @@ def test_a_signal_without_a_second_passage_cites_one(context: Context) -> None:
 
 def test_a_reply_whose_two_places_would_not_fit_keeps_the_first_that_does(context: Context) -> None:
     theme, role, signal_id, reply = next(r for r in _replies() if len(r[3].also) == 2)
-    bank = context.coach.bank  # type: ignore[union-attr]
     long = " ".join(["woord"] * (MAX_WORDS - word_count(_line("nl", 1)) - 1)) + " [1]."
     assert word_count(f"{long} {_line('nl', 1)}") <= MAX_WORDS < word_count(f"{long} {_line('nl', 2)}")
-    padded = reply.model_copy(update={"reflection": reply.reflection.model_copy(update={"nl": long})})
-    signals = [padded if getattr(s, "id", None) == signal_id else s for s in bank.signals(theme, role)]
-    role_bank = bank.themes[theme].roles[role].model_copy(update={"signals": signals})
-    theme_bank = bank.themes[theme].model_copy(update={"roles": {**bank.themes[theme].roles, role: role_bank}})
-    changed = bank.model_copy(update={"themes": {**bank.themes, theme: theme_bank}})
-    changed_context = replace(context, coach=SimpleNamespace(bank=changed))
+    changed_context = _with_dutch_text(context, theme, role, signal_id, reply, long)
     text, citations, _ = nodes._bank_reply(changed_context, _state(theme, role, "nl"), signal_id)
     assert text == f"{long} {_line('nl', 1)}" and [c.n for c in citations] == [1, 2]
     assert _squashed(reply.also[0].phrase) in _squashed(citations[1].text)
