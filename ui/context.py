@@ -7,9 +7,6 @@ session and kept in ``ui.state``.
 
 from __future__ import annotations
 
-import gc
-from typing import TypeVar
-
 import streamlit as st
 
 from assistant.config import Settings, load_settings
@@ -19,21 +16,8 @@ from assistant.services import Services, build_services
 from assistant.workspace import Workspace, workspace_of
 from ui.state import Owner, state
 
-T = TypeVar("T")
-
 KEY_PARAM = "u"
 """The page address's private key (``?u=…``): a bookmark brings the person back to their own sessions."""
-
-
-def settled(loaded: T) -> T:
-    """What a loader returns, after the objects the process has built so far are set aside from the garbage
-    collector (``gc.freeze``). Streamlit collects all generations after every script run
-    (``runner.postScriptGC``); with the app's modules and models loaded that walked ~250,000 objects and held
-    the GIL for 110–180 ms per click, and frozen objects are skipped. They stay alive anyway: modules, models,
-    the shared services. Garbage is collected first, so nothing collectable is kept."""
-    gc.collect()
-    gc.freeze()
-    return loaded
 
 
 @st.cache_resource(show_spinner=False)
@@ -42,14 +26,14 @@ def settings() -> Settings:
     A wrong SLIM_* value raises ``SettingsError``: one line on the page, no traceback."""
     loaded = load_settings()
     use_prompts_dir(loaded.prompts_dir)
-    return settled(loaded)
+    return loaded
 
 
 @st.cache_resource(show_spinner=False)
 def services() -> Services:
     """Loaded once per process and shared: none of these objects holds anything of one person. Tolerant:
     without a model the guide answers extractively, with a damaged sessions database the rest still works."""
-    return settled(build_services(settings(), tolerant=True).start())
+    return build_services(settings(), tolerant=True).start()
 
 
 def owner() -> str:

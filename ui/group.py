@@ -51,7 +51,7 @@ from assistant.reflection.signals import examples_cache
 from assistant.retrieve import Retriever
 from assistant.safe_text import heading_markdown, model_markdown, untrusted_markdown
 from ui.components import sources
-from ui.context import services, settled
+from ui.context import services
 from ui.context import settings as app_settings
 
 PARTICIPANT_PARAM = "p"
@@ -73,7 +73,7 @@ class GroupContext:
 def context() -> GroupContext:
     """Shared by the process: the store opens a connection per call, nothing in it belongs to one person."""
     shared = app_settings()
-    return settled(GroupContext(shared, GroupStore.open(shared), question_bank(shared.prompts_dir)))
+    return GroupContext(shared, GroupStore.open(shared), question_bank(shared.prompts_dir))
 
 
 def passages() -> Retriever:
@@ -88,7 +88,7 @@ def explanation_signals() -> ExplanationSignals:
     loaded for the tips); shared by the process, it remembers only which signal a sentence carried."""
     settings = context().settings
     embeddings = passages().index.embeddings  # type: ignore[attr-defined]
-    return settled(ExplanationSignals(coaching_bank(settings.prompts_dir), embeddings, examples_cache(settings)))
+    return ExplanationSignals(coaching_bank(settings.prompts_dir), embeddings, examples_cache(settings))
 
 
 def page() -> None:
