@@ -1,10 +1,8 @@
 """The app's Streamlit settings that the measured figures rest on (``.streamlit/config.toml``)."""
 
-import gc
 import tomllib
 
 from assistant.config import PROJECT_ROOT
-from ui.context import freeze_imports
 
 
 def streamlit_config() -> dict:
@@ -20,19 +18,3 @@ def test_full_garbage_collection_between_reruns():
 def test_served_on_loopback_by_default():
     """A workshop opens it up on purpose (``make run HOST=0.0.0.0``), never by default."""
     assert streamlit_config()["server"]["address"] == "127.0.0.1"
-
-
-def test_the_imported_modules_are_frozen_once_per_process():
-    """The collection between reruns skips what the process imported before its first run, and only that:
-    a second call freezes nothing new (freezing in the middle of runs made a summary's rerun hang)."""
-    freeze_imports.cache_clear()
-    try:
-        freeze_imports()
-        frozen = gc.get_freeze_count()
-        assert frozen > 0
-        kept = [[n] for n in range(10)]  # tracked objects made after the first call: not frozen by a second
-        freeze_imports()
-        assert gc.get_freeze_count() == frozen and kept
-    finally:
-        gc.unfreeze()
-        freeze_imports.cache_clear()
