@@ -18,13 +18,14 @@ from assistant.group.links import FACILITATOR_PARAM, JOIN_PARAM, PAGE
 from assistant.i18n import t
 from assistant.safe_text import untrusted_markdown
 from ui import navigation
-from ui.context import services, settings
+from ui.context import freeze_imports, services, settings
 from ui.group import page as group_page
 from ui.sidebar import sidebar
 from ui.state import state
 
 log = logging.getLogger("slim.app")
 
+freeze_imports()
 st.set_page_config(page_title="SLIM", page_icon="💬", layout="centered")
 with contextlib.suppress(SlimError):  # where the messages are read, before the first; a wrong setting is
     settings()  # shown below, where the services raise it again (a failed load is not cached)

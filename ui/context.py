@@ -7,6 +7,9 @@ session and kept in ``ui.state``.
 
 from __future__ import annotations
 
+import functools
+import gc
+
 import streamlit as st
 
 from assistant.config import Settings, load_settings
@@ -18,6 +21,19 @@ from ui.state import Owner, state
 
 KEY_PARAM = "u"
 """The page address's private key (``?u=…``): a bookmark brings the person back to their own sessions."""
+
+
+@functools.cache
+def freeze_imports() -> None:
+    """Once per process, at the first run: the modules imported so far are set aside from the garbage
+    collector (``gc.freeze``). Streamlit collects all generations after every script run
+    (``runner.postScriptGC``), and walking the ~290,000 objects of the imported modules held the GIL for
+    110–180 ms per click; with them frozen a collection walks the rest (15–22 ms with the models loaded).
+    Only what exists before any person's page has run is frozen: the loaded models and everything a run
+    makes are still collected. (The browser test that failed with this in sessions 8-9 failed through a race
+    in its own helper, found in session 10.)"""
+    gc.collect()
+    gc.freeze()
 
 
 @st.cache_resource(show_spinner=False)

@@ -191,16 +191,22 @@ def answer(page, text: str, words: dict[str, str] = DUTCH, timeout_s: int = 60) 
 
 
 def assess(page, level_label: str, next_marker: str) -> None:
-    """Choose a level; when the guide notes that the answer pointed elsewhere, keep the level chosen."""
+    """Choose a level; when the guide notes that the answer pointed elsewhere, keep the level chosen.
+    Only a note new to this theme counts: an earlier theme's note stays in the conversation, and taking it
+    for this one made the helper press "Bevestig" a second time, on the summary's value-cycle control when
+    the summary had opened by then, which confirmed the cycle and left the download buttons a rerun behind
+    (issue 12: the 'hang' that came and went with the garbage collector's timing)."""
     page.get_by_role("button", name="Volgende vraag").click()
     page.get_by_text("Kies een niveau").wait_for(timeout=60_000)
-    page.get_by_test_id("stForm").get_by_text(level_label).click()
-    page.get_by_role("button", name="Bevestig").click()
     note = page.get_by_text("Welke herken je het meest?")
-    page.get_by_text(next_marker).or_(note).first.wait_for(timeout=60_000)
-    if note.count():
-        page.get_by_test_id("stForm").get_by_text(level_label).click()
-        page.get_by_role("button", name="Bevestig").click()
+    earlier = note.count()
+    form = page.get_by_test_id("stForm")
+    form.get_by_text(level_label).click()
+    form.get_by_role("button", name="Bevestig").click()
+    page.get_by_text(next_marker).or_(note.nth(earlier)).first.wait_for(timeout=60_000)
+    if note.count() > earlier:
+        form.get_by_text(level_label).click()
+        form.get_by_role("button", name="Bevestig").click()
     page.get_by_text(next_marker).first.wait_for(timeout=60_000)
 
 
