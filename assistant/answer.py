@@ -99,6 +99,15 @@ TYPE_BONUS = 0.05
 CHOICE_CANDIDATES = 4
 CANDIDATE_WORDS = 30
 NO_ANSWER = "none"
+# A sentence that announces what follows ("… geven wij de volgende aanbevelingen:") is quoted and scored
+# with the sentence after it, as a list is with its introduction: alone it answers nothing. On the tuning
+# half this brought e09's recommendation among the candidates (docs/benchmarks.md, "Free answers, session 10").
+JOIN_ANNOUNCED = True
+# The best sentence of the SPREAD best-retrieved passages is always among the candidates: a sentence that
+# does not name its subject ("Het netwerk heeft recent haar 25-jarig bestaan gevierd") scores under the
+# sentences of other passages that do, though retrieval put its passage first. 1 on the tuning half:
+# 2 and 3 pushed out sentences the model needed (docs/benchmarks.md, "Free answers, session 10").
+SPREAD = 1
 _QUOTED = re.compile(r"“[^”]*”|\"[^\"]*\"")
 _CURLY_QUOTE = re.compile(r"“[^”]*”")
 
@@ -303,12 +312,14 @@ def drop_refusal(text: str, prompt: AnswerPrompt) -> str:
 def passage_sentences(text: str) -> list[tuple[list[str], str]]:
     """The sentences of a passage that can stand as a quote, cut as the index cuts them: for each, the
     units as indexed and the text to quote, verbatim. A list goes with the sentence that introduces it
-    (a list-style answer is the list); a bullet with nothing before it loses its dash. Shorter than
+    (a list-style answer is the list), and so does the sentence after one that ends in a colon
+    (``JOIN_ANNOUNCED``); a bullet with nothing before it loses its dash. Shorter than
     ``MIN_QUOTE_WORDS`` words it is left out (a label such as 'Centrale vraag:' answers nothing)."""
     groups: list[tuple[list[str], int, int]] = []
     for start, end in sentence_spans(text):
         unit = text[start:end]
-        if unit.lstrip().startswith("- ") and groups:
+        announced = JOIN_ANNOUNCED and bool(groups) and groups[-1][0][-1].rstrip().endswith(":")
+        if groups and (unit.lstrip().startswith("- ") or announced):
             units, first, _ = groups[-1]
             groups[-1] = ([*units, unit], first, end)
         else:
@@ -486,9 +497,16 @@ def with_choice(chosen: Quote, quotes: Sequence[Quote]) -> list[Quote]:
     return sorted(distinct_texts([chosen, *quotes]), key=lambda q: (q.n, q.order))
 
 
-def choice_candidates(ranked: Sequence[Quote], count: int = CHOICE_CANDIDATES) -> list[Quote]:
-    """The ``count`` best sentences, each text once (read twice, a sentence only costs time)."""
-    return distinct_texts(ranked, count)
+def choice_candidates(
+    ranked: Sequence[Quote], count: int = CHOICE_CANDIDATES, spread: int | None = None
+) -> list[Quote]:
+    """The ``count`` best sentences, each text once (read twice, a sentence only costs time), with the best
+    of each of the first ``spread`` passages (``SPREAD``) among them whatever its score, best first."""
+    unique = distinct_texts(ranked)
+    spread = SPREAD if spread is None else spread
+    leads = [best for n in range(1, spread + 1) if (best := next((q for q in unique if q.n == n), None))][:count]
+    rest = [q for q in unique if all(q is not lead for lead in leads)]
+    return sorted([*leads, *rest[: count - len(leads)]], key=lambda q: -q.rank)
 
 
 def clipped(text: str, words: int = CANDIDATE_WORDS) -> str:

@@ -14,6 +14,7 @@ import pytest
 from assistant.answer import (
     ANSWERING,
     CANDIDATE_WORDS,
+    CHOICE_CANDIDATES,
     LEXICAL_SHARE,
     QUOTE_MARGIN,
     Pick,
@@ -83,8 +84,8 @@ def test_passage_sentences_are_the_quotable_sentences_verbatim() -> None:
     assert sentences == [
         "Het bestuur koos voor een open opzet.",
         "In totaal zijn er 14 interviews gehouden met 16 personen.",
-        "De cultuur werd als open ervaren.",  # the label 'Centrale vraag:' after it is too short to quote
-        "Een focusgroep vond plaats in Venlo.",
+        "De cultuur werd als open ervaren.",
+        "Centrale vraag:\n\nEen focusgroep vond plaats in Venlo.",  # a label comes with what it announces
         "Drie netwerken deden mee:\n\n- Business Club Maas Rhein\n- De STAP naar gezonder",  # the list comes along
     ]
     assert all(s in PASSAGE for s in sentences)
@@ -220,3 +221,72 @@ def test_the_frame_around_a_chosen_sentence_is_in_the_question_language_and_name
     assert chosen_answer(prompts, one, [document], lang).startswith(prompts.chosen_intro.document)  # type: ignore[arg-type]
     both = [*one, quote(2, "Een zin uit de notulen.", 0.9)]
     assert chosen_answer(prompts, both, [report, document], lang).startswith(prompts.extractive_intro)  # type: ignore[arg-type]
+
+
+# --- session 10: which sentences the model is offered, and what a quote keeps together ----------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Wij geven de volgende aanbevelingen:\n\nBlijf duidelijk over de doelen. Vier ook kleine successen.",
+            ["Wij geven de volgende aanbevelingen:\n\nBlijf duidelijk over de doelen.", "Vier ook kleine successen."],
+        ),
+        (
+            "The report gives three reasons for this: the terms are short. Plans change every year.",
+            ["The report gives three reasons for this: the terms are short.", "Plans change every year."],
+        ),
+    ],
+)
+def test_a_sentence_that_announces_what_follows_is_quoted_with_the_next_one(text: str, expected: list[str]) -> None:
+    assert [quoted for _, quoted in passage_sentences(text)] == expected
+    assert all(quoted in text for quoted in expected)  # verbatim, so the quote is the report's own text
+
+
+def test_an_announcing_sentence_scores_as_what_it_announces() -> None:
+    # alone 'De volgende punten zijn genoemd:' says nothing about the board; with its next sentence it does
+    text = "Het netwerk is open. De volgende punten zijn genoemd:\n\nHet bestuur leert te weinig van fouten."
+    ranked = rank_sentences("Wat zegt het rapport over het bestuur?", [hit(1, text)], Axes())
+    assert ranked[0].text == "De volgende punten zijn genoemd:\n\nHet bestuur leert te weinig van fouten."
+
+
+def candidates_around_a_first_passage() -> list[Quote]:
+    """Sentences of passages 2 and 3 that name the network score above the one of passage 1 (retrieval's
+    best) that answers without naming it."""
+    return [
+        quote(2, "De Business Club Maas Rhein is een Duits-Nederlands netwerk.", 0.97),
+        quote(3, "De Business Club Maas Rhein bestaat uit bijna 100 ondernemers.", 0.95),
+        quote(2, "Het doel van de Business Club Maas Rhein is verbinden.", 0.92),
+        quote(3, "De Business Club Maas Rhein kent een grote diversiteit.", 0.91),
+        quote(1, "Het netwerk heeft recent haar 25-jarig bestaan gevierd.", 0.83),
+        quote(1, "Het bestuur bestaat uit een voorzitter en 7 bestuursleden.", 0.80),
+    ]
+
+
+def test_the_best_sentence_of_the_first_passage_is_always_a_candidate() -> None:
+    ranked = candidates_around_a_first_passage()
+    candidates = choice_candidates(ranked)
+    assert len(candidates) == CHOICE_CANDIDATES  # the model reads no more than before
+    assert [q.text for q in candidates] == [q.text for q in ranked[:3]] + [ranked[4].text]  # the 4th gives way
+    assert choice_candidates(ranked, spread=0) == ranked[:4]  # without the rule: the four best
+    # when passage 1 already has a sentence among the best, the candidates are the best ones
+    first = quote(1, "Het netwerk bestaat al 25 jaar.", 0.99)
+    assert choice_candidates([first, *ranked]) == [first, *ranked[:3]]
+
+
+@pytest.mark.parametrize(
+    "question", ["Hoe oud is de Business Club Maas Rhein?", "How old is the Business Club Maas Rhein?"]
+)
+def test_the_model_can_choose_the_first_passage_sentence_and_it_is_quoted(question: str) -> None:
+    ranked = candidates_around_a_first_passage()
+    candidates = choice_candidates(ranked)
+    llm = fake_chooser('{"answer": "4"}')
+    messages = choice_messages(choice_prompt(PROJECT_ROOT / "prompts"), question, candidates)
+    pick = choose(llm, messages, len(candidates))
+    assert pick.index == 3
+    read = str(llm.chat.seen[0][-1].content)  # type: ignore[union-attr]
+    assert "4. Het netwerk heeft recent haar 25-jarig bestaan gevierd." in read and question in read
+    quoted = [q.text for q in with_choice(candidates[pick.index], answering_quotes(ranked))]
+    assert quoted[0] == "Het netwerk heeft recent haar 25-jarig bestaan gevierd."  # passage 1 first, in reading order
+    assert quoted[1:] == [q.text for q in ranked[:2]]  # with the best-scoring sentences, as for any choice
