@@ -129,8 +129,8 @@ def test_an_answer_like_no_signal_gets_the_neutral_reply(tmp_path: Path, corpus_
     assert len(reflection.citations) == 1 + len(neutral.also)
 
 
-# A student's answer in the words of §3.2 (the questions the report asks about a network's learning), and
-# an answer about something the report does not treat.
+# A student's answer in the words of §3.2 (the questions the report asks about a network's learning; Wenger's
+# community of practice), and an answer about something the report does not treat.
 CLOSE = {  # language: (theme, answer, words of the passage it is written from)
     "nl": (
         "proces",
@@ -138,11 +138,11 @@ CLOSE = {  # language: (theme, answer, words of the passage it is written from)
         " het netwerk leren en welke condities dat leren mogelijk maken.",
         "leerloops",
     ),
-    "en": (
-        "relationele-factoren",
-        "Robust relationships, honesty, trust, mutual respect and professionalism; relational factors and"
-        " leadership matter more as the value becomes transformative.",
-        "relationele factoren",
+    "en": (  # §3.2's community of practice (relational factors' own §3.3 passage is now one of the bank's places)
+        "lerend-vermogen",
+        "A community of practice, after Wenger: groups of people connected by a shared practice and shared"
+        " interests, who learn about it with and from each other.",
+        "community of practice",
     ),
 }
 FAR = "Kunnen we het eerst over de zaal hebben? Die is veel te klein en de koffie is slecht."
