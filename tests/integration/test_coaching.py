@@ -192,7 +192,7 @@ OTHER_PLACES = {
         "nl",
         "relationele-factoren",
         None,
-        "Vooral zakelijk. Elke organisatie komt voor haar eigen belang; echt vertrouwen is er nauwelijks.",
+        "We staan er eerlijk gezegd wat naast. We zijn wel lid, maar ik ben er dit jaar twee keer geweest.",
         1,
     ),
     "two": (
