@@ -84,7 +84,7 @@ class Signal(Reply):
 
 
 class OffTopic(Strict):
-    """``prompts/coaching/off-topic.yaml``: example answers that belong to no theme and no signal."""
+    """``prompts/coaching/special/off-topic.yaml``: example answers that belong to no theme and no signal."""
 
     examples: Examples
 
@@ -157,18 +157,17 @@ class CoachingBank(Strict):
                     raise ValueError(f"value cycle {cycle.id}: no coordinator or board signal {ref}")
 
 
-OFF_TOPIC_FILE = "off-topic.yaml"
+OFF_TOPIC = Path("coaching") / "special" / "off-topic.yaml"
+"""Beside the themes' files, not among them: every ``prompts/coaching/*.yaml`` is a theme."""
 
 
 @cache
 def coaching_bank(prompts_dir: Path) -> CoachingBank:
     themes = {}
     for path in sorted((prompts_dir / "coaching").glob("*.yaml")):
-        if path.name == OFF_TOPIC_FILE:
-            continue
         theme = ThemeBank.model_validate(read_yaml(path))
         themes[theme.theme] = theme
-    off_topic = prompts_dir / "coaching" / OFF_TOPIC_FILE
+    off_topic = prompts_dir / OFF_TOPIC
     examples = OffTopic.model_validate(read_yaml(off_topic)).examples if off_topic.is_file() else None
     bank = CoachingBank(themes=themes, off_topic=examples)
     from assistant.prompts import reflection_prompts

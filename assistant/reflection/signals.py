@@ -3,7 +3,7 @@
 Two ways, measured against each other by ``slim eval reflections``: multilingual-e5 similarity between
 the answer and each signal's example answers (milliseconds, no model), and the language model choosing
 a signal id under a JSON schema (it can only answer with a listed id, or "none"). Below the confidence
-threshold, or when the answer is most like the bank's off-topic examples (``prompts/coaching/off-topic.yaml``),
+threshold, or when the answer is most like the bank's off-topic examples (``prompts/coaching/special/off-topic.yaml``),
 the guide shows the neutral reply: never a guess presented as insight.
 """
 

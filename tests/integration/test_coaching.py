@@ -129,8 +129,8 @@ def test_an_answer_like_no_signal_gets_the_neutral_reply(tmp_path: Path, corpus_
     assert len(reflection.citations) == 1 + len(neutral.also)
 
 
-# A student's answer in the words of §3.2 (the questions the report asks about a network's learning), and
-# an answer about something the report does not treat.
+# A student's answer in the words of §3.2 (the questions the report asks about a network's learning; Wenger's
+# community of practice), and an answer about something the report does not treat.
 CLOSE = {  # language: (theme, answer, words of the passage it is written from)
     "nl": (
         "proces",
@@ -138,11 +138,11 @@ CLOSE = {  # language: (theme, answer, words of the passage it is written from)
         " het netwerk leren en welke condities dat leren mogelijk maken.",
         "leerloops",
     ),
-    "en": (
-        "relationele-factoren",
-        "Robust relationships, honesty, trust, mutual respect and professionalism; relational factors and"
-        " leadership matter more as the value becomes transformative.",
-        "relationele factoren",
+    "en": (  # §3.2's community of practice (relational factors' own §3.3 passage is now one of the bank's places)
+        "lerend-vermogen",
+        "A community of practice, after Wenger: groups of people connected by a shared practice and shared"
+        " interests, who learn about it with and from each other.",
+        "community of practice",
     ),
 }
 FAR = "Kunnen we het eerst over de zaal hebben? Die is veel te klein en de koffie is slecht."
@@ -185,52 +185,57 @@ def test_an_answer_about_something_else_cites_only_the_banks_passage(
     assert reflection.data["further"] is None
 
 
-def test_a_signal_with_a_second_place_in_the_report_cites_it_as_2(tmp_path: Path, corpus_retriever: Retriever) -> None:
-    """The bank's second curated passage, end to end: shown with its line, resolved in the real index, and the
-    whole reflection passes the checks (at most 70 words, every citation valid)."""
-    engine = _engine(tmp_path, corpus_retriever)
-    view = engine.start("board", "nl", themes=["relationele-factoren"])
-    question = view.turns[-1].text
-    answer = "Vooral zakelijk. Elke organisatie komt voor haar eigen belang; echt vertrouwen is er nauwelijks."
-    view = engine.send(view.info.id, {"type": "answer", "text": answer})
-    reflection = view.turns[-2]
-    reply = coaching_bank(PROMPTS).signal("relationele-factoren", "board", reflection.data["signal"])
-    assert len(reply.also) == 1, reflection.data["signal"]
-    line = reflection_prompts(PROMPTS)["nl"].also.format(n=2)
-    assert reflection.text.startswith(f"{reply.reflection('nl')} {line}")
-    first, second = reflection.citations[:2]
-    assert first.section.startswith(reply.passage.section) and second.section.startswith(reply.also[0].section)
-    assert second.n == 2 and " ".join(reply.also[0].phrase.split()) in " ".join(second.text.split())
-    assert reflection_faults(reflection.text, "nl", question, answer, [c.n for c in reflection.citations]) == []
-    view = engine.send(view.info.id, {"type": "other"})  # another angle is the bank's too: its [2] comes along
-    other = view.turns[-1]
-    bank, chosen = coaching_bank(PROMPTS), other.data["signal"]
-    other_reply = (
-        bank.signal("relationele-factoren", "board", chosen)
-        if chosen
-        else bank.neutral("relationele-factoren", "board")
-    )
-    assert len(other.citations) == 1 + len(other_reply.also)
+# The bank's other curated places, end to end: (role, language, theme, question, answer, places named).
+OTHER_PLACES = {
+    "one": (
+        "board",
+        "nl",
+        "relationele-factoren",
+        None,
+        "We staan er eerlijk gezegd wat naast. We zijn wel lid, maar ik ben er dit jaar twee keer geweest.",
+        1,
+    ),
+    "two": (
+        "coordinator",
+        "en",
+        "lerend-vermogen",
+        "leren-c3",
+        "Yes: the aldermen, the civil servants and the people from the neighbourhoods all take part, every layer.",
+        2,
+    ),
+}
 
 
-def test_a_signal_with_two_more_places_cites_them_as_2_and_3(tmp_path: Path, corpus_retriever: Retriever) -> None:
-    """Two curated places beside the signal's own, end to end in the real index: one line names [2] and [3],
-    each resolves to its section, and the whole reflection passes the checks."""
+@pytest.mark.parametrize("case", OTHER_PLACES.values(), ids=list(OTHER_PLACES))
+def test_a_signal_with_other_places_in_the_report_cites_them_after_its_own(
+    tmp_path: Path, corpus_retriever: Retriever, case: tuple
+) -> None:
+    """One place as [2] or two as [2] and [3], in one line after the bank's text: each resolves in the real
+    index to its section, the whole reflection passes the checks (at most 70 words, every citation valid),
+    and another angle is the bank's too, with its own places."""
+    role, lang, theme, question_id, answer, places = case
     engine = _engine(tmp_path, corpus_retriever)
-    view = engine.start("coordinator", "en", themes=["lerend-vermogen"], questions={"lerend-vermogen": "leren-c3"})
+    view = engine.start(role, lang, themes=[theme], questions={theme: question_id} if question_id else None)
     question = view.turns[-1].text
-    answer = "Yes: the aldermen, the civil servants and the people from the neighbourhoods all take part, every layer."
     view = engine.send(view.info.id, {"type": "answer", "text": answer})
     reflection = view.turns[-2]
-    reply = coaching_bank(PROMPTS).signal("lerend-vermogen", "coordinator", reflection.data["signal"])
-    assert len(reply.also) == 2, reflection.data["signal"]
-    line = reflection_prompts(PROMPTS)["en"].also_two.format(n=2, m=3)
-    assert reflection.text.startswith(f"{reply.reflection('en')} {line}")
-    for place, cited in zip(reply.also, reflection.citations[1:3], strict=True):
+    bank = coaching_bank(PROMPTS)
+    reply = bank.signal(theme, role, reflection.data["signal"])
+    assert len(reply.also) == places, reflection.data["signal"]
+    texts = reflection_prompts(PROMPTS)[lang]
+    line = texts.also.format(n=2) if places == 1 else texts.also_two.format(n=2, m=3)
+    assert reflection.text.startswith(f"{reply.reflection(lang)} {line}")
+    assert reflection.citations[0].section.startswith(reply.passage.section)
+    assert [c.n for c in reflection.citations[: places + 1]] == list(range(1, places + 2))
+    for place, cited in zip(reply.also, reflection.citations[1 : places + 1], strict=True):
         assert cited.section.startswith(place.section)
         assert " ".join(place.phrase.split()) in " ".join(cited.text.split())
-    assert [c.n for c in reflection.citations[:3]] == [1, 2, 3]
-    assert reflection_faults(reflection.text, "en", question, answer, [c.n for c in reflection.citations]) == []
+    assert reflection_faults(reflection.text, lang, question, answer, [c.n for c in reflection.citations]) == []
+    view = engine.send(view.info.id, {"type": "other"})
+    other = view.turns[-1]
+    chosen = other.data["signal"]
+    other_reply = bank.signal(theme, role, chosen) if chosen else bank.neutral(theme, role)
+    assert len(other.citations) == 1 + len(other_reply.also)
 
 
 def test_the_model_chooses_a_listed_signal_under_a_json_schema(corpus_retriever: Retriever) -> None:

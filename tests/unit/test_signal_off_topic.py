@@ -1,4 +1,4 @@
-"""Answers about something else entirely (``prompts/coaching/off-topic.yaml``): validated on load, and an answer
+"""Answers about something else entirely (``prompts/coaching/special/off-topic.yaml``): validated on load, and an answer
 most like them gets the theme's neutral reply, while "andere invalshoek" still offers only real signals.
 
 The embeddings are a fake of our own (two directions: off-topic examples and everything else), so the test is
