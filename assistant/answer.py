@@ -42,14 +42,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from time import perf_counter
-from typing import Literal
 
 import numpy as np
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from pydantic import BaseModel
 
 from assistant.config import Language, Settings
-from assistant.domain import Citation, Hit
+from assistant.domain import Answer, Citation, Hit, Timings
 from assistant.embeddings import SlimEmbeddings
 from assistant.i18n import detect_language, t
 from assistant.llm import LanguageModel
@@ -134,24 +133,6 @@ class Quote(BaseModel):
     def rank(self) -> float:
         """What orders the sentences: ``score``, plus ``TYPE_BONUS`` when it holds the asked kind of answer."""
         return self.score + TYPE_BONUS * self.typed
-
-
-class Timings(BaseModel):
-    retrieval_s: float
-    first_token_s: float | None
-    total_s: float
-
-
-class Answer(BaseModel):
-    answer: str
-    language: Language
-    grounded: bool
-    citations: list[Citation]
-    timings: Timings
-    method: Literal["llm", "chosen", "extractive", "not_covered", "empty"]
-    """llm: the model wrote it; chosen: the model chose the sentence SLIM quotes; extractive: SLIM quoted the
-    best-scoring sentences itself; not_covered / empty: nothing to answer from"""
-    note: str | None = None  # why the model's own answer was not used
 
 
 def quoted(text: str) -> str:

@@ -24,7 +24,7 @@ from assistant.errors import InputError, SlimError
 from assistant.i18n import date_text, t, use_prompts_dir
 
 if TYPE_CHECKING:  # imported where used: `slim ask` starts its model before Chroma and the index load
-    from assistant.domain import Turn
+    from assistant.domain import Answer, Turn
     from assistant.retrieve import Retriever
     from assistant.workspace import Workspace
 
@@ -281,28 +281,9 @@ def ask(
     workspace: WorkspaceOption = None,
 ) -> None:
     """Answer one free question from the report and the workspace's documents, with numbered citations."""
-    import contextlib
-    import threading
-
-    from assistant.services import build_services
+    from assistant.ask_server import ask_served
 
     settings = _settings(llm=llm, workspace=workspace)
-    # the model first: another SLIM process's server, or this one's loading in a child process while the
-    # index opens and the question is searched; its prompt prefix is restored from disk as soon as it listens
-    services = build_services(settings, once=True)
-    model = services.llm
-    from assistant.answer import answer_prefix, answer_question
-    from assistant.i18n import detect_language
-
-    lang = detect_language(question, default=settings.lang)
-    prefix = answer_prefix(model, settings.prompts_dir, lang)
-
-    def warm() -> None:
-        with contextlib.suppress(Exception):  # a model that cannot start fails the choice, which says so
-            model.warm(prefix)
-
-    threading.Thread(target=warm, daemon=True, name="slim-warm").start()
-    retriever = services.workspaces.get(settings.workspace)[1]  # the report and the workspace's documents
     stream = not as_json and sys.stdout.isatty()
     streamed: list[str] = []
 
@@ -310,15 +291,23 @@ def ask(
         streamed.append(piece)
         typer.echo(piece, nl=False)
 
+    # a process that keeps everything loaded (`slim models serve`, the app) answers at once when its
+    # settings, code and prompts are this one's; otherwise this process answers itself
     asked = time.time()
-    result = answer_question(question, retriever, model, settings, on_token=show if stream else None)
+    served = ask_served(settings, question, on_piece=show if stream else None)
+    if served is not None:
+        result, first = served.answer, served.first_piece_at
+    else:
+        streamed.clear()
+        result = _answer_here(settings, question, show if stream else None)
+        first = asked + result.timings.first_token_s if result.timings.first_token_s is not None else None
     if as_json:
         payload = result.model_dump(include=set(ANSWER_JSON_KEYS))
-        if result.timings.first_token_s is not None:  # what a person waits for, the process's start included
+        payload["timings"]["served"] = served is not None
+        if first is not None:  # what a person waits for, the process's start included
             import psutil
 
-            started = psutil.Process().create_time()
-            payload["timings"]["first_token_since_start_s"] = round(asked - started + result.timings.first_token_s, 2)
+            payload["timings"]["first_token_since_start_s"] = round(first - psutil.Process().create_time(), 2)
         typer.echo(json.dumps(payload, ensure_ascii=False))
         return
     typer.echo("\n" if stream else result.answer)
@@ -327,6 +316,31 @@ def ask(
     for citation in result.citations:
         typer.secho(f"[{citation.n}] {citation.label(lang=result.language)}", bold=True)
         typer.echo(citation.text + "\n")
+
+
+def _answer_here(settings: Settings, question: str, on_token: Callable[[str], None] | None) -> Answer:
+    """``slim ask`` in its own process: the model first — another SLIM process's model server, or this
+    one's loading in a child process while the index opens and the question is searched; its prompt prefix
+    is restored from disk as soon as it listens."""
+    import contextlib
+    import threading
+
+    from assistant.services import build_services
+
+    services = build_services(settings, once=True)
+    model = services.llm
+    from assistant.answer import answer_prefix, answer_question
+    from assistant.i18n import detect_language
+
+    prefix = answer_prefix(model, settings.prompts_dir, detect_language(question, default=settings.lang))
+
+    def warm() -> None:
+        with contextlib.suppress(Exception):  # a model that cannot start fails the choice, which says so
+            model.warm(prefix)
+
+    threading.Thread(target=warm, daemon=True, name="slim-warm").start()
+    retriever = services.workspaces.get(settings.workspace)[1]  # the report and the workspace's documents
+    return answer_question(question, retriever, model, settings, on_token=on_token)
 
 
 @models_app.command("install")
@@ -351,16 +365,16 @@ def models_serve() -> None:
     import signal
     import threading
 
-    from assistant.answer import answer_prefix
-    from assistant.llm import make_llm
     from assistant.model_server import read_record, running_server
+    from assistant.services import build_services
 
     settings = _settings(llm="embedded")
     require_writable(settings)  # the record for other processes goes into the data directory
     found = running_server(settings)
     if found is None:
-        model = make_llm(settings, share=True)
-        model.warm(answer_prefix(model, settings.prompts_dir, settings.lang))  # the first `slim ask` finds it
+        # the model (offered to others), one warm-up answer (index, snapshot, sentences, the model's
+        # prefix), then whole questions answered for `slim ask` (assistant.ask_server)
+        build_services(settings).keep_warm()
         found = read_record(settings)
         if found is not None and found.pid == os.getpid():
             stop = threading.Event()

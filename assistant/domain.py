@@ -135,6 +135,28 @@ class Citation(_Placed, BaseModel):
         return Hit(rank=self.n, score=0.0, **self.model_dump(exclude={"n"}))
 
 
+class Timings(BaseModel):
+    """How long an answer took: the search, until its first words, in all (seconds)."""
+
+    retrieval_s: float
+    first_token_s: float | None
+    total_s: float
+
+
+class Answer(BaseModel):
+    """A free question's answer with the passages it cites (``slim ask``, the app's questions, a served ask)."""
+
+    answer: str
+    language: Language
+    grounded: bool
+    citations: list[Citation]
+    timings: Timings
+    method: Literal["llm", "chosen", "extractive", "not_covered", "empty"]
+    """llm: the model wrote it; chosen: the model chose the sentence SLIM quotes; extractive: SLIM quoted the
+    best-scoring sentences itself; not_covered / empty: nothing to answer from"""
+    note: str | None = None  # why the model's own answer was not used
+
+
 class Turn(BaseModel):
     """One message of a conversation as it is saved: who said it, what kind it is, the text, the theme it
     belongs to, the passages it cites, and anything else a screen needs (``data``: the levels of a

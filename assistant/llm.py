@@ -270,12 +270,15 @@ def _embedded(settings: Settings, *, share: bool, child: bool = False) -> Langua
 
     slots = slots_dir(settings)
     key = secrets.token_urlsafe(24)
+    params = embedded_params(settings, slots=slots, key=key)  # the model file and slots folder, resolved once
     if child:
-        server: Any = ChildServer(embedded_params(settings, slots=slots, key=key))
+        server: Any = ChildServer(params)
         base_url, ready = f"{server.address}/v1", server.wait
     else:
-        server, base_url = start_embedded_server(settings, slots=slots, key=key)
-        ready = None
+        from assistant.llm_process import start_server
+
+        server = start_server(params)
+        base_url, ready = f"{server.listening_address}/v1", None
     address = str(server.listening_address)
     model = LanguageModel(
         f"embedded:{settings.llm_model}",
@@ -294,8 +297,8 @@ def _embedded(settings: Settings, *, share: bool, child: bool = False) -> Langua
             port=int(address.rsplit(":", 1)[1]),
             model=spec.name,
             sha256=spec.sha256,
-            path=str(require(settings.model_dir, settings.llm_model).resolve()),
-            slots=str(slots.resolve()) if slots else None,
+            path=params["model"],
+            slots=params["slots"],
             key=key,
         )
         if model_server.publish(settings, record):

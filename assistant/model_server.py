@@ -68,15 +68,21 @@ def publish(settings: Settings, record: ServerRecord) -> bool:
     path = record_file(settings)
     if running_server(settings) is not None:
         return False
-    partial = path.with_name(f".{RECORD_NAME}.{os.getpid()}")
+    return write_private(path, record.model_dump_json())
+
+
+def write_private(path: Path, text: str) -> bool:
+    """Write ``text`` to ``path`` whole or not at all, readable by its owner only (a record holds a key).
+    False when the directory cannot be written."""
+    partial = path.with_name(f".{path.name}.{os.getpid()}")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            handle.write(record.model_dump_json())
+            handle.write(text)
         os.replace(partial, path)
     except OSError as exc:
-        log.info("model server not recorded in %s: %s", path, exc)
+        log.info("server not recorded in %s: %s", path, exc)
         with contextlib.suppress(OSError):
             partial.unlink()
         return False
@@ -119,7 +125,7 @@ def _refusal(settings: Settings, record: ServerRecord, timeout: float) -> str | 
     file = Path(record.path)
     if file != model_path(file.parent, spec.name) or not is_installed(file.parent, spec.name):
         return "not a verified model file"
-    if not _alive(record.pid):
+    if not alive(record.pid):
         return "its process has ended"
     request = urllib.request.Request(f"{record.address}/props", headers={"Authorization": f"Bearer {record.key}"})
     try:
@@ -132,7 +138,8 @@ def _refusal(settings: Settings, record: ServerRecord, timeout: float) -> str | 
     return None
 
 
-def _alive(pid: int) -> bool:
+def alive(pid: int) -> bool:
+    """Whether process ``pid`` runs and is this user's (a recorded server lives as long as its process)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

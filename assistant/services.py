@@ -23,6 +23,8 @@ from assistant.i18n import use_prompts_dir
 from assistant.llm import LanguageModel, make_llm
 
 if TYPE_CHECKING:
+    from assistant.ask_server import AskServer
+    from assistant.domain import Answer
     from assistant.index import PassageStore
     from assistant.owners import Owners
     from assistant.prompts import QuestionBank
@@ -147,7 +149,53 @@ class Services:
         for part in ("report", "retriever", "llm", "engine", "bank", "workspaces", "owners"):
             getattr(self, part)
         self.warm_up_in_background()
+        self.offer_answers()
         return self
+
+    def keep_warm(self) -> AskServer | None:
+        """For ``slim models serve``: the model (offered to other processes), one whole answer to the
+        warm-up question in the configured workspace (the index, the search snapshot, the sentences, the
+        model's prefix), then answers for other processes; no sessions, no page keys."""
+        self._once("llm", partial(self._model, share=True))
+        self.answer_for(WARM_UP_QUESTION, self.settings.workspace)
+        return self.offer_answers()
+
+    def offer_answers(self) -> AskServer | None:
+        """Answer other SLIM processes' questions (``slim ask``) with this process's loaded parts, while it
+        runs (``assistant.ask_server``); None when its model is not the configured one (it could not
+        start: a fresh process would try itself) or the data directory takes no record."""
+        from assistant.ask_server import AskServer
+
+        if self.llm_error is not None:
+            return None
+
+        def build() -> AskServer | None:
+            server = AskServer(
+                self.settings, lambda asked, on_token: self.answer_for(asked.question, asked.workspace, on_token)
+            )
+            if not server.publish():
+                server.withdraw()
+                return None
+            import atexit
+
+            atexit.register(server.withdraw)
+            return server
+
+        return self._once("ask_server", build)
+
+    def answer_for(self, question: str, workspace: str, on_token: Callable[[str], None] | None = None) -> Answer:
+        """A question another process asks, answered as ``slim ask`` answers it in its own process: the
+        model's fixed prefix for the question's language first (restored from disk: another request may
+        have left the model's one slot holding another prompt), then the answer from the report and the
+        workspace's documents."""
+        from assistant.answer import answer_prefix, answer_question
+        from assistant.i18n import detect_language
+
+        lang = detect_language(question, default=self.settings.lang)
+        with contextlib.suppress(Exception):  # a model that cannot answer fails the choice, which says so
+            self.llm.warm(answer_prefix(self.llm, self.settings.prompts_dir, lang))
+        retriever = self.workspaces.get(workspace)[1]
+        return answer_question(question, retriever, self.llm, self.settings, on_token=on_token)
 
     def warm_up(self) -> None:
         """The first search builds the report's search snapshot; the model gets its fixed prompt prefix

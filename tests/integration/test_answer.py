@@ -132,7 +132,7 @@ def test_ask_json_without_a_language_model(corpus_data_dir: Path, monkeypatch: p
     payload = json.loads(result.output)
     assert set(payload) == {"answer", "language", "grounded", "citations", "timings"}
     assert payload["language"] == "nl" and payload["grounded"] is True
-    assert set(payload["timings"]) == {"retrieval_s", "first_token_s", "total_s"}
+    assert set(payload["timings"]) == {"retrieval_s", "first_token_s", "total_s", "served"}
     cited = {int(n) for n in re.findall(r"\[(\d+)\]", payload["answer"])}
     assert cited and cited <= {c["n"] for c in payload["citations"]}
     first = payload["citations"][0]
