@@ -32,7 +32,8 @@ def test_the_imported_modules_are_frozen_once_per_process():
         assert frozen > 0
         kept = [[n] for n in range(10)]  # tracked objects made after the first call: not frozen by a second
         freeze_imports()
-        assert gc.get_freeze_count() == frozen and kept
+        # nothing new is frozen (frozen objects that die in between leave the count, so it may fall)
+        assert gc.get_freeze_count() <= frozen and kept
     finally:
         gc.unfreeze()
         freeze_imports.cache_clear()
