@@ -24,7 +24,7 @@ from assistant.errors import InputError, SlimError
 from assistant.i18n import date_text, t, use_prompts_dir
 
 if TYPE_CHECKING:  # imported where used: `slim ask` starts its model before Chroma and the index load
-    from assistant.domain import Answer, Turn
+    from assistant.domain import Turn
     from assistant.retrieve import Retriever
     from assistant.workspace import Workspace
 
@@ -297,9 +297,12 @@ def ask(
     served = ask_served(settings, question, on_piece=show if stream else None)
     if served is not None:
         result, first = served.answer, served.first_piece_at
-    else:
+    else:  # the model first: another SLIM process's model server, or this one's loading in a child process
+        from assistant.services import build_services
+
         streamed.clear()
-        result = _answer_here(settings, question, show if stream else None)
+        services = build_services(settings, once=True)
+        result = services.answer_for(question, settings.workspace, show if stream else None)
         first = asked + result.timings.first_token_s if result.timings.first_token_s is not None else None
     if as_json:
         payload = result.model_dump(include=set(ANSWER_JSON_KEYS))
@@ -316,15 +319,6 @@ def ask(
     for citation in result.citations:
         typer.secho(f"[{citation.n}] {citation.label(lang=result.language)}", bold=True)
         typer.echo(citation.text + "\n")
-
-
-def _answer_here(settings: Settings, question: str, on_token: Callable[[str], None] | None) -> Answer:
-    """``slim ask`` in its own process: the model first — another SLIM process's model server, or this
-    one's loading in a child process while the index opens and the question is searched
-    (``Services.answer_for``, the same answer a serving process gives)."""
-    from assistant.services import build_services
-
-    return build_services(settings, once=True).answer_for(question, settings.workspace, on_token)
 
 
 @models_app.command("install")

@@ -250,14 +250,12 @@ def embedded_params(
     return server_params(model, settings.llm_context, settings.llm_threads, port or free_port(), where, key)
 
 
-def start_embedded_server(
-    settings: Settings, port: int | None = None, slots: Path | None = None, key: str | None = None
-) -> tuple[Any, str]:
-    """Start llama.cpp's server in this process on a loopback port; returns it and its base URL. With a
-    ``key`` the server answers only requests that carry it (``/health`` excepted)."""
+def start_embedded_server(params: dict[str, Any]) -> tuple[Any, str]:
+    """Start llama.cpp's server in this process with ``embedded_params``; returns it and its base URL. With
+    a key the server answers only requests that carry it (``/health`` excepted)."""
     from assistant.llm_process import start_server
 
-    server = start_server(embedded_params(settings, port, slots, key))
+    server = start_server(params)
     return server, f"{server.listening_address}/v1"
 
 
@@ -275,10 +273,8 @@ def _embedded(settings: Settings, *, share: bool, child: bool = False) -> Langua
         server: Any = ChildServer(params)
         base_url, ready = f"{server.address}/v1", server.wait
     else:
-        from assistant.llm_process import start_server
-
-        server = start_server(params)
-        base_url, ready = f"{server.listening_address}/v1", None
+        server, base_url = start_embedded_server(params)
+        ready = None
     address = str(server.listening_address)
     model = LanguageModel(
         f"embedded:{settings.llm_model}",

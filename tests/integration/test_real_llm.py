@@ -106,14 +106,14 @@ def test_a_fresh_process_restores_the_prompt_prefix_instead_of_reading_it(embedd
     """The fixed start of the answer prompt is computed once and saved; a new server (as in a new
     `slim ask` process) restores it; a damaged file is computed again, not a failure."""
     from assistant.answer import prompt_prefix
-    from assistant.llm import openai_compatible, start_embedded_server
+    from assistant.llm import embedded_params, openai_compatible, start_embedded_server
     from assistant.prompts import answer_prompts
 
     settings, _ = embedded
     prefix = prompt_prefix(answer_prompts(settings.prompts_dir)["nl"])
 
     def fresh() -> LanguageModel:
-        server, base_url = start_embedded_server(settings, slots=tmp_path)
+        server, base_url = start_embedded_server(embedded_params(settings, slots=tmp_path))
         return LanguageModel("embedded:test", openai_compatible(settings, base_url, "local"), server, slots=tmp_path)
 
     first = fresh()
