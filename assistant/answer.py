@@ -107,6 +107,12 @@ JOIN_ANNOUNCED = True
 # sentences of other passages that do, though retrieval put its passage first. 1 on the tuning half:
 # 2 and 3 pushed out sentences the model needed (docs/benchmarks.md, "Free answers, session 10").
 SPREAD = 1
+# Added to the ranking (not to ``score``) of every sentence of the best-retrieved passage. Retrieval weighs
+# much more than one sentence can (the passage's questions, BM25, its neighbours), and the sentence that
+# answers often does not name its subject ("Het bestuur bestaat uit een voorzitter en 7 bestuursleden")
+# while sentences of other passages that do outscore it. On the tuning halves 0.02-0.05 gave the same
+# (docs/benchmarks.md, "Free answers, session 12").
+PASSAGE_PRIOR = 0.03
 _QUOTED = re.compile(r"“[^”]*”|\"[^\"]*\"")
 _CURLY_QUOTE = re.compile(r"“[^”]*”")
 
@@ -131,14 +137,16 @@ class Quote(BaseModel):
 
     @property
     def rank(self) -> float:
-        """What orders the sentences: ``score``, plus ``TYPE_BONUS`` when it holds the asked kind of answer."""
-        return self.score + TYPE_BONUS * self.typed
+        """What orders the sentences: ``score``, plus ``TYPE_BONUS`` when it holds the asked kind of answer and
+        ``PASSAGE_PRIOR`` when it is in the best-retrieved passage."""
+        return self.score + TYPE_BONUS * self.typed + PASSAGE_PRIOR * (self.n == 1)
 
 
 def quoted(text: str) -> str:
     """Text SLIM quotes (a passage, a person's words): its own bracketed numbers ('… [1] [99].' from a
-    reference list) become '(1)', so only SLIM's citations look like citations."""
-    return CITATION.sub(r"(\1)", text)
+    reference list) become '(1)', and its own double quotes single ones, so only SLIM's citations look like
+    citations and only SLIM's quotation marks open and close a quote."""
+    return CITATION.sub(r"(\1)", text).replace("“", "‘").replace("”", "’")
 
 
 def prompt_prefix(prompt: AnswerPrompt | ChoicePrompt) -> list[BaseMessage]:
@@ -194,7 +202,7 @@ def valid_citations(text: str, count: int) -> tuple[str, set[int]]:
     """Remove citation numbers that point at no passage; return the text and the numbers left. A number
     inside a quotation is the quoted text's own, never a citation (``quoted``)."""
     kept: set[int] = set()
-    text = _CURLY_QUOTE.sub(lambda m: quoted(m.group(0)), text)
+    text = _CURLY_QUOTE.sub(lambda m: f"“{quoted(m.group(0)[1:-1])}”", text)
 
     def check(match: re.Match[str]) -> str:
         n = int(match.group(1))

@@ -146,9 +146,24 @@ _FUNCTION_WORDS: dict[Language, frozenset[str]] = {
 }
 
 
+def _language_words(text: str) -> list[str]:
+    """The words that tell the language: a capitalised word inside a sentence is a name's ("How many
+    organisations take part in De STAP naar gezonder?"), and a name is the same in any language."""
+    out = []
+    starts = True
+    for raw in text.split():
+        word = raw.strip(".,;:!?()'\"“”‘’")
+        named = word[:1].isupper() and word != "I" and not starts and not raw.startswith(('"', "“", "‘"))
+        if word and not named:
+            out.append(word)
+        starts = raw.rstrip("\"'”’)").endswith((".", "!", "?", ":"))
+    return out
+
+
 def detect_language(text: str, default: Language = "nl") -> Language:
-    """Dutch or English, by counting common function words: enough for questions and short answers."""
-    words = [w.strip(".,;:!?()'\"").lower() for w in text.split()]
+    """Dutch or English, by counting common function words (names left out): enough for questions and
+    short answers."""
+    words = [w.lower() for w in _language_words(text)]
     counts = {lang: sum(w in vocab for w in words) for lang, vocab in _FUNCTION_WORDS.items()}
     if counts["en"] > counts["nl"]:
         return "en"

@@ -16,6 +16,7 @@ from assistant.answer import (
     CANDIDATE_WORDS,
     CHOICE_CANDIDATES,
     LEXICAL_SHARE,
+    PASSAGE_PRIOR,
     QUOTE_MARGIN,
     Pick,
     Quote,
@@ -107,6 +108,14 @@ def test_the_question_words_in_a_sentence_add_to_its_score() -> None:
     ranked = rank_sentences("Wat kost het lidmaatschap?", [hit(1, text)], Axes())
     assert ranked[0].text.startswith("Leden betalen") and ranked[0].overlap > 0
     assert ranked[0].score == pytest.approx(ranked[0].similarity + LEXICAL_SHARE * ranked[0].overlap, abs=1e-3)
+
+
+def test_a_sentence_of_the_best_retrieved_passage_goes_before_a_nearly_as_good_one() -> None:
+    # both about the board; the second passage's sentence shares one question word more ("club")
+    hits = [hit(1, "Het bestuur telt zeven leden."), hit(2, "Het bestuur van de club vergadert met de leden.")]
+    ranked = rank_sentences("Welke leden heeft het bestuur van de club?", hits, Axes())
+    assert [q.n for q in ranked] == [1, 2]
+    assert 0 < ranked[1].score - ranked[0].score < PASSAGE_PRIOR  # it orders; whether they answer is the score's
 
 
 def test_vectors_the_index_already_has_are_used() -> None:
@@ -290,3 +299,14 @@ def test_the_model_can_choose_the_first_passage_sentence_and_it_is_quoted(questi
     quoted = [q.text for q in with_choice(candidates[pick.index], answering_quotes(ranked))]
     assert quoted[0] == "Het netwerk heeft recent haar 25-jarig bestaan gevierd."  # passage 1 first, in reading order
     assert quoted[1:] == [q.text for q in ranked[:2]]  # with the best-scoring sentences, as for any choice
+
+
+def test_a_quote_within_the_quoted_sentence_cannot_close_it() -> None:
+    """A sentence of the report that quotes a title keeps one pair of SLIM's quotation marks: what reads its
+    own words (the language check, a person) sees where the report's text ends."""
+    prompts = answer_prompts(PROJECT_ROOT / "prompts")
+    sentence = "In de strategische visie van Fontys, “Fontys for Society, strategisch plan 2021 – 2025” staat dat."
+    text = extractive_answer(prompts["en"], [quote(1, sentence, 0.9)])
+    assert text.count("“") == 1 and text.count("”") == 1
+    assert "‘Fontys for Society, strategisch plan 2021 – 2025’" in text
+    assert language_of_answer(text, "nl") == "en"

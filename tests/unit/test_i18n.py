@@ -13,7 +13,7 @@ import pytest
 
 from assistant import cli
 from assistant.config import Settings
-from assistant.i18n import PROMPTS_DIR, date_text, decimal_text, messages, t, use_prompts_dir
+from assistant.i18n import PROMPTS_DIR, date_text, decimal_text, detect_language, messages, t, use_prompts_dir
 from assistant.services import build_services
 
 
@@ -62,3 +62,19 @@ def test_dates_and_figures_in_the_persons_language() -> None:
     assert date_text(day, "nl") == "05-03-2026" and date_text(day, "en") == "2026-03-05"
     assert decimal_text(2.25, "nl", 2) == "2,25" and decimal_text(2.25, "en", 2) == "2.25"
     assert decimal_text(3, "nl", 1) == "3,0" and decimal_text(4.44, "en") == "4.4"
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("How many organisations take part in De STAP naar gezonder?", "en"),
+        ("In which year was De STAP naar gezonder founded?", "en"),
+        ("Can I read what The Hague decided?", "en"),
+        ("Hoe werkt De STAP naar gezonder?", "nl"),
+        ("Wat zegt het rapport? Is De STAP een netwerk?", "nl"),
+    ],
+)
+def test_a_name_does_not_decide_the_language(text: str, lang: str) -> None:
+    """The report's network names are Dutch ("De STAP naar gezonder"): in an English question their words
+    are a name, not Dutch."""
+    assert detect_language(text) == lang
