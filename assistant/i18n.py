@@ -148,15 +148,18 @@ _FUNCTION_WORDS: dict[Language, frozenset[str]] = {
 
 def _language_words(text: str) -> list[str]:
     """The words that tell the language: a capitalised word inside a sentence is a name's ("How many
-    organisations take part in De STAP naar gezonder?"), and a name is the same in any language."""
+    organisations take part in De STAP naar gezonder?"), and a name is the same in any language. A line
+    starts a sentence (a list item, a title)."""
     out = []
-    starts = True
-    for raw in text.split():
-        word = raw.strip(".,;:!?()'\"“”‘’")
-        named = word[:1].isupper() and word != "I" and not starts and not raw.startswith(('"', "“", "‘"))
-        if word and not named:
-            out.append(word)
-        starts = raw.rstrip("\"'”’)").endswith((".", "!", "?", ":"))
+    for line in text.splitlines():
+        starts = True
+        for raw in line.split():
+            word = raw.strip(".,;:!?()'\"“”‘’")
+            if not any(ch.isalpha() for ch in word):  # a bullet, a number: the sentence has not started
+                continue
+            if not word[0].isupper() or word == "I" or starts or raw.startswith(('"', "“", "‘")):
+                out.append(word)
+            starts = raw.rstrip("\"'”’)").endswith((".", "!", "?", ":"))
     return out
 
 

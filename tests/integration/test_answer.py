@@ -240,13 +240,18 @@ def test_a_refused_open_question_whose_sentences_answer_gets_the_extractive_answ
 def test_a_refused_question_for_a_number_stands_when_the_passages_are_not_very_close(
     corpus_retriever: Retriever, settings: Settings
 ) -> None:
-    # sentences with some number are there ('meer dan 100 organisaties'); whether one counts what is asked
-    # is what the model can read and the sentence score cannot
+    # sentences with some number are there ('in totaal 12 personen aanwezig'); whether one counts what is
+    # asked is what the model can read and the sentence score cannot
     refusal = answer_prompts(settings.prompts_dir)["nl"].not_covered
-    question = "Hoeveel koffie wordt er gedronken op een bijeenkomst?"
+    question = "Hoeveel parkeerplaatsen heeft de locatie van de focusgroep?"
     result = answer_question(question, corpus_retriever, fake_llm(refusal), settings)
     assert result.method == "not_covered" and result.note == "model" and not result.grounded
     assert result.answer == refusal and result.citations == []
+    # where no sentence that holds a number is among the best, the model is not asked and SLIM declines itself
+    coffee = answer_question(
+        "Hoeveel koffie wordt er gedronken op een bijeenkomst?", corpus_retriever, fake_llm(), settings
+    )
+    assert coffee.method == "extractive" and not coffee.grounded
 
 
 # --- the embedded model chooses (LanguageModel.chooses): a fake chooser, real retrieval and sentence scores ----

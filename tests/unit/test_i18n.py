@@ -78,3 +78,8 @@ def test_a_name_does_not_decide_the_language(text: str, lang: str) -> None:
     """The report's network names are Dutch ("De STAP naar gezonder"): in an English question their words
     are a name, not Dutch."""
     assert detect_language(text) == lang
+
+
+def test_each_line_starts_a_sentence() -> None:
+    """A list item's first word is no name: "- Het bestuur" is Dutch, whatever the default."""
+    assert detect_language("Leden:\n- Het bestuur\n- De werkgroepen", default="en") == "nl"
