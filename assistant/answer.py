@@ -110,11 +110,11 @@ SPREAD = 1
 # Added to the ranking (not to ``score``) of every sentence of the best-retrieved passage. Retrieval weighs
 # much more than one sentence can (the passage's questions, BM25, its neighbours), and the sentence that
 # answers often does not name its subject ("Het bestuur bestaat uit een voorzitter en 7 bestuursleden")
-# while sentences of other passages that do outscore it. On the tuning halves 0.02-0.05 gave the same
-# (docs/benchmarks.md, "Free answers, session 12").
+# while sentences of other passages that do outscore it. On the tuning halves 0.03 and 0.05 ranked the same,
+# 0.02 one answering sentence lower (docs/benchmarks.md, "Free answers, session 12").
 PASSAGE_PRIOR = 0.03
 _QUOTED = re.compile(r"“[^”]*”|\"[^\"]*\"")
-_CURLY_QUOTE = re.compile(r"“[^”]*”")
+_CURLY_QUOTE = re.compile(r"“([^”]*)”")
 
 
 class Quote(BaseModel):
@@ -202,7 +202,7 @@ def valid_citations(text: str, count: int) -> tuple[str, set[int]]:
     """Remove citation numbers that point at no passage; return the text and the numbers left. A number
     inside a quotation is the quoted text's own, never a citation (``quoted``)."""
     kept: set[int] = set()
-    text = _CURLY_QUOTE.sub(lambda m: f"“{quoted(m.group(0)[1:-1])}”", text)
+    text = _CURLY_QUOTE.sub(lambda m: f"“{quoted(m.group(1))}”", text)
 
     def check(match: re.Match[str]) -> str:
         n = int(match.group(1))
