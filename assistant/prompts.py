@@ -266,11 +266,19 @@ class AnswerType(Strict):
     """patterns of a question's wording that ask for this kind of answer"""
     answers: list[str] = Field(min_length=1)
     """patterns of a sentence that holds an answer of this kind"""
+    counts: list[str] = []
+    """patterns of a question that name what it counts, in a group ``what`` ('hoeveel wijken')"""
+    counted: str | None = None
+    """the pattern of a count in a sentence, the words it counts in a group ``words`` ('21 gemeenten')"""
 
     @model_validator(mode="after")
     def _compiles(self) -> AnswerType:
-        for pattern in [*self.asks, *self.answers]:
+        for pattern in [*self.asks, *self.answers, *self.counts, *([self.counted] if self.counted else [])]:
             re.compile(pattern)  # a broken pattern fails on load, not in the middle of an answer
+        named = [(pattern, "what") for pattern in self.counts] + ([(self.counted, "words")] if self.counted else [])
+        for pattern, group in named:
+            if group not in re.compile(pattern).groupindex:
+                raise ValueError(f"pattern needs a group named '{group}': {pattern}")
         return self
 
 

@@ -15,15 +15,16 @@ from typer.testing import CliRunner
 from assistant.answer import (
     answer_question,
     build_messages,
+    counting,
     is_degenerate,
     language_of_answer,
     prompt_prefix,
     valid_citations,
 )
 from assistant.cli import app
-from assistant.config import Settings
+from assistant.config import PROJECT_ROOT, Settings
 from assistant.llm import LanguageModel, UnknownLLMError, make_llm
-from assistant.prompts import answer_prompts, choice_prompt
+from assistant.prompts import answer_prompts, answer_types, choice_prompt
 from assistant.retrieve import Retriever
 from tests.helpers.fakes import broken_llm, fake_chooser, fake_llm
 
@@ -196,6 +197,9 @@ def test_an_english_question_gets_english_words_around_the_dutch_quote(
         ("What was the budget of the research?", False, None),
         # the same kinds of question that the report does answer
         ("Hoeveel leden telt het dagelijks bestuur van de Metropoolregio Eindhoven?", True, "4 leden"),
+        # a number answers only when it counts what the question counts (the passages hold counts of
+        # organisations and board members, none of districts)
+        ("Hoeveel wijken doen inmiddels mee aan De STAP naar gezonder?", False, None),
         ("Waar vond de eerste focusgroep plaats?", True, "in Eindhoven"),
     ],
 )
@@ -240,18 +244,21 @@ def test_a_refused_open_question_whose_sentences_answer_gets_the_extractive_answ
 def test_a_refused_question_for_a_number_stands_when_the_passages_are_not_very_close(
     corpus_retriever: Retriever, settings: Settings
 ) -> None:
-    # sentences with some number are there ('in totaal 12 personen aanwezig'); whether one counts what is
-    # asked is what the model can read and the sentence score cannot
+    # a count of people is there ('in totaal 12 personen aanwezig', at the first focus group); whether it counts the
+    # people asked about is what the model can read and the sentence score cannot
     refusal = answer_prompts(settings.prompts_dir)["nl"].not_covered
-    question = "Hoeveel parkeerplaatsen heeft de locatie van de focusgroep?"
+    question = "Hoeveel personen waren aanwezig bij de tweede focusgroep?"
     result = answer_question(question, corpus_retriever, fake_llm(refusal), settings)
     assert result.method == "not_covered" and result.note == "model" and not result.grounded
     assert result.answer == refusal and result.citations == []
-    # where no sentence that holds a number is among the best, the model is not asked and SLIM declines itself
-    coffee = answer_question(
-        "Hoeveel koffie wordt er gedronken op een bijeenkomst?", corpus_retriever, fake_llm(), settings
-    )
-    assert coffee.method == "extractive" and not coffee.grounded
+    # where no sentence among the best holds a count of what is asked (of coffee, of parking places), the
+    # model is not asked and SLIM declines itself
+    for other in (
+        "Hoeveel koffie wordt er gedronken op een bijeenkomst?",
+        "Hoeveel parkeerplaatsen heeft de locatie van de focusgroep?",
+    ):
+        declined = answer_question(other, corpus_retriever, fake_llm(), settings)
+        assert declined.method == "extractive" and not declined.grounded, other
 
 
 # --- the embedded model chooses (LanguageModel.chooses): a fake chooser, real retrieval and sentence scores ----
@@ -318,3 +325,13 @@ def test_a_chooser_is_not_asked_when_no_sentence_answers(corpus_retriever: Retri
     for question in ("What does the report say about holidays?", "Wat is de contributie van de Metropoolregio?"):
         result = answer_question(question, corpus_retriever, broken_llm(chooses=True), settings)
         assert result.method == "extractive" and not result.grounded and result.note != "error", result.note
+
+
+def test_a_count_answers_when_its_words_mean_what_the_question_counts(corpus_retriever: Retriever) -> None:
+    number = next(kind for kind in answer_types(PROJECT_ROOT / "prompts").types if kind.id == "number")
+    assert number.counted is not None
+    embeddings = corpus_retriever.index.embeddings
+    sentences = {"Er zijn 21 gemeenten aangesloten.", "Er doen meer dan 100 organisaties mee.", "Het duurde 3 jaar."}
+    assert counting(sentences, "municipalities", number.counted, embeddings) == {"Er zijn 21 gemeenten aangesloten."}
+    assert counting(sentences, "years", number.counted, embeddings) == {"Het duurde 3 jaar."}
+    assert counting(sentences, "students", number.counted, embeddings) == set()

@@ -17,6 +17,7 @@ from assistant.answer import (
     answering_quotes,
     answers_question,
     asked_type,
+    counted_thing,
     holds_answer,
     rank_sentences,
     trust_refusal,
@@ -172,3 +173,29 @@ def test_the_model_refusal_stands_only_for_a_question_of_a_kind(lang: str) -> No
     # a number, a name, a date: the model reads which thing a number counts; only very close passages overrule it
     assert trust_refusal(the("number"), STRONG_EVIDENCE[lang] - 0.01, lang)
     assert not trust_refusal(the("number"), STRONG_EVIDENCE[lang], lang)
+
+
+@pytest.mark.parametrize(
+    ("question", "thing"),
+    [
+        ("Hoeveel wijken doen inmiddels mee?", "wijken"),
+        ("Hoeveel toekomstscenario's werden er gemaakt?", "toekomstscenario's"),
+        ("How many German companies are members?", "German companies"),
+        ("How many people attended the first focus group?", "people"),
+        ("How many sub-regions are active?", "sub-regions"),
+        ("Hoe vaak komt de groep samen?", None),  # a number, but nothing named that it counts
+        ("Wanneer werd het netwerk opgericht?", None),  # not a number
+    ],
+)
+def test_what_a_number_question_counts(question: str, thing: str | None) -> None:
+    assert counted_thing(question, asked_type(question, TYPES.types)) == thing
+
+
+def test_a_number_that_counts_something_else_does_not_hold_the_answer() -> None:
+    text = "Er waren 16 personen aanwezig. In totaal zijn 14 interviews gehouden."
+    question = "Hoeveel interviews zijn er gehouden?"
+    ranked = rank_sentences(question, [hit(1, text)], Axes(), kind=asked_type(question, TYPES.types))
+    assert {q.text: q.typed for q in ranked} == {
+        "Er waren 16 personen aanwezig.": False,  # a number, of people: the toy embedding tells them apart
+        "In totaal zijn 14 interviews gehouden.": True,
+    }
