@@ -438,6 +438,16 @@ def answering_quotes(ranked: Sequence[Quote], limit: int = 2, margin: float | No
     return sorted(chosen, key=lambda q: (q.n, q.order))
 
 
+def with_typed(quotes: Sequence[Quote], ranked: Sequence[Quote]) -> list[Quote]:
+    """``quotes`` and, when none of them holds the asked kind of answer, the best sentence that does among
+    the ones the model would choose from (``choice_candidates``): a count that ranks a little lower than two
+    sentences about the same network is still the answer."""
+    typed = next((q for q in choice_candidates(ranked) if q.typed), None)
+    if typed is None or any(q.typed for q in quotes):
+        return list(quotes)
+    return sorted(distinct_texts([*quotes, typed]), key=lambda q: (q.n, q.order))
+
+
 def answers_question(quotes: Sequence[Quote], lang: Language, kind: AnswerType | None = None) -> bool:
     """Whether ``quotes`` answer the question: the best scores as an answer (``ANSWERING``) and, when the
     question asks for a ``kind`` of answer (a number, a date, …), one of them holds it."""
@@ -640,6 +650,8 @@ def answer_question(
     lexical = retriever.lexical_query(question)
     ranked = rank_sentences(question, evidence.hits, embeddings, lexical, indexed, kind, types.not_answers)
     quotes = answering_quotes(ranked)
+    if kind is not None and not any(q.typed for q in quotes):
+        quotes = with_typed(quotes, ranked)
     answered = answers_question(quotes, lang, kind)
     fallback = extractive_answer(prompt, quotes, answered, evidence.hits, lang)
     if not llm.available:

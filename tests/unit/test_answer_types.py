@@ -21,6 +21,7 @@ from assistant.answer import (
     holds_answer,
     rank_sentences,
     trust_refusal,
+    with_typed,
 )
 from assistant.config import PROJECT_ROOT
 from assistant.prompts import AnswerType, answer_types
@@ -199,3 +200,24 @@ def test_a_number_that_counts_something_else_does_not_hold_the_answer() -> None:
         "Er waren 16 personen aanwezig.": False,  # a number, of people: the toy embedding tells them apart
         "In totaal zijn 14 interviews gehouden.": True,
     }
+
+
+def test_a_count_just_below_the_best_sentences_joins_the_quotes() -> None:
+    # two sentences about the network score a little higher than the one with the count: the count is the
+    # answer, so it is quoted beside them; one far below what the model would choose from is not
+    ranked = [
+        quote("De club is een Duits-Nederlands netwerk.", 0.93, False, order=0),
+        quote("Het doel is contacten over de grens.", 0.92, False, order=1),
+        quote("Het jaarprogramma wordt door het bestuur vastgesteld.", 0.91, False, order=2),
+        quote("Het bestuur organiseert ongeveer 10 evenementen per jaar.", 0.905, True, order=3),
+    ]
+    quotes = answering_quotes(ranked)
+    assert not any(q.typed for q in quotes)
+    joined = with_typed(quotes, ranked)
+    assert [q.text for q in joined] == [q.text for q in quotes] + [
+        "Het bestuur organiseert ongeveer 10 evenementen per jaar."
+    ]
+    assert answers_question(joined, "nl", the("number")) and not answers_question(quotes, "nl", the("number"))
+    others = [quote(f"Zin {i} over het netwerk.", 0.92 - i / 100, False, order=i) for i in range(5)]
+    far = [*others, quote("Er zijn 10 evenementen.", 0.85, True, order=9)]
+    assert with_typed(answering_quotes(far), far) == answering_quotes(far)
