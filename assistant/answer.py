@@ -649,9 +649,7 @@ def answer_question(
     kind = asked_type(question, types.types)
     lexical = retriever.lexical_query(question)
     ranked = rank_sentences(question, evidence.hits, embeddings, lexical, indexed, kind, types.not_answers)
-    quotes = answering_quotes(ranked)
-    if kind is not None and not any(q.typed for q in quotes):
-        quotes = with_typed(quotes, ranked)
+    quotes = with_typed(answering_quotes(ranked), ranked)
     answered = answers_question(quotes, lang, kind)
     fallback = extractive_answer(prompt, quotes, answered, evidence.hits, lang)
     if not llm.available:
