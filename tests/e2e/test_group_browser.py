@@ -27,11 +27,13 @@ THEMES = ["gezamenlijk-doel", "proces", "waardecreatie"]
 SCORES = {"p1": [2, 3, 4], "p2": [4, 3, 2], "p3": [1, 3, 5], "p4": [2, 3, 4]}
 WHY = {
     "p1": "We zijn het over het doel eigenlijk nooit eens geworden.",
-    "p2": "Eigenlijk is ons doel nooit hardop gezegd, iedereen vult het zelf een beetje in.",
+    "p2": "Iedereen zegt het doel weer anders: de gemeente heeft het over banen, de school over stageplekken.",
     "p3": "Een doel? Dat is nooit echt benoemd, het is meer een gevoel.",
 }
 """the explanations on the first theme, written like a participant's: the guide's matching (the same real
-model every run) reads p1's and p3's as the coaching bank's "goal never spelled out", p2's as another signal"""
+model every run) reads p1's and p3's as the coaching bank's "goal never spelled out", p2's as another signal
+("partners phrase the goal differently"), in float32 and in bfloat16 alike (an earlier p2, "nooit hardop
+gezegd, iedereen vult het zelf in", sat on a near-tie between the two and flipped with the precision)"""
 SIGNAL_LINE = "2 van 3 toelichtingen: het doel is nooit echt uitgesproken"
 
 
