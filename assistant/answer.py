@@ -393,8 +393,7 @@ def rank_sentences(
     if not candidates:
         return []
     typed = {sentence for *_, sentence in candidates if kind is not None and holds_answer(sentence, kind, question)}
-    thing = counted_thing(question, kind)
-    if thing is not None and kind is not None and kind.counted:
+    if kind is not None and kind.counted and (thing := counted_thing(question, kind)) is not None:
         typed = counting(typed, thing, kind.counted, embeddings)
     indexed = indexed or {}
     needed = {unit for _, _, units, _ in candidates for unit in units}

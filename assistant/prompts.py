@@ -273,11 +273,11 @@ class AnswerType(Strict):
 
     @model_validator(mode="after")
     def _compiles(self) -> AnswerType:
-        for pattern in [*self.asks, *self.answers, *self.counts, *([self.counted] if self.counted else [])]:
-            re.compile(pattern)  # a broken pattern fails on load, not in the middle of an answer
-        named = [(pattern, "what") for pattern in self.counts] + ([(self.counted, "words")] if self.counted else [])
-        for pattern, group in named:
-            if group not in re.compile(pattern).groupindex:
+        groups = {pattern: None for pattern in [*self.asks, *self.answers]}
+        groups |= {pattern: "what" for pattern in self.counts} | ({self.counted: "words"} if self.counted else {})
+        for pattern, group in groups.items():
+            compiled = re.compile(pattern)  # a broken pattern fails on load, not in the middle of an answer
+            if group is not None and group not in compiled.groupindex:
                 raise ValueError(f"pattern needs a group named '{group}': {pattern}")
         return self
 
