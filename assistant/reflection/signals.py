@@ -30,8 +30,8 @@ from assistant.prompts import Role
 log = logging.getLogger(__name__)
 
 NONE = "none"
-TOP = 2  # a signal scores as the mean of its two best-matching examples
-MIN_SIMILARITY = 0.85  # e5 similarities are compressed: unrelated text scores ~0.80-0.86, a fitting answer ~0.88+
+TOP = 4  # a signal scores as the mean of its four best-matching examples
+MIN_SIMILARITY = 0.85  # e5 similarities are compressed: unrelated text scores ~0.80-0.86, a fitting answer ~0.87+
 MIN_MARGIN = 0.0  # the best signal must beat the next one by this much
 
 
