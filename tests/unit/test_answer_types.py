@@ -61,8 +61,11 @@ def the(kind_id: str) -> AnswerType:
         ("In welke stad zit het netwerk?", "place"),
         ("Where was the meeting held?", "place"),
         ("Wie leidde het traject?", "name"),
-        ("Hoe heet de voorzitter?", "name"),
-        ("Who chaired the meeting?", "name"),
+        ("Hoe heet de voorzitter?", "person"),  # who holds a role: a person's name, not any name
+        ("Who chaired the meeting?", "person"),
+        ("Wie is de directeur van het netwerk?", "person"),
+        ("What is the name of the mayor who visited?", "person"),
+        ("Who showed leadership after the strategy was agreed?", "name"),  # who did something: a person or a body
         ("Which organisations are members?", "name"),
         ("Welke drie netwerken zijn onderzocht?", "list"),
         ("What are the four levels of learning?", "list"),
@@ -84,6 +87,7 @@ def test_every_kind_is_asked_for_in_both_languages() -> None:
     dutch = {kind_of(q) for q in ("Wat kost het?", "Hoe laat?", "Wanneer?", "Hoeveel?", "Waar is het?", "Wie?")}
     english = {kind_of(q) for q in ("What does it cost?", "What time?", "When?", "How many?", "Where?", "Who?")}
     assert dutch == english == {"money", "time", "date", "number", "place", "name"}
+    assert kind_of("Wie is de voorzitter?") == kind_of("Who is the chair?") == "person"
     assert kind_of("Welke vier waarden?") == kind_of("Which four values?") == "list"
 
 
@@ -107,6 +111,10 @@ def test_every_kind_is_asked_for_in_both_languages() -> None:
         ("name", "Het traject werd begeleid door BMC Consultants & Dona Stedenbouw.", True),
         ("name", "De penningmeester van ons netwerk is Anouk de Vries.", True),
         ("name", "Het traject duurde een jaar.", False),
+        ("person", "Het is belangrijk hoe Jeroen Dijsselbloem daarin zijn rol van voorzitter neerzet.", True),
+        ("person", "De penningmeester van ons netwerk is Anouk de Vries.", True),
+        ("person", "Het bestuur bestaat uit een voorzitter en 7 bestuursleden.", False),  # the role, no name
+        ("person", "De Business Club Maas Rhein is een netwerk uit Zuidoost Nederland.", False),  # names, no role
         ("list", "Geselecteerd werden:\n\n- Business Club Maas Rhein\n- De STAP naar gezonder", True),
         ("list", "Het gaat om het individu, de groep en de organisatie.", True),
         ("list", "Het gaat om het leren van het netwerk.", False),
