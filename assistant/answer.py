@@ -332,14 +332,19 @@ def asked_type(question: str, types: Sequence[AnswerType]) -> AnswerType | None:
     return next((kind for kind in types if any(re.search(p, question, re.IGNORECASE) for p in kind.asks)), None)
 
 
+_NAME = re.compile(r"\b[A-Z][\w-]*(\s+[A-Z][\w-]*)+")
+
+
 def holds_answer(sentence: str, kind: AnswerType, question: str) -> bool:
     """Whether ``sentence`` holds an answer of ``kind``. A match the question itself holds does not count
-    ("Wat gebeurde er in 2023?" is not answered by the year 2023)."""
+    ("Wat gebeurde er in 2023?" is not answered by the year 2023), nor does a name the question holds ("Wie is
+    de voorzitter van Groen Brabant?" is answered by the name after "Groen Brabant", not by it)."""
     asked = question.lower()
+    text = _NAME.sub(lambda m: m.group(0).lower() if m.group(0).lower() in asked else m.group(0), sentence)
     return any(
         match.group(0).strip().lower() not in asked
         for pattern in kind.answers
-        for match in re.finditer(pattern, sentence, re.IGNORECASE)
+        for match in re.finditer(pattern, text, re.IGNORECASE)
     )
 
 

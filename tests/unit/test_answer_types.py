@@ -130,6 +130,12 @@ def test_what_the_question_already_holds_is_no_answer() -> None:
     assert not holds_answer(sentence, the("date"), "Wat gebeurde er in 2023?")
 
 
+def test_a_name_the_question_holds_is_no_answer_but_the_name_beside_it_is() -> None:
+    question = "Wie is de voorzitter van Groen Brabant?"
+    assert holds_answer("De voorzitter van Groen Brabant is Sanne Peeters.", the("person"), question)
+    assert not holds_answer("De voorzitter van Groen Brabant wordt elk jaar gekozen.", the("person"), question)
+
+
 def test_references_and_web_addresses_answer_nothing() -> None:
     text = (
         "Het bestuur telt 8 mensen. Journal of Workplace Learning, 19(6), 336– 342. "
