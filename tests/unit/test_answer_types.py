@@ -49,7 +49,10 @@ def the(kind_id: str) -> AnswerType:
         ("What is the membership fee?", "money"),
         ("Hoe laat begint de bijeenkomst?", "time"),
         ("What time does the meeting start?", "time"),
-        ("Wanneer werd het netwerk opgericht?", "date"),
+        ("Wanneer werd het netwerk opgericht?", "founded"),  # when it began: not any date about it
+        ("In which year was the network founded?", "founded"),
+        ("When was the board set up?", "founded"),
+        ("Wanneer werd het netwerk opgeheven?", "date"),
         ("In welk jaar begon de samenwerking?", "date"),
         ("When did the project end?", "date"),
         ("Which year was the report published?", "date"),
@@ -89,6 +92,7 @@ def test_every_kind_is_asked_for_in_both_languages() -> None:
     assert dutch == english == {"money", "time", "date", "number", "place", "name"}
     assert kind_of("Wie is de voorzitter?") == kind_of("Who is the chair?") == "person"
     assert kind_of("Welke vier waarden?") == kind_of("Which four values?") == "list"
+    assert kind_of("Wanneer opgericht?") == kind_of("When founded?") == "founded"
 
 
 @pytest.mark.parametrize(
@@ -99,6 +103,10 @@ def test_every_kind_is_asked_for_in_both_languages() -> None:
         ("money", "Het netwerk telt 21 gemeenten en een bestuur van 25 leden.", False),
         ("date", "De eerste focusgroep was op 9 mei 2023.", True),
         ("date", "Het netwerk telt 21 gemeenten.", False),
+        ("founded", "Het netwerk is in 2016 opgericht door drie ziekenhuizen.", True),
+        ("founded", "HealthHolland werkt sinds 2020 intensief samen met de regio's.", True),
+        ("founded", "The network was established in March 2019.", True),
+        ("founded", "Het netwerk wil in 2040 alle wijken bereiken.", False),  # a year, not when it began
         ("number", "Er zijn 14 interviews gehouden.", True),
         ("number", "Er werden vier verschillende scenario's besproken.", True),
         ("number", "Het bestuur komt elke maand bijeen.", True),
