@@ -73,6 +73,27 @@ class Reply(Strict):
         return self
 
 
+class Completeness(Strict):
+    """For a student signal that says an answer names the whole of a list the report gives (the three
+    elements of structure, the four levels of learning): the list's elements, each a case-insensitive
+    pattern that finds it in any wording, and the signal an answer that names only some of them gets."""
+
+    partial: str
+    """the signal for an answer that names at least one element but not all"""
+    elements: list[str] = Field(min_length=2)
+
+    @field_validator("elements")
+    @classmethod
+    def _compiles(cls, patterns: list[str]) -> list[str]:
+        for pattern in patterns:
+            re.compile(pattern)  # a broken pattern fails on load, not after a student's answer
+        return patterns
+
+    def named(self, answer: str) -> int:
+        """How many of the elements ``answer`` names."""
+        return sum(bool(re.search(p, answer, re.IGNORECASE)) for p in self.elements)
+
+
 class Signal(Reply):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     questions: list[str] = Field(min_length=1)
@@ -81,6 +102,8 @@ class Signal(Reply):
     level: int = Field(ge=1, le=5)
     recommendation: str | None = None
     """id of a §7.2 recommendation (prompts/model/reflection.yaml) this signal leads to, if any"""
+    complete: Completeness | None = None
+    """an answer carries this signal only when it names every element of the report's list"""
 
 
 class OffTopic(Strict):
@@ -146,6 +169,9 @@ class CoachingBank(Strict):
                         raise ValueError(f"coaching bank: {theme_id}/{role}/{s.id}: unknown questions")
                     if s.recommendation and s.recommendation not in recommendation_ids:
                         raise ValueError(f"coaching bank: {theme_id}/{role}/{s.id}: unknown recommendation")
+                    partial = next((p for p in signals if s.complete and p.id == s.complete.partial), None)
+                    if s.complete and (partial is None or not set(s.questions) <= set(partial.questions)):
+                        raise ValueError(f"coaching bank: {theme_id}/{role}/{s.id}: no partial signal for it")
                 for q in known:
                     if len(self.signals(theme_id, role, q)) < 3:
                         raise ValueError(f"coaching bank: question {q} has fewer than three signals")

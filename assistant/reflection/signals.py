@@ -150,9 +150,31 @@ class SignalChooser:
             if picked is not None:
                 chosen = None if picked == NONE else picked
                 rest = [sid for sid in order if sid != chosen]
-                return Choice(ranked=([chosen] if chosen else []) + rest, chosen=chosen, method="model", score=score)
+                chosen, ranked = self.named_in_full(answer, theme, role, chosen, ([chosen] if chosen else []) + rest)
+                return Choice(ranked=ranked, chosen=chosen, method="model", score=score)
         confident = best != NONE and score >= MIN_SIMILARITY and margin >= MIN_MARGIN
-        return Choice(ranked=order, chosen=best if confident else None, method="embeddings", score=round(score, 4))
+        chosen, order = self.named_in_full(answer, theme, role, best if confident else None, order)
+        return Choice(ranked=order, chosen=chosen, method="embeddings", score=round(score, 4))
+
+    def named_in_full(
+        self, answer: str, theme: str, role: Role, chosen: str | None, order: list[str]
+    ) -> tuple[str | None, list[str]]:
+        """A signal that says the answer names a whole list of the report (``Signal.complete``) holds only
+        when it does: an answer that names some of the elements gets the partial signal, one that names
+        none the next signal in ``order``. e5 reads "grootte en duur" as close to "grootte, duur en
+        organisaties"; counting what is named tells them apart. The signal passed over stays in the
+        ranking, so the person can still choose it ("andere invalshoek")."""
+        if chosen is None or chosen == NONE:
+            return chosen, order
+        complete = self.bank.signal(theme, role, chosen).complete
+        if complete is None:
+            return chosen, order
+        named = complete.named(answer)
+        if named == len(complete.elements):
+            return chosen, order
+        instead = complete.partial if named else next((s for s in order if s not in {chosen, complete.partial}), None)
+        rest = [s for s in order if s != instead]
+        return instead, ([instead] if instead else []) + rest
 
     @staticmethod
     def instructions(signals: list[Signal]) -> SystemMessage:

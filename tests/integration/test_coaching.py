@@ -42,6 +42,32 @@ def test_every_theme_and_question_of_the_bank_has_signals_in_both_languages() ->
                         assert len(set(examples)) == len(examples), s.id  # no example twice
 
 
+def test_a_signal_for_a_whole_list_of_the_report_names_every_element_in_each_of_its_examples() -> None:
+    bank = coaching_bank(PROMPTS)
+    complete = [s for t in bank.themes.values() for r in t.roles.values() for s in r.signals if s.complete]
+    assert len(complete) >= 5  # structure, process, leadership, relational factors, learning levels
+    for signal in complete:
+        for example in signal.examples.nl + signal.examples.en:  # the elements' patterns read many wordings
+            assert signal.complete.named(example) == len(signal.complete.elements), (signal.id, example)
+
+
+def test_an_answer_that_names_part_of_a_list_gets_the_partial_signal_and_can_switch_back(
+    corpus_retriever: Retriever,
+) -> None:
+    chooser = SignalChooser(coaching_bank(PROMPTS), corpus_retriever.index.embeddings)
+    order = ["correct_size_duration_orgs", "partial_some_elements", "wrong_other_elements", "dont_know"]
+    some = "Volgens Mennens et al. de grootte van het netwerk en hoe lang het al bestaat."
+    chosen, ranked = chooser.named_in_full(some, "structuur", "student", order[0], order)
+    assert chosen == "partial_some_elements" and ranked[0] == chosen and order[0] in ranked
+    none = "Structuur gaat over de regels en de afspraken die je maakt."
+    assert chooser.named_in_full(none, "structuur", "student", order[0], order)[0] == "wrong_other_elements"
+    full = "Grootte, duur en welke organisaties meedoen."
+    assert chooser.named_in_full(full, "structuur", "student", order[0], order) == (order[0], order)
+    # end to end: e5 reads an answer that names two of the three as close to the complete signal's examples
+    choice = chooser.choose(some, "", "structuur", "student", "struct-s1", use_model=False)
+    assert choice.chosen == "partial_some_elements"
+
+
 def test_every_text_speaks_to_the_person_briefly_and_cites_once() -> None:
     bank = coaching_bank(PROMPTS)
     for theme in bank.themes.values():
