@@ -45,7 +45,7 @@ def test_every_theme_and_question_of_the_bank_has_signals_in_both_languages() ->
 def test_a_signal_for_a_whole_list_of_the_report_names_every_element_in_each_of_its_examples() -> None:
     bank = coaching_bank(PROMPTS)
     complete = [s for t in bank.themes.values() for r in t.roles.values() for s in r.signals if s.complete]
-    assert len(complete) >= 5  # structure, process, leadership, relational factors, learning levels
+    assert len(complete) >= 7  # structure, helix, process, Salignac, leadership, relational factors, levels
     for signal in complete:
         for example in signal.examples.nl + signal.examples.en:  # the elements' patterns read many wordings
             assert signal.complete.named(example) == len(signal.complete.elements), (signal.id, example)
