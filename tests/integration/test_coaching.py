@@ -103,6 +103,17 @@ def test_an_invalid_bank_file_is_refused_on_load(tmp_path: Path) -> None:
         coaching_bank(tmp_path / "prompts")
 
 
+def test_a_completeness_rule_must_name_a_partial_signal_of_its_question(tmp_path: Path) -> None:
+    import shutil
+
+    shutil.copytree(PROMPTS, tmp_path / "prompts")
+    target = tmp_path / "prompts" / "coaching" / "02-structuur.yaml"
+    text = target.read_text(encoding="utf-8")
+    target.write_text(text.replace("partial: partial_some_elements", "partial: no_such_signal", 1), encoding="utf-8")
+    with pytest.raises(ValueError, match="no partial signal"):
+        coaching_bank(tmp_path / "prompts")
+
+
 def _engine(tmp_path: Path, retriever: Retriever, llm: LanguageModel | None = None) -> ReflectionEngine:
     conn = sqlite3.connect(tmp_path / "sessions.sqlite", check_same_thread=False)
     return ReflectionEngine(Settings(data_dir=tmp_path), retriever, llm or LanguageModel("none", None), conn=conn)
