@@ -348,6 +348,25 @@ def holds_answer(sentence: str, kind: AnswerType, question: str) -> bool:
     )
 
 
+# A name in a question (a capitalised word or words after its first word: 'de Metropoolconferentie', 'Vitaal in
+# Brainport', 'De STAP'); at least three characters, so that an English "I" or an initial is none.
+_ASKED_NAME = re.compile(r"(?<!^)\b[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*")
+
+
+def _where(hit: Hit) -> str:
+    """A passage with its heading path, as one line: what it is about (a case network's chapter names it)."""
+    return " ".join(f"{hit.heading} {hit.text}".split())
+
+
+def asked_subjects(question: str, hits: Sequence[Hit]) -> list[str]:
+    """The names ``question`` holds that the retrieved passages know: a sentence of the asked kind answers
+    only from a passage about them. A name no passage holds ("German", a company the report never names) asks
+    nothing of the passages: their language or their words may differ."""
+    names = [m.group(0) for m in _ASKED_NAME.finditer(question.strip()) if len(m.group(0)) >= 3]
+    places = [_where(hit) for hit in hits]
+    return [name for name in names if any(name in place for place in places)]
+
+
 def counted_thing(question: str, kind: AnswerType | None) -> str | None:
     """What a number question counts ('wijken' in "Hoeveel wijken doen mee?"); None when it names nothing
     ("Hoe vaak …?") or asks for another kind of answer."""
@@ -388,7 +407,8 @@ def rank_sentences(
     the question as BM25 sees it (an English question with the Dutch words of the report's terms);
     ``indexed`` holds the vectors the index already has (a sentence not in it is embedded here). A
     sentence with a list scores as its best part. With a ``kind`` of answer asked, a sentence that holds
-    one ranks ``TYPE_BONUS`` higher; a sentence that matches ``not_answers`` (a reference) is left out."""
+    one, in a passage about what the question names (``asked_subjects``), ranks ``TYPE_BONUS`` higher; a
+    sentence that matches ``not_answers`` (a reference) is left out."""
     candidates = [
         (n, i, units, sentence)
         for n, hit in enumerate(hits, start=1)
@@ -397,7 +417,14 @@ def rank_sentences(
     ]
     if not candidates:
         return []
-    typed = {sentence for *_, sentence in candidates if kind is not None and holds_answer(sentence, kind, question)}
+    subjects = asked_subjects(question, hits) if kind is not None else []
+    typed = {
+        sentence
+        for n, _, _, sentence in candidates
+        if kind is not None
+        and holds_answer(sentence, kind, question)
+        and all(subject in _where(hits[n - 1]) for subject in subjects)
+    }
     if kind is not None and kind.counted and (thing := counted_thing(question, kind)) is not None:
         typed = counting(typed, thing, kind.counted, embeddings)
     indexed = indexed or {}

@@ -16,6 +16,7 @@ from assistant.answer import (
     Quote,
     answering_quotes,
     answers_question,
+    asked_subjects,
     asked_type,
     counted_thing,
     holds_answer,
@@ -187,6 +188,24 @@ def test_ranking_marks_and_lifts_the_sentences_that_hold_the_kind() -> None:
     ranked = rank_sentences(question, [hit(1, text)], Axes(), kind=asked_type(question, TYPES.types))
     assert ranked[0].text == "In totaal zijn 14 interviews gehouden." and ranked[0].typed
     assert not ranked[1].typed
+
+
+def test_a_sentence_of_the_kind_answers_only_from_a_passage_about_what_the_question_names() -> None:
+    question = "Hoe vaak komt de Stuurgroep samen?"
+    about = hit(1, "De Stuurgroep is het hart van het netwerk. Ze komt elke maand samen.")
+    other = hit(2, "De werkgroep komt vier keer per jaar samen.")
+    kind = asked_type(question, TYPES.types)
+    ranked = rank_sentences(question, [about, other], Axes(), kind=kind)
+    assert {q.text for q in ranked if q.typed} == {"Ze komt elke maand samen."}
+    # a name no retrieved passage holds asks nothing of them (another language, a name the report never uses)
+    assert {q.text for q in rank_sentences(question, [other], Axes(), kind=kind) if q.typed} == {other.text}
+
+
+def test_the_names_a_question_holds_are_those_the_passages_know() -> None:
+    passages = [hit(1, "De Brainport-regio heet nu De STAP naar gezonder (voorheen: Vitaal in Brainport).")]
+    question = "In which year did Vitaal in Brainport change its name to De STAP naar gezonder?"
+    assert asked_subjects(question, passages) == ["Vitaal", "Brainport", "De STAP"]
+    assert asked_subjects("How many German companies take part?", passages) == []  # 'How' opens; 'German' unknown
 
 
 @pytest.mark.parametrize("lang", ["nl", "en"])
