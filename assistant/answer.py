@@ -418,12 +418,11 @@ def rank_sentences(
     if not candidates:
         return []
     subjects = asked_subjects(question, hits) if kind is not None else []
+    about = [all(subject in _where(hit) for subject in subjects) for hit in hits]  # once per passage
     typed = {
         sentence
         for n, _, _, sentence in candidates
-        if kind is not None
-        and holds_answer(sentence, kind, question)
-        and all(subject in _where(hits[n - 1]) for subject in subjects)
+        if kind is not None and about[n - 1] and holds_answer(sentence, kind, question)
     }
     if kind is not None and kind.counted and (thing := counted_thing(question, kind)) is not None:
         typed = counting(typed, thing, kind.counted, embeddings)
