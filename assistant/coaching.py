@@ -169,9 +169,10 @@ class CoachingBank(Strict):
                         raise ValueError(f"coaching bank: {theme_id}/{role}/{s.id}: unknown questions")
                     if s.recommendation and s.recommendation not in recommendation_ids:
                         raise ValueError(f"coaching bank: {theme_id}/{role}/{s.id}: unknown recommendation")
-                    partial = next((p for p in signals if s.complete and p.id == s.complete.partial), None)
-                    if s.complete and (partial is None or not set(s.questions) <= set(partial.questions)):
-                        raise ValueError(f"coaching bank: {theme_id}/{role}/{s.id}: no partial signal for it")
+                    if s.complete:
+                        partial = next((p for p in signals if p.id == s.complete.partial), None)
+                        if partial is None or not set(s.questions) <= set(partial.questions):
+                            raise ValueError(f"coaching bank: {theme_id}/{role}/{s.id}: no partial signal for it")
                 for q in known:
                     if len(self.signals(theme_id, role, q)) < 3:
                         raise ValueError(f"coaching bank: question {q} has fewer than three signals")
