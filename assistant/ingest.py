@@ -31,9 +31,9 @@ from assistant.errors import InputError
 from assistant.text import HEADING_SEPARATOR
 from assistant.text import sentence_spans as sentence_spans_of
 
-CHUNKER_VERSION = "4"  # 2: chunk ids carry the document version, so versions never overwrite each other;
+CHUNKER_VERSION = "5"  # 2: chunk ids carry the document version, so versions never overwrite each other;
 # 3: a sentence keeps its closing quote (assistant.text.sentence_spans); 4: a line that ends a sentence
-# ends it whatever the next line starts with
+# ends it whatever the next line starts with; 5: an abbreviation's full stop ("et al.", "p.") ends no sentence
 SUPPORTED_SUFFIXES = {".md": "markdown", ".markdown": "markdown", ".txt": "text", ".pdf": "pdf", ".docx": "docx"}
 MAX_UNPACKED_BYTES = 200_000_000
 # the metadata BM25 reads beside a passage's text (``search_text``)

@@ -23,6 +23,10 @@ WORD = re.compile(r"\w+")
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?])([\"”’)]?)(?:\s+(?=[A-ZÀ-Ý0-9“\"‘(])|[ \t]*\n\s*(?=\S))|\n\s*\n|\n(?=- )")
 
 
+# an abbreviation's full stop ends no sentence: "Salignac et al. (2018) verdeeld …", "(2021, p. 319)", "o.a. Fontys"
+_ABBREVIATION = re.compile(r"\b(et al|e\.g|i\.e|o\.a|bijv|m\.b\.t|t\.a\.v|vs|dr|prof|nr|pp?|ca|zgn)\.$", re.IGNORECASE)
+
+
 def sentence_spans(text: str) -> list[tuple[int, int]]:
     """Sentence-sized spans of ``text`` (start, end), without the whitespace between them: the one way
     SLIM cuts text into sentences (passages are cut between them; each is embedded; the app highlights
@@ -31,6 +35,9 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     pos = 0
     for match in _SENTENCE_BREAK.finditer(text):
         end = match.start() + len(match.group(1) or "")
+        paragraph = match.group(0).count("\n") > 1 or text.startswith("- ", match.end())
+        if not paragraph and _ABBREVIATION.search(text, max(pos, end - 8), end):
+            continue
         if end > pos:
             spans.append((pos, end))
         pos = match.end()

@@ -18,6 +18,7 @@ from assistant.answer import (
     LEXICAL_SHARE,
     PASSAGE_PRIOR,
     QUOTE_MARGIN,
+    REFERRED_WORDS,
     Pick,
     Quote,
     answering_quotes,
@@ -26,6 +27,7 @@ from assistant.answer import (
     choice_messages,
     choose,
     chosen_answer,
+    clipped,
     extractive_answer,
     focused_excerpts,
     language_of_answer,
@@ -141,6 +143,11 @@ def test_a_second_sentence_is_quoted_only_when_nearly_as_good_and_in_reading_ord
     assert answering_quotes([]) == []
 
 
+def test_a_sentence_two_passages_share_is_quoted_once() -> None:
+    ranked = [quote(2, "A", 0.90), quote(3, "A", 0.90), quote(3, "B", 0.89)]
+    assert [(q.n, q.text) for q in answering_quotes(ranked)] == [(2, "A"), (3, "B")]
+
+
 @pytest.mark.parametrize("lang", ["nl", "en"])
 def test_grounded_only_when_the_best_quoted_sentence_answers(lang: str) -> None:
     assert answers_question([quote(1, "A", ANSWERING[lang])], lang)  # type: ignore[arg-type]
@@ -251,6 +258,23 @@ def test_the_frame_around_a_chosen_sentence_is_in_the_question_language_and_name
 def test_a_sentence_that_announces_what_follows_is_quoted_with_the_next_one(text: str, expected: list[str]) -> None:
     assert [quoted for _, quoted in passage_sentences(text)] == expected
     assert all(quoted in text for quoted in expected)  # verbatim, so the quote is the report's own text
+
+
+def test_a_sentence_that_points_back_is_quoted_with_the_one_before_it() -> None:
+    text = (
+        "Veel leden komen zelden naar de bijeenkomsten. Dit wordt toegeschreven aan een gebrek aan tijd. "
+        "Het bestuur telt acht leden.\n\nDeze uitgave valt onder een open licentie."
+    )
+    assert [quoted for _, quoted in passage_sentences(text)] == [
+        "Veel leden komen zelden naar de bijeenkomsten. Dit wordt toegeschreven aan een gebrek aan tijd.",
+        "Het bestuur telt acht leden.",  # not joined across a paragraph: 'Deze uitgave' is another matter
+        "Deze uitgave valt onder een open licentie.",
+    ]
+    first = " ".join(f"woord{i}" for i in range(40)) + "."
+    joined = f"{first} Dit wordt toegeschreven aan een gebrek aan tijd."
+    shown = clipped(joined)  # the model reads the start of both sentences, not only the first
+    assert shown.startswith(" ".join(first.split()[:REFERRED_WORDS])) and "Dit wordt toegeschreven" in shown
+    assert len(shown.replace(" …", "").split()) <= CANDIDATE_WORDS
 
 
 def test_an_announcing_sentence_scores_as_what_it_announces() -> None:

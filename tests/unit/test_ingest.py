@@ -8,6 +8,7 @@ import pytest
 
 from assistant.errors import InputError
 from assistant.ingest import chunk_document, load_document, sentence_spans
+from assistant.text import sentences
 from tests.conftest import CORPUS_MD
 from tests.helpers.files import write_docx, write_pdf
 
@@ -59,6 +60,20 @@ def test_sentence_spans_cover_the_passage() -> None:
     start = passage.metadata["start"]
     assert spans[0][0] == start and spans[-1][1] == passage.metadata["end"]
     assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:], strict=False))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Cultuur lijkt in het model van Salignac et al. (2018) verdeeld te zijn over leiderschap.",
+        "Mennens et al. 2023 heeft onderzoek gedaan naar leergemeenschappen.",
+        "De Laat et al. (2021, p. 319) omschrijven dit als een ontmoetingsplaats.",
+        "Het ging o.a. Fontys Venlo om de verbinding met de regio.",
+    ],
+)
+def test_an_abbreviation_ends_no_sentence(text: str) -> None:
+    follows = "Daarna volgt een tweede zin."
+    assert sentences(f"{text} {follows}") == [text, follows]
 
 
 def test_pdf_pages_become_passages_with_page_numbers(tmp_path: Path) -> None:
