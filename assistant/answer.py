@@ -122,8 +122,8 @@ PASSAGE_PRIOR = 0.03
 # bestaat uit 5 onderdelen …") is quoted and scored with the sentence before it (not across a paragraph):
 # alone it does not say what it is about, so it scores under sentences that name the subject, and quoted alone
 # it reads as a fragment. The model reads the first REFERRED_WORDS words of the first sentence and the start of
-# the second. On the tuning halves the answering sentence was among the model's candidates 80 times of 90
-# against 78, and quoted without a model 68 against 65 (docs/benchmarks.md, "Session 16").
+# the second. On the tuning halves the answering sentence was among the model's candidates 79 times of 90
+# against 76, and quoted without a model 68 against 65 (docs/benchmarks.md, "Session 16").
 JOIN_REFERRING = True
 REFERRED_WORDS = 12
 _REFERS_BACK = re.compile(r"(Dit|Deze|Dat|Daar\w*|Hier\w*|Zij|Ze|Zo|This|These|That|Those|It|They|Thus)\b")
@@ -598,7 +598,7 @@ def clipped(text: str, words: int = CANDIDATE_WORDS) -> str:
     if JOIN_REFERRING and len(spans) == 2 and _REFERS_BACK.match(text[spans[1][0] :]):
         # a sentence joined to the one it refers back to: the model reads the start of the first and the second
         first, second = text[slice(*spans[0])], text[slice(*spans[1])]
-        lead = REFERRED_WORDS if len(first.split()) > REFERRED_WORDS else len(first.split())
+        lead = min(REFERRED_WORDS, len(first.split()))
         return f"{clipped(first, lead)} {clipped(second, words - lead)}"
     parts = text.split()
     return text if len(parts) <= words else " ".join(parts[:words]) + " …"

@@ -66,6 +66,9 @@ def the(kind_id: str) -> AnswerType:
         ("Waar vond de bijeenkomst plaats?", "place"),
         ("In welke stad zit het netwerk?", "place"),
         ("Where was the meeting held?", "place"),
+        ("Waar letten de onderzoekers op toen ze observeerden?", None),  # 'waar … op' asks what they looked at
+        ("Waar komen de leden vandaan?", "origin"),  # where from: 'uit Zuidoost Nederland' answers that
+        ("From which regions do the members come?", "origin"),
         ("Wie leidde het traject?", "name"),
         ("Hoe heet de voorzitter?", "person"),  # who holds a role: a person's name, not any name
         ("Who chaired the meeting?", "person"),
@@ -121,6 +124,8 @@ def test_every_kind_is_asked_for_in_both_languages() -> None:
         ("time", "De bijeenkomst duurt een dag.", False),
         ("place", "De tweede focusgroep was bij Fontys in Venlo.", True),
         ("place", "De tweede focusgroep was later in het jaar.", False),
+        ("place", "Het is een netwerk van ondernemers uit Zuidoost Nederland.", False),  # where they come from
+        ("origin", "Het is een netwerk van ondernemers uit Zuidoost Nederland.", True),
         ("name", "Het traject werd begeleid door BMC Consultants & Dona Stedenbouw.", True),
         ("name", "De penningmeester van ons netwerk is Anouk de Vries.", True),
         ("name", "Het traject duurde een jaar.", False),
