@@ -659,6 +659,7 @@ def test_hostile_text_stays_text_in_every_place_it_is_shown(private_server: AppS
     page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").click()  # this session, not the one renamed
     page.get_by_role("option", name=re.compile(r"^Reflectie — ")).click()
     page.get_by_label("Nieuwe naam").fill(HOSTILE_WORDS)
+    expect(page.get_by_label("Nieuwe naam")).to_have_value(HOSTILE_WORDS)  # not wiped by the pick's rerun
     page.get_by_role("button", name="Hernoem").click()
     page.locator("h1").filter(has_text="Sessie $\\foo$ kosten").wait_for(timeout=90_000)
     expect(page.locator('[data-testid="stImage"] img')).to_have_count(1, timeout=30_000)  # the ladder
