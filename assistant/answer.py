@@ -63,7 +63,7 @@ from assistant.prompts import (
 )
 from assistant.retrieve import Evidence, Retriever, tokenize
 from assistant.safe_text import without_links
-from assistant.text import CITATION, WORD, one_line, sentence_spans, sentences
+from assistant.text import CITATION, WORD, is_paragraph_break, one_line, sentence_spans, sentences
 
 log = logging.getLogger(__name__)
 
@@ -312,6 +312,12 @@ def drop_refusal(text: str, prompt: AnswerPrompt) -> str:
     return re.sub(re.escape(prompt.not_covered.rstrip(".")) + r"\.?", "", text, flags=re.IGNORECASE).strip()
 
 
+def points_back(sentence: str) -> bool:
+    """Whether ``sentence`` opens by pointing back to the one before it ("Dit …"): then the two are one quote
+    (``JOIN_REFERRING``)."""
+    return JOIN_REFERRING and bool(_REFERS_BACK.match(sentence.lstrip()))
+
+
 def passage_sentences(text: str) -> list[tuple[list[str], str]]:
     """The sentences of a passage that can stand as a quote, cut as the index cuts them: for each, the
     units as indexed and the text to quote, verbatim. A list goes with the sentence that introduces it
@@ -324,11 +330,10 @@ def passage_sentences(text: str) -> list[tuple[list[str], str]]:
         unit = text[start:end]
         announced = JOIN_ANNOUNCED and bool(groups) and groups[-1][0][-1].rstrip().endswith(":")
         refers = (
-            JOIN_REFERRING
-            and bool(groups)
+            bool(groups)
             and len(groups[-1][0]) == 1
-            and "\n\n" not in text[groups[-1][2] : start]
-            and bool(_REFERS_BACK.match(unit.lstrip()))
+            and not is_paragraph_break(text[groups[-1][2] : start])
+            and points_back(unit)
         )
         if groups and (unit.lstrip().startswith("- ") or announced or refers):
             units, first, _ = groups[-1]
@@ -595,7 +600,7 @@ def clipped(text: str, words: int = CANDIDATE_WORDS) -> str:
     """The first ``words`` words of a sentence: enough to tell what it says, and every word read delays the
     answer (the whole sentence is what SLIM quotes)."""
     spans = sentence_spans(text)
-    if JOIN_REFERRING and len(spans) == 2 and _REFERS_BACK.match(text[spans[1][0] :]):
+    if len(spans) == 2 and points_back(text[spans[1][0] :]):
         # a sentence joined to the one it refers back to: the model reads the start of the first and the second
         first, second = text[slice(*spans[0])], text[slice(*spans[1])]
         lead = min(REFERRED_WORDS, len(first.split()))

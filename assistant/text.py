@@ -27,6 +27,11 @@ _SENTENCE_BREAK = re.compile(r"(?<=[.!?])([\"”’)]?)(?:\s+(?=[A-ZÀ-Ý0-9“\
 _ABBREVIATION = re.compile(r"\b(et al|e\.g|i\.e|o\.a|bijv|m\.b\.t|t\.a\.v|vs|dr|prof|nr|pp?|ca|zgn)\.$", re.IGNORECASE)
 
 
+def is_paragraph_break(gap: str) -> bool:
+    """Whether the whitespace between two sentences ends a paragraph: a blank line (spaces allowed on it)."""
+    return gap.count("\n") > 1
+
+
 def sentence_spans(text: str) -> list[tuple[int, int]]:
     """Sentence-sized spans of ``text`` (start, end), without the whitespace between them: the one way
     SLIM cuts text into sentences (passages are cut between them; each is embedded; the app highlights
@@ -35,7 +40,7 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     pos = 0
     for match in _SENTENCE_BREAK.finditer(text):
         end = match.start() + len(match.group(1) or "")
-        paragraph = match.group(0).count("\n") > 1 or text.startswith("- ", match.end())
+        paragraph = is_paragraph_break(match.group(0)) or text.startswith("- ", match.end())
         if not paragraph and _ABBREVIATION.search(text, max(pos, end - 8), end):
             continue
         if end > pos:

@@ -270,6 +270,8 @@ def test_a_sentence_that_points_back_is_quoted_with_the_one_before_it() -> None:
         "Het bestuur telt acht leden.",  # not joined across a paragraph: 'Deze uitgave' is another matter
         "Deze uitgave valt onder een open licentie.",
     ]
+    blank = "Het bestuur telt acht leden.\n  \nDit staat los van de leden."  # a blank line with spaces on it
+    assert len(passage_sentences(blank)) == 2
     first = " ".join(f"woord{i}" for i in range(40)) + "."
     joined = f"{first} Dit wordt toegeschreven aan een gebrek aan tijd."
     shown = clipped(joined)  # the model reads the start of both sentences, not only the first
