@@ -63,7 +63,17 @@ from assistant.prompts import (
 )
 from assistant.retrieve import Evidence, Retriever, tokenize
 from assistant.safe_text import without_links
-from assistant.text import CITATION, WORD, is_paragraph_break, one_line, sentence_spans, sentences
+from assistant.text import (
+    CITATION,
+    WORD,
+    chapter_of,
+    is_paragraph_break,
+    named_chapters,
+    names_in,
+    one_line,
+    sentence_spans,
+    sentences,
+)
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +136,9 @@ PASSAGE_PRIOR = 0.03
 # against 76, and quoted without a model 68 against 65 (docs/benchmarks.md, "Session 16").
 JOIN_REFERRING = True
 REFERRED_WORDS = 12
-_REFERS_BACK = re.compile(r"(Dit|Deze|Dat|Daar\w*|Hier\w*|Zij|Ze|Zo|This|These|That|Those|It|They|Thus)\b")
+_REFERS_BACK = re.compile(
+    r"(Dit|Deze|Dat|Die|Daar\w*|Hier\w*|Hij|Zij|Ze|Zo|This|These|That|Those|It|He|She|They|Thus)\b"
+)
 _QUOTED = re.compile(r"“[^”]*”|\"[^\"]*\"")
 _CURLY_QUOTE = re.compile(r"“([^”]*)”")
 
@@ -370,11 +382,6 @@ def holds_answer(sentence: str, kind: AnswerType, question: str) -> bool:
     )
 
 
-# A name in a question (a capitalised word or words after its first word: 'de Metropoolconferentie', 'Vitaal in
-# Brainport', 'De STAP'); at least three characters, so that an English "I" or an initial is none.
-_ASKED_NAME = re.compile(r"(?<!^)\b[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*")
-
-
 def _where(hit: Hit) -> str:
     """A passage with its heading path, as one line: what it is about (a case network's chapter names it)."""
     return " ".join(f"{hit.heading} {hit.text}".split())
@@ -384,7 +391,7 @@ def asked_subjects(question: str, hits: Sequence[Hit]) -> list[str]:
     """The names ``question`` holds that the retrieved passages know: a sentence of the asked kind answers
     only from a passage about them. A name no passage holds ("German", a company the report never names) asks
     nothing of the passages: their language or their words may differ."""
-    names = [m.group(0) for m in _ASKED_NAME.finditer(question.strip()) if len(m.group(0)) >= 3]
+    names = names_in(question)
     places = [_where(hit) for hit in hits]
     return [name for name in names if any(name in place for place in places)]
 
@@ -490,6 +497,34 @@ def answering_quotes(ranked: Sequence[Quote], limit: int = 2, margin: float | No
     return sorted(chosen, key=lambda q: (q.n, q.order))
 
 
+def without_names(question: str) -> str:
+    """``question`` without its names: what it asks about each of the networks it compares."""
+    for name in names_in(question):
+        question = re.sub(rf"(?<!\w){re.escape(name)}(?!\w)", " ", question)
+    return one_line(question)
+
+
+def compared_quotes(
+    question: str,
+    ranked: Sequence[Quote],
+    hits: Sequence[Hit],
+    rank: Callable[[str], list[Quote]],
+) -> list[Quote]:
+    """For a question that names more than one chapter of the report among its passages (a comparison of case
+    networks: "Hoe verschillen de Business Club Maas Rhein en De STAP in hun organisatievorm?"), the best
+    sentence of each, in reading order; otherwise none. Ranked by ``rank`` on the question without its names:
+    within a network's chapter its name says nothing, and sentences that repeat it outscore the one that
+    answers ("Het netwerk is georganiseerd als een stichting"). Returned as ``ranked`` scores them."""
+    chapters = [chapter_of(hit.heading) if hit.kind == "report" else "" for hit in hits]
+    named = named_chapters(question, sorted({c for c in chapters if c}))
+    if len(named) < 2:
+        return []
+    focused = rank(without_names(question))
+    best = [next(((q.n, q.text) for q in focused if chapters[q.n - 1] == chapter), None) for chapter in named]
+    chosen = [q for q in distinct_texts(ranked) if (q.n, q.text) in best]
+    return sorted(chosen, key=lambda q: (q.n, q.order))
+
+
 def with_typed(quotes: Sequence[Quote], ranked: Sequence[Quote]) -> list[Quote]:
     """``quotes`` and, when none of them holds the asked kind of answer, the best sentence that does among
     the ones the model would choose from (``choice_candidates``): a count that ranks a little lower than two
@@ -585,13 +620,18 @@ def with_choice(chosen: Quote, quotes: Sequence[Quote]) -> list[Quote]:
 
 
 def choice_candidates(
-    ranked: Sequence[Quote], count: int = CHOICE_CANDIDATES, spread: int | None = None
+    ranked: Sequence[Quote],
+    count: int = CHOICE_CANDIDATES,
+    spread: int | None = None,
+    compared: Sequence[Quote] = (),
 ) -> list[Quote]:
     """The ``count`` best sentences, each text once (read twice, a sentence only costs time), with the best
-    of each of the first ``spread`` passages (``SPREAD``) among them whatever its score, best first."""
+    of each of the first ``spread`` passages (``SPREAD``) and the ``compared`` ones among them whatever their
+    score, best first."""
     unique = distinct_texts(ranked)
     spread = SPREAD if spread is None else spread
-    leads = [best for n in range(1, spread + 1) if (best := next((q for q in unique if q.n == n), None))][:count]
+    firsts = [best for n in range(1, spread + 1) if (best := next((q for q in unique if q.n == n), None))]
+    leads = distinct_texts([*compared, *firsts], count)
     rest = [q for q in unique if all(q is not lead for lead in leads)]
     return sorted([*leads, *rest[: count - len(leads)]], key=lambda q: -q.rank)
 
@@ -707,8 +747,15 @@ def answer_question(
     kind = asked_type(question, types.types)
     lexical = retriever.lexical_query(question)
     ranked = rank_sentences(question, evidence.hits, embeddings, lexical, indexed, kind, types.not_answers)
-    quotes = with_typed(answering_quotes(ranked), ranked)
-    answered = answers_question(quotes, lang, kind)
+    compared = compared_quotes(
+        question,
+        ranked,
+        evidence.hits,
+        lambda asked: rank_sentences(asked, evidence.hits, embeddings, retriever.lexical_query(asked), indexed),
+    )
+    best = with_typed(answering_quotes(ranked), ranked)
+    quotes = with_typed(compared, ranked) if compared else best
+    answered = answers_question(best, lang, kind)  # a comparison is answered as any question is
     fallback = extractive_answer(prompt, quotes, answered, evidence.hits, lang)
     if not llm.available:
         return done(fallback, "extractive", citations, None, answered, note="no language model")
@@ -725,7 +772,7 @@ def answer_question(
     # a sentence that speaks to a model would only reach it as '[…]': the excerpt's room goes to the others
     readable = [q for q in ranked if not speaks_to_model(q.text, instructions)]
     if llm.chooses:
-        candidates = choice_candidates(readable)
+        candidates = choice_candidates(readable, compared=[q for q in compared if q in readable])
         messages = choice_messages(choice_prompt(settings.prompts_dir), question, candidates, instructions)
         pick = choose(llm, messages, len(candidates), on_wait)
         if pick.index is not None:

@@ -37,7 +37,7 @@ from assistant.i18n import detect_language
 from assistant.index import PassageSource, StoredSentences, open_index
 from assistant.ingest import search_text
 from assistant.prompts import glossary
-from assistant.text import WORD, fold, last_heading
+from assistant.text import WORD, chapter_of, fold, last_heading, named_chapters
 from assistant.workspace import Workspace
 
 MODES: tuple[RetrievalMode, ...] = ("bm25", "dense", "hybrid")
@@ -199,6 +199,7 @@ class _Snapshot:
     headings: bm25s.BM25
     position: dict[str, int]
     by_ordinal: dict[tuple[str, int], int]
+    chapters: list[str]  # per passage: the report's chapter it is in ("" for a person's document)
 
     def lexical(self, model: bm25s.BM25, query: str) -> np.ndarray:
         tokens = [t for t in tokenize(query) if t in model.vocab_dict]
@@ -250,6 +251,9 @@ class Retriever:
             headings=_bm25([tokenize(_last_heading(d)) for d in docs]),
             position=position,
             by_ordinal={(str(m["doc_id"]), int(m["ordinal"])): n for n, m in enumerate(metas)},
+            chapters=[
+                chapter_of(str(m.get("heading", ""))) if m.get("kind", "report") == "report" else "" for m in metas
+            ],
         )
 
     def signals(
@@ -317,7 +321,7 @@ class Retriever:
         """The ``k`` best passages; one already shown as a better hit's context is skipped."""
         snap = self.snapshot()  # checking it against the index costs a query: once per search
         scores = self._fused(query, mode, self.signals(query, mode, snap=snap))
-        return self._hits(snap, scores, k, mode, expand)
+        return self._hits(snap, scores, k, mode, expand, self.compared(query, snap))
 
     def evidence(self, query: str, k: int, sentences: int = 2, max_chars: int = 10_000) -> Evidence:
         """What an answer rests on: the best ``k`` passages (hybrid), for each its ``sentences`` sentences
@@ -326,7 +330,7 @@ class Retriever:
         snap = self.snapshot()  # checking it against the index costs a query: once per search
         vector = self.index.embeddings.embed_query_array(query)
         signals = self.signals(query, "hybrid", vector, snap)
-        hits = self._hits(snap, self._fused(query, "hybrid", signals), k, "hybrid", True)
+        hits = self._hits(snap, self._fused(query, "hybrid", signals), k, "hybrid", True, self.compared(query, snap))
         similarity = snap.sentence_vectors @ vector
         excerpts = []
         for hit in hits:
@@ -369,21 +373,48 @@ class Retriever:
         ]
         return join_passages(same)[0]
 
-    def _hits(self, snap: _Snapshot, scores: np.ndarray, k: int, mode: RetrievalMode, expand: bool) -> list[Hit]:
-        hits: list[Hit] = []
-        shown: list[Document] = []
-        for row in np.argsort(-scores, kind="stable"):
-            if mode == "bm25" and scores[row] <= 0:
-                break  # no query word in this passage or any after it
-            doc = snap.docs[row]
-            if any(_within(doc, other) for other in shown):
+    def compared(self, query: str, snap: _Snapshot) -> list[str]:
+        """The report's chapters a question names when it names more than one (a comparison of case networks):
+        each of them gets a passage among the hits."""
+        named = named_chapters(query, sorted({c for c in snap.chapters if c}))
+        return named if len(named) > 1 else []
+
+    def _hits(
+        self,
+        snap: _Snapshot,
+        scores: np.ndarray,
+        k: int,
+        mode: RetrievalMode,
+        expand: bool,
+        cover: Sequence[str] = (),
+    ) -> list[Hit]:
+        """The ``k`` best passages, none within another's shown context; each chapter of ``cover`` that has none
+        among them gets its best passage in place of the last one whose chapter is not needed for that."""
+        order = np.argsort(-scores, kind="stable")
+        picked: list[tuple[int, Document]] = []
+
+        def next_passage(rows: Sequence[int]) -> tuple[int, Document] | None:
+            for row in rows:
+                if mode == "bm25" and scores[row] <= 0:
+                    return None  # no query word in this passage or any after it
+                doc = snap.docs[row]
+                if not any(_within(doc, other) for _, other in picked):
+                    return int(row), self.with_neighbours(doc, snap) if expand else doc
+            return None
+
+        while len(picked) < k and (found := next_passage([r for r in order if all(r != p for p, _ in picked)])):
+            picked.append(found)
+        for chapter in cover:
+            chapters = [snap.chapters[row] for row, _ in picked]
+            if chapter in chapters:
                 continue
-            passage = self.with_neighbours(doc, snap) if expand else doc
-            shown.append(passage)
-            hits.append(hit_from_document(len(hits) + 1, passage, float(scores[row])))
-            if len(hits) == k:
+            spare = [i for i, c in enumerate(chapters) if c not in cover or chapters.count(c) > 1]
+            if not spare:
                 break
-        return hits
+            del picked[spare[-1]]
+            if found := next_passage([r for r in order if snap.chapters[r] == chapter]):
+                picked.append(found)
+        return [hit_from_document(n, doc, float(scores[row])) for n, (row, doc) in enumerate(picked, start=1)]
 
 
 def open_retriever(settings: Settings, embeddings: SlimEmbeddings | None = None) -> Retriever:

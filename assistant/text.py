@@ -70,3 +70,29 @@ def one_line(text: str) -> str:
 def last_heading(heading_path: str) -> str:
     """The passage's own heading: the last part of its heading path."""
     return heading_path.split(HEADING_SEPARATOR)[-1]
+
+
+# A name in a question: a capitalised word or words after its first word ('de Metropoolconferentie', 'Vitaal in
+# Brainport', 'De STAP'), at least three characters, so that an English "I" or an initial is none.
+_NAME_IN_QUESTION = re.compile(r"(?<!^)\b[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*")
+
+
+def names_in(question: str) -> list[str]:
+    """The names ``question`` holds (capitalised words after its first word)."""
+    return [m.group(0) for m in _NAME_IN_QUESTION.finditer(question.strip()) if len(m.group(0)) >= 3]
+
+
+def chapter_of(heading_path: str) -> str:
+    """The chapter a passage is in: the first part of its heading path ('4. Business Club Maas Rhein (BCMR)')."""
+    return heading_path.split(HEADING_SEPARATOR)[0]
+
+
+def named_chapters(question: str, chapters: list[str]) -> list[str]:
+    """Those of ``chapters`` whose title holds a name of ``question``, in the question's order: "Hoe verschillen
+    de Business Club Maas Rhein en De STAP in hun organisatievorm?" names the chapters of two case networks."""
+    out: list[str] = []
+    for name in names_in(question):
+        for chapter in chapters:
+            if chapter not in out and re.search(rf"(?<!\w){re.escape(name)}(?!\w)", chapter):
+                out.append(chapter)
+    return out

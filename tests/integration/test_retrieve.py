@@ -200,3 +200,22 @@ def test_a_paraphrased_question_finds_its_passage_through_the_passage_questions(
     monkeypatch.setitem(retrieve.WEIGHTS, "passage_question", 0.0)
     monkeypatch.setitem(retrieve.WEIGHTS, "bm25", 0.0)
     assert anchor not in " ".join(corpus_retriever.search(question, k=1)[0].text.split())
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Hoe verschillen de Business Club Maas Rhein en De STAP naar gezonder in hun organisatievorm?",
+        "How does leadership show itself at De STAP compared with the Metropoolregio Eindhoven?",
+    ],
+)
+def test_a_question_comparing_case_networks_gets_a_passage_about_each(
+    corpus_retriever: Retriever, question: str
+) -> None:
+    snap = corpus_retriever.snapshot()
+    named = corpus_retriever.compared(question, snap)
+    assert len(named) == 2 and all(re.match(r"\d\. ", chapter) for chapter in named)
+    for hits in (corpus_retriever.search(question, k=3), corpus_retriever.evidence(question, k=3).hits):
+        assert len(hits) == 3 and [h.rank for h in hits] == [1, 2, 3]
+        assert {h.heading.split(" › ")[0] for h in hits} >= set(named)
+    assert corpus_retriever.compared("Wat is het doel van De STAP naar gezonder?", snap) == []  # one network

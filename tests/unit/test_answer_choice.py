@@ -28,6 +28,7 @@ from assistant.answer import (
     choose,
     chosen_answer,
     clipped,
+    compared_quotes,
     extractive_answer,
     focused_excerpts,
     language_of_answer,
@@ -40,6 +41,7 @@ from assistant.config import PROJECT_ROOT
 from assistant.embeddings import SlimEmbeddings
 from assistant.prompts import answer_prompts, choice_prompt
 from assistant.retrieve import Hit
+from assistant.text import named_chapters
 from tests.helpers.fakes import broken_llm, fake_chooser
 
 
@@ -270,6 +272,8 @@ def test_a_sentence_that_points_back_is_quoted_with_the_one_before_it() -> None:
         "Het bestuur telt acht leden.",  # not joined across a paragraph: 'Deze uitgave' is another matter
         "Deze uitgave valt onder een open licentie.",
     ]
+    said = "De voorzitter zegt hierover: “Wij hebben de strategie besproken. Die is dan in juli vastgesteld.”"
+    assert len(passage_sentences(said)) == 1  # 'Die is …' says what only with the sentence before it
     blank = "Het bestuur telt acht leden.\n  \nDit staat los van de leden."  # a blank line with spaces on it
     assert len(passage_sentences(blank)) == 2
     first = " ".join(f"woord{i}" for i in range(40)) + "."
@@ -336,3 +340,43 @@ def test_a_quote_within_the_quoted_sentence_cannot_close_it() -> None:
     assert text.count("“") == 1 and text.count("”") == 1
     assert "‘Fontys for Society, strategisch plan 2021 – 2025’" in text
     assert language_of_answer(text, "nl") == "en"
+
+
+# --- session 17: a question that compares case networks ------------------------------------------------------
+
+
+def chapter_hit(n: int, chapter: str, text: str) -> Hit:
+    return hit(n, text).model_copy(update={"heading": f"{chapter} › {chapter[3:]} › Over het netwerk"})
+
+
+def test_a_comparison_quotes_the_best_sentence_about_each_network_it_names() -> None:
+    bcmr, stap = "4. Business Club Maas Rhein (BCMR)", "5. De STAP naar Gezonder"
+    hits = [
+        chapter_hit(1, bcmr, "De Business Club Maas Rhein heeft een bestuur. Het bestuur werkt met vrijwilligers."),
+        chapter_hit(
+            2, bcmr, "De Business Club Maas Rhein is een netwerk. Het netwerk is een stichting met een bestuur."
+        ),
+        chapter_hit(3, stap, "De STAP naar gezonder is een coöperatie met een bestuur."),
+    ]
+    question = "Hoe verschillen de Business Club Maas Rhein en De STAP in hun bestuur?"
+    ranked = rank_sentences(question, hits, Axes())
+    asked: list[str] = []
+
+    def rank(text: str) -> list[Quote]:
+        asked.append(text)
+        return rank_sentences(text, hits, Axes())
+
+    quotes = compared_quotes(question, ranked, hits, rank)
+    assert asked == ["Hoe verschillen de en in hun bestuur?"]  # within a network's chapter its name says nothing
+    assert [q.n for q in quotes] == [1, 3]  # one sentence about each network, in reading order
+    assert all(q in ranked for q in quotes)  # scored as the whole question scores them
+    candidates = choice_candidates(ranked, compared=quotes)
+    assert all(q in candidates for q in quotes)  # the model reads both, whatever their score
+    assert compared_quotes("Hoe groot is het bestuur van de Business Club Maas Rhein?", ranked, hits, rank) == []
+
+
+def test_the_chapters_a_question_names_are_read_from_their_titles() -> None:
+    chapters = ["2. Over dit onderzoek", "4. Business Club Maas Rhein (BCMR)", "5. De STAP naar Gezonder"]
+    assert named_chapters("How do the BCMR and De STAP differ?", chapters) == chapters[1:]
+    assert named_chapters("Wat doet De STAP naar gezonder?", chapters) == [chapters[2]]
+    assert named_chapters("Wat vindt de BCMRX ervan?", chapters) == []  # a whole name, not part of a word

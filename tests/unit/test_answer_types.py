@@ -81,6 +81,10 @@ def the(kind_id: str) -> AnswerType:
         ("Welke drie netwerken zijn onderzocht?", "list"),
         ("What are the four levels of learning?", "list"),
         ("Op welke dag is de ledenvergadering?", "date"),
+        ("Waar en wanneer kwamen de netwerken samen?", "date"),  # 'wanneer' opens what is asked
+        ("Can you tell me when the study ended?", "date"),
+        ("Was there any value at the club when the study was done?", None),  # 'when' joins a clause: yes or no
+        ("Wat doet het netwerk wanneer een partner vertrekt?", None),
         # open questions: any sentence may answer them
         ("What does the network do with its annual budget?", None),  # asks what, not how much
         ("Wat is transformatieve waarde?", None),
