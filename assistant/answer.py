@@ -137,7 +137,11 @@ PASSAGE_PRIOR = 0.03
 JOIN_REFERRING = True
 REFERRED_WORDS = 12
 _REFERS_BACK = re.compile(
-    r"(Dit|Deze|Dat|Die|Daar\w*|Hier\w*|Hij|Zij|Ze|Zo|This|These|That|Those|It|He|She|They|Thus)\b"
+    r"(Dit|Deze|Dat|Die|Daar\w*|Hier\w*|Hij|Zij|Ze|Zo|This|These|That|Those|It|He|She|They|Thus"
+    # or goes on with an example or the names of what it said ("… partnerships met andere organisaties.
+    # Specifiek genoemd worden Fontys Hogeschool Venlo, …"; "Denk aan een pilot …")
+    r"|Denk|Specifiek|Concreet|Bijvoorbeeld|Namelijk|Onder (?:andere|meer)|Voorbeelden"
+    r"|For example|For instance|Specifically|Namely)\b"
 )
 _QUOTED = re.compile(r"“[^”]*”|\"[^\"]*\"")
 _CURLY_QUOTE = re.compile(r"“([^”]*)”")
