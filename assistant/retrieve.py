@@ -390,30 +390,31 @@ class Retriever:
     ) -> list[Hit]:
         """The ``k`` best passages, none within another's shown context; each chapter of ``cover`` that has none
         among them gets its best passage in place of the last one whose chapter is not needed for that."""
-        order = np.argsort(-scores, kind="stable")
+        order = [int(row) for row in np.argsort(-scores, kind="stable")]
+        if mode == "bm25":
+            order = [row for row in order if scores[row] > 0]  # a passage with no query word is no hit
         picked: list[tuple[int, Document]] = []
 
-        def next_passage(rows: Sequence[int]) -> tuple[int, Document] | None:
-            for row in rows:
-                if mode == "bm25" and scores[row] <= 0:
-                    return None  # no query word in this passage or any after it
-                doc = snap.docs[row]
-                if not any(_within(doc, other) for _, other in picked):
-                    return int(row), self.with_neighbours(doc, snap) if expand else doc
-            return None
+        def shown(row: int) -> Document | None:
+            """The passage (with its neighbours), or None when a picked one already shows it."""
+            doc = snap.docs[row]
+            if any(_within(doc, other) for _, other in picked):
+                return None
+            return self.with_neighbours(doc, snap) if expand else doc
 
-        while len(picked) < k and (found := next_passage([r for r in order if all(r != p for p, _ in picked)])):
-            picked.append(found)
+        for row in order:
+            if (doc := shown(row)) is not None:
+                picked.append((row, doc))
+                if len(picked) == k:
+                    break
         for chapter in cover:
             chapters = [snap.chapters[row] for row, _ in picked]
-            if chapter in chapters:
-                continue
             spare = [i for i, c in enumerate(chapters) if c not in cover or chapters.count(c) > 1]
-            if not spare:
-                break
-            del picked[spare[-1]]
-            if found := next_passage([r for r in order if snap.chapters[r] == chapter]):
-                picked.append(found)
+            if chapter in chapters or not spare:
+                continue
+            given_up = picked.pop(spare[-1])
+            found = next(((row, doc) for row in order if snap.chapters[row] == chapter and (doc := shown(row))), None)
+            picked.append(found or given_up)
         return [hit_from_document(n, doc, float(scores[row])) for n, (row, doc) in enumerate(picked, start=1)]
 
 
