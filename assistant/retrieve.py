@@ -8,8 +8,10 @@ paraphrased question meets one that means the same), the closest of the question
 heading path, context, section and passage questions (accents folded, stop words dropped, Dutch stemming)
 and BM25 on its own heading. Each is z-normalised over all passages and the weighted sum ranks them. Scoring
 every passage exactly, rather than fusing top-n ranks, lets a passage that is second on two signals beat one
-that is first on only one. An English question also gets the Dutch words for the report's terms it uses (a
-glossary in ``prompts/``) so that BM25 can match the Dutch text as well as the English questions.
+that is first on only one. A question that names more than one chapter of the report (a comparison of case
+networks) gets a passage of each among its hits. An English question also gets the Dutch words for the
+report's terms it uses (a glossary in ``prompts/``) so that BM25 can match the Dutch text as well as the
+English questions.
 
 Vectors and texts are held in memory as a snapshot of the index, rebuilt when the index changes; at the
 size of a report plus a network's own documents that is a few megabytes and scoring takes milliseconds.
@@ -413,7 +415,9 @@ class Retriever:
             if chapter in chapters or not spare:
                 continue
             given_up = picked.pop(spare[-1])
-            found = next(((row, doc) for row in order if snap.chapters[row] == chapter and (doc := shown(row))), None)
+            found = next(
+                ((row, doc) for row in order if snap.chapters[row] == chapter and (doc := shown(row)) is not None), None
+            )
             picked.append(found or given_up)
         return [hit_from_document(n, doc, float(scores[row])) for n, (row, doc) in enumerate(picked, start=1)]
 
