@@ -68,11 +68,11 @@ from assistant.text import (
     WORD,
     chapter_of,
     is_paragraph_break,
-    named_chapters,
     names_in,
     one_line,
     sentence_spans,
     sentences,
+    without_names,
 )
 
 log = logging.getLogger(__name__)
@@ -501,26 +501,20 @@ def answering_quotes(ranked: Sequence[Quote], limit: int = 2, margin: float | No
     return sorted(chosen, key=lambda q: (q.n, q.order))
 
 
-def without_names(question: str) -> str:
-    """``question`` without its names: what it asks about each of the networks it compares."""
-    for name in names_in(question):
-        question = re.sub(rf"(?<!\w){re.escape(name)}(?!\w)", " ", question)
-    return one_line(question)
-
-
 def compared_quotes(
     question: str,
+    named: Sequence[str],
     ranked: Sequence[Quote],
     hits: Sequence[Hit],
     rank: Callable[[str], list[Quote]],
 ) -> list[Quote]:
-    """For a question that names more than one chapter of the report among its passages (a comparison of case
-    networks: "Hoe verschillen de Business Club Maas Rhein en De STAP in hun organisatievorm?"), the best
-    sentence of each, in reading order; otherwise none. Ranked by ``rank`` on the question without its names:
+    """For a question that compares chapters of the report (``named``, two or more, as retrieval found them:
+    "Hoe verschillen de Business Club Maas Rhein en De STAP in hun organisatievorm?"), the best sentence of each
+    among ``hits``, in reading order; otherwise none. Ranked by ``rank`` on the question without its names:
     within a network's chapter its name says nothing, and sentences that repeat it outscore the one that
     answers ("Het netwerk is georganiseerd als een stichting"). Returned as ``ranked`` scores them."""
     chapters = [chapter_of(hit.heading) if hit.kind == "report" else "" for hit in hits]
-    named = named_chapters(question, sorted({c for c in chapters if c}))
+    named = [chapter for chapter in named if chapter in chapters]
     if len(named) < 2:
         return []
     focused = rank(without_names(question))
@@ -753,6 +747,7 @@ def answer_question(
     ranked = rank_sentences(question, evidence.hits, embeddings, lexical, indexed, kind, types.not_answers)
     compared = compared_quotes(
         question,
+        evidence.compared,
         ranked,
         evidence.hits,
         lambda asked: rank_sentences(asked, evidence.hits, embeddings, retriever.lexical_query(asked), indexed),

@@ -149,6 +149,7 @@ class Evidence:
     excerpts: list[str]
     relevance: float
     known_words: int = 1  # words of the question the index has (0: 'asdfghjkl' means nothing here)
+    compared: tuple[str, ...] = ()  # the report's chapters the question compares, each with a passage among hits
 
 
 @dataclass(frozen=True)
@@ -202,6 +203,7 @@ class _Snapshot:
     position: dict[str, int]
     by_ordinal: dict[tuple[str, int], int]
     chapters: list[str]  # per passage: the report's chapter it is in ("" for a person's document)
+    chapter_titles: list[str]  # each chapter once
 
     def lexical(self, model: bm25s.BM25, query: str) -> np.ndarray:
         tokens = [t for t in tokenize(query) if t in model.vocab_dict]
@@ -237,6 +239,7 @@ class Retriever:
         for n, chunk_ids in enumerate(contexts.owners):
             rows = [position[c] for c in chunk_ids if c in position]
             context_vectors[rows] = contexts.vectors[n]
+        chapters = [chapter_of(str(m.get("heading", ""))) if m.get("kind", "report") == "report" else "" for m in metas]
         return _Snapshot(
             fingerprint=fingerprint,
             ids=ids,
@@ -253,9 +256,8 @@ class Retriever:
             headings=_bm25([tokenize(_last_heading(d)) for d in docs]),
             position=position,
             by_ordinal={(str(m["doc_id"]), int(m["ordinal"])): n for n, m in enumerate(metas)},
-            chapters=[
-                chapter_of(str(m.get("heading", ""))) if m.get("kind", "report") == "report" else "" for m in metas
-            ],
+            chapters=chapters,
+            chapter_titles=sorted({c for c in chapters if c}),
         )
 
     def signals(
@@ -332,7 +334,8 @@ class Retriever:
         snap = self.snapshot()  # checking it against the index costs a query: once per search
         vector = self.index.embeddings.embed_query_array(query)
         signals = self.signals(query, "hybrid", vector, snap)
-        hits = self._hits(snap, self._fused(query, "hybrid", signals), k, "hybrid", True, self.compared(query, snap))
+        compared = self.compared(query, snap)
+        hits = self._hits(snap, self._fused(query, "hybrid", signals), k, "hybrid", True, compared)
         similarity = snap.sentence_vectors @ vector
         excerpts = []
         for hit in hits:
@@ -349,7 +352,8 @@ class Retriever:
                 )
             )
         known = sum(token in snap.bm25.vocab_dict for token in tokenize(self.lexical_query(query)))
-        return Evidence(hits=hits, excerpts=excerpts, relevance=float(signals["sentence"].max()), known_words=known)
+        relevance = float(signals["sentence"].max())
+        return Evidence(hits=hits, excerpts=excerpts, relevance=relevance, known_words=known, compared=tuple(compared))
 
     def passage_with(self, section: str, phrase: str) -> Hit | None:
         """The passage of ``section`` (or one of its subsections) that contains ``phrase`` word for word,
@@ -378,7 +382,7 @@ class Retriever:
     def compared(self, query: str, snap: _Snapshot) -> list[str]:
         """The report's chapters a question names when it names more than one (a comparison of case networks):
         each of them gets a passage among the hits."""
-        named = named_chapters(query, sorted({c for c in snap.chapters if c}))
+        named = named_chapters(query, snap.chapter_titles)
         return named if len(named) > 1 else []
 
     def _hits(

@@ -87,12 +87,24 @@ def chapter_of(heading_path: str) -> str:
     return heading_path.split(HEADING_SEPARATOR)[0]
 
 
+def _whole(name: str) -> str:
+    """A pattern for ``name`` as a whole: 'BCMR' in '(BCMR)', not in 'BCMRX'."""
+    return rf"(?<!\w){re.escape(name)}(?!\w)"
+
+
+def without_names(question: str) -> str:
+    """``question`` without its names: what it asks about each of the networks it compares."""
+    for name in names_in(question):
+        question = re.sub(_whole(name), " ", question)
+    return one_line(question)
+
+
 def named_chapters(question: str, chapters: list[str]) -> list[str]:
     """Those of ``chapters`` whose title holds a name of ``question``, in the question's order: "Hoe verschillen
     de Business Club Maas Rhein en De STAP in hun organisatievorm?" names the chapters of two case networks."""
     out: list[str] = []
     for name in names_in(question):
         for chapter in chapters:
-            if chapter not in out and re.search(rf"(?<!\w){re.escape(name)}(?!\w)", chapter):
+            if chapter not in out and re.search(_whole(name), chapter):
                 out.append(chapter)
     return out

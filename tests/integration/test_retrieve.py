@@ -215,7 +215,9 @@ def test_a_question_comparing_case_networks_gets_a_passage_about_each(
     snap = corpus_retriever.snapshot()
     named = corpus_retriever.compared(question, snap)
     assert len(named) == 2 and all(re.match(r"\d\. ", chapter) for chapter in named)
-    for hits in (corpus_retriever.search(question, k=3), corpus_retriever.evidence(question, k=3).hits):
+    evidence = corpus_retriever.evidence(question, k=3)
+    assert evidence.compared == tuple(named)  # decided once, for the answer to quote each
+    for hits in (corpus_retriever.search(question, k=3), evidence.hits):
         assert len(hits) == 3 and [h.rank for h in hits] == [1, 2, 3]
         assert {h.heading.split(" › ")[0] for h in hits} >= set(named)
     assert corpus_retriever.compared("Wat is het doel van De STAP naar gezonder?", snap) == []  # one network

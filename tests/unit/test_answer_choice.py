@@ -368,13 +368,15 @@ def test_a_comparison_quotes_the_best_sentence_about_each_network_it_names() -> 
         asked.append(text)
         return rank_sentences(text, hits, Axes())
 
-    quotes = compared_quotes(question, ranked, hits, rank)
+    named = named_chapters(question, [bcmr, stap])
+    quotes = compared_quotes(question, named, ranked, hits, rank)
     assert asked == ["Hoe verschillen de en in hun bestuur?"]  # within a network's chapter its name says nothing
     assert [q.n for q in quotes] == [1, 3]  # one sentence about each network, in reading order
     assert all(q in ranked for q in quotes)  # scored as the whole question scores them
     candidates = choice_candidates(ranked, compared=quotes)
     assert all(q in candidates for q in quotes)  # the model reads both, whatever their score
-    assert compared_quotes("Hoe groot is het bestuur van de Business Club Maas Rhein?", ranked, hits, rank) == []
+    one = "Hoe groot is het bestuur van de Business Club Maas Rhein?"
+    assert compared_quotes(one, named_chapters(one, [bcmr, stap]), ranked, hits, rank) == []
 
 
 def test_the_chapters_a_question_names_are_read_from_their_titles() -> None:
