@@ -109,9 +109,11 @@ COUNTED_SIMILARITY = 0.852
 # The embedded model chooses among the CHOICE_CANDIDATES best sentences (``rank_sentences``) and reads at
 # most CANDIDATE_WORDS words of each. What it reads is what delays the answer: on the tuning half, 6 sentences
 # of 60 words gave the first token at 5.4 / 6.7 s (p50 / p95), 4 of 30 at 3.8 / 4.6 s with the same answers
-# declined and cited, 3 of 30 lost a decline (docs/benchmarks.md, "The model chooses").
+# declined and cited, 3 of 30 lost a decline (docs/benchmarks.md, "The model chooses"). 27 words instead of
+# 30: on the tuning halves the same answers and one more cited, first token p95 0.1-0.3 s sooner; 25 lost a
+# decline (docs/benchmarks.md, "Session 18").
 CHOICE_CANDIDATES = 4
-CANDIDATE_WORDS = 30
+CANDIDATE_WORDS = 27
 NO_ANSWER = "none"
 # A sentence that announces what follows ("… geven wij de volgende aanbevelingen:") is quoted and scored
 # with the sentence after it, as a list is with its introduction: alone it answers nothing. On the tuning
@@ -141,7 +143,9 @@ _REFERS_BACK = re.compile(
     # or goes on with an example or the names of what it said ("… partnerships met andere organisaties.
     # Specifiek genoemd worden Fontys Hogeschool Venlo, …"; "Denk aan een pilot …")
     r"|Denk|Specifiek|Concreet|Bijvoorbeeld|Namelijk|Onder (?:andere|meer)|Voorbeelden"
-    r"|For example|For instance|Specifically|Namely)\b"
+    r"|For example|For instance|Specifically|Namely"
+    # or gives an example a word or two in ("Er wordt bijvoorbeeld meer geluisterd …", "Neem bijvoorbeeld …")
+    r"|(?:\w+\s+){1,2}(?:bijvoorbeeld|for example|for instance)\b)\b"
 )
 _QUOTED = re.compile(r"“[^”]*”|\"[^\"]*\"")
 _CURLY_QUOTE = re.compile(r"“([^”]*)”")

@@ -260,7 +260,7 @@ def glossary(prompts_dir: Path) -> dict[str, str]:
 
 class AnswerType(Strict):
     """A kind of answer a question can ask for (an amount, a date, a number, a place, a person in a role, a
-    name, a list)."""
+    name, an example, a list)."""
 
     id: str
     asks: list[str] = Field(min_length=1)

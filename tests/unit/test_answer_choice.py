@@ -274,6 +274,8 @@ def test_a_sentence_that_points_back_is_quoted_with_the_one_before_it() -> None:
     ]
     named = "Het netwerk werkt samen met andere organisaties. Specifiek genoemd worden Fontys en Ondernemend Venlo."
     assert len(passage_sentences(named)) == 1  # the names of what the sentence before it said
+    example = "De verandering is al zichtbaar. Er wordt bijvoorbeeld meer geluisterd naar burgers."
+    assert len(passage_sentences(example)) == 1  # an example a word or two in illustrates the one before it
     said = "De voorzitter zegt hierover: “Wij hebben de strategie besproken. Die is dan in juli vastgesteld.”"
     assert len(passage_sentences(said)) == 1  # 'Die is …' says what only with the sentence before it
     blank = "Het bestuur telt acht leden.\n  \nDit staat los van de leden."  # a blank line with spaces on it

@@ -80,6 +80,10 @@ def the(kind_id: str) -> AnswerType:
         ("Which organisations are members?", "name"),
         ("Welke drie netwerken zijn onderzocht?", "list"),
         ("What are the four levels of learning?", "list"),
+        ("Geef een voorbeeld van gerealiseerde waarde bij De STAP.", "example"),
+        ("Welk voorbeeld noemt het rapport van toegepaste waarde?", "example"),
+        ("Can you give a few examples of immediate value?", "example"),
+        ("What example of realised value does the club give?", "example"),
         ("Op welke dag is de ledenvergadering?", "date"),
         ("Waar en wanneer kwamen de netwerken samen?", "date"),  # 'wanneer' opens what is asked
         ("Can you tell me when the study ended?", "date"),
@@ -105,6 +109,21 @@ def test_every_kind_is_asked_for_in_both_languages() -> None:
     assert kind_of("Wie is de voorzitter?") == kind_of("Who is the chair?") == "person"
     assert kind_of("Welke vier waarden?") == kind_of("Which four values?") == "list"
     assert kind_of("Wanneer opgericht?") == kind_of("When founded?") == "founded"
+    assert kind_of("Geef een voorbeeld.") == kind_of("Give an example.") == "example"
+
+
+@pytest.mark.parametrize(
+    ("sentence", "holds"),
+    [
+        ("Er wordt bijvoorbeeld meer geluisterd naar de wensen van burgers.", True),
+        ("Toevallige ontmoetingen leidden tot projecten, zoals de Roermond Swim.", True),
+        ("De vertegenwoordiger geeft als voorbeeld: “In één wijk zijn beweegtoestellen geplaatst.", True),
+        ("Dit kan gaan om een tip, een inspirerende bijeenkomst of antwoord op een praktijkvraag.", True),  # several
+        ("In sommige gevallen is de verandering al zichtbaar.", False),  # says there are examples, gives none
+    ],
+)
+def test_an_example_is_answered_by_a_sentence_that_gives_one(sentence: str, holds: bool) -> None:
+    assert holds_answer(sentence, the("example"), "Geef een voorbeeld van een zichtbare verandering.") is holds
 
 
 @pytest.mark.parametrize(
