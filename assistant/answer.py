@@ -342,7 +342,8 @@ def passage_sentences(text: str) -> list[tuple[list[str], str]]:
     """The sentences of a passage that can stand as a quote, cut as the index cuts them: for each, the
     units as indexed and the text to quote, verbatim. A list goes with the sentence that introduces it
     (a list-style answer is the list), and so does the sentence after one that ends in a colon
-    (``JOIN_ANNOUNCED``) and one that opens by pointing back ("Dit …", ``JOIN_REFERRING``); a bullet with
+    (``JOIN_ANNOUNCED``), the line after one that ends in a comma (a list written one item per line, as a
+    colophon names its authors) and one that opens by pointing back ("Dit …", ``JOIN_REFERRING``); a bullet with
     nothing before it loses its dash. Shorter than ``MIN_QUOTE_WORDS`` words it is left out (a label such as
     'Centrale vraag:' answers nothing)."""
     groups: list[tuple[list[str], int, int]] = []
@@ -355,7 +356,8 @@ def passage_sentences(text: str) -> list[tuple[list[str], str]]:
             and not is_paragraph_break(text[groups[-1][2] : start])
             and points_back(unit)
         )
-        if groups and (unit.lstrip().startswith("- ") or announced or refers):
+        listed = bool(groups) and groups[-1][0][-1].rstrip().endswith(",")  # one name per line: "Cindy Ras,"
+        if groups and (unit.lstrip().startswith("- ") or announced or refers or listed):
             units, first, _ = groups[-1]
             groups[-1] = ([*units, unit], first, end)
         else:

@@ -274,6 +274,11 @@ def test_a_sentence_that_points_back_is_quoted_with_the_one_before_it() -> None:
     ]
     named = "Het netwerk werkt samen met andere organisaties. Specifiek genoemd worden Fontys en Ondernemend Venlo."
     assert len(passage_sentences(named)) == 1  # the names of what the sentence before it said
+    colophon = "Auteurs:\n\nCindy Ras,\n\nClaudine Verbiest,\n\nMax Klöters\n\nVanuit het Fontys Kenniscentrum"
+    assert [" ".join(quoted.split()) for _, quoted in passage_sentences(colophon)] == [
+        "Auteurs: Cindy Ras, Claudine Verbiest, Max Klöters",  # a list written one name per line is one answer
+        "Vanuit het Fontys Kenniscentrum",
+    ]
     example = "De verandering is al zichtbaar. Er wordt bijvoorbeeld meer geluisterd naar burgers."
     assert len(passage_sentences(example)) == 1  # an example a word or two in illustrates the one before it
     said = "De voorzitter zegt hierover: “Wij hebben de strategie besproken. Die is dan in juli vastgesteld.”"
