@@ -66,6 +66,7 @@ from assistant.safe_text import without_links
 from assistant.text import (
     CITATION,
     WORD,
+    chapter_names,
     chapter_of,
     is_paragraph_break,
     names_in,
@@ -115,6 +116,13 @@ COUNTED_SIMILARITY = 0.852
 CHOICE_CANDIDATES = 4
 CANDIDATE_WORDS = 27
 NO_ANSWER = "none"
+# Within the chapter of the network a question names ("Uit hoeveel mensen bestaat het bestuur van de Business
+# Club Maas Rhein?"), sentences are ranked on the question without that name: there the name says nothing, and
+# the sentences that repeat it outscored the one that answers ("Het bestuur bestaat uit een voorzitter en 7
+# bestuursleden"). Whether the passages answer at all is still judged on the question as asked. On the tuning
+# halves 5 more answering sentences quoted without a model and 2 more with it, none lost (docs/benchmarks.md,
+# "Session 18").
+WITHIN_CHAPTER = True
 # A sentence that announces what follows ("… geven wij de volgende aanbevelingen:") is quoted and scored
 # with the sentence after it, as a list is with its introduction: alone it answers nothing. On the tuning
 # half this brought e09's recommendation among the candidates (docs/benchmarks.md, "Free answers, session 10").
@@ -441,8 +449,10 @@ def rank_sentences(
     indexed: Mapping[str, np.ndarray] | None = None,
     kind: AnswerType | None = None,
     not_answers: Sequence[str] = (),
+    focus: tuple[str, str] | None = None,
 ) -> list[Quote]:
-    """Every sentence of ``hits`` scored as an answer to ``question``, best first. ``lexical_query`` is
+    """Every sentence of ``hits`` scored as an answer to ``question`` (or, for ``focus``, to another wording
+    and its BM25 form), best first. ``lexical_query`` is
     the question as BM25 sees it (an English question with the Dutch words of the report's terms);
     ``indexed`` holds the vectors the index already has (a sentence not in it is embedded here). A
     sentence with a list scores as its best part. With a ``kind`` of answer asked, a sentence that holds
@@ -470,8 +480,9 @@ def rank_sentences(
     missing = sorted(needed - set(indexed))
     vectors = {unit: indexed[unit] for unit in needed if unit in indexed}
     vectors.update(zip(missing, embeddings.embed_passages(missing), strict=True))
-    query = embeddings.embed_query_array(question)
-    asked = set(tokenize(lexical_query or question))
+    scored, lexical = focus or (question, lexical_query or question)
+    query = embeddings.embed_query_array(scored)
+    asked = set(tokenize(lexical))
     quotes = []
     for n, order, units, sentence in candidates:
         sim = max(float(vectors[unit] @ query) for unit in units)
@@ -489,6 +500,16 @@ def rank_sentences(
             )
         )
     return sorted(quotes, key=lambda q: -q.rank)
+
+
+def within_chapters(
+    ranked: Sequence[Quote], focused: Sequence[Quote], hits: Sequence[Hit], own: set[str]
+) -> list[Quote]:
+    """The sentences as ``focused`` scores them in the passages of the ``own`` chapters, as ``ranked`` does
+    elsewhere, best first."""
+    mine = {(q.n, q.text): q for q in focused if chapter_of(hits[q.n - 1].heading) in own}
+    merged = [mine.get((q.n, q.text), q) for q in ranked]
+    return sorted(merged, key=lambda q: -q.rank)
 
 
 def indexed_sentences(retriever: Retriever) -> dict[str, np.ndarray]:
@@ -641,8 +662,8 @@ def choice_candidates(
 
 
 def clipped(text: str, words: int = CANDIDATE_WORDS) -> str:
-    """The first ``words`` words of a sentence: enough to tell what it says, and every word read delays the
-    answer (the whole sentence is what SLIM quotes)."""
+    """The first ``words`` words of a sentence, on one line: enough to tell what it says, and every word (and
+    line break) read delays the answer (the whole sentence is what SLIM quotes)."""
     spans = sentence_spans(text)
     if len(spans) == 2 and points_back(text[spans[1][0] :]):
         # a sentence joined to the one it refers back to: the model reads the start of the first and the second
@@ -650,7 +671,7 @@ def clipped(text: str, words: int = CANDIDATE_WORDS) -> str:
         lead = min(REFERRED_WORDS, len(first.split()))
         return f"{clipped(first, lead)} {clipped(second, words - lead)}"
     parts = text.split()
-    return text if len(parts) <= words else " ".join(parts[:words]) + " …"
+    return " ".join(parts) if len(parts) <= words else " ".join(parts[:words]) + " …"
 
 
 def choice_messages(
@@ -751,6 +772,12 @@ def answer_question(
     kind = asked_type(question, types.types)
     lexical = retriever.lexical_query(question)
     ranked = rank_sentences(question, evidence.hits, embeddings, lexical, indexed, kind, types.not_answers)
+    answered_by = with_typed(answering_quotes(ranked), ranked)
+    if WITHIN_CHAPTER and evidence.named:
+        asked = without_names(question, chapter_names(question, list(evidence.named)))
+        focus = (asked, retriever.lexical_query(asked))
+        focused = rank_sentences(question, evidence.hits, embeddings, lexical, indexed, kind, types.not_answers, focus)
+        ranked = within_chapters(ranked, focused, evidence.hits, set(evidence.named))
     compared = compared_quotes(
         question,
         evidence.compared,
@@ -760,7 +787,9 @@ def answer_question(
     )
     best = with_typed(answering_quotes(ranked), ranked)
     quotes = with_typed(compared, ranked) if compared else best
-    answered = answers_question(best, lang, kind)  # a comparison is answered as any question is
+    # whether the passages answer is judged on the question as asked (a comparison's too); which sentences to
+    # quote, on what it asks of a network within that network's chapter
+    answered = answers_question(answered_by, lang, kind)
     fallback = extractive_answer(prompt, quotes, answered, evidence.hits, lang)
     if not llm.available:
         return done(fallback, "extractive", citations, None, answered, note="no language model")

@@ -150,6 +150,13 @@ class Evidence:
     relevance: float
     known_words: int = 1  # words of the question the index has (0: 'asdfghjkl' means nothing here)
     compared: tuple[str, ...] = ()  # the report's chapters the question compares, each with a passage among hits
+    named: tuple[str, ...] = ()  # the report's chapters whose title holds a name of the question (its networks)
+
+
+def compared(named: list[str]) -> list[str]:
+    """The report's chapters a question compares: those it names when it names more than one (case networks);
+    each of them gets a passage among the hits."""
+    return named if len(named) > 1 else []
 
 
 @dataclass(frozen=True)
@@ -325,7 +332,7 @@ class Retriever:
         """The ``k`` best passages; one already shown as a better hit's context is skipped."""
         snap = self.snapshot()  # checking it against the index costs a query: once per search
         scores = self._fused(query, mode, self.signals(query, mode, snap=snap))
-        return self._hits(snap, scores, k, mode, expand, self.compared(query, snap))
+        return self._hits(snap, scores, k, mode, expand, compared(named_chapters(query, snap.chapter_titles)))
 
     def evidence(self, query: str, k: int, sentences: int = 2, max_chars: int = 10_000) -> Evidence:
         """What an answer rests on: the best ``k`` passages (hybrid), for each its ``sentences`` sentences
@@ -334,8 +341,8 @@ class Retriever:
         snap = self.snapshot()  # checking it against the index costs a query: once per search
         vector = self.index.embeddings.embed_query_array(query)
         signals = self.signals(query, "hybrid", vector, snap)
-        compared = self.compared(query, snap)
-        hits = self._hits(snap, self._fused(query, "hybrid", signals), k, "hybrid", True, compared)
+        named = named_chapters(query, snap.chapter_titles)
+        hits = self._hits(snap, self._fused(query, "hybrid", signals), k, "hybrid", True, compared(named))
         similarity = snap.sentence_vectors @ vector
         excerpts = []
         for hit in hits:
@@ -353,7 +360,14 @@ class Retriever:
             )
         known = sum(token in snap.bm25.vocab_dict for token in tokenize(self.lexical_query(query)))
         relevance = float(signals["sentence"].max())
-        return Evidence(hits=hits, excerpts=excerpts, relevance=relevance, known_words=known, compared=tuple(compared))
+        return Evidence(
+            hits=hits,
+            excerpts=excerpts,
+            relevance=relevance,
+            known_words=known,
+            compared=tuple(compared(named)),
+            named=tuple(named),
+        )
 
     def passage_with(self, section: str, phrase: str) -> Hit | None:
         """The passage of ``section`` (or one of its subsections) that contains ``phrase`` word for word,
@@ -378,12 +392,6 @@ class Retriever:
             and d.metadata.get("heading") == doc.metadata.get("heading")
         ]
         return join_passages(same)[0]
-
-    def compared(self, query: str, snap: _Snapshot) -> list[str]:
-        """The report's chapters a question names when it names more than one (a comparison of case networks):
-        each of them gets a passage among the hits."""
-        named = named_chapters(query, snap.chapter_titles)
-        return named if len(named) > 1 else []
 
     def _hits(
         self,

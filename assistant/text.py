@@ -92,11 +92,18 @@ def _whole(name: str) -> str:
     return rf"(?<!\w){re.escape(name)}(?!\w)"
 
 
-def without_names(question: str) -> str:
-    """``question`` without its names: what it asks about each of the networks it compares."""
-    for name in names_in(question):
+def without_names(question: str, names: list[str] | None = None) -> str:
+    """``question`` without its names (or without ``names``): what it asks about each of the networks it
+    compares, or about the network whose chapter it is."""
+    for name in names_in(question) if names is None else names:
         question = re.sub(_whole(name), " ", question)
     return one_line(question)
+
+
+def chapter_names(question: str, chapters: list[str]) -> list[str]:
+    """The names of ``question`` that a chapter's title holds ('Business Club Maas Rhein', 'BCMR'): within
+    that chapter they say nothing about which sentence answers."""
+    return [name for name in names_in(question) if any(re.search(_whole(name), chapter) for chapter in chapters)]
 
 
 def named_chapters(question: str, chapters: list[str]) -> list[str]:

@@ -163,6 +163,10 @@ def _quotes(answer: str) -> list[str]:
         ("Hoeveel interviews zijn er in totaal gehouden?", "14 interviews"),
         ("Hoeveel leden heeft het algemeen bestuur van de Metropoolregio Eindhoven?", "25 leden"),
         ("Wat zijn de bouwstenen van een lerend netwerk volgens Mennens?", "structuur (samenstelling)"),  # a list
+        # within the chapter of the network it names, the sentence that answers without naming it
+        ("Hoeveel mensen zitten er in het bestuur van de Business Club Maas Rhein?", "7 bestuursleden"),
+        ("Wie zijn de auteurs van het rapport?", "Cindy Ras, Claudine Verbiest"),  # one name per line
+        ("Noem een voorbeeld van toegepaste waarde bij de Business Club Maas Rhein.", "Roermond Swim"),  # an example
     ],
 )
 def test_the_extractive_answer_quotes_the_sentence_that_answers(

@@ -212,12 +212,11 @@ def test_a_paraphrased_question_finds_its_passage_through_the_passage_questions(
 def test_a_question_comparing_case_networks_gets_a_passage_about_each(
     corpus_retriever: Retriever, question: str
 ) -> None:
-    snap = corpus_retriever.snapshot()
-    named = corpus_retriever.compared(question, snap)
-    assert len(named) == 2 and all(re.match(r"\d\. ", chapter) for chapter in named)
     evidence = corpus_retriever.evidence(question, k=3)
-    assert evidence.compared == tuple(named)  # decided once, for the answer to quote each
+    named = evidence.compared  # decided once, for the answer to quote each
+    assert len(named) == 2 and all(re.match(r"\d\. ", chapter) for chapter in named) and evidence.named == named
     for hits in (corpus_retriever.search(question, k=3), evidence.hits):
         assert len(hits) == 3 and [h.rank for h in hits] == [1, 2, 3]
         assert {h.heading.split(" › ")[0] for h in hits} >= set(named)
-    assert corpus_retriever.compared("Wat is het doel van De STAP naar gezonder?", snap) == []  # one network
+    one = corpus_retriever.evidence("Wat is het doel van De STAP naar gezonder?", k=3)
+    assert one.compared == () and len(one.named) == 1  # one network: named, nothing compared

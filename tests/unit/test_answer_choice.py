@@ -36,12 +36,13 @@ from assistant.answer import (
     prompt_prefix,
     rank_sentences,
     with_choice,
+    within_chapters,
 )
 from assistant.config import PROJECT_ROOT
 from assistant.embeddings import SlimEmbeddings
 from assistant.prompts import answer_prompts, choice_prompt
 from assistant.retrieve import Hit
-from assistant.text import named_chapters
+from assistant.text import chapter_names, named_chapters, without_names
 from tests.helpers.fakes import broken_llm, fake_chooser
 
 
@@ -384,6 +385,32 @@ def test_a_comparison_quotes_the_best_sentence_about_each_network_it_names() -> 
     assert all(q in candidates for q in quotes)  # the model reads both, whatever their score
     one = "Hoe groot is het bestuur van de Business Club Maas Rhein?"
     assert compared_quotes(one, named_chapters(one, [bcmr, stap]), ranked, hits, rank) == []
+
+
+def test_a_network_s_name_says_nothing_within_its_own_chapter() -> None:
+    chapters = ["4. Business Club Maas Rhein (BCMR)", "8. Verantwoording"]
+    question = "Uit hoeveel mensen bestaat het bestuur van de Business Club Maas Rhein volgens Fontys?"
+    own = named_chapters(question, chapters)
+    assert own == chapters[:1] and chapter_names(question, own) == ["Business Club Maas Rhein"]  # not 'Fontys'
+    assert (
+        without_names(question, chapter_names(question, own))
+        == "Uit hoeveel mensen bestaat het bestuur van de volgens Fontys?"
+    )
+    hits = [hit(1, "x"), hit(2, "y")]
+    hits[0] = hits[0].model_copy(update={"heading": "4. Business Club Maas Rhein (BCMR) › 4.2 Structuur"})
+    as_asked = [
+        quote(1, "De Business Club Maas Rhein is een netwerk.", 0.95),
+        quote(1, "Het bestuur telt 8 leden.", 0.80),
+        quote(2, "Bij de Business Club Maas Rhein waren 12 interviews.", 0.92),
+    ]
+    focused = [
+        quote(1, "De Business Club Maas Rhein is een netwerk.", 0.70),
+        quote(1, "Het bestuur telt 8 leden.", 0.88),
+        quote(2, "Bij de Business Club Maas Rhein waren 12 interviews.", 0.60),
+    ]
+    ranked = within_chapters(as_asked, focused, hits, set(own))
+    # in the network's chapter the sentences as scored without its name; elsewhere naming it still tells
+    assert [(q.n, q.score) for q in ranked] == [(2, 0.92), (1, 0.88), (1, 0.70)]
 
 
 def test_the_chapters_a_question_names_are_read_from_their_titles() -> None:

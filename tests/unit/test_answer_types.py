@@ -60,7 +60,8 @@ def the(kind_id: str) -> AnswerType:
         ("When did the project end?", "date"),
         ("Which year was the report published?", "date"),
         ("Hoeveel partners doen er mee?", "number"),
-        ("Hoe vaak komt de groep samen?", "number"),
+        ("Hoe vaak komt de groep samen?", "frequency"),  # how often: a frequency, not any number
+        ("How often does the board meet?", "frequency"),
         ("How many people took part?", "number"),
         ("How old is the network?", "number"),
         ("Waar vond de bijeenkomst plaats?", "place"),
