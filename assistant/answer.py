@@ -451,9 +451,9 @@ def rank_sentences(
     not_answers: Sequence[str] = (),
     focus: tuple[str, str] | None = None,
 ) -> list[Quote]:
-    """Every sentence of ``hits`` scored as an answer to ``question`` (or, for ``focus``, to another wording
-    and its BM25 form), best first. ``lexical_query`` is
-    the question as BM25 sees it (an English question with the Dutch words of the report's terms);
+    """Every sentence of ``hits`` scored as an answer to ``question`` (or to ``focus``: another wording and
+    its BM25 form), best first. ``lexical_query`` is the question as BM25 sees it (an English question with
+    the Dutch words of the report's terms);
     ``indexed`` holds the vectors the index already has (a sentence not in it is embedded here). A
     sentence with a list scores as its best part. With a ``kind`` of answer asked, a sentence that holds
     one, in a passage about what the question names (``asked_subjects``), ranks ``TYPE_BONUS`` higher; a
@@ -774,7 +774,7 @@ def answer_question(
     ranked = rank_sentences(question, evidence.hits, embeddings, lexical, indexed, kind, types.not_answers)
     answered_by = with_typed(answering_quotes(ranked), ranked)
     if WITHIN_CHAPTER and evidence.named:
-        asked = without_names(question, chapter_names(question, list(evidence.named)))
+        asked = without_names(question, chapter_names(question, evidence.named))
         focus = (asked, retriever.lexical_query(asked))
         focused = rank_sentences(question, evidence.hits, embeddings, lexical, indexed, kind, types.not_answers, focus)
         ranked = within_chapters(ranked, focused, evidence.hits, set(evidence.named))

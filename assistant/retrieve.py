@@ -149,14 +149,18 @@ class Evidence:
     excerpts: list[str]
     relevance: float
     known_words: int = 1  # words of the question the index has (0: 'asdfghjkl' means nothing here)
-    compared: tuple[str, ...] = ()  # the report's chapters the question compares, each with a passage among hits
     named: tuple[str, ...] = ()  # the report's chapters whose title holds a name of the question (its networks)
 
+    @property
+    def compared(self) -> tuple[str, ...]:
+        """The report's chapters the question compares, each with a passage among the hits."""
+        return compared(self.named)
 
-def compared(named: list[str]) -> list[str]:
+
+def compared(named: Sequence[str]) -> tuple[str, ...]:
     """The report's chapters a question compares: those it names when it names more than one (case networks);
     each of them gets a passage among the hits."""
-    return named if len(named) > 1 else []
+    return tuple(named) if len(named) > 1 else ()
 
 
 @dataclass(frozen=True)
@@ -365,7 +369,6 @@ class Retriever:
             excerpts=excerpts,
             relevance=relevance,
             known_words=known,
-            compared=tuple(compared(named)),
             named=tuple(named),
         )
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 
 HEADING_SEPARATOR = " › "
 """joins the heading path of a passage ('3 Resultaten › 3.3 Vormen van impact › Onmiddellijke waarde')"""
@@ -100,18 +101,18 @@ def without_names(question: str, names: list[str] | None = None) -> str:
     return one_line(question)
 
 
-def chapter_names(question: str, chapters: list[str]) -> list[str]:
+def _titled(question: str, chapters: Sequence[str]) -> list[tuple[str, str]]:
+    """Each name of ``question`` with each of ``chapters`` whose title holds it, in the question's order."""
+    return [(name, chapter) for name in names_in(question) for chapter in chapters if re.search(_whole(name), chapter)]
+
+
+def chapter_names(question: str, chapters: Sequence[str]) -> list[str]:
     """The names of ``question`` that a chapter's title holds ('Business Club Maas Rhein', 'BCMR'): within
     that chapter they say nothing about which sentence answers."""
-    return [name for name in names_in(question) if any(re.search(_whole(name), chapter) for chapter in chapters)]
+    return list(dict.fromkeys(name for name, _ in _titled(question, chapters)))
 
 
-def named_chapters(question: str, chapters: list[str]) -> list[str]:
+def named_chapters(question: str, chapters: Sequence[str]) -> list[str]:
     """Those of ``chapters`` whose title holds a name of ``question``, in the question's order: "Hoe verschillen
     de Business Club Maas Rhein en De STAP in hun organisatievorm?" names the chapters of two case networks."""
-    out: list[str] = []
-    for name in names_in(question):
-        for chapter in chapters:
-            if chapter not in out and re.search(_whole(name), chapter):
-                out.append(chapter)
-    return out
+    return list(dict.fromkeys(chapter for _, chapter in _titled(question, chapters)))
