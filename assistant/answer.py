@@ -423,6 +423,15 @@ def counted_thing(question: str, kind: AnswerType | None) -> str | None:
     return None
 
 
+def asked_thing(question: str, things: Sequence[str]) -> str | None:
+    """The thing ``question`` asks about by name ('software' in "Met welke software …?"); None when it names
+    none after its question word."""
+    for pattern in things:
+        if match := re.search(pattern, question, re.IGNORECASE):
+            return match.group("thing")
+    return None
+
+
 def counting(sentences: set[str], thing: str, counted: str, embeddings: SlimEmbeddings) -> set[str]:
     """Those of ``sentences`` with a count of ``thing``: a number (``counted``) whose words mean what the
     question counts (``COUNTED_SIMILARITY``), in Dutch or English."""
@@ -789,7 +798,10 @@ def answer_question(
     quotes = with_typed(compared, ranked) if compared else best
     # whether the passages answer is judged on the question as asked (a comparison's too); which sentences to
     # quote, on what it asks of a network within that network's chapter
-    answered = answers_question(answered_by, lang, kind)
+    thing = asked_thing(question, types.things)
+    unheard = thing if thing is not None and not retriever.knows(thing) else None
+    # a thing no text of the index names ('Met welke software …?') is one the report says nothing about
+    answered = answers_question(answered_by, lang, kind) and unheard is None
     fallback = extractive_answer(prompt, quotes, answered, evidence.hits, lang)
     if not llm.available:
         return done(fallback, "extractive", citations, None, answered, note="no language model")
@@ -800,7 +812,8 @@ def answer_question(
     if not answered:
         # no sentence scores as an answer: a model would write one from passages that come close (a
         # near-domain question), so the closest sentences are shown as such and the model is not asked
-        return done(fallback, "extractive", citations, None, False, note="no sentence answers")
+        note = f"the index never names '{unheard}'" if unheard else "no sentence answers"
+        return done(fallback, "extractive", citations, None, False, note=note)
 
     instructions = instruction_patterns(settings.prompts_dir)
     # a sentence that speaks to a model would only reach it as '[…]': the excerpt's room goes to the others

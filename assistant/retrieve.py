@@ -59,6 +59,8 @@ WEIGHTS = {
 # BM25 reads the section questions in English too, so an English question is no longer discounted on the
 # lexical signals (it was 0.3 before the section questions; chosen on the tuning half, docs/benchmarks.md)
 LEXICAL_WEIGHT_OTHER_LANGUAGE = 1.0
+# the shortest part of a compound or hyphenated word that is looked up on its own ('bestuur|leden')
+COMPOUND_PART = 4
 
 
 def in_sections(section: str, sections: Sequence[str]) -> bool:
@@ -270,6 +272,24 @@ class Retriever:
             chapters=chapters,
             chapter_titles=sorted({c for c in chapters if c}),
         )
+
+    def knows(self, word: str) -> bool:
+        """Whether BM25's text of some passage (the passage, its section's context and the questions written
+        about it, Dutch and English) holds ``word`` (stemmed; a stop word always counts, and so does an English
+        term of the glossary), or both parts of it as a compound or hyphenated word ('vrijwilligersbestuur',
+        'sub-regions'). A word the index does not hold names something none of its texts is about ('software'
+        in the report)."""
+        vocabulary = self.snapshot().bm25.vocab_dict
+
+        def held(part: str) -> bool:
+            return all(stem in vocabulary for stem in tokenize(part))
+
+        word = fold(word)
+        if held(word) or word in glossary(self.prompts_dir):  # an English name of one of the report's terms
+            return True
+        if "-" in word:
+            return any(held(part) for part in word.split("-") if len(part) >= COMPOUND_PART)
+        return any(held(word[:cut]) and held(word[cut:]) for cut in range(COMPOUND_PART, len(word) - COMPOUND_PART + 1))
 
     def signals(
         self, query: str, mode: RetrievalMode, vector: np.ndarray | None = None, snap: _Snapshot | None = None

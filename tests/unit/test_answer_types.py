@@ -17,6 +17,7 @@ from assistant.answer import (
     answering_quotes,
     answers_question,
     asked_subjects,
+    asked_thing,
     asked_type,
     counted_thing,
     holds_answer,
@@ -264,6 +265,27 @@ def test_the_model_refusal_stands_only_for_a_question_of_a_kind(lang: str) -> No
 )
 def test_what_a_number_question_counts(question: str, thing: str | None) -> None:
     assert counted_thing(question, asked_type(question, TYPES.types)) == thing
+
+
+@pytest.mark.parametrize(
+    ("question", "thing"),
+    [
+        ("Met welke software hebben de onderzoekers de interviews gecodeerd?", "software"),
+        ("Welke subsidie krijgt het netwerk van de EU?", "subsidie"),
+        ("Hoeveel sub-regio's zijn er?", "sub-regio"),
+        ("Wat voor soort bijeenkomsten organiseert De STAP?", "bijeenkomsten"),
+        ("Which town hosts the general meetings?", "town"),  # the word after the question word, not the verb
+        ("How many hours a month do board members spend on the club?", "hours"),
+        ("What kind of tool do they use?", "tool"),
+        ("What percentage should health differences shrink by?", "percentage"),
+        ("What worries the process facilitators?", None),  # after 'what' a verb, not a thing
+        ("What does the report say about trust?", None),
+        ("Hoeveel euro kost het lidmaatschap?", None),  # money is the money type's to judge
+        ("Wat betekent stralend falen?", None),
+    ],
+)
+def test_the_thing_a_question_asks_about_by_name(question: str, thing: str | None) -> None:
+    assert asked_thing(question, TYPES.things) == thing
 
 
 def test_a_number_that_counts_something_else_does_not_hold_the_answer() -> None:
