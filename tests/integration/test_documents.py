@@ -73,6 +73,9 @@ def test_add_list_search_ask_remove(small_corpus: Path, tmp_path: Path) -> None:
     answer = _json(["ask", "Wie is de penningmeester van het netwerk?", "-w", "team-a", "--llm", "none", "--json"])
     cited = answer["citations"][0]
     assert "Anouk de Vries" in answer["answer"] and (cited["source"], cited["page"]) == ("plan.pdf", 2)
+    # a thing only a person's document names ('pilots') is one the index knows: asked about by name, answered
+    pilots = _json(["ask", "Hoeveel pilots koos het bestuur?", "-w", "team-a", "--llm", "none", "--json"])
+    assert pilots["grounded"] and "drie pilots" in pilots["answer"], pilots["answer"]
     # the report is searched together with the documents
     both = _json(["search", "stralend falen", "-w", "team-a", "--json"])["hits"]
     assert both[0]["source"] == "Kort rapport"
