@@ -55,6 +55,7 @@ from assistant.llm import LanguageModel
 from assistant.prompts import (
     AnswerPrompt,
     AnswerType,
+    AnswerTypes,
     ChoicePrompt,
     answer_prompts,
     answer_types,
@@ -423,6 +424,12 @@ def counted_thing(question: str, kind: AnswerType | None) -> str | None:
     return None
 
 
+def unquotable(types: AnswerTypes, kind: AnswerType | None) -> list[str]:
+    """Patterns of the lines never quoted for a question of ``kind``: references always, a table's rows
+    ('Focusgroep 1:   9 mei 2023') for an open question (``kind`` None)."""
+    return [*types.not_answers, *(types.rows if kind is None else [])]
+
+
 def asked_thing(question: str, things: Sequence[str]) -> str | None:
     """The thing ``question`` asks about by name ('software' in "Met welke software …?"); None when it names
     none after its question word."""
@@ -780,12 +787,13 @@ def answer_question(
     types = answer_types(settings.prompts_dir)
     kind = asked_type(question, types.types)
     lexical = retriever.lexical_query(question)
-    ranked = rank_sentences(question, evidence.hits, embeddings, lexical, indexed, kind, types.not_answers)
+    skipped = unquotable(types, kind)
+    ranked = rank_sentences(question, evidence.hits, embeddings, lexical, indexed, kind, skipped)
     answered_by = with_typed(answering_quotes(ranked), ranked)
     if WITHIN_CHAPTER and evidence.named:
         asked = without_names(question, chapter_names(question, evidence.named))
         focus = (asked, retriever.lexical_query(asked))
-        focused = rank_sentences(question, evidence.hits, embeddings, lexical, indexed, kind, types.not_answers, focus)
+        focused = rank_sentences(question, evidence.hits, embeddings, lexical, indexed, kind, skipped, focus)
         ranked = within_chapters(ranked, focused, evidence.hits, set(evidence.named))
     compared = compared_quotes(
         question,

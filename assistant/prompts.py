@@ -287,11 +287,15 @@ class AnswerTypes(Strict):
     types: list[AnswerType]
     not_answers: list[str] = []
     """lines that answer no question (a reference, a web address): never quoted as an answer"""
+    rows: list[str] = []
+    """lines of a table ('Focusgroep 1:   9 mei 2023'): quoted only for a question that asks for a kind"""
     things: list[str] = []
     """patterns of a question that name the thing it asks about, in a group ``thing`` ('welke software')"""
 
     @model_validator(mode="after")
     def _named(self) -> AnswerTypes:
+        for pattern in [*self.rows, *self.not_answers]:
+            re.compile(pattern)
         for pattern in self.things:
             if "thing" not in re.compile(pattern).groupindex:
                 raise ValueError(f"pattern needs a group named 'thing': {pattern}")

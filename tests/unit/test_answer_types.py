@@ -23,6 +23,7 @@ from assistant.answer import (
     holds_answer,
     rank_sentences,
     trust_refusal,
+    unquotable,
     with_typed,
 )
 from assistant.config import PROJECT_ROOT
@@ -186,6 +187,21 @@ def test_references_and_web_addresses_answer_nothing() -> None:
     )
     ranked = rank_sentences("Hoeveel mensen telt het bestuur?", [hit(1, text)], Axes(), not_answers=TYPES.not_answers)
     assert [q.text for q in ranked] == ["Het bestuur telt 8 mensen."]
+
+
+@pytest.mark.parametrize(
+    ("question", "quoted"),
+    [
+        ("Wat maakt Alucol in Neer?", False),  # an open question: the row that names the visit does not answer
+        ("Wanneer was het bedrijfsbezoek bij Alucol?", True),  # a date: the row holds it
+        ("In welke maanden vond het veldwerk plaats?", True),
+    ],
+)
+def test_a_table_row_answers_only_a_question_that_asks_for_a_kind(question: str, quoted: bool) -> None:
+    row = "Business Club Maas Rhein:   Bedrijfsbezoek Alucol in Neer op 26 oktober 2023"
+    kind = asked_type(question, TYPES.types)
+    ranked = rank_sentences(question, [hit(1, row)], Axes(), kind=kind, not_answers=unquotable(TYPES, kind))
+    assert bool(ranked) is quoted
 
 
 def quote(text: str, score: float, typed: bool, order: int = 0) -> Quote:
