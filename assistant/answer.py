@@ -620,10 +620,14 @@ def extractive_answer(
     answered: bool = True,
     hits: Sequence[Hit] = (),
     lang: Language = "nl",
+    unheard: str | None = None,
 ) -> str:
     """The sentences that answer, quoted and cited: always true to the report, if less fluent. When
-    they do not answer (``answered`` false) the text says so and offers them as what comes closest."""
+    they do not answer (``answered`` false) the text says so and offers them as what comes closest; when
+    the question asks about a thing no text names (``unheard``), it says that."""
     said = _quoted_sentences(quotes, hits, lang)
+    if unheard:
+        return f"{prompt.unheard_intro.format(thing=unheard)} {said}"
     return f"{prompt.extractive_intro if answered else prompt.closest_intro} {said}"
 
 
@@ -810,7 +814,7 @@ def answer_question(
     unheard = thing if thing is not None and not retriever.knows(thing) else None
     # a thing no text of the index names ('Met welke software …?') is one the report says nothing about
     answered = answers_question(answered_by, lang, kind) and unheard is None
-    fallback = extractive_answer(prompt, quotes, answered, evidence.hits, lang)
+    fallback = extractive_answer(prompt, quotes, answered, evidence.hits, lang, unheard)
     if not llm.available:
         return done(fallback, "extractive", citations, None, answered, note="no language model")
     if kind is not None and not any(q.typed for q in ranked):

@@ -45,6 +45,8 @@ class AnswerPrompt(Strict):
     not_covered: str
     extractive_intro: str
     closest_intro: str
+    unheard_intro: str
+    """``closest_intro`` for a question about a {thing} no text of the index names"""
     chosen_intro: ChosenIntro
     link_removed: str
     examples: list[Example]

@@ -169,6 +169,9 @@ def test_the_extractive_answer_quotes_cites_and_speaks_the_question_language() -
     # not answering: said so, in the question's language, and the closest sentences offered
     assert extractive_answer(prompts["en"], quotes[:1], answered=False).startswith(prompts["en"].closest_intro)
     assert prompts["nl"].closest_intro != prompts["en"].closest_intro
+    # a thing no text names: that is said, with the word as the person wrote it
+    unheard = extractive_answer(prompts["en"], quotes[:1], answered=False, lang="en", unheard="software")
+    assert unheard.startswith("I don't find ‘software’ anywhere in the sources. This comes closest: “Er zijn")
 
 
 def test_excerpts_for_the_model_are_each_passage_best_sentences_in_reading_order() -> None:
