@@ -295,7 +295,7 @@ class AnswerTypes(Strict):
     """patterns of a question that name the thing it asks about, in a group ``thing`` ('welke software')"""
 
     @model_validator(mode="after")
-    def _named(self) -> AnswerTypes:
+    def _compiles(self) -> AnswerTypes:
         for pattern in [*self.rows, *self.not_answers]:
             re.compile(pattern)
         for pattern in self.things:
