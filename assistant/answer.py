@@ -418,9 +418,14 @@ def asked_subjects(question: str, hits: Sequence[Hit]) -> list[str]:
 def counted_thing(question: str, kind: AnswerType | None) -> str | None:
     """What a number question counts ('wijken' in "Hoeveel wijken doen mee?"); None when it names nothing
     ("Hoe vaak …?") or asks for another kind of answer."""
-    for pattern in kind.counts if kind is not None else []:
+    return first_group(question, kind.counts if kind is not None else [], "what")
+
+
+def first_group(question: str, patterns: Sequence[str], group: str) -> str | None:
+    """``group`` of the first of ``patterns`` that ``question`` matches (case aside); None when none does."""
+    for pattern in patterns:
         if match := re.search(pattern, question, re.IGNORECASE):
-            return match.group("what")
+            return match.group(group)
     return None
 
 
@@ -433,10 +438,7 @@ def unquotable(types: AnswerTypes, kind: AnswerType | None) -> list[str]:
 def asked_thing(question: str, things: Sequence[str]) -> str | None:
     """The thing ``question`` asks about by name ('software' in "Met welke software …?"); None when it names
     none after its question word."""
-    for pattern in things:
-        if match := re.search(pattern, question, re.IGNORECASE):
-            return match.group("thing")
-    return None
+    return first_group(question, things, "thing")
 
 
 def counting(sentences: set[str], thing: str, counted: str, embeddings: SlimEmbeddings) -> set[str]:
