@@ -98,8 +98,10 @@ def _stopwords() -> frozenset[str]:
     return frozenset(fold(w) for w in (*STOPWORDS_DUTCH, *STOPWORDS_EN))
 
 
-def tokenize(text: str) -> list[str]:
-    words = [w for w in WORD.findall(fold(text)) if w not in _stopwords() and (len(w) > 1 or w.isdigit())]
+def tokenize(text: str, keep: frozenset[str] = frozenset()) -> list[str]:
+    """Stemmed words without stop words, except those in ``keep``."""
+    stop = _stopwords() - keep
+    words = [w for w in WORD.findall(fold(text)) if w not in stop and (len(w) > 1 or w.isdigit())]
     return _stemmer().stemWords(words)
 
 
@@ -139,10 +141,17 @@ def join_passages(parts: list[Document]) -> tuple[str, int, int]:
     return text, int(parts[0].metadata["start"]), end
 
 
-def _bm25(docs_tokens: list[list[str]]) -> bm25s.BM25:
+def bm25_model(texts: Sequence[str], keep: frozenset[str] = frozenset()) -> bm25s.BM25:
+    """BM25 over ``texts`` as ``tokenize`` reads them (``keep``: stop words that count here)."""
     model = bm25s.BM25()
-    model.index([tokens or ["_"] for tokens in docs_tokens], show_progress=False)
+    model.index([tokenize(text, keep) or ["_"] for text in texts], show_progress=False)
     return model
+
+
+def bm25_scores(model: bm25s.BM25, query: str, keep: frozenset[str] = frozenset()) -> np.ndarray:
+    """Each text's BM25 score for ``query``'s words (all 0 when the texts share none of them)."""
+    tokens = [t for t in tokenize(query, keep) if t in model.vocab_dict]
+    return model.get_scores(tokens) if tokens else np.zeros(int(model.scores["num_docs"]))
 
 
 @dataclass(frozen=True)
@@ -218,10 +227,6 @@ class _Snapshot:
     chapters: list[str]  # per passage: the report's chapter it is in ("" for a person's document)
     chapter_titles: list[str]  # each chapter once
 
-    def lexical(self, model: bm25s.BM25, query: str) -> np.ndarray:
-        tokens = [t for t in tokenize(query) if t in model.vocab_dict]
-        return model.get_scores(tokens) if tokens else np.zeros(len(self.ids))
-
 
 class Retriever:
     """Searches one ``PassageSource``; English questions get the Dutch terms of the glossary in
@@ -265,8 +270,8 @@ class Retriever:
             passage_rows=np.array([p for _, p in pairs], dtype=np.int64),
             questions=_Owned.of(self.index.all_questions(), position),
             passage_questions=_Owned.of(self.index.all_passage_questions(), position),
-            bm25=_bm25([tokenize(search_text(d)) for d in docs]),
-            headings=_bm25([tokenize(_last_heading(d)) for d in docs]),
+            bm25=bm25_model([search_text(d) for d in docs]),
+            headings=bm25_model([_last_heading(d) for d in docs]),
             position=position,
             by_ordinal={(str(m["doc_id"]), int(m["ordinal"])): n for n, m in enumerate(metas)},
             chapters=chapters,
@@ -316,8 +321,8 @@ class Retriever:
                 out["passage_question"] = snap.passage_questions.closest(vector, len(snap.ids), out["question"])
         if mode in ("bm25", "hybrid"):
             lexical = self.lexical_query(query)
-            out["bm25"] = snap.lexical(snap.bm25, lexical)
-            out["heading"] = snap.lexical(snap.headings, lexical)
+            out["bm25"] = bm25_scores(snap.bm25, lexical)
+            out["heading"] = bm25_scores(snap.headings, lexical)
         return out
 
     def lexical_query(self, query: str) -> str:

@@ -106,9 +106,9 @@ def similar_cycle(chooser: SignalChooser, text: str, bank: QuestionBank, role: R
     for theme in sorted(themes):
         if not chooser.bank.covers(theme):
             continue
-        for signal, score in chooser.by_embeddings(text, theme, role, None)[:1]:
-            if best is None or score > best[0]:
-                best = (score, theme, signal)
+        for top in chooser.by_embeddings(text, theme, role, None)[:1]:
+            if best is None or top.similarity > best[0]:
+                best = (top.similarity, theme, top.signal)
     if best is None or best[0] < SIMILAR_CYCLE:
         return None
     return cycle_of(bank, best[1], best[2])

@@ -1,7 +1,8 @@
 """Understanding an answer = choosing which signal of the coaching bank it carries.
 
 Two ways, measured against each other by ``slim eval reflections``: multilingual-e5 similarity between
-the answer and each signal's example answers (milliseconds, no model), and the language model choosing
+the answer and each signal's example answers, with the words they share (BM25) added for a coordinator's
+and a board member's answers (milliseconds, no model), and the language model choosing
 a signal id under a JSON schema (it can only answer with a listed id, or "none"). Below the confidence
 threshold, or when the answer is most like the bank's off-topic examples (``prompts/coaching/special/off-topic.yaml``),
 the guide shows the neutral reply: never a guess presented as insight.
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+import bm25s
 import numpy as np
 from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel
@@ -26,6 +28,7 @@ from assistant.config import Settings
 from assistant.embeddings import SlimEmbeddings
 from assistant.llm import LanguageModel
 from assistant.prompts import Role
+from assistant.retrieve import bm25_model, bm25_scores
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +36,15 @@ NONE = "none"
 TOP = 4  # a signal scores as the mean of its four best-matching examples
 MIN_SIMILARITY = 0.85  # e5 similarities are compressed: unrelated text scores ~0.80-0.86, a fitting answer ~0.87+
 MIN_MARGIN = 0.0  # the best signal must beat the next one by this much
+# e5 barely reads "not", "only", "but": "Nee. In het bestuur laten we alleen zien wat goed gaat" is as close to
+# "failure is discussed openly" as to "accountability blocks it". The words an answer shares with an
+# example (BM25, stemmed, without stop words but with the negations) help to tell such signals apart, so
+# they are added to each example's similarity with this weight (chosen by leave-one-out on the bank's own
+# examples and on the tuning answers: docs/benchmarks.md "Session 20"). Not for students: their answers use
+# the concept's words whether they are right or wrong.
+LEXICAL_WEIGHT = 0.006
+LEXICAL_ROLES: frozenset[Role] = frozenset({"coordinator", "board"})
+NEGATIONS = frozenset({"niet", "geen", "niets", "not", "no"})  # stop words for search, meaning here
 
 
 def examples_cache(settings: Settings) -> Path:
@@ -49,6 +61,26 @@ class Choice(BaseModel):
     """None: nothing fits well enough, the neutral reply is shown"""
     method: Literal["embeddings", "model"]
     score: float
+    """e5 similarity of the best signal's examples to the answer (what the confidence threshold reads)"""
+
+
+@dataclass(frozen=True)
+class Examples:
+    """Every example of one theme and role's signals (both languages), with the signal each belongs to."""
+
+    owners: list[str]
+    vectors: np.ndarray
+    """normalised e5 vectors, one row per example"""
+    words: bm25s.BM25
+
+
+@dataclass(frozen=True)
+class Ranked:
+    signal: str
+    score: float
+    """what ranks the signals: the e5 similarity, with the shared words where the role counts them"""
+    similarity: float
+    """the e5 similarity alone (what the confidence threshold reads)"""
 
 
 @dataclass
@@ -58,7 +90,7 @@ class SignalChooser:
     llm: LanguageModel | None = None
     cache_dir: Path | None = None
     """where the examples' vectors are kept between processes (computed once per bank version)"""
-    _examples: dict[tuple[str, Role], tuple[list[str], np.ndarray]] = field(default_factory=dict)
+    _examples: dict[tuple[str, Role], Examples] = field(default_factory=dict)
     _embedding: threading.Lock = field(default_factory=threading.Lock)
 
     def candidates(self, theme: str, role: Role, question_id: str | None) -> list[Signal]:
@@ -71,7 +103,7 @@ class SignalChooser:
         if not self.bank.covers(theme):
             return
         if (theme, role) not in self._examples:
-            threading.Thread(target=self._vectors, args=(theme, role), daemon=True).start()
+            threading.Thread(target=self._embedded, args=(theme, role), daemon=True).start()
         if self.llm is not None and self.llm.available:
             prefix = [self.instructions(self.candidates(theme, role, question_id))]
             threading.Thread(target=self._warm, args=(prefix,), daemon=True).start()
@@ -82,7 +114,7 @@ class SignalChooser:
         except Exception as exc:  # a failed warm-up only means a slower choice
             log.info("warming the signal prompt failed: %s", exc)
 
-    def _vectors(self, theme: str, role: Role) -> tuple[list[str], np.ndarray]:
+    def _embedded(self, theme: str, role: Role) -> Examples:
         """Every example of the role's signals in this theme (both languages), embedded once: read from the
         cache when this bank version was embedded before, else embedded here (one at a time, under a lock,
         so the answer never waits for a second copy of the background work)."""
@@ -99,7 +131,8 @@ class SignalChooser:
                         owners.append(NONE)
                         texts.append(text)
                 vectors = self._cached(theme, role, texts)
-                self._examples[key] = (owners, vectors / np.linalg.norm(vectors, axis=1, keepdims=True))
+                normalised = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+                self._examples[key] = Examples(owners, normalised, bm25_model(texts, NEGATIONS))
         return self._examples[key]
 
     def _cached(self, theme: str, role: Role, texts: list[str]) -> np.ndarray:
@@ -124,27 +157,38 @@ class SignalChooser:
     def ready(self, theme: str, role: Role) -> None:
         """Wait until the examples of ``theme`` are embedded (what ``prepare`` does while a person types)."""
         if self.bank.covers(theme):
-            self._vectors(theme, role)
+            self._embedded(theme, role)
 
-    def by_embeddings(self, answer: str, theme: str, role: Role, question_id: str | None) -> list[tuple[str, float]]:
-        owners, vectors = self._vectors(theme, role)
+    def by_embeddings(self, answer: str, theme: str, role: Role, question_id: str | None) -> list[Ranked]:
+        """The question's signals (and "none", the off-topic examples) ranked by the mean of their ``TOP``
+        best-matching examples."""
+        examples = self._embedded(theme, role)
         query = self.embeddings.embed_query_array(answer)
-        sims = vectors @ (query / np.linalg.norm(query))
+        sims = examples.vectors @ (query / np.linalg.norm(query))
+        weight = LEXICAL_WEIGHT if role in LEXICAL_ROLES else 0.0
+        scores = sims + weight * bm25_scores(examples.words, answer, NEGATIONS) if weight else sims
         allowed = {NONE} | {s.id for s in self.candidates(theme, role, question_id)}
-        scores: dict[str, list[float]] = {}
-        for owner, sim in zip(owners, sims, strict=True):
+        per_signal: dict[str, list[tuple[float, float]]] = {}
+        for owner, score, sim in zip(examples.owners, scores, sims, strict=True):
             if owner in allowed:
-                scores.setdefault(owner, []).append(float(sim))
-        ranked = {sid: float(np.mean(sorted(v, reverse=True)[:TOP])) for sid, v in scores.items()}
-        return sorted(ranked.items(), key=lambda kv: kv[1], reverse=True)
+                per_signal.setdefault(owner, []).append((float(score), float(sim)))
+        ranked = [
+            Ranked(
+                sid,
+                float(np.mean(sorted(s for s, _ in pairs)[-TOP:])),
+                float(np.mean(sorted(m for _, m in pairs)[-TOP:])),
+            )
+            for sid, pairs in per_signal.items()
+        ]
+        return sorted(ranked, key=lambda r: r.score, reverse=True)
 
     def choose(
         self, answer: str, question: str, theme: str, role: Role, question_id: str | None, use_model: bool = True
     ) -> Choice:
         ranked = self.by_embeddings(answer, theme, role, question_id)
-        order = [sid for sid, _ in ranked if sid != NONE]  # the signals a person can switch to
-        best, score = ranked[0]
-        margin = score - ranked[1][1] if len(ranked) > 1 else score
+        order = [r.signal for r in ranked if r.signal != NONE]  # the signals a person can switch to
+        best, score = ranked[0].signal, ranked[0].similarity
+        margin = ranked[0].score - ranked[1].score if len(ranked) > 1 else ranked[0].score
         if use_model and self.llm is not None and self.llm.available:
             picked = self.by_model(answer, question, self.candidates(theme, role, question_id))
             if picked is not None:

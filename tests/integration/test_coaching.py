@@ -17,6 +17,7 @@ from assistant.coaching import MAX_REFLECTION_WORDS, coaching_bank
 from assistant.config import PROJECT_ROOT, Settings
 from assistant.llm import LanguageModel
 from assistant.prompts import ROLES, question_bank, reflection_prompts
+from assistant.reflection import signals
 from assistant.reflection.checks import reflection_faults
 from assistant.reflection.engine import ReflectionEngine
 from assistant.reflection.further import MIN_SIMILARITY, theme_sections
@@ -381,6 +382,26 @@ def test_slim_eval_reflections_reports_clean_fitting_signal_and_time(tmp_path: P
     assert [r["faults"] for r in scores["results"]] == [[], []]
 
 
+def test_the_words_an_answer_shares_with_the_examples_tell_opposite_signals_apart(
+    corpus_retriever: Retriever, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """e5 reads a board member's "no, we only show what went well" as close to "failure is discussed openly"
+    as to its opposite; the words shared with the examples (negations kept) decide. A student's answer is
+    ranked by e5 alone: right and wrong answers use the same concept words."""
+    chooser = SignalChooser(coaching_bank(PROMPTS), corpus_retriever.index.embeddings)
+    answer = "Nee. We laten alleen zien wat goed gaat, want de raad van toezicht leest mee."
+    with_words = chooser.by_embeddings(answer, "cultuur", "board", "cultuur-b1")
+    assert any(r.score > r.similarity for r in with_words)
+    monkeypatch.setattr(signals, "LEXICAL_WEIGHT", 0.0)
+    e5_alone = chooser.by_embeddings(answer, "cultuur", "board", "cultuur-b1")
+    assert e5_alone[0].signal == "failure_discussed_openly"  # the pole e5 gets wrong
+    assert with_words[0].signal == "accountability_blocks"
+    student = chooser.by_embeddings(
+        "Stralend falen is dat je fouten deelt om ervan te leren.", "cultuur", "student", None
+    )
+    assert all(r.score == r.similarity for r in student)
+
+
 def test_the_examples_are_embedded_once_per_bank_version_and_kept_between_processes(
     tmp_path: Path, corpus_retriever: Retriever
 ) -> None:
@@ -399,6 +420,6 @@ def test_the_examples_are_embedded_once_per_bank_version_and_kept_between_proces
     saved.write_bytes(b"not a numpy file")
     again = SignalChooser(bank, corpus_retriever.index.embeddings, cache_dir=tmp_path)
     assert (
-        again.by_embeddings(answer, "cultuur", "board", None)[0][0]
-        == first.by_embeddings(answer, "cultuur", "board", None)[0][0]
+        again.by_embeddings(answer, "cultuur", "board", None)[0].signal
+        == first.by_embeddings(answer, "cultuur", "board", None)[0].signal
     )

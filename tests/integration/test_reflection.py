@@ -198,7 +198,8 @@ def test_a_killed_session_resumes_with_nothing_lost(tmp_path: Path, corpus_data_
         text=True,
     )
     assert proc.stdin and proc.stdout
-    proc.stdin.write("Bij ons worden fouten niet besproken.\n/next\n2\n")  # near what was said: no remark
+    # an example of the bank's level-1 signal, so the score 2 is near what was said: no remark, no question
+    proc.stdin.write("Nee, eigenlijk nooit.\n/next\n2\n")
     proc.stdin.flush()
     deadline = time.monotonic() + 120
     seen = ""
@@ -215,7 +216,7 @@ def test_a_killed_session_resumes_with_nothing_lost(tmp_path: Path, corpus_data_
     exported = (
         CliRunner().invoke(app, ["sessions", "export", listed[0]["id"]], env={"SLIM_DATA_DIR": str(tmp_path)}).output
     )
-    assert "Bij ons worden fouten niet besproken." in exported and "Genoteerd: 2" in exported
+    assert "Nee, eigenlijk nooit." in exported and "Genoteerd: 2" in exported
 
 
 def test_a_crash_while_the_model_writes_loses_nothing(tmp_path: Path, corpus_data_dir: Path) -> None:
