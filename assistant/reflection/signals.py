@@ -47,6 +47,11 @@ LEXICAL_ROLES: frozenset[Role] = frozenset({"coordinator", "board"})
 NEGATIONS = frozenset({"niet", "geen", "niets", "not", "no"})  # stop words for search, meaning here
 
 
+def top_mean(values: np.ndarray) -> float:
+    """A signal's score: the mean of its ``TOP`` best-matching examples."""
+    return float(np.mean(np.sort(values.astype(np.float64))[-TOP:]))
+
+
 def examples_cache(settings: Settings) -> Path:
     """Where the coaching bank's example vectors are kept between processes (the guide and the group scan)."""
     return settings.data_dir / "cache" / "signals"
@@ -168,18 +173,11 @@ class SignalChooser:
         weight = LEXICAL_WEIGHT if role in LEXICAL_ROLES else 0.0
         scores = sims + weight * bm25_scores(examples.words, answer, NEGATIONS) if weight else sims
         allowed = {NONE} | {s.id for s in self.candidates(theme, role, question_id)}
-        per_signal: dict[str, list[tuple[float, float]]] = {}
-        for owner, score, sim in zip(examples.owners, scores, sims, strict=True):
+        rows: dict[str, list[int]] = {}
+        for row, owner in enumerate(examples.owners):
             if owner in allowed:
-                per_signal.setdefault(owner, []).append((float(score), float(sim)))
-        ranked = [
-            Ranked(
-                sid,
-                float(np.mean(sorted(s for s, _ in pairs)[-TOP:])),
-                float(np.mean(sorted(m for _, m in pairs)[-TOP:])),
-            )
-            for sid, pairs in per_signal.items()
-        ]
+                rows.setdefault(owner, []).append(row)
+        ranked = [Ranked(sid, top_mean(scores[own]), top_mean(sims[own])) for sid, own in rows.items()]
         return sorted(ranked, key=lambda r: r.score, reverse=True)
 
     def choose(
