@@ -757,6 +757,8 @@ def eval_answers(
         for item in load_answer_items(file)
         if (split is None or item.split == split) and (only is None or item.id in only.split(","))
     ]
+    if not items:  # e.g. a set written as one half only
+        raise typer.BadParameter(f"no items in {file} match --split/--only", param_hint="--split")
     scores = measure_answers(settings, items)
     if as_json:
         typer.echo(scores.model_dump_json())
