@@ -83,8 +83,12 @@ def sessions(app: Services) -> None:
             state.session_id = None
             navigation.go(navigation.START)
         st.rerun()
-    new_title = st.text_input(t("ui.rename", lang), key="rename_title")
-    if st.button(t("ui.rename_button", lang), key="rename") and new_title.strip():
+    # one form: the new name and the click reach the app in the same run, so a rerun still in flight
+    # (the pick above) cannot drop either; Enter in the field renames too
+    with st.form("rename", clear_on_submit=True, border=False):
+        new_title = st.text_input(t("ui.rename", lang), key="rename_title")
+        renamed = st.form_submit_button(t("ui.rename_button", lang))
+    if renamed and new_title.strip():
         app.engine.rename(chosen, new_title.strip())
         st.rerun()
 
