@@ -15,7 +15,7 @@ from assistant.services import Services
 from assistant.workspace import queue_message
 from ui import navigation
 from ui.context import mine, owner
-from ui.state import LANG, state
+from ui.state import LANG, SESSION_PICK, state
 
 DOC_ICON = ":material/description:"
 
@@ -64,12 +64,14 @@ def sessions(app: Services) -> None:
     if not listed:
         st.caption(t("ui.no_sessions", lang))
         return
+    ids = [s.id for s in listed]
+    state.show_renamed(ids)
     chosen = st.selectbox(
         t("ui.sessions", lang),
-        [s.id for s in listed],
+        ids,
         format_func=lambda sid: next(f"{s.title} ({s.updated[:10]})" for s in listed if s.id == sid),
         label_visibility="collapsed",
-        key="session_pick",
+        key=SESSION_PICK,
     )
     left, right = st.columns(2)
     if left.button(t("ui.resume", lang), use_container_width=True, key="resume"):
@@ -90,6 +92,7 @@ def sessions(app: Services) -> None:
         renamed = st.form_submit_button(t("ui.rename_button", lang))
     if renamed and new_title.strip():
         app.engine.rename(chosen, new_title.strip())
+        state.renamed(chosen)
         st.rerun()
 
 

@@ -15,6 +15,8 @@ from assistant.config import Language, Settings, configured_lang
 
 LANG = "lang"
 """The sidebar's language radio writes here; every page reads it through ``PersonState.lang``."""
+SESSION_PICK = "session_pick"
+"""The sidebar's sessions list."""
 
 Pane = Literal["summary", "conversation"]
 Notice = Literal["success", "error", "info"]
@@ -84,6 +86,17 @@ class PersonState:
 
     def take_notice(self) -> tuple[Notice, str] | tuple[None, None]:
         return st.session_state.pop("upload_result", (None, None))
+
+    def renamed(self, session_id: str) -> None:
+        """A session renamed in this run: the next run picks it again in the sessions list, so the list shows
+        its new name (Streamlit keeps showing a picked option's old label when only the label changed)."""
+        st.session_state["session_renamed"] = session_id
+
+    def show_renamed(self, listed: list[str]) -> None:
+        """Before the sessions list is drawn: the session renamed in the last run, picked again."""
+        renamed = st.session_state.pop("session_renamed", None)
+        if renamed in listed:
+            st.session_state[SESSION_PICK] = renamed
 
     @property
     def upload_generation(self) -> int:

@@ -662,6 +662,10 @@ def test_hostile_text_stays_text_in_every_place_it_is_shown(private_server: AppS
     expect(page.get_by_label("Nieuwe naam")).to_have_value(HOSTILE_WORDS)  # not wiped by the pick's rerun
     page.get_by_role("button", name="Hernoem").click()
     page.locator("h1").filter(has_text="Sessie $\\foo$ kosten").wait_for(timeout=90_000)
+    # the sessions list shows the new name too, not the picked option's old label
+    expect(page.get_by_test_id("stSidebar").get_by_role("combobox")).to_have_value(
+        re.compile(r"^Sessie \$\\foo\$ kosten"), timeout=30_000
+    )
     expect(page.locator('[data-testid="stImage"] img')).to_have_count(1, timeout=30_000)  # the ladder
     shot(page, "17-hostile-text-in-a-summary")
     assert_inert(page, f"“{HOSTILE_WORDS}")  # the person's own words in the synthesis
