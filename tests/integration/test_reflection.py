@@ -240,7 +240,8 @@ def test_a_crash_while_the_model_writes_loses_nothing(tmp_path: Path, corpus_dat
     session = json.loads(CliRunner().invoke(app, ["sessions", "list", "--json"], env=cli).output)[0]["id"]
     exported = CliRunner().invoke(app, ["sessions", "export", session], env=cli).output
     assert "Bij ons worden fouten verzwegen, uit angst." in exported
-    resumed = CliRunner().invoke(app, ["reflect", "--resume", session], input="/next\n2\n", env=cli)
+    # "2" twice: when the answer points at another level, the guide asks once which one fits (either is kept)
+    resumed = CliRunner().invoke(app, ["reflect", "--resume", session], input="/next\n2\n2\n", env=cli)
     assert resumed.exit_code == 0, resumed.output
     exported = CliRunner().invoke(app, ["sessions", "export", session], env=cli).output
     # the reflection cut off by the crash is given on resume (by the coaching bank: SLIM_LLM=none now)
