@@ -587,12 +587,9 @@ def answers_question(quotes: Sequence[Quote], lang: Language, kind: AnswerType |
     """Whether ``quotes`` answer the question: the best scores as an answer (``ANSWERING``) and, when the
     question asks for a ``kind`` of answer (a number, a date, …), one of them holds it; one that holds it
     answers up to ``TYPED_EASING`` under ``ANSWERING``."""
-    typed = [q for q in quotes if q.typed]
-    if not quotes or (kind is not None and not typed):
+    if kind is not None and not any(q.typed for q in quotes):
         return False
-    return max(q.score for q in quotes) >= ANSWERING[lang] or max((q.score for q in typed), default=0.0) >= (
-        ANSWERING[lang] - TYPED_EASING
-    )
+    return any(q.score >= ANSWERING[lang] - TYPED_EASING * q.typed for q in quotes)
 
 
 def focused_excerpts(
