@@ -109,3 +109,10 @@ def cycle_choices(synthesis: Synthesis, cycles: list[tuple[int, str]], lang: str
         )
         if right.button(t("ui.confirm", lang), key=f"cycle-ok-{item.id}", use_container_width=True):
             on_choice(item.id, choice or None)
+
+
+def download(where, label: str, data, file_name: str, mime: str, key: str | None = None) -> None:
+    """A download button whose click does not rerun the page: a download changes nothing on it, and a
+    rerun started by the click can drop the answer to a file built on the click (``data`` a callable),
+    leaving the button greyed out — one click in three on a page that reruns while it shows (session 22)."""
+    where.download_button(label, data, file_name, mime, key=key, on_click="ignore")

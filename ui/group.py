@@ -50,7 +50,7 @@ from assistant.prompts import QuestionBank, question_bank
 from assistant.reflection.signals import examples_cache
 from assistant.retrieve import Retriever
 from assistant.safe_text import heading_markdown, model_markdown, untrusted_markdown
-from ui.components import sources
+from ui.components import download, sources
 from ui.context import services
 from ui.context import settings as app_settings
 
@@ -445,8 +445,9 @@ def show_results(results: Results, lang: Language) -> None:
     )
     csv, pdf = st.columns(2)
     name = f"results-{results.scan_id}"
-    csv.download_button(t("group.download_results_csv", lang), export.results_csv(results), f"{name}.csv", "text/csv")
-    pdf.download_button(  # built on the click (over a second): the live page reruns at every new answer
+    download(csv, t("group.download_results_csv", lang), export.results_csv(results), f"{name}.csv", "text/csv")
+    download(  # built on the click (over a second): the live page reruns at every new answer
+        pdf,
         t("group.download_results_pdf", lang),
         partial(export.results_pdf, results),
         f"{name}.pdf",
@@ -592,23 +593,23 @@ def agenda_section(ctx: GroupContext, scan: Scan, results: Results, activity: Ac
         st.markdown(markdown)  # built by agenda_markdown, which passes every outside text through safe_text
     name = f"agenda-{scan.id}"
     docx, pdf, md = st.columns(3)
-    docx.download_button(  # the Word and PDF files are built on the click, not at every rerun of the live page
+    download(  # the Word and PDF files are built on the click, not at every rerun of the live page
+        docx,
         t("group.download_agenda_docx", lang),
         partial(export.agenda_docx, agenda),
         f"{name}.docx",
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
         key="group-download-docx",
     )
-    pdf.download_button(
+    download(
+        pdf,
         t("group.download_agenda_pdf", lang),
         partial(export.agenda_pdf, agenda),
         f"{name}.pdf",
         "application/pdf",
         key="group-download-agenda-pdf",
     )
-    md.download_button(
-        t("group.download_agenda_md", lang), markdown, f"{name}.md", "text/markdown", key="group-download-md"
-    )
+    download(md, t("group.download_agenda_md", lang), markdown, f"{name}.md", "text/markdown", key="group-download-md")
 
 
 # --- after the session, and managing the scan ---------------------------------------------------------------

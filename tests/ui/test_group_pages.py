@@ -139,6 +139,11 @@ def test_the_facilitator_sees_only_the_count_until_revealed_and_enough(indexed: 
     text = shown(at)
     assert at.metric[0].value == "3" and "Verdeling (score: aantal) — 1: 0 · 2: 1 · 3: 0 · 4: 1 · 5: 1" in text
     assert "gemiddeld 3,67 (2–5)" in text  # a Dutch scan: a decimal comma
+    # the results' and the agenda's files; a click does not rerun the live page (it would lose a file built
+    # on the click, and the button would stay greyed out)
+    downloads = at.get("download_button")
+    assert len(downloads) == 5 and all(d.proto.ignore_rerun for d in downloads)
+    assert sum(bool(d.proto.deferred_file_id) for d in downloads) == 3  # the PDFs and the Word file
 
 
 def test_the_facilitator_switches_anonymity_off_only_before_anyone_answered(data: Path) -> None:

@@ -11,7 +11,7 @@ from assistant.reflection.synthesis import synthesis_markdown
 from assistant.safe_text import model_markdown
 from assistant.summary import ladder, ladder_png, radar_png, session_pdf
 from ui import session
-from ui.components import cycle_choices, sources
+from ui.components import cycle_choices, download, sources
 from ui.context import owner, services
 from ui.state import state
 
@@ -58,10 +58,8 @@ if synthesis.citations:
     sources(synthesis.citations, markdown, lang, app.retriever.section_text, key=f"syn-{view.info.id}")
 left, middle, right = st.columns(3)
 name = f"slim-{view.info.id}"
-left.download_button(t("ui.download_md", lang), engine.export(view.info.id, "md"), f"{name}.md", "text/markdown")
+download(left, t("ui.download_md", lang), engine.export(view.info.id, "md"), f"{name}.md", "text/markdown")
 pdf = session_pdf(view.info, synthesis, app.bank, texts, session_lang)
-middle.download_button(t("ui.download_pdf", lang), pdf, f"{name}.pdf", "application/pdf")
-right.download_button(
-    t("ui.download_json", lang), engine.export(view.info.id, "json"), f"{name}.json", "application/json"
-)
+download(middle, t("ui.download_pdf", lang), pdf, f"{name}.pdf", "application/pdf")
+download(right, t("ui.download_json", lang), engine.export(view.info.id, "json"), f"{name}.json", "application/json")
 session.controls(view)
