@@ -6,6 +6,7 @@ import functools
 from collections.abc import Callable, Iterable
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from assistant.answer import cited_sentences
 from assistant.domain import Citation, Hit, Synthesis
@@ -111,7 +112,14 @@ def cycle_choices(synthesis: Synthesis, cycles: list[tuple[int, str]], lang: str
             on_choice(item.id, choice or None)
 
 
-def download(where, label: str, data, file_name: str, mime: str, key: str | None = None) -> None:
+def download(
+    where: DeltaGenerator,
+    label: str,
+    data: str | bytes | Callable[[], bytes],
+    file_name: str,
+    mime: str,
+    key: str | None = None,
+) -> None:
     """A download button whose click does not rerun the page: a download changes nothing on it, and a
     rerun started by the click can drop the answer to a file built on the click (``data`` a callable),
     leaving the button greyed out — one click in three on a page that reruns while it shows (session 22)."""
