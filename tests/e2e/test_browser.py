@@ -25,7 +25,7 @@ import pytest
 from assistant.config import PROJECT_ROOT
 from assistant.llm import free_port
 from assistant.prompts import question_bank
-from tests.helpers.browser import BROWSER_ARGS, CHROMIUM
+from tests.helpers.browser import BROWSER_ARGS, CHROMIUM, downloaded
 from tests.helpers.model_server import ModelServer
 
 pytestmark = pytest.mark.browser
@@ -238,14 +238,10 @@ def test_a_short_route_to_a_downloaded_summary(server: AppServer, browser, tmp_p
     errors = page.locator('[data-testid="stException"]')
     assert errors.count() == 0, errors.first.inner_text()
 
-    with page.expect_download() as download:
-        page.get_by_role("button", name="Download Markdown").click()
-    markdown = Path(download.value.path()).read_text(encoding="utf-8")
+    markdown = downloaded(page, "Download Markdown").read_text(encoding="utf-8")
     assert "We hebben een pilot gedaan in twee wijken." in markdown
     assert re.search(r"> \[1\] §\d", markdown) and "Samenvatting van je reflectie" in markdown
-    with page.expect_download() as pdf:
-        page.get_by_role("button", name="Download PDF").click()
-    assert Path(pdf.value.path()).read_bytes().startswith(b"%PDF")
+    assert downloaded(page, "Download PDF").read_bytes().startswith(b"%PDF")  # built on the click
 
     page.set_viewport_size({"width": 390, "height": 844})  # the summary, its charts included, on a phone
     page.wait_for_timeout(500)
@@ -547,9 +543,7 @@ def test_an_english_route_with_the_embedded_model_and_a_phone_screen(model_serve
     page.get_by_text("Value ladder").first.wait_for(timeout=240_000)
     expect(page.locator('[data-testid="stImage"] img')).to_have_count(1, timeout=30_000)  # one theme: no radar
     assert page.locator('[data-testid="stException"]').count() == 0
-    with page.expect_download() as download:
-        page.get_by_role("button", name="Download Markdown").click()
-    markdown = Path(download.value.path()).read_text(encoding="utf-8")
+    markdown = downloaded(page, "Download Markdown").read_text(encoding="utf-8")
     assert "Our goal is implicit; every partner explains it differently." in markdown
     assert re.search(r"> \[1\] §\d", markdown)
     shot(page, "11-english-summary-embedded-model")
@@ -669,9 +663,7 @@ def test_hostile_text_stays_text_in_every_place_it_is_shown(private_server: AppS
     expect(page.locator('[data-testid="stImage"] img')).to_have_count(1, timeout=30_000)  # the ladder
     shot(page, "17-hostile-text-in-a-summary")
     assert_inert(page, f"“{HOSTILE_WORDS}")  # the person's own words in the synthesis
-    with page.expect_download() as download:
-        page.get_by_role("button", name="Download Markdown").click()
-    markdown = Path(download.value.path()).read_text(encoding="utf-8")
+    markdown = downloaded(page, "Download Markdown").read_text(encoding="utf-8")
     assert "# Sessie \\$\\\\foo\\$ kosten" in markdown  # escaped, so a viewer shows the characters
     assert not re.search(r"(?<!\\)(<img|\]\(|\$)", markdown), markdown  # no tag, link or math
     page.get_by_text("Gesprek").click()

@@ -17,7 +17,7 @@ import docx
 import pytest
 
 from tests.e2e.test_browser import AppServer, shot
-from tests.helpers.browser import BROWSER_ARGS, CHROMIUM
+from tests.helpers.browser import BROWSER_ARGS, CHROMIUM, downloaded
 
 pytestmark = pytest.mark.browser
 
@@ -82,23 +82,6 @@ def chosen(page, theme: str) -> int | None:
         if radios.nth(n).is_checked():
             return n + 1
     return None
-
-
-def downloaded(page, button: str) -> Path:
-    """The file a download button gives. The facilitator's page reruns every second to show new answers;
-    a click that lands while it is being redrawn can go unanswered, and a person then clicks again — so
-    does this, once."""
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
-
-    def once() -> Path:
-        with page.expect_download(timeout=30_000) as download:
-            page.get_by_role("button", name=button).click()
-        return Path(download.value.path())
-
-    try:
-        return once()
-    except PlaywrightTimeout:
-        return once()
 
 
 def test_group_scan_from_creation_to_agenda(app: AppServer, browser, tmp_path: Path) -> None:

@@ -113,6 +113,7 @@ def test_summary_with_charts_and_downloads(app: AppTest) -> None:
     labels = [d.label for d in app.get("download_button")]
     assert labels == ["Download Markdown", "Download PDF", "Download JSON"]
     assert all(d.proto.ignore_rerun for d in app.get("download_button"))  # a download does not rerun the page
+    assert [bool(d.proto.deferred_file_id) for d in app.get("download_button")] == [False, True, False]  # PDF on click
     # a small control per proposed value cycle: the person corrects it, and the summary says so
     choice = app.selectbox(key="cycle-waardecreatie-0")
     assert choice.value == 1 and choice.options[-1] == "Geen van deze"

@@ -59,7 +59,13 @@ if synthesis.citations:
 left, middle, right = st.columns(3)
 name = f"slim-{view.info.id}"
 download(left, t("ui.download_md", lang), engine.export(view.info.id, "md"), f"{name}.md", "text/markdown")
-pdf = session_pdf(view.info, synthesis, app.bank, texts, session_lang)
-download(middle, t("ui.download_pdf", lang), pdf, f"{name}.pdf", "application/pdf")
+download(  # built on the click (a third of a second), not at every rerun of the page
+    middle,
+    t("ui.download_pdf", lang),
+    lambda: session_pdf(view.info, synthesis, app.bank, texts, session_lang),
+    f"{name}.pdf",
+    "application/pdf",
+    key=f"summary-pdf-{view.info.id}",
+)
 download(right, t("ui.download_json", lang), engine.export(view.info.id, "json"), f"{name}.json", "application/json")
 session.controls(view)
