@@ -24,7 +24,7 @@ from assistant.errors import SlimError
 from assistant.group import agenda as agendas
 from assistant.group import export
 from assistant.group.charts import group_radar_png
-from assistant.group.links import FACILITATOR_PARAM, JOIN_PARAM, facilitator_url, join_url
+from assistant.group.links import FACILITATOR_PARAM, JOIN_PARAM, facilitator_url, join_url, reachable
 from assistant.group.models import (
     DEFAULT_MIN_ANSWERS,
     EXAMPLE_THEMES,
@@ -205,7 +205,7 @@ def show_created(ctx: GroupContext, created: CreatedScan, lang: Language) -> Non
     invite(ctx, scan, lang)
     st.subheader(t("group.for_facilitator", lang))
     st.warning(t("group.secret_once", lang))
-    url = facilitator_url(ctx.settings, created.secret)
+    url = facilitator_url(reachable(ctx.settings, st.context.url), created.secret)
     st.code(url, language=None)
     st.link_button(t("group.open_results", lang), url)
     if st.button(t("group.another", lang), key="group-another"):
@@ -215,7 +215,7 @@ def show_created(ctx: GroupContext, created: CreatedScan, lang: Language) -> Non
 
 def invite(ctx: GroupContext, scan: Scan, lang: Language) -> None:
     """How participants join: the code to type, the link and its QR code (for the beamer)."""
-    join = join_url(ctx.settings, scan.code)
+    join = join_url(reachable(ctx.settings, st.context.url), scan.code)
     st.markdown(t("group.join_code", lang, code=f"**{format_code(scan.code)}**"))
     st.caption(t("group.join_link_label", lang))
     st.code(join, language=None)

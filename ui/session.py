@@ -99,7 +99,7 @@ def controls(view: SessionView) -> None:
             send(sid, {"type": "answer", "text": answer.strip()})
             st.rerun()
         actions = [("next", "ui.next"), ("skip", "ui.skip")] + (
-            [("deepen", "ui.deepen")] if waiting == "followup" else []
+            [("deepen", "ui.deepen")] if waiting == "followup" and view.can_deepen else []
         )
         if waiting == "followup" and view.other_angle:  # the person stays in charge of what was heard
             actions.append(("other", "ui.other"))

@@ -57,6 +57,12 @@ class SessionView(BaseModel):
         return bool(last and last.data.get("alternatives"))
 
     @property
+    def can_deepen(self) -> bool:
+        """Whether "verdiep" would ask a deeper question: the last follow-up says one is left."""
+        last = next((t for t in reversed(self.turns) if t.kind == "followup"), None)
+        return bool(last and last.data.get("deeper"))
+
+    @property
     def progress(self) -> tuple[int, int]:
         """(current theme number, number of themes); the current one counts once it is reached."""
         return min(self.theme_index + 1, len(self.themes)), len(self.themes)

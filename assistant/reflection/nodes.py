@@ -388,7 +388,10 @@ def reflect(state: ReflectionState, runtime: Runtime[Context]) -> dict:
         text = without_links(text, answer_prompts(ctx.settings.prompts_dir)[lang].link_removed)
         turns = [turn("assistant", "reflection", text, theme.id, citations)]
     if followups < ctx.settings.max_followups and probe:
-        turns.append(turn("assistant", "followup", f"{texts.followup_prefix} {probe}", theme.id))
+        # whether "verdiep" can ask one more: a follow-up and a probe of the question are left (the screen
+        # offers the button only then)
+        deeper = followups + 1 < min(ctx.settings.max_followups, len(question.probes))
+        turns.append(turn("assistant", "followup", f"{texts.followup_prefix} {probe}", theme.id, deeper=deeper))
         update["waiting_for"] = "followup"
         update["next_step"] = "wait_followup"
     else:

@@ -265,7 +265,7 @@ def test_resume_after_a_server_restart(server: AppServer, browser) -> None:
     open_app(page, bookmark)
     page.get_by_role("button", name="Hervat").click()
     page.get_by_text("Onze voorzitter trekt alles alleen.", exact=True).wait_for(timeout=60_000)
-    page.get_by_role("button", name="Verdiep").wait_for()
+    page.get_by_role("button", name="Volgende vraag").wait_for()
     shot(page, "6-resumed-after-restart")
 
     made_up = "aaaaaaaaaaaaaaaa"  # long enough, but never issued: a fresh key, an empty space

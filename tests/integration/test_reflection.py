@@ -141,6 +141,8 @@ def test_follow_ups_are_limited_and_deepen_asks_the_next_probe(tmp_path: Path, c
     view = engine.send(view.info.id, {"type": "deepen"})
     followups = [t for t in view.turns if t.kind == "followup"]
     assert len(followups) == 2 and followups[0].text != followups[1].text
+    assert [f.data.get("deeper") for f in followups] == [True, False]  # the screen offers "Verdiep" once
+    assert not view.can_deepen
     view = engine.send(view.info.id, {"type": "deepen"})  # no third follow-up: the limit is 2
     assert [t.kind for t in view.turns].count("followup") == 2
     view = engine.send(view.info.id, {"type": "answer", "text": "Potentiële waarde is kennis voor later."})

@@ -575,3 +575,16 @@ def test_a_changed_name_is_activity_the_facilitators_page_follows(tmp_path: Path
     assert [a.name for a in store.named_answers(scan.id)] == ["Anna de Vries"]
     store.set_name(scan.id, person, "")  # forgetting the name is a change too
     assert store.activity(scan.id) != renamed and [a.name for a in store.named_answers(scan.id)] == [""]
+
+
+def test_links_follow_the_address_the_app_was_reached_at_unless_one_is_set() -> None:
+    """An app on another port (``make run PORT=8601``) hands out links and a QR code that open; a set
+    ``SLIM_PUBLIC_URL`` (a workshop on the local network) wins."""
+    from assistant.config import Settings
+    from assistant.group.links import join_url, reachable
+
+    seen = "http://127.0.0.1:8601/groepsscan?foo=1"
+    assert join_url(reachable(Settings(), seen), "ABC") == "http://127.0.0.1:8601/groepsscan?code=ABC"
+    assert join_url(reachable(Settings(), None), "ABC") == "http://127.0.0.1:8501/groepsscan?code=ABC"
+    workshop = Settings(public_url="http://192.168.1.20:8501")
+    assert join_url(reachable(workshop, seen), "ABC") == "http://192.168.1.20:8501/groepsscan?code=ABC"

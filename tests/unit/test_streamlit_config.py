@@ -17,6 +17,11 @@ def test_full_garbage_collection_between_reruns():
     assert streamlit_config()["runner"]["postScriptGC"] is True
 
 
+def test_page_scripts_write_only_what_they_ask_for():
+    """Streamlit's "magic" would show a bare string of a page script (a constant's docstring) on the page."""
+    assert streamlit_config()["runner"]["magicEnabled"] is False
+
+
 def test_served_on_loopback_by_default():
     """A workshop opens it up on purpose (``make run HOST=0.0.0.0``), never by default."""
     assert streamlit_config()["server"]["address"] == "127.0.0.1"

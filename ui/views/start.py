@@ -10,8 +10,7 @@ from ui import navigation
 from ui.context import owner, services
 from ui.state import state
 
-FREE_CHOICE = "__free__"
-"""The route option that stands for "choose the themes yourself" (no route id can be this)."""
+FREE_CHOICE = "__free__"  # the route option "choose the themes yourself" (no route id can be this)
 
 app, lang = services(), state.lang
 st.title(t("ui.title", lang))
