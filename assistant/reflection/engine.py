@@ -8,6 +8,7 @@ caller's own session id — never on this shared object.
 from __future__ import annotations
 
 import sqlite3
+import threading
 import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -111,6 +112,15 @@ class ReflectionEngine:
         self.coach = coach_for(settings, retriever, llm)
         self.graph = build_graph(self.checkpointer)
         self._finished: dict[str, tuple[str, dict[str, int] | None]] = {}  # id → (updated, scores)
+        self._turns: dict[str, threading.RLock] = {}  # one run at a time per session (``_one_at_a_time``)
+        self._turns_guard = threading.Lock()
+
+    def _one_at_a_time(self, session_id: str) -> threading.RLock:
+        """A session's lock. A person who sends again while the guide still answers starts a second run of
+        the page (Streamlit's fast reruns) beside the first: without the lock it would read the session
+        before the first answer is saved, and save its own on top of it, and the first would be lost."""
+        with self._turns_guard:
+            return self._turns.setdefault(session_id, threading.RLock())
 
     @staticmethod
     def _config(session_id: str) -> RunnableConfig:
@@ -196,25 +206,27 @@ class ReflectionEngine:
         in line before that). ``retriever`` adds the person's own documents to what answers draw on."""
         self._info(session_id)
         payload = data if isinstance(data, Input) else Input.model_validate(data)
-        events = self.graph.stream(
-            Command(resume=payload.model_dump()),
-            self._config(session_id),
-            context=self._context(retriever),
-            stream_mode="custom",
-        )
-        for event in events:  # what the nodes send on LangGraph's custom stream, handed to the callbacks
-            if isinstance(event, Passages) and on_passages:
-                on_passages(event.citations)
-            elif isinstance(event, Token) and on_token:
-                on_token(event.text)
-            elif isinstance(event, Place) and on_wait:
-                on_wait(event.position)
-        self.sessions.touch(session_id)
-        return self.view(session_id)
+        with self._one_at_a_time(session_id):
+            events = self.graph.stream(
+                Command(resume=payload.model_dump()),
+                self._config(session_id),
+                context=self._context(retriever),
+                stream_mode="custom",
+            )
+            for event in events:  # what the nodes send on LangGraph's custom stream, handed to the callbacks
+                if isinstance(event, Passages) and on_passages:
+                    on_passages(event.citations)
+                elif isinstance(event, Token) and on_token:
+                    on_token(event.text)
+                elif isinstance(event, Place) and on_wait:
+                    on_wait(event.position)
+            self.sessions.touch(session_id)
+            return self.view(session_id)
 
     def view(self, session_id: str) -> SessionView:
         info = self._info(session_id)
-        values = self._current_state(session_id).values
+        with self._one_at_a_time(session_id):  # not while a run of it is under way: it would run that step again
+            values = self._current_state(session_id).values
         view = SessionView(
             info=info,
             turns=values.get("turns", []),

@@ -492,6 +492,36 @@ def test_a_person_is_told_when_their_answer_waits_in_line(
     assert "wachtrij" not in first.content()  # person one was never in line
 
 
+def test_a_question_sent_while_the_last_one_is_answered_loses_neither(
+    queue_server: AppServer, busy_model: ModelServer, browser
+) -> None:
+    """The input stays open while the guide answers; a second question sent then makes Streamlit start a new
+    run, which used to drop the first question and its answer. Both are answered and kept."""
+    busy_model.hold_on = held = "Wat is stralend falen?"
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    open_app(page, queue_server.url)
+    page.get_by_role("button", name=ASK["mode"]).click()
+    deadline = time.monotonic() + 120
+    while busy_model.answered < 1:  # the app's warm-up question is done
+        assert time.monotonic() < deadline, "the app never warmed up its model"
+        time.sleep(0.2)
+    ask(page, held)
+    assert busy_model.asked.wait(60), "the first question never reached the model"
+    ask(page, "Wat is lerend vermogen?")
+    page.wait_for_timeout(1_000)  # the second question has reached the app while the first is still answered
+    busy_model.release.set()
+    replies = page.get_by_text("leren partners samen door te experimenteren")
+    deadline = time.monotonic() + 60
+    while replies.count() < 2:
+        assert time.monotonic() < deadline, (
+            f"{replies.count()} of the two answers shown: " + page.inner_text("body")[-1500:]
+        )
+        time.sleep(0.2)
+    for question in (held, "Wat is lerend vermogen?"):
+        assert page.get_by_text(question, exact=True).count() == 1
+    assert page.locator('[data-testid="stException"]').count() == 0
+
+
 def test_a_reflection_shows_its_passages_while_the_model_writes(
     queue_server: AppServer, busy_model: ModelServer, browser
 ) -> None:
