@@ -389,3 +389,13 @@ def test_no_pages_folder_beside_the_entry_script() -> None:
     a page without the frame around it (see ui/navigation.py): the pages live in ui/views/."""
     assert not (PROJECT_ROOT / "ui" / "pages").exists()
     assert (PROJECT_ROOT / "ui" / "views" / "start.py").is_file()
+
+
+def test_two_sessions_of_the_same_title_can_each_be_picked(app: AppTest) -> None:
+    """Streamlit's selectbox knows an option by its label: of two "Vraag het rapport — <today>" sessions
+    only the first could be opened. The picker tells them apart."""
+    for _ in range(2):
+        next(b for b in app.sidebar.button if b.label == "Nieuwe sessie").click().run()
+        next(b for b in app.button if b.label == "Vraag het rapport").click().run()
+    labels = [str(o) for o in app.sidebar.selectbox(key="session_pick").options]
+    assert len(labels) == 2 and len(set(labels)) == 2 and labels[1].startswith(labels[0])
