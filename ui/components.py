@@ -14,6 +14,7 @@ from assistant.i18n import t
 from assistant.prompts import GuideTexts
 from assistant.safe_text import untrusted_markdown
 from assistant.services import Services
+from assistant.sessions import SessionInfo
 from assistant.summary_lines import cycle_status, shown_cycles
 
 
@@ -110,6 +111,19 @@ def cycle_choices(synthesis: Synthesis, cycles: list[tuple[int, str]], lang: str
         )
         if right.button(t("ui.confirm", lang), key=f"cycle-ok-{item.id}", use_container_width=True):
             on_choice(item.id, choice or None)
+
+
+def session_labels(sessions: Iterable[SessionInfo]) -> dict[str, str]:
+    """Each session's label in a picker (its title and date), told apart by a number where two read the
+    same: Streamlit's selectbox knows an option by its label, so of two sessions "Vraag het rapport —
+    2026-11-28" only the first could be picked."""
+    labels: dict[str, str] = {}
+    seen: dict[str, int] = {}
+    for info in sessions:
+        label = f"{info.title} ({info.updated[:10]})"
+        seen[label] = seen.get(label, 0) + 1
+        labels[info.id] = label if seen[label] == 1 else f"{label} · {seen[label]}"
+    return labels
 
 
 def download(

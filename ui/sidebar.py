@@ -14,6 +14,7 @@ from assistant.safe_text import untrusted_markdown
 from assistant.services import Services
 from assistant.workspace import queue_message
 from ui import navigation
+from ui.components import session_labels
 from ui.context import mine, owner
 from ui.state import LANG, SESSION_PICK, state
 
@@ -53,18 +54,6 @@ def sidebar(app: Services, in_session: bool) -> None:
         documents()
 
 
-def distinct_labels(shown: list[tuple[str, str]]) -> dict[str, str]:
-    """Each session's label in the picker, told apart by a number where two read the same: Streamlit's
-    selectbox knows an option by its label, so of two sessions "Vraag het rapport — 2026-11-28" only the
-    first could be opened."""
-    labels: dict[str, str] = {}
-    seen: dict[str, int] = {}
-    for sid, label in shown:
-        seen[label] = seen.get(label, 0) + 1
-        labels[sid] = label if seen[label] == 1 else f"{label} · {seen[label]}"
-    return labels
-
-
 def sessions(app: Services) -> None:
     """The person's own sessions: resume, delete, rename."""
     lang = state.lang
@@ -78,7 +67,7 @@ def sessions(app: Services) -> None:
         return
     ids = [s.id for s in listed]
     state.show_renamed(ids)
-    labels = distinct_labels([(s.id, f"{s.title} ({s.updated[:10]})") for s in listed])
+    labels = session_labels(listed)
     chosen = st.selectbox(
         t("ui.sessions", lang),
         ids,

@@ -11,7 +11,7 @@ from assistant.reflection.synthesis import synthesis_markdown
 from assistant.safe_text import model_markdown
 from assistant.summary import ladder, ladder_png, radar_png, session_pdf
 from ui import session
-from ui.components import cycle_choices, download, sources
+from ui.components import cycle_choices, download, session_labels, sources
 from ui.context import owner, services
 from ui.state import state
 
@@ -26,12 +26,11 @@ titles = {th.theme: th.title for th in synthesis.themes}
 st.subheader(t("ui.radar", lang))
 scored = engine.finished_scores(owner())
 others = {s.id: s for s in engine.list(owner()) if s.id != view.info.id and s.id in scored}
+labels = session_labels(others.values())
 compare = st.selectbox(
     t("ui.compare", lang),
     ["", *others],
-    format_func=lambda sid: (
-        t("ui.compare_none", lang) if not sid else f"{others[sid].title} ({others[sid].updated[:10]})"
-    ),
+    format_func=lambda sid: labels[sid] if sid else t("ui.compare_none", lang),
     key="compare",
 )
 series = [(view.info.title, view.scores)]
