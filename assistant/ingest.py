@@ -205,8 +205,9 @@ _LABELS = {"cp1252": "Windows-1252 (Latin-1)", "latin_1": "Latin-1 (ISO-8859-1)"
 
 def text_encoding(data: bytes, path: Path) -> str:
     """The codec a text file was written in: its byte order mark, else UTF-8 if it decodes as such, else
-    what charset-normalizer finds most plausible (Windows-1252 among equals: a Dutch file from an older
-    Windows program). Text no codec reads cleanly is refused."""
+    Windows-1252 if it reads as Western text (a Dutch file from an older Windows program), else what
+    charset-normalizer finds most plausible (Windows-1252 among equals). Text no codec reads cleanly is
+    refused."""
     for bom, codec in _BOMS:
         if data.startswith(bom):
             return codec
@@ -215,6 +216,8 @@ def text_encoding(data: bytes, path: Path) -> str:
         return "utf-8"
     except UnicodeDecodeError:
         pass
+    if reads_as_western(data):
+        return WESTERN
     from charset_normalizer import from_bytes
 
     matches = list(from_bytes(data))
@@ -225,6 +228,30 @@ def text_encoding(data: bytes, path: Path) -> str:
     if any(WESTERN in m.could_be_from_charset for m in plausible):
         return WESTERN
     return plausible[0].encoding
+
+
+WESTERN_EXTRA = frozenset("€‚„…†‡ˆ‰‹‘’“”•–—˜™›«»°·§©®±²³½")
+"""Windows-1252's punctuation and signs beyond ASCII that a Dutch or English text uses"""
+NOT_DUTCH = frozenset("ÐÝÞðýþ")
+"""the letters where Turkish's code page has ğ, ı, ş: no Dutch or English word has them"""
+
+
+def reads_as_western(data: bytes) -> bool:
+    """Whether Windows-1252 reads the bytes as Dutch or English text with a few accents: every character
+    beyond ASCII a Latin letter or a sign of the list above, and such letters not nearly all of them.
+    charset-normalizer cannot tell a short note ("één ruïne") from Mac Central European, so this is
+    asked first; a text in another alphabet saved in a one-byte code page reads as mostly accented letters
+    (or as signs outside the list) and is left to charset-normalizer."""
+    try:
+        text = data.decode(WESTERN)
+    except UnicodeDecodeError:
+        return False
+    beyond = [c for c in text if ord(c) > 127]
+    accented = [c for c in beyond if c.isalpha() and "\u00c0" <= c <= "\u00ff" and c not in NOT_DUTCH]
+    if len(accented) + sum(c in WESTERN_EXTRA for c in beyond) < len(beyond):
+        return False
+    letters = sum(c.isalpha() for c in text)
+    return len(accented) <= 0.7 * letters
 
 
 def encoding_label(codec: str) -> str:

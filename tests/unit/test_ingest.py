@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from assistant.errors import InputError
-from assistant.ingest import chunk_document, load_document, sentence_spans
+from assistant.ingest import chunk_document, load_document, sentence_spans, text_encoding
 from assistant.text import sentences
 from tests.conftest import CORPUS_MD
 from tests.helpers.files import write_docx, write_pdf
@@ -143,3 +143,31 @@ def test_missing_path_and_scanned_pdf(tmp_path: Path) -> None:
     with pytest.raises(InputError) as info:
         _load(scanned)
     assert info.value.key == "error.no_text_pdf"
+
+
+# --- short notes saved by an older Windows program ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "note",
+    [
+        "Café één ruïne",  # charset-normalizer alone reads this as Mac Central European: "Cafť ťťn ruÔne"
+        "één",
+        "Notitie 3: de coördinator (één van de partners) zei: „prima” — € 40.",
+        "Ärger über Größe – Straße.",
+    ],
+)
+def test_a_short_western_note_is_read_as_windows_1252(note: str) -> None:
+    assert text_encoding(note.encode("cp1252"), Path("notitie.txt")) == "cp1252"
+
+
+@pytest.mark.parametrize(
+    ("note", "codec"),
+    [
+        ("Привет, как дела? Это заметка о сети.", "cp1251"),
+        ("Zażółć gęślą jaźń, to jest notatka.", "cp1250"),
+        ("Καλημέρα, αυτό είναι σημείωμα.", "cp1253"),
+    ],
+)
+def test_a_note_in_another_alphabet_is_not_taken_for_windows_1252(note: str, codec: str) -> None:
+    assert text_encoding(note.encode(codec), Path("notitie.txt")) != "cp1252"
