@@ -67,6 +67,7 @@ def sessions(app: Services) -> None:
         return
     ids = [s.id for s in listed]
     state.show_renamed(ids)
+    state.follow_open(ids)
     labels = session_labels(listed)
     chosen = st.selectbox(
         t("ui.sessions", lang),
@@ -80,7 +81,12 @@ def sessions(app: Services) -> None:
         state.session_id = chosen
         state.choose_pane(chosen, None)  # a finished session opens on its summary
         navigation.go(navigation.CONVERSATION)
-    if right.button(t("ui.delete", lang), use_container_width=True, key="delete"):
+    # asked once more: a deleted session cannot come back (the group scan's delete asks too). A popover of
+    # its own per session: the next session's question does not stand open once one is deleted
+    with right.popover(t("ui.delete", lang), use_container_width=True, key=f"delete-{chosen}"):
+        st.caption(untrusted_markdown(t("ui.delete_confirm", lang, title=labels[chosen])))
+        delete = st.button(t("ui.delete_sure", lang), type="primary", key="delete")
+    if delete:
         app.engine.delete(chosen)
         st.toast(t("ui.deleted", lang))
         if state.session_id == chosen:

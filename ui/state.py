@@ -98,6 +98,15 @@ class PersonState:
         if renamed in listed:
             st.session_state[SESSION_PICK] = renamed
 
+    def follow_open(self, listed: list[str]) -> None:
+        """Before the sessions list is drawn: a session opened since the last run (started or resumed) is
+        picked, so "Hernoem" and "Verwijder" act on the session on screen. Once per opening: the person may
+        then pick another one to resume."""
+        opened = self.session_id
+        if opened in listed and st.session_state.get("session_followed") != opened:
+            st.session_state[SESSION_PICK] = opened
+            st.session_state["session_followed"] = opened
+
     @property
     def upload_generation(self) -> int:
         """Part of the upload field's key: a new number gives a fresh, empty field after each upload."""

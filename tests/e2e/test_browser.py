@@ -344,6 +344,19 @@ def test_the_page_key_survives_every_page_switch(server: AppServer, browser) -> 
     assert parse_qs(urlparse(later.url).query)["u"][0] == key
     assert later.locator('[data-testid="stException"]').count() == 0
 
+    # a second session, then the open one deleted: asked first, and the other's question does not stand open
+    later.get_by_role("button", name="Nieuwe sessie").click()
+    later.get_by_role("button", name=ASK["mode"]).click()
+    later.get_by_placeholder(ASK["input"]).wait_for(timeout=60_000)
+    later.get_by_role("button", name="Verwijder").click()
+    sure = later.get_by_role("button", name="Ja, verwijder deze sessie")
+    sure.click()
+    later.get_by_text("Wie ben je?").wait_for(timeout=60_000)
+    later.wait_for_timeout(1_000)
+    assert not sure.is_visible()
+    later.get_by_role("button", name="Hervat").click()  # the first session is still there
+    later.get_by_text("Wat is stralend falen?", exact=True).wait_for(timeout=60_000)
+
 
 def upload(page, path: Path, expect_text: str) -> None:
     page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(path))

@@ -399,3 +399,32 @@ def test_two_sessions_of_the_same_title_can_each_be_picked(app: AppTest) -> None
         next(b for b in app.button if b.label == "Vraag het rapport").click().run()
     labels = [str(o) for o in app.sidebar.selectbox(key="session_pick").options]
     assert len(labels) == 2 and len(set(labels)) == 2 and labels[1].startswith(labels[0])
+
+
+def test_the_sessions_list_follows_the_open_session_and_a_delete_is_confirmed(app: AppTest) -> None:
+    """The buttons "Hernoem" and "Verwijder" act on the session picked in the list: it used to stay on an earlier pick
+    while another session was open, and one click deleted it without asking."""
+
+    def picked() -> str:
+        return app.sidebar.selectbox(key="session_pick").value
+
+    started = []
+    for route in ("Vraag het rapport", "Vraag het rapport", "Start de reflectie"):
+        next(b for b in app.sidebar.button if b.label == "Nieuwe sessie").click().run()
+        if route == "Start de reflectie":
+            app.selectbox(key="route").set_value("__free__").run()
+            app.multiselect(key="themes").set_value(["cultuur"]).run()
+        next(b for b in app.button if b.label == route).click().run()
+        started.append(app.session_state["session_id"])
+        if len(started) == 2:
+            app.sidebar.selectbox(key="session_pick").set_value(started[0]).run()  # looked at, not resumed
+    assert not app.exception and picked() == started[2]  # the one on screen, not the earlier pick
+
+    (confirm,) = [c.value for c in app.sidebar.caption if "verwijderen?" in c.value]
+    assert "niet terug te halen" in confirm
+    assert len(app.sidebar.selectbox(key="session_pick").options) == 3  # the popover's question deletes nothing
+    next(b for b in app.sidebar.button if b.label == "Ja, verwijder deze sessie").click().run()
+    assert not app.exception
+    left = [str(o) for o in app.sidebar.selectbox(key="session_pick").options]
+    assert len(left) == 2 and all(label.startswith("Vraag het rapport") for label in left)  # the open one went
+    assert "Wie ben je?" in [r.label for r in app.radio]  # the open session went: the start page
