@@ -7,6 +7,7 @@ the tests that load every file.
 from __future__ import annotations
 
 import datetime as dt
+import string
 from functools import cache
 from pathlib import Path
 
@@ -44,8 +45,23 @@ def _read(path: Path) -> dict[str, str]:
 
 
 def t(key: str, lang: Language = "nl", **values: object) -> str:
-    """The message ``key`` in ``lang`` with ``values`` filled in."""
-    return messages(lang)[key].format(**values)
+    """The message ``key`` in ``lang`` with ``values`` filled in. A count before a noun reads right for
+    one too ("1 passage", "3 passages"): where ``<key>_one`` exists, it is the message when the count is 1."""
+    found = messages(lang)
+    text = found[key]
+    if f"{key}_one" in found and _count(text, values) == 1:
+        text = found[f"{key}_one"]
+    return text.format(**values)
+
+
+def _count(template: str, values: dict[str, object]) -> int | None:
+    """A message's count, by convention its first placeholder given a whole number: the callers pass
+    counts under their own names (``passages``, ``answered``), so the message says which one counts."""
+    for _, name, _, _ in string.Formatter().parse(template):
+        value = values.get(name) if name else None
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    return None
 
 
 def date_text(day: dt.date, lang: Language) -> str:

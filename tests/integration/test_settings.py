@@ -171,7 +171,7 @@ def read_only_data(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict
         (READ_COMMANDS[0], "Stralend falen betekent dat fouten mogen."),
         (READ_COMMANDS[1], "Vraag het rapport"),
         (READ_COMMANDS[2], "plan.md"),
-        (READ_COMMANDS[3], "✓ report: 1 documenten, 1 passages, alles klopt.\n✓ workspace default"),
+        (READ_COMMANDS[3], "✓ report: alles klopt (documenten: 1, passages: 1).\n✓ workspace default"),
         (READ_COMMANDS[4], '"grounded"'),
     ],
 )

@@ -321,7 +321,7 @@ def test_a_damaged_sessions_database_leaves_the_rest_of_the_app_working(private_
     assert buttons["Start de reflectie"].disabled and buttons["Vraag het rapport"].disabled
 
     _upload(at, "notulen.md", b"# Notulen\n\nDe penningmeester is Anouk de Vries.\n")
-    assert [s.value for s in at.sidebar.success] == ["notulen.md toegevoegd: 1 passages."]
+    assert [s.value for s in at.sidebar.success] == ["notulen.md toegevoegd: 1 passage."]
     next(b for b in at.button if b.label == "Kaders bekijken").click().run()
     assert not at.exception and any("Salignac" in s.value for s in at.subheader)
     at.sidebar.radio(key="lang").set_value("en").run()
@@ -334,7 +334,7 @@ def test_an_upload_with_a_long_name_in_utf16_is_kept_and_said_how_it_was_read(pr
     name = "verslag-" + "ë" * 150 + ".txt"
     _upload(person, name, b"\xff\xfe" + "De penningmeester is Anouk de Vries.\n".encode("utf-16-le"))
     [message] = [s.value for s in person.sidebar.success]
-    assert "toegevoegd: 1 passages." in message and "Gelezen als UTF-16 LE, niet als UTF-8." in message, message
+    assert "toegevoegd: 1 passage." in message and "Gelezen als UTF-16 LE, niet als UTF-8." in message, message
     [listed] = [c.value for c in person.sidebar.caption if c.value.startswith(DOC)]
     assert "verslag" in listed and "txt" in listed
 

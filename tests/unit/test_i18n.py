@@ -29,6 +29,54 @@ def test_dutch_and_english_have_the_same_keys_and_placeholders() -> None:
         assert nl[key].strip() and en[key].strip(), key
 
 
+def test_every_singular_twin_belongs_to_a_message_with_a_count_and_the_same_placeholders() -> None:
+    for lang in ("nl", "en"):
+        found = messages(lang)
+        for key in [k for k in found if k.endswith("_one")]:
+            base = key.removesuffix("_one")
+            assert base in found and _fields(found[key]) == _fields(found[base]), key
+            ones = dict.fromkeys(_fields(found[base]), 1)
+            assert t(base, lang, **ones) == found[key].format(**ones), key  # its count is found
+            assert t(base, lang, **dict.fromkeys(ones, 2)) == found[base].format(**dict.fromkeys(ones, 2)), key
+
+
+@pytest.mark.parametrize(
+    ("key", "values", "nl", "en"),
+    [
+        ("ui.upload_done", {"name": "a.md", "passages": 1}, "a.md toegevoegd: 1 passage.", "a.md added: 1 passage."),
+        ("ui.upload_done", {"name": "a.md", "passages": 3}, "a.md toegevoegd: 3 passages.", "a.md added: 3 passages."),
+        ("ui.doc_passages", {"passages": 1}, "1 passage", "1 passage"),
+        ("ui.index_size", {"count": 1}, "1 passage in de index", "1 passage in the index"),
+        ("ui.index_size", {"count": 0}, "0 passages in de index", "0 passages in the index"),
+        ("docs.row", {"name": "a", "passages": 1, "pages": "", "reference": ""}, "a  1 passage", "a  1 passage"),
+        ("group.answered", {"answered": 1}, "1 persoon heeft geantwoord.", "1 person has answered."),
+        ("group.answered", {"answered": 4}, "4 mensen hebben geantwoord.", "4 people have answered."),
+        (
+            "group.too_few",  # the first count decides, not the threshold after it
+            {"n": 1, "min_answers": 3},
+            "Op dit thema heeft 1 persoon geantwoord; vanaf 3 is de verdeling te zien.",
+            "1 person answered on this theme; the distribution is shown from 3 on.",
+        ),
+        (
+            "doctor.index_ok",  # two counts: each after its noun
+            {"name": "report", "docs": 1, "passages": 7},
+            "✓ report: alles klopt (documenten: 1, passages: 7).",
+            "✓ report: all consistent (documents: 1, passages: 7).",
+        ),
+    ],
+)
+def test_a_count_of_one_takes_the_singular_in_both_languages(
+    key: str, values: dict[str, object], nl: str, en: str
+) -> None:
+    assert t(key, "nl", **values) == nl and t(key, "en", **values) == en
+
+
+def test_only_a_whole_number_is_a_count() -> None:
+    """A flag or a text that reads "1" is not a count: the plural stays."""
+    assert t("ui.doc_passages", "en", passages="1") == "1 passages"
+    assert t("ui.doc_passages", "en", passages=True) == "True passages"
+
+
 @pytest.fixture
 def own_prompts(tmp_path: Path) -> Iterator[Path]:
     """A copy of prompts/ with one message changed; the process's messages are the default ones again after."""
