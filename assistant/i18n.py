@@ -33,6 +33,12 @@ def use_prompts_dir(prompts_dir: Path) -> None:
     _prompts_dir = prompts_dir
 
 
+def current_prompts_dir() -> Path:
+    """Where ``t`` reads now: for texts that must come from the same place without settings at hand
+    (an export's theme names, from the question bank beside the messages)."""
+    return _prompts_dir
+
+
 def messages(lang: Language, prompts_dir: Path | None = None) -> dict[str, str]:
     """Every message of ``lang``, from ``prompts_dir`` (default: the one the entry chose); read once."""
     return _read((prompts_dir or _prompts_dir) / "i18n" / f"{lang}.yaml")
@@ -68,6 +74,13 @@ def date_text(day: dt.date, lang: Language) -> str:
     """A date as people write it: 31-12-2026 in Dutch, ISO (2026-12-31) in English. One place, so the
     pages (whose date fields take the same form), the exports and the command line write dates alike."""
     return day.strftime("%d-%m-%Y") if lang == "nl" else day.isoformat()
+
+
+def moment_text(moment: dt.datetime, lang: Language) -> str:
+    """A moment in the local time of the machine SLIM runs on, its date as ``date_text`` writes it:
+    28-11-2026, 11:12 in Dutch, 2026-11-28, 11:12 in English (stored moments are ISO times in UTC)."""
+    local = moment.astimezone()
+    return f"{date_text(local.date(), lang)}, {local:%H:%M}"
 
 
 def decimal_text(value: float, lang: Language, places: int = 1) -> str:

@@ -13,11 +13,15 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import cast
 
 from pydantic import BaseModel, Field
 
+from assistant.config import Language
 from assistant.domain import Synthesis, Turn
+from assistant.i18n import current_prompts_dir, moment_text, t
 from assistant.migrations import migrate
+from assistant.prompts import QuestionBank, question_bank
 from assistant.safe_text import heading_markdown, model_markdown, untrusted_markdown
 from assistant.sessiondb import SessionsDamagedError, backup_daily, check_open, db_path, is_damage
 from assistant.text import one_line
@@ -141,18 +145,39 @@ def export_json(info: SessionInfo, content: SessionContent) -> str:
     return json.dumps(payload, ensure_ascii=False, indent=2)
 
 
-def export_markdown(info: SessionInfo, content: SessionContent) -> str:
+def export_header(info: SessionInfo, themes: list[str], bank: QuestionBank) -> list[str]:
+    """What the Markdown and PDF exports say about their session, for a person, in the session's
+    language: the role's and the themes' names and when it began in local time ("Coördinator ·
+    28-11-2026, 11:12"). The JSON export keeps the ids and ISO times, for machines."""
+    lang = cast(Language, info.lang)
+    try:
+        began = moment_text(dt.datetime.fromisoformat(info.created), lang)
+    except ValueError:  # not a moment (a hand-made session): shown as it is
+        began = info.created
+    lines = [" · ".join(part for part in (t(f"session.role.{info.role}", lang), began) if part)]
+    names = [bank.themes[theme].title(lang) if theme in bank.themes else theme for theme in themes]
+    if names:
+        lines.append(f"{t('export.themes', lang)}: {', '.join(names)}")
+    return lines
+
+
+def export_markdown(info: SessionInfo, content: SessionContent, bank: QuestionBank | None = None) -> str:
     """The conversation as Markdown; each message's sources follow it with section number and passage.
     A viewer renders this file: everything not written by SLIM (titles, answers, passages, file names)
-    is shown as text (``safe_text``), so no script, image, link or math from a document comes along."""
-    lines = [f"# {heading_markdown(info.title)}", "", f"*{info.role} · {info.lang} · {info.created}*", ""]
+    is shown as text (``safe_text``), so no script, image, link or math from a document comes along.
+    ``bank`` names the themes; by default the one beside the messages in use."""
+    bank = bank or question_bank(current_prompts_dir())
+    lines = [f"# {heading_markdown(info.title)}", ""]
+    for line in export_header(info, content.themes, bank):
+        lines += [f"*{untrusted_markdown(line)}*", ""]
+    you = t("export.you", cast(Language, info.lang))
     for item in content.turns:
         if not item.text:
             continue
         if item.role == "assistant":
             lines += [f"**SLIM**: {model_markdown(item.text)}", ""]
         else:
-            lines += [f"**Jij / You**: {untrusted_markdown(item.text)}", ""]
+            lines += [f"**{you}**: {untrusted_markdown(item.text)}", ""]
         for c in item.citations:
             # a source of the report says so in its label; the report's own passages name the report
             report = f" — {untrusted_markdown(c.source)}" if c.section and not c.cite_as else ""

@@ -18,9 +18,10 @@ from fpdf import FPDF  # noqa: E402
 
 from assistant.config import Language  # noqa: E402
 from assistant.domain import CycleReached, LadderStep, Synthesis  # noqa: E402
+from assistant.i18n import t  # noqa: E402
 from assistant.prompts import QuestionBank  # noqa: E402
 from assistant.safe_text import plot_text  # noqa: E402
-from assistant.sessions import SessionInfo  # noqa: E402
+from assistant.sessions import SessionInfo, export_header  # noqa: E402
 from assistant.summary_lines import action_line, cycle_status, shown_cycles  # noqa: E402
 from assistant.text import one_line  # noqa: E402
 
@@ -112,7 +113,8 @@ def session_pdf(info: SessionInfo, synthesis: Synthesis, bank: QuestionBank, tex
     pdf = ReportPDF()
     pdf.add_page()
     pdf.heading(info.title, 16)
-    pdf.body(f"{info.role} · {info.lang} · {info.created}", 8)
+    for line in export_header(info, [theme.theme for theme in synthesis.themes], bank):
+        pdf.body(line, 8)
     pdf.heading(texts.synthesis_points, 12)
     for theme in synthesis.themes:
         points = "; ".join(f"“{p}”" for p in theme.points) or texts.no_answer
@@ -135,7 +137,7 @@ def session_pdf(info: SessionInfo, synthesis: Synthesis, bank: QuestionBank, tex
     pdf.heading(texts.synthesis_group, 12)
     for question in synthesis.group_questions:
         pdf.body(f"• {question}")
-    pdf.heading("Bronnen / Sources", 12)
+    pdf.heading(t("export.sources", lang), 12)
     for c in synthesis.citations:
         report = f" — {c.source}" if c.section and not c.cite_as else ""
         pdf.body(f"[{c.n}] {c.label(heading=True, lang=lang)}{report}", 9)
