@@ -29,16 +29,29 @@ FONT = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
 FONT_BOLD = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans-Bold.ttf"
 
 
+RADAR_MIN_THEMES = 3
+"""fewer axes make no shape to read"""
+
+
+def radar_themes(titles: dict[str, str], scores: dict[str, int]) -> tuple[dict[str, str], list[str]]:
+    """The radar's axes, only the themes the person scored, and the titles of those they skipped (to
+    name under the chart): a skipped theme drawn at 0 would read as the lowest score."""
+    scored = {theme: title for theme, title in titles.items() if scores.get(theme)}
+    return scored, [title for theme, title in titles.items() if theme not in scored]
+
+
 def radar_png(series: list[tuple[str, dict[str, int]]], titles: dict[str, str]) -> bytes:
-    """A radar chart of 1-5 scores per theme; each series is (label, {theme_id: score}). The labels are
-    session titles a person chose: text, never mathtext."""
+    """A radar chart of 1-5 scores per theme; each series is (label, {theme_id: score}). A theme a series
+    has no score for is a gap in its line, never 0 (an earlier session laid beside may have skipped
+    one). The labels are session titles a person chose: text, never mathtext."""
     themes = list(titles)
     angles = [2 * math.pi * i / len(themes) for i in range(len(themes))] + [0.0]
     fig, ax = plt.subplots(figsize=(5.2, 5.2), subplot_kw={"polar": True})
     for label, scores in series:
-        values = [scores.get(t, 0) for t in themes]
-        ax.plot(angles, values + values[:1], linewidth=2, label=plot_text(label))
-        ax.fill(angles, values + values[:1], alpha=0.15)
+        values = [float(scores[t]) if scores.get(t) else math.nan for t in themes]
+        ax.plot(angles, values + values[:1], linewidth=2, marker="o", markersize=3, label=plot_text(label))
+        if not any(math.isnan(v) for v in values):  # a shape with a gap has no inside
+            ax.fill(angles, values + values[:1], alpha=0.15)
     ax.set_xticks(angles[:-1], [plot_text(titles[t]) for t in themes], fontsize=8)
     ax.set_ylim(0, 5)
     ax.set_yticks([1, 2, 3, 4, 5], ["1", "2", "3", "4", "5"], fontsize=7)
@@ -119,10 +132,10 @@ def session_pdf(info: SessionInfo, synthesis: Synthesis, bank: QuestionBank, tex
     for theme in synthesis.themes:
         points = "; ".join(f"“{p}”" for p in theme.points) or texts.no_answer
         pdf.body(f"{theme.title}: {points}")
-    titles = {t.theme: t.title for t in synthesis.themes}
     scores = {t.theme: t.score for t in synthesis.themes if t.score}
+    titles, _ = radar_themes({t.theme: t.title for t in synthesis.themes}, scores)  # the list below shows "—"
     pdf.heading(texts.synthesis_scores, 12)
-    if len(titles) >= 3:
+    if len(titles) >= RADAR_MIN_THEMES:
         pdf.image(io.BytesIO(radar_png([(info.title, scores)], titles)), w=110)
     for theme in synthesis.themes:
         pdf.body(f"{theme.title}: {theme.score or '—'} {f'({theme.score_label})' if theme.score else ''}")

@@ -239,7 +239,8 @@ def _issued(data_dir: Path) -> tuple[str, str]:
     return issue_key(Settings(data_dir=data_dir))
 
 
-def _finished_route(data_dir: Path, owner: str, score: int) -> str:
+def _finished_route(data_dir: Path, owner: str, score: int, skipped: tuple[str, ...] = ()) -> str:
+    """A finished session of the coordinator's route, every theme scored ``score`` but the ``skipped``."""
     from assistant.config import Settings
     from assistant.index import open_index
     from assistant.llm import LanguageModel
@@ -254,10 +255,14 @@ def _finished_route(data_dir: Path, owner: str, score: int) -> str:
     while view.waiting_for != "free":
         view = engine.send(view.info.id, {"type": "answer", "text": "We leren vooral van elkaars fouten."})
         view = engine.send(view.info.id, {"type": "next"})
+        if view.themes[view.theme_index] in skipped:
+            view = engine.send(view.info.id, {"type": "skip"})
+            continue
         view = engine.send(view.info.id, {"type": "score", "value": score})
         if view.waiting_for == "score":  # the guide noted the answer pointed elsewhere: the score stays
             view = engine.send(view.info.id, {"type": "score", "value": score})
-    assert engine.finished_scores(owner)[view.info.id] == dict.fromkeys(view.themes, score)
+    scored = [theme for theme in view.themes if theme not in skipped]
+    assert engine.finished_scores(owner)[view.info.id] == dict.fromkeys(scored, score)
     return view.info.id
 
 
@@ -291,6 +296,34 @@ def test_a_later_session_is_laid_beside_an_earlier_one(
     (both,) = [series for series in drawn if len(series) == 2]  # on the page (the PDF keeps to this session)
     assert [label for label, _ in both] == ["Sessie 4", "Sessie 2"]
     assert set(both[0][1].values()) == {4} and set(both[1][1].values()) == {2}
+
+
+def test_a_skipped_theme_is_left_out_of_the_radar_and_named_under_it(
+    corpus_data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Drawn at 0, a theme the person did not rate read as the lowest score."""
+    import assistant.summary as summary
+
+    (tmp_path / "chroma").symlink_to(corpus_data_dir / "chroma", target_is_directory=True)
+    monkeypatch.setenv("SLIM_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("SLIM_LLM", "none")
+    key, person = _issued(tmp_path)
+    session = _finished_route(tmp_path, person, 3, skipped=("proces",))
+    axes: list[list[str]] = []
+    real = summary.radar_png
+    monkeypatch.setattr(summary, "radar_png", lambda series, titles: axes.append(list(titles)) or real(series, titles))
+
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["u"] = key
+    at.run()
+    at.selectbox(key="session_pick").set_value(session).run()
+    next(b for b in at.button if b.label == "Hervat").click().run()
+    assert not at.exception
+    (drawn,) = axes
+    assert "Proces" not in drawn and len(drawn) == 4, drawn
+    assert "Niet beoordeeld, dus niet in de radar: Proces." in [c.value for c in at.caption]
+    at.sidebar.radio(key="lang").set_value("en").run()
+    assert "Not rated, so not in the radar: Proces." in [c.value for c in at.caption]  # the session's title
 
 
 def test_only_keys_slim_issued_open_a_space(app: AppTest) -> None:

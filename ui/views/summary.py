@@ -9,7 +9,7 @@ from assistant.i18n import t
 from assistant.prompts import reflection_prompts
 from assistant.reflection.synthesis import synthesis_markdown
 from assistant.safe_text import model_markdown
-from assistant.summary import ladder, ladder_png, radar_png, session_pdf
+from assistant.summary import RADAR_MIN_THEMES, ladder, ladder_png, radar_png, radar_themes, session_pdf
 from ui import session
 from ui.components import cycle_choices, download, session_labels, sources
 from ui.context import owner, services
@@ -22,7 +22,7 @@ synthesis = view.synthesis
 assert synthesis is not None  # session.current opens the conversation otherwise
 session_lang = view.info.lang
 texts = reflection_prompts(app.settings.prompts_dir)[session_lang]
-titles = {th.theme: th.title for th in synthesis.themes}
+titles, skipped = radar_themes({th.theme: th.title for th in synthesis.themes}, view.scores)
 st.subheader(t("ui.radar", lang))
 scored = engine.finished_scores(owner())
 others = {s.id: s for s in engine.list(owner()) if s.id != view.info.id and s.id in scored}
@@ -36,8 +36,12 @@ compare = st.selectbox(
 series = [(view.info.title, view.scores)]
 if compare:
     series.append((others[compare].title, scored[compare]))
-if len(titles) >= 3:
+if len(titles) >= RADAR_MIN_THEMES:
     st.image(radar_png(series, titles))
+elif skipped:
+    st.caption(t("ui.radar_too_few", lang))
+if skipped:
+    st.caption(t("ui.radar_skipped", lang, themes=", ".join(skipped)))
 st.subheader(t("ui.ladder", lang))
 steps = ladder(synthesis, app.bank, session_lang)
 st.image(ladder_png(steps))
