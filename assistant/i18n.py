@@ -33,12 +33,6 @@ def use_prompts_dir(prompts_dir: Path) -> None:
     _prompts_dir = prompts_dir
 
 
-def current_prompts_dir() -> Path:
-    """Where ``t`` reads now: for texts that must come from the same place without settings at hand
-    (an export's theme names, from the question bank beside the messages)."""
-    return _prompts_dir
-
-
 def messages(lang: Language, prompts_dir: Path | None = None) -> dict[str, str]:
     """Every message of ``lang``, from ``prompts_dir`` (default: the one the entry chose); read once."""
     return _read((prompts_dir or _prompts_dir) / "i18n" / f"{lang}.yaml")

@@ -19,9 +19,9 @@ from pydantic import BaseModel, Field
 
 from assistant.config import Language
 from assistant.domain import Synthesis, Turn
-from assistant.i18n import current_prompts_dir, moment_text, t
+from assistant.i18n import moment_text, t
 from assistant.migrations import migrate
-from assistant.prompts import QuestionBank, question_bank
+from assistant.prompts import QuestionBank
 from assistant.safe_text import heading_markdown, model_markdown, untrusted_markdown
 from assistant.sessiondb import SessionsDamagedError, backup_daily, check_open, db_path, is_damage
 from assistant.text import one_line
@@ -161,12 +161,11 @@ def export_header(info: SessionInfo, themes: list[str], bank: QuestionBank) -> l
     return lines
 
 
-def export_markdown(info: SessionInfo, content: SessionContent, bank: QuestionBank | None = None) -> str:
+def export_markdown(info: SessionInfo, content: SessionContent, bank: QuestionBank) -> str:
     """The conversation as Markdown; each message's sources follow it with section number and passage.
     A viewer renders this file: everything not written by SLIM (titles, answers, passages, file names)
     is shown as text (``safe_text``), so no script, image, link or math from a document comes along.
-    ``bank`` names the themes; by default the one beside the messages in use."""
-    bank = bank or question_bank(current_prompts_dir())
+    ``bank`` names the themes."""
     lines = [f"# {heading_markdown(info.title)}", ""]
     for line in export_header(info, content.themes, bank):
         lines += [f"*{untrusted_markdown(line)}*", ""]

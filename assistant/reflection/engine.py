@@ -290,7 +290,7 @@ class ReflectionEngine:
         info = self._info(session_id)
         content = SessionContent.model_validate(self.graph.get_state(self._config(session_id)).values)
         content = self._summary_as_it_stands(content, info.lang)
-        return export_markdown(info, content) if fmt == "md" else export_json(info, content)
+        return export_markdown(info, content, self.bank) if fmt == "md" else export_json(info, content)
 
     def _summary_as_it_stands(self, content: Shown, lang: str) -> Shown:
         """The session with its summary message written anew from the synthesis as it stands: the person

@@ -16,13 +16,13 @@ from typer.testing import CliRunner
 
 from assistant.answer import answer_question, build_messages, valid_citations
 from assistant.cli import app
-from assistant.config import Settings
+from assistant.config import PROJECT_ROOT, Settings
 from assistant.domain import Citation, Turn
 from assistant.embeddings import SlimEmbeddings
 from assistant.i18n import t
 from assistant.index import chroma_client
 from assistant.llm import LanguageModel
-from assistant.prompts import answer_prompts
+from assistant.prompts import answer_prompts, question_bank
 from assistant.reflection.synthesis import own_words
 from assistant.retrieve import Retriever
 from assistant.sessions import SessionContent, SessionInfo, export_markdown
@@ -74,7 +74,7 @@ def test_a_numbered_heading_in_a_persons_document_is_no_report_section(small_cor
 
     info = SessionInfo(id="s", title="t", role="board", lang="nl", mode="ask", route=None, created="", updated="")
     turns = [Turn(role="assistant", kind="free_answer", text="Zo [1].", citations=[cited])]
-    exported = export_markdown(info, SessionContent(turns=turns))
+    exported = export_markdown(info, SessionContent(turns=turns), question_bank(PROJECT_ROOT / "prompts"))
     assert "> [1] plan.md 1. Inleiding\n" in exported and "§" not in exported, exported
 
     from ui.components import citation_label

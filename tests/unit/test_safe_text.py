@@ -176,7 +176,7 @@ def _hostile_session() -> tuple[SessionInfo, SessionContent]:
 
 def test_the_markdown_export_carries_no_tag_link_image_or_math() -> None:
     info, state = _hostile_session()
-    exported = export_markdown(info, state)
+    exported = export_markdown(info, state, question_bank(PROJECT_ROOT / "prompts"))
     rendered = render(exported)
     assert not re.search(r"<(a|img|script|iframe)\b", rendered, re.IGNORECASE), rendered  # no tag: no attribute
     streamlit_extras_inert(exported)

@@ -168,6 +168,7 @@ def test_source_label_says_it_is_a_source_not_the_report() -> None:
 
 def test_exports_and_the_app_label_a_source_apart_from_the_report() -> None:
     from assistant.domain import Turn
+    from assistant.prompts import question_bank
     from assistant.sessions import SessionContent, SessionInfo, export_markdown
     from ui.components import citation_label
 
@@ -183,7 +184,7 @@ def test_exports_and_the_app_label_a_source_apart_from_the_report() -> None:
         id="s", title="T", role="student", lang="nl", mode="ask", route=None, created="2026", updated="2026"
     )
     turns = [Turn(role="assistant", kind="answer", text="Zo [1] en zo [2].", citations=[report, source])]
-    exported = export_markdown(info, SessionContent(turns=turns))
+    exported = export_markdown(info, SessionContent(turns=turns), question_bank(PROJECT_ROOT / "prompts"))
     assert "> [2] Salignac et al. 2018, p. 4 — bron van het rapport" in exported
     (line,) = [x for x in exported.splitlines() if x.startswith("> [1] ")]
     assert line.startswith("> [1] §3.3") and "bron van het rapport" not in line
