@@ -195,6 +195,8 @@ def question_bank(prompts_dir: Path) -> QuestionBank:
 
 class GuideTexts(Strict):
     welcome: str
+    welcome_student: str
+    """a student studies networks rather than reflecting on one of their own"""
     ask_mode_welcome: str
     theme_header: str
     cases_intro: str
@@ -209,6 +211,8 @@ class GuideTexts(Strict):
     """added after a bank reflection that also cites the passage most like the answer, ``[{n}]``"""
     followup_prefix: str
     assess: str
+    assess_student: str
+    """the self-assessment as an exercise: a student places a case network (or one they know) on the scale"""
     assess_level: str
     assessed: str
     skipped: str

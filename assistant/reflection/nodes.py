@@ -320,7 +320,8 @@ def welcome(state: ReflectionState, runtime: Runtime[Context]) -> dict:
     if state.get("mode") == "ask":
         return {"turns": [turn("assistant", "welcome", texts.ask_mode_welcome)], "waiting_for": "free"}
     titles = ", ".join(ctx.bank.themes[t].title(lang) for t in state["themes"])
-    text = texts.welcome.format(count=len(state["themes"]), titles=titles)
+    welcome = texts.welcome_student if state["role"] == "student" else texts.welcome
+    text = welcome.format(count=len(state["themes"]), titles=titles)
     return {"turns": [turn("assistant", "welcome", text)], "theme_index": 0, "answers": {}, "scores": {}}
 
 
@@ -407,7 +408,8 @@ def assess(state: ReflectionState, runtime: Runtime[Context]) -> dict:
     ctx, lang = runtime.context, state["lang"]
     texts, theme = ctx.prompts[lang], _theme(state, ctx)
     levels = _levels(theme, lang)
-    lines = [texts.assess.format(title=theme.title(lang))] + [texts.assess_level.format(**lv) for lv in levels]
+    ask = texts.assess_student if state["role"] == "student" else texts.assess
+    lines = [ask.format(title=theme.title(lang))] + [texts.assess_level.format(**lv) for lv in levels]
     return {
         "turns": [turn("assistant", "assess", "\n".join(lines), theme.id, levels=levels)],
         "waiting_for": "score",

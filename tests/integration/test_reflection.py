@@ -147,6 +147,12 @@ def test_follow_ups_are_limited_and_deepen_asks_the_next_probe(tmp_path: Path, c
     assert [t.kind for t in view.turns].count("followup") == 2
     view = engine.send(view.info.id, {"type": "answer", "text": "Potentiële waarde is kennis voor later."})
     assert view.waiting_for == "score"
+    # a student studies networks: the welcome and the scale speak of the concepts and a case, not "jullie netwerk"
+    assert "een vraag over de begrippen" in view.turns[0].text and "jouw netwerk" not in view.turns[0].text
+    assert (
+        view.turns[-1].text.startswith("Oefening: neem een van de casusnetwerken")
+        and "jullie" not in view.turns[-1].text
+    )
 
 
 def test_english_session_and_ask_mode(tmp_path: Path, corpus_retriever: Retriever) -> None:
