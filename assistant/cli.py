@@ -735,6 +735,31 @@ def eval_reflections(
         typer.echo(t("bench.written", settings.lang, path=BENCH_DOC), err=True)
 
 
+@eval_app.command("cycles")
+@friendly_errors
+def eval_cycles(
+    file: Annotated[Path, typer.Argument(help="JSONL with id, role, theme, question_id?, lang, answer, cycle.")] = Path(
+        "docs/eval/value-cycles.jsonl"
+    ),
+    llm: Annotated[str | None, typer.Option("--llm", help="Backend to measure (default SLIM_LLM).")] = None,
+    split: Annotated[str | None, typer.Option("--split", help="Only the items of this half: tune or test.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (every answer included).")] = False,
+) -> None:
+    """Each answer through the real engine: the value cycles the summary proposes, against the label."""
+    from assistant.evaluation.cycles import cycles_table, evaluate_cycles, load_items
+    from assistant.index import open_index
+    from assistant.llm import make_llm
+    from assistant.retrieve import Retriever
+
+    settings = _settings(llm=llm)
+    items = load_items(file, split)
+    if not items:  # e.g. a set written as one half only
+        raise typer.BadParameter(f"no items in {file} match --split", param_hint="--split")
+    retriever = Retriever(open_index(settings), settings.prompts_dir)
+    scores = evaluate_cycles(items, settings, retriever, make_llm(settings), file, split)
+    typer.echo(scores.model_dump_json() if as_json else cycles_table(scores))
+
+
 @eval_app.command("answers")
 @friendly_errors
 def eval_answers(

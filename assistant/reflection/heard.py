@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from assistant.coaching import CoachingBank, Signal
 from assistant.prompts import QuestionBank, Role, ValueCycle
 from assistant.reflection.signals import SignalChooser
+from assistant.text import WORD
 
 NEUTRAL = "neutral"
 NO_LEVEL = frozenset({"dont_know", "not_sure"})
@@ -85,6 +86,16 @@ def cycle_of(bank: QuestionBank, theme: str, signal: str) -> ValueCycle | None:
     return next((c for c in bank.value_cycles if ref in c.signals), None)
 
 
+MIN_CYCLE_WORDS = 5
+"""how many words an answer needs before the summary reads a value cycle in it. A cycle is shown by what
+the network yielded ("two entrepreneurs used that tip the next day"); a verdict of a few words
+("Nauwelijks.", "Not much, honestly.", "Dat is heel wisselend.") says how much, not what. Nor can e5 tell
+such answers apart: a word or two resembles the examples of many signals about equally (0.85-0.88, as
+closely as a fitting story does), so "Nauwelijks." was taken for inspiration (0.866) and "Netwerken." for
+a project. A higher resemblance bar does not separate them: the answers of the tuning half of
+``docs/eval/value-cycles.jsonl`` that clearly show a cycle reach their signal at 0.859-0.897, and holding
+the signal to ``SIMILAR_CYCLE`` lost 9 of their 11 proposals. Their words: 14 or more."""
+
 SIMILAR_CYCLE = 0.89
 """how closely an answer must resemble the examples of a signal that shows a cycle before the summary
 proposes that cycle for it (the chooser's score: the mean of a signal's four best examples). Measured on
@@ -93,6 +104,11 @@ examples per language): three of the value theme's own answers reach 0.89-0.898 
 best, answers of other themes at most 0.888. So only an answer very like a bank example is taken on resemblance
 alone: a cycle is proposed "only where an answer clearly shows one". The bank's own examples of the other
 themes must almost never pass (``tests/integration/test_summary.py``)."""
+
+
+def says_enough_for_a_cycle(text: str) -> bool:
+    """Whether an answer says enough to show a value cycle (``MIN_CYCLE_WORDS``)."""
+    return len(WORD.findall(text)) >= MIN_CYCLE_WORDS
 
 
 def similar_cycle(chooser: SignalChooser, text: str, bank: QuestionBank, role: Role) -> ValueCycle | None:

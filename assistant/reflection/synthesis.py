@@ -14,7 +14,7 @@ from assistant.answer import quoted
 from assistant.config import Language
 from assistant.domain import Action, Citation, CycleReached, Synthesis, ThemeSummary
 from assistant.prompts import QuestionBank, Recommendation, ReflectionPrompts
-from assistant.reflection.heard import cycle_of, heard_per_theme, signals_heard, similar_cycle
+from assistant.reflection.heard import cycle_of, heard_per_theme, says_enough_for_a_cycle, signals_heard, similar_cycle
 from assistant.reflection.signals import SignalChooser
 from assistant.retrieve import Retriever
 from assistant.summary_lines import action_line, cycle_status, shown_cycles
@@ -42,9 +42,11 @@ def propose_cycles(state: dict[str, Any], bank: QuestionBank, coach: SignalChoos
     (``heard.similar_cycle``, which compares with all of a theme's signals, not only those of the question
     asked). The resemblance decides for answers where no signal stood and in the themes whose signals
     show a cycle, unless the person chose the signal themselves ("andere invalshoek"); an answer the
-    guide recognised as being about something else is not searched for a cycle. One proposal per cycle,
-    with the words that show it. Nothing for the student role (their answers are about the framework, not a
-    network) and nothing without the bank: no model invents a cycle."""
+    guide recognised as being about something else is not searched for a cycle. A verdict of a few words
+    ("Nauwelijks.") shows none, whatever signal it was taken for (``heard.MIN_CYCLE_WORDS``), unless the
+    person chose that signal. One proposal per cycle, with the words that show it. Nothing for the student
+    role (their answers are about the framework, not a network) and nothing without the bank: no model
+    invents a cycle."""
     if coach is None or state.get("role") == "student":
         return []
     lang: Language = state["lang"]
@@ -55,6 +57,8 @@ def propose_cycles(state: dict[str, Any], bank: QuestionBank, coach: SignalChoos
         by_answer = {h.answer: h for h in heard.get(theme, [])}
         for number, text in enumerate(state.get("answers", {}).get(theme, [])):
             found = by_answer.get(number)
+            if not (found and found.person) and not says_enough_for_a_cycle(text):
+                continue
             signal = found.signal if found else None
             mapped = cycle_of(bank, theme, signal) if signal else None
             cycle, how = mapped, "signal"

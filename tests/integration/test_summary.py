@@ -144,6 +144,31 @@ def test_an_answer_that_shows_no_value_gets_no_cycle(engine: ReflectionEngine) -
     assert view.synthesis.actions[0].id == "impact-zichtbaar"
 
 
+@pytest.mark.parametrize(
+    ("answer", "cycle"),
+    [
+        ("Nauwelijks.", None),  # a tester's answer, once taken for inspiration (0.866) and proposed as immediate value
+        ("Weinig.", None),
+        (
+            "Vorige week vroeg een ondernemer hoe je een stagiair goed begeleidt; ze ging naar huis met drie tips"
+            " van collega's die ze de volgende dag al gebruikte.",
+            "onmiddellijk",
+        ),
+    ],
+)
+def test_a_value_cycle_is_proposed_only_where_the_answer_shows_one(
+    engine: ReflectionEngine, answer: str, cycle: str | None
+) -> None:
+    """A verdict of a word ("hardly") shows no cycle, whatever signal e5 took it for; a concrete yield still
+    does. Measured on more answers by `slim eval cycles docs/eval/value-cycles.jsonl`."""
+    view = through_the_answer(engine, "coordinator", ["waardecreatie"], answer)
+    view = engine.send(view.info.id, {"type": "score", "value": 2})
+    assert view.synthesis is not None
+    assert [c.cycle for c in view.synthesis.cycles] == ([cycle] if cycle else [])
+    said = next(t for t in view.turns if t.kind == "synthesis").text
+    assert ("(voorstel)" in said) == (cycle is not None)
+
+
 def test_every_action_point_resolves_to_its_passage_of_7_2(corpus_retriever: Retriever) -> None:
     for rec in reflection_prompts(PROMPTS).recommendations:
         hit = corpus_retriever.passage_with(RECOMMENDATIONS_SECTION, rec.phrase)

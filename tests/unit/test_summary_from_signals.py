@@ -197,6 +197,19 @@ def test_the_summary_speaks_from_the_signals(coached: Context) -> None:
     assert "naar aanleiding van wat je zei bij Gezamenlijk doel" in markdown
 
 
+def test_a_verdict_of_a_few_words_shows_no_cycle_unless_the_person_chose_its_signal(coached: Context) -> None:
+    """e5 takes "Nauwelijks." for some signal or other; only the person's own choice makes it show a cycle."""
+    state = summary_state()
+    state["answers"]["waardecreatie"] = ["Nauwelijks.", "Twee wijken proberen nu samen een spreekuur."]
+    cycles = synthesis_module.propose_cycles(state, coached.bank, coached.coach)
+    assert [c.cycle for c in cycles] == ["gerealiseerd"]
+    chosen = heard(
+        "waardecreatie", "concrete_tip_or_contact", shown_last=["inspiration_only", "concrete_tip_or_contact"]
+    )
+    cycles = synthesis_module.propose_cycles({**state, "signals": chosen}, coached.bank, coached.coach)
+    assert [(c.cycle, c.signal) for c in cycles] == [("onmiddellijk", "concrete_tip_or_contact")]
+
+
 def test_a_student_gets_no_value_cycles_and_no_bank_gets_no_invented_ones(coached: Context) -> None:
     state = summary_state("student") | {"signals": heard("gezamenlijk-doel", "wrong_reason")}
     synthesis = build_synthesis(state, coached.bank, coached.prompts, coached.report, coached.coach)
