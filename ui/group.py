@@ -53,6 +53,7 @@ from assistant.safe_text import heading_markdown, model_markdown, untrusted_mark
 from ui.components import download, sources
 from ui.context import services
 from ui.context import settings as app_settings
+from ui.state import state
 
 PARTICIPANT_PARAM = "p"
 """the participant's token in the fill-in address: a reload keeps their answers"""
@@ -136,12 +137,13 @@ def create(ctx: GroupContext) -> None:
     st.subheader(t("group.new_scan", lang))
     st.markdown(t("group.intro", lang))
     themes = [th.id for th in ctx.bank.ordered_themes()]
+    handed = [theme for theme in state.take_group_scan_themes() or [] if theme in themes]  # from a summary
     with st.form("group-create"):
         network = st.text_input(t("group.network", lang), max_chars=120, key="group-network")
         chosen = st.multiselect(
             t("group.themes", lang),
             themes,
-            default=list(default_themes(ctx.settings.prompts_dir)),
+            default=handed or list(default_themes(ctx.settings.prompts_dir)),
             format_func=lambda tid: ctx.bank.themes[tid].title(lang),
             key="group-themes",
         )

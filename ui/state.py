@@ -107,6 +107,13 @@ class PersonState:
             st.session_state[SESSION_PICK] = opened
             st.session_state["session_followed"] = opened
 
+    def prefill_group_scan(self, themes: list[str]) -> None:
+        """A coordinator's summary hands its themes to the group scan's form, for one opening of it."""
+        st.session_state["group_scan_themes"] = themes
+
+    def take_group_scan_themes(self) -> list[str] | None:
+        return st.session_state.pop("group_scan_themes", None)
+
     @property
     def upload_generation(self) -> int:
         """Part of the upload field's key: a new number gives a fresh, empty field after each upload."""

@@ -239,8 +239,11 @@ def _issued(data_dir: Path) -> tuple[str, str]:
     return issue_key(Settings(data_dir=data_dir))
 
 
-def _finished_route(data_dir: Path, owner: str, score: int, skipped: tuple[str, ...] = ()) -> str:
-    """A finished session of the coordinator's route, every theme scored ``score`` but the ``skipped``."""
+def _finished_route(
+    data_dir: Path, owner: str, score: int, skipped: tuple[str, ...] = (), themes: list[str] | None = None
+) -> str:
+    """A finished session of the coordinator's route (or of the ``themes`` chosen), every theme scored
+    ``score`` but the ``skipped``."""
     from assistant.config import Settings
     from assistant.index import open_index
     from assistant.llm import LanguageModel
@@ -251,7 +254,8 @@ def _finished_route(data_dir: Path, owner: str, score: int, skipped: tuple[str, 
     engine = ReflectionEngine(
         settings, Retriever(open_index(settings), settings.prompts_dir), LanguageModel("none", None)
     )
-    view = engine.start("coordinator", "nl", route_id="strategiesessie", owner=owner, title=f"Sessie {score}")
+    route = None if themes else "strategiesessie"
+    view = engine.start("coordinator", "nl", route_id=route, themes=themes, owner=owner, title=f"Sessie {score}")
     while view.waiting_for != "free":
         view = engine.send(view.info.id, {"type": "answer", "text": "We leren vooral van elkaars fouten."})
         view = engine.send(view.info.id, {"type": "next"})
@@ -461,3 +465,27 @@ def test_the_sessions_list_follows_the_open_session_and_a_delete_is_confirmed(ap
     left = [str(o) for o in app.sidebar.selectbox(key="session_pick").options]
     assert len(left) == 2 and all(label.startswith("Vraag het rapport") for label in left)  # the open one went
     assert "Wie ben je?" in [r.label for r in app.radio]  # the open session went: the start page
+
+
+def test_a_coordinators_summary_hands_its_themes_to_a_group_scan(
+    corpus_data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The coordinator's route promises the group's view and an agenda: the summary leads to a group scan on
+    the session's themes (the scan's own default is another set)."""
+    from assistant.group.models import default_themes
+
+    (tmp_path / "chroma").symlink_to(corpus_data_dir / "chroma", target_is_directory=True)
+    monkeypatch.setenv("SLIM_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("SLIM_LLM", "none")
+    key, person = _issued(tmp_path)
+    chosen = ["structuur", "cultuur", "leiderschap"]
+    assert not set(chosen) & set(default_themes(PROJECT_ROOT / "prompts"))
+    finished = _finished_route(tmp_path, person, 3, themes=chosen)
+
+    at = _person(key)
+    at.selectbox(key="session_pick").set_value(finished).run()
+    next(b for b in at.button if b.label == "Hervat").click().run()
+    assert "Naar je strategiesessie" in [s.value for s in at.subheader]
+    next(b for b in at.button if b.label == "Groepsscan op deze thema's").click().run()
+    assert not at.exception
+    assert at.multiselect(key="group-themes").value == chosen

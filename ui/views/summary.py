@@ -10,7 +10,7 @@ from assistant.prompts import reflection_prompts
 from assistant.reflection.synthesis import synthesis_markdown
 from assistant.safe_text import model_markdown
 from assistant.summary import RADAR_MIN_THEMES, ladder, ladder_png, radar_png, radar_themes, session_pdf
-from ui import session
+from ui import navigation, session
 from ui.components import cycle_choices, download, session_labels, sources
 from ui.context import owner, services
 from ui.state import state
@@ -59,6 +59,12 @@ markdown = synthesis_markdown(synthesis, texts)
 st.markdown(model_markdown(markdown))
 if synthesis.citations:
     sources(synthesis.citations, markdown, lang, app.retriever.section_text, key=f"syn-{view.info.id}")
+if view.info.role == "coordinator":  # the route promises the group's view and an agenda: the group scan gives both
+    st.subheader(t("ui.to_group", lang))
+    st.caption(t("ui.to_group_help", lang))
+    if st.button(t("ui.to_group_button", lang), icon=":material/groups:", key="to-group"):
+        state.prefill_group_scan(view.themes)
+        navigation.go(navigation.GROUP)
 left, middle, right = st.columns(3)
 name = f"slim-{view.info.id}"
 download(left, t("ui.download_md", lang), engine.export(view.info.id, "md"), f"{name}.md", "text/markdown")
