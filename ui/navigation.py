@@ -26,6 +26,16 @@ GROUP = "views/groepsscan.py"
 """the group scan (create, fill in, results): ``assistant.group.links.PAGE``"""
 
 
+SESSION_PARAM = "s"
+"""the session the conversation or summary page shows, in its address: a reload opens it again"""
+LANG_PARAM = "lang"
+"""the language the person chose, in the address: a reload keeps it"""
+
+
 def go(page: str) -> NoReturn:
-    """Run ``page`` (a path above) next, keeping the page address's query parameters (the private key)."""
-    st.switch_page(page, query_params=st.query_params.to_dict())
+    """Run ``page`` (a path above) next, keeping the page address's query parameters (the private key, the
+    language); the session's only on the pages that show one."""
+    params = st.query_params.to_dict()
+    if page not in (CONVERSATION, SUMMARY):
+        params.pop(SESSION_PARAM, None)
+    st.switch_page(page, query_params=params)

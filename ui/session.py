@@ -18,12 +18,17 @@ PANES: dict[Pane, str] = {"summary": navigation.SUMMARY, "conversation": navigat
 
 
 def current(pane: Pane) -> tuple[ReflectionEngine, SessionView]:
-    """The session this person chose, shown on the page for ``pane``. Without one of their own (a bookmark
+    """The session this person chose (after a reload: the one in the page address), shown on the page for
+    ``pane``. Without one of their own (a bookmark
     of this page, a deleted session, a damaged sessions database) the start page opens instead; a finished
     session opens on the pane the person last chose, its summary first."""
-    engine, session_id = services().engine, state.session_id
+    engine = services().engine
+    session_id = state.session_id or st.query_params.get(navigation.SESSION_PARAM)  # a reload: the address
     if not (engine and session_id and engine.owned(session_id, owner())):
         navigation.go(navigation.START)
+    state.session_id = session_id
+    if st.query_params.get(navigation.SESSION_PARAM) != session_id:
+        st.query_params[navigation.SESSION_PARAM] = session_id
     view = engine.view(session_id)
     wanted: Pane = state.pane(session_id) if view.synthesis else "conversation"
     if wanted != pane:

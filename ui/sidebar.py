@@ -32,6 +32,8 @@ def sidebar(app: Services, in_session: bool) -> None:
             key=LANG,
             horizontal=True,
         )
+        if st.query_params.get(navigation.LANG_PARAM) != state.lang:  # in the address: a reload keeps it
+            st.query_params[navigation.LANG_PARAM] = state.lang
         if st.button(t("ui.new_session", lang), use_container_width=True):
             navigation.go(navigation.START)
         if st.button(t("ui.sources_page", lang), use_container_width=True, key="to-sources"):

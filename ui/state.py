@@ -12,6 +12,8 @@ from typing import Literal, NamedTuple, cast
 import streamlit as st
 
 from assistant.config import Language, Settings, configured_lang
+from assistant.i18n import LANGUAGES
+from ui.navigation import LANG_PARAM
 
 LANG = "lang"
 """The sidebar's language radio writes here; every page reads it through ``PersonState.lang``."""
@@ -35,8 +37,9 @@ class PersonState:
     def init(self) -> None:
         """The language on a person's first run; a Settings() costs milliseconds, so not on every rerun. Also
         when a setting is wrong: the services then say which, in this language."""
-        if LANG not in st.session_state:
-            st.session_state[LANG] = configured_lang()
+        if LANG not in st.session_state:  # a reload keeps the language the person chose (in the address)
+            asked = st.query_params.get(LANG_PARAM)
+            st.session_state[LANG] = asked if asked in LANGUAGES else configured_lang()
         else:  # the language radio is a widget: without this, a page switch drops its value (Streamlit's
             # widget cleanup between pages) and the next page speaks the configured language again
             st.session_state[LANG] = st.session_state[LANG]

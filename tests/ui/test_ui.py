@@ -489,3 +489,27 @@ def test_a_coordinators_summary_hands_its_themes_to_a_group_scan(
     next(b for b in at.button if b.label == "Groepsscan op deze thema's").click().run()
     assert not at.exception
     assert at.multiselect(key="group-themes").value == chosen
+
+
+def test_a_reload_keeps_the_open_session_and_the_language(app: AppTest) -> None:
+    """A reload is a new browser session: it used to open the start page, in the configured language. The
+    session and the language are in the page address now."""
+    app.sidebar.radio(key="lang").set_value("en").run()
+    next(b for b in app.button if b.label == "Ask the report").click().run()
+    session_id = app.session_state["session_id"]
+    assert app.query_params["s"] == session_id and app.query_params["lang"] == "en"
+
+    reloaded = AppTest.from_file(APP, default_timeout=120)
+    for name in ("u", "s", "lang"):
+        reloaded.query_params[name] = app.query_params[name]
+    reloaded.switch_page("views/conversation.py").run()
+    assert not reloaded.exception
+    assert reloaded.session_state["session_id"] == session_id and reloaded.chat_input(key="ask")
+    assert "New session" in [b.label for b in reloaded.sidebar.button]
+
+    someone = AppTest.from_file(APP, default_timeout=120)  # another person's address with this session: not theirs
+    someone.query_params["s"] = session_id
+    someone.switch_page("views/conversation.py").run()
+    assert not someone.exception and "Wie ben je?" in [r.label for r in someone.radio]
+    next(b for b in reloaded.sidebar.button if b.label == "New session").click().run()
+    assert "s" not in reloaded.query_params and reloaded.query_params["lang"] == "en"
