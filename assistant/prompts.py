@@ -210,6 +210,8 @@ class GuideTexts(Strict):
     further: str
     """added after a bank reflection that also cites the passage most like the answer, ``[{n}]``"""
     followup_prefix: str
+    noted: str
+    """after a follow-up answer that carries the point the guide already reflected on"""
     assess: str
     assess_student: str
     """the self-assessment as an exercise: a student places a case network (or one they know) on the scale"""

@@ -32,7 +32,7 @@ from assistant.llm import LanguageModel
 from assistant.prompts import Question, QuestionBank, ReflectionPrompts, Theme, answer_prompts, instruction_patterns
 from assistant.reflection.checks import MAX_WORDS, reflection_faults, word_count
 from assistant.reflection.further import further_passage, theme_sections
-from assistant.reflection.heard import NEUTRAL, NOTE_GAP, entry_for, heard_per_theme, pointed_level
+from assistant.reflection.heard import NEUTRAL, NOTE_GAP, entry_for, heard_per_theme, pointed_level, standing
 from assistant.reflection.signals import SignalChooser
 from assistant.reflection.state import Input, ReflectionState, Step, Waiting, turn
 from assistant.reflection.synthesis import build_synthesis, choose_cycle, own_words, synthesis_markdown
@@ -270,11 +270,15 @@ def _bank_reflection(
     assert ctx.coach is not None
     lang, theme_id = state["lang"], _current_theme_id(state)
     choice = ctx.coach.choose(answer, question.text(lang), theme_id, state["role"], question.id)
-    text, citations, followup = _bank_reply(ctx, state, choice.chosen)
-    text, citations, further = _with_further(ctx, state, answer, text, citations)
-    if citations:  # shown at once, also while a stronger model is still writing
-        write(Passages(citations))
-    own = _own_reflection(ctx, lang, question.text(lang), answer, citations, write)
+    previous = state.get("signals", {}).get(theme_id)
+    if _said_already(previous, choice.chosen):  # a follow-up answer that carries what was heard already
+        text, citations, followup, further, own = ctx.prompts[lang].noted, [], "", None, None
+    else:
+        text, citations, followup = _bank_reply(ctx, state, choice.chosen)
+        text, citations, further = _with_further(ctx, state, answer, text, citations)
+        if citations:  # shown at once, also while a stronger model is still writing
+            write(Passages(citations))
+        own = _own_reflection(ctx, lang, question.text(lang), answer, citations, write)
     data = {
         "signal": choice.chosen,
         "method": choice.method,
@@ -283,9 +287,17 @@ def _bank_reflection(
         "further": further,
     }
     reflection = turn("assistant", "reflection", own or text, theme_id, citations, **data)
-    previous = state.get("signals", {}).get(theme_id)
     number = len(state.get("answers", {}).get(theme_id, [])) - 1  # the answer just recorded
     return reflection, {theme_id: entry_for(previous, choice.ranked, choice.chosen, number)}, followup
+
+
+def _said_already(previous: dict | None, signal: str | None) -> bool:
+    """Whether the guide already said the reflection for this signal (or the neutral one) on this theme:
+    a follow-up answer often carries the same point, and the same text twice reads like a machine."""
+    if not previous:
+        return False
+    said = {h.signal for h in standing(previous)} | set(previous.get("shown") or [])
+    return (signal or NEUTRAL) in said
 
 
 def _answered_since_reflection(state: ReflectionState) -> bool:
@@ -484,8 +496,8 @@ def on_followup(state: ReflectionState, data: Input, runtime: Runtime[Context]) 
     if data.type == "other":
         return other_angle(state, runtime) | {"next_step": "wait_followup"}
     can_deepen = state.get("followups", 0) < runtime.context.settings.max_followups
-    if data.type == "answer" and data.text.strip():
-        return _record_answer(state, data.text.strip()) | {"next_step": "reflect" if can_deepen else "assess"}
+    if data.type == "answer" and data.text.strip():  # reflected on too; a deeper question only while left
+        return _record_answer(state, data.text.strip()) | {"next_step": "reflect"}
     if data.type == "deepen" and can_deepen:
         return {"next_step": "reflect"}
     if data.type in ("skip", "next"):

@@ -342,3 +342,29 @@ def test_the_browser_bench_long_conversation_is_a_finished_route(tmp_path: Path,
     assert info.route == LONG_ROUTE and view.synthesis is not None and len(view.scores) == len(view.themes) == 5
     assert messages == sum(1 for turn in view.turns if turn.text) >= 40
     assert [turn.text for turn in view.turns if turn.kind == "free_question"][-1] == "Wat is lerend vermogen?"
+
+
+def test_a_follow_up_answer_gets_a_reply_and_never_the_same_text_twice(
+    tmp_path: Path, corpus_retriever: Retriever
+) -> None:
+    """With one follow-up (the default) its answer used to go straight to the scale, unanswered. It gets a
+    reflection now, and where it carries the point already reflected on, a short word instead of the same
+    text again."""
+    engine = engine_for(tmp_path, corpus_retriever)
+    for follow_up in ("Iedereen heeft het doel op papier, maar partners werken vooral aan hun eigen doelen.", None):
+        view = engine.start("board", "nl", themes=["gezamenlijk-doel"])
+        said = "Iedereen heeft het doel op papier, maar partners werken vooral aan hun eigen doelen."
+        view = engine.send(view.info.id, {"type": "answer", "text": said})
+        first = next(t for t in reversed(view.turns) if t.kind == "reflection")
+        again = follow_up or "We vieren elk jaar samen de resultaten van de projecten die we hebben afgerond."
+        view = engine.send(view.info.id, {"type": "answer", "text": again})
+        assert view.waiting_for == "score"
+        kinds = [t.kind for t in view.turns]
+        assert kinds[-3:] == ["answer", "reflection", "assess"], kinds
+        reply = view.turns[-2]
+        assert reply.text != first.text
+        if follow_up:  # the same point: not the same text twice
+            assert reply.text == "Dank je, dat neem ik mee in de samenvatting." and not reply.citations
+        else:
+            assert reply.citations and reply.text != "Dank je, dat neem ik mee in de samenvatting."
+        assert_citations_resolve(view)
