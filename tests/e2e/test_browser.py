@@ -256,17 +256,20 @@ def test_resume_after_a_server_restart(server: AppServer, browser) -> None:
     start_free_route(page, ["Leiderschap"])
     answer(page, "Onze voorzitter trekt alles alleen.")
     bookmark = page.url
-    assert "?u=" in bookmark
+    assert "u=" in urlparse(bookmark).query
     page.close()
 
     server.stop()
     server.start()
     page = browser.new_page(viewport={"width": 1280, "height": 900})
-    open_app(page, bookmark)
-    page.get_by_role("button", name="Hervat").click()
+    page.goto(bookmark)  # the address of the conversation: the session itself, not the start page
     page.get_by_text("Onze voorzitter trekt alles alleen.", exact=True).wait_for(timeout=60_000)
     page.get_by_role("button", name="Volgende vraag").wait_for()
     shot(page, "6-resumed-after-restart")
+    page.get_by_role("button", name="Nieuwe sessie").click()
+    page.get_by_text("Wie ben je?").wait_for(timeout=60_000)
+    page.get_by_role("button", name="Hervat").click()  # and from the sessions list
+    page.get_by_text("Onze voorzitter trekt alles alleen.", exact=True).wait_for(timeout=60_000)
 
     made_up = "aaaaaaaaaaaaaaaa"  # long enough, but never issued: a fresh key, an empty space
     stranger = browser.new_page(viewport={"width": 1280, "height": 900})
@@ -286,11 +289,14 @@ def test_two_people_at_once_are_isolated(server: AppServer, browser) -> None:
     start_free_route(page_two, ["Structuur"])
     answer(page_one, "Antwoord van persoon een over de cultuur.")
     answer(page_two, "Antwoord van persoon twee over de structuur.")
-    page_one.reload()
+    page_one.reload()  # each reload opens the session in its own address
     page_two.reload()
-    page_one.get_by_text("Wie ben je?").wait_for(timeout=60_000)
-    page_two.get_by_text("Wie ben je?").wait_for(timeout=60_000)
+    page_one.get_by_text("Antwoord van persoon een over de cultuur.", exact=True).wait_for(timeout=60_000)
+    page_two.get_by_text("Antwoord van persoon twee over de structuur.", exact=True).wait_for(timeout=60_000)
     assert "persoon twee" not in page_one.content() and "persoon een" not in page_two.content()
+    for page in (page_one, page_two):
+        page.get_by_role("button", name="Nieuwe sessie").click()
+        page.get_by_text("Wie ben je?").wait_for(timeout=60_000)
     # each resumes the one session in their own list: their own
     page_one.get_by_role("button", name="Hervat").click()
     page_two.get_by_role("button", name="Hervat").click()
