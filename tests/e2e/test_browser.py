@@ -598,11 +598,11 @@ def test_an_english_route_with_the_embedded_model_and_a_phone_screen(model_serve
     shot(page, "11-english-summary-embedded-model")
 
     phone = browser.new_page(viewport={"width": 390, "height": 844})
-    open_app(phone, page.url)  # the same person, on their phone
+    phone.goto(page.url)  # the same person on their phone: the same summary, in the language they chose
+    phone.get_by_role("button", name="Download Markdown").wait_for(timeout=60_000)
     width = phone.evaluate("() => document.documentElement.scrollWidth")
     assert width <= 390, f"the page is {width}px wide on a 390px screen"
-    phone.get_by_role("button", name="Start de reflectie").wait_for(timeout=30_000)
-    shot(phone, "12-phone-start")
+    shot(phone, "12-phone-summary")
 
 
 HOSTILE_NAME = r"$\rule{1200px}{700px}$ :red-background[WAARSCHUWING] **vet** [x](evil).md"
@@ -664,7 +664,7 @@ def test_hostile_text_stays_text_in_every_place_it_is_shown(private_server: AppS
     page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(
         {"name": HOSTILE_NAME, "mimeType": "text/markdown", "buffer": HOSTILE_DOCUMENT.encode()}
     )
-    page.get_by_text(re.compile(r"toegevoegd: \d+ passages")).first.wait_for(timeout=120_000)
+    page.get_by_text(re.compile(r"toegevoegd: \d+ passages?\.")).first.wait_for(timeout=120_000)
     assert_inert(page, f"{HOSTILE_NAME} toegevoegd", f"{HOSTILE_NAME} · ")
 
     page.get_by_role("button", name=ASK["mode"]).click()
