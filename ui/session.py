@@ -95,8 +95,12 @@ def controls(view: SessionView) -> None:
         if confirmed and level:
             send(sid, {"type": "score", "value": level})
             st.rerun()
-        if st.button(t("ui.skip", lang), key="skip-score"):
+        left, right = st.columns(2)
+        if left.button(t("ui.skip", lang), key="skip-score", use_container_width=True):
             send(sid, {"type": "skip"})
+            st.rerun()
+        if view.other_angle and right.button(t("ui.other", lang), key="other-score", use_container_width=True):
+            send(sid, {"type": "other"})  # the reflection just before the scale can be corrected too
             st.rerun()
     elif waiting in ("answer", "followup"):
         answer = st.chat_input(t("ui.your_answer", lang), key="answer")  # pinned to the bottom wherever called

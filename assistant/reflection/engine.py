@@ -53,9 +53,15 @@ class SessionView(BaseModel):
 
     @property
     def other_angle(self) -> bool:
-        """Whether the last reflection came from the coaching bank, so "andere invalshoek" can be offered."""
-        last = next((t for t in reversed(self.turns) if t.kind == "reflection"), None)
-        return bool(last and last.data.get("alternatives"))
+        """Whether "andere invalshoek" has something to show: the reflection on the last answer came from the
+        coaching bank, and one of its other signals (or the neutral text) has not been shown for it yet."""
+        since = next((i for i in range(len(self.turns) - 1, -1, -1) if self.turns[i].kind == "answer"), None)
+        if since is None:
+            return False
+        shown = [t for t in self.turns[since:] if t.kind == "reflection"]
+        if not shown or not shown[0].data.get("alternatives"):
+            return False
+        return bool({*shown[0].data["alternatives"], None} - {t.data.get("signal") for t in shown})
 
     @property
     def can_deepen(self) -> bool:

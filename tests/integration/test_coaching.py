@@ -154,6 +154,11 @@ def test_another_angle_shows_the_next_signal_and_is_remembered(tmp_path: Path, c
     assert second.text != first.text and second.citations and view.waiting_for == "followup"
     view = engine.view(view.info.id)  # a reload: the choice is in the session
     assert view.turns[-1].data["signal"] == second.data["signal"]
+    texts = [first.text, second.text]
+    while view.other_angle:  # every other signal, then the neutral text, each once; then it is no longer offered
+        view = engine.send(view.info.id, {"type": "other"})
+        texts.append(view.turns[-1].text)
+    assert len(texts) == len(set(texts)) == len({*ranked, None}), texts
 
 
 def test_an_answer_like_no_signal_gets_the_neutral_reply(tmp_path: Path, corpus_retriever: Retriever) -> None:
