@@ -496,8 +496,15 @@ def on_followup(state: ReflectionState, data: Input, runtime: Runtime[Context]) 
     if data.type == "other":
         return other_angle(state, runtime) | {"next_step": "wait_followup"}
     can_deepen = state.get("followups", 0) < runtime.context.settings.max_followups
-    if data.type == "answer" and data.text.strip():  # reflected on too; a deeper question only while left
-        return _record_answer(state, data.text.strip()) | {"next_step": "reflect"}
+    if data.type == "answer" and data.text.strip():
+        recorded = _record_answer(state, data.text.strip())
+        if can_deepen:
+            return recorded | {"next_step": "reflect"}
+        # the last follow-up's answer: kept for the summary and not left without a word, but not read for a
+        # signal (the question's signals describe answers to the question, not to its follow-up: tried, a
+        # reply about the chair's openness came back as "a newcomer walks into a distant meeting")
+        noted = turn("assistant", "reflection", runtime.context.prompts[state["lang"]].noted, _current_theme_id(state))
+        return recorded | {"turns": [*recorded["turns"], noted], "next_step": "assess"}
     if data.type == "deepen" and can_deepen:
         return {"next_step": "reflect"}
     if data.type in ("skip", "next"):

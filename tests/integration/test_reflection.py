@@ -347,24 +347,26 @@ def test_the_browser_bench_long_conversation_is_a_finished_route(tmp_path: Path,
 def test_a_follow_up_answer_gets_a_reply_and_never_the_same_text_twice(
     tmp_path: Path, corpus_retriever: Retriever
 ) -> None:
-    """With one follow-up (the default) its answer used to go straight to the scale, unanswered. It gets a
-    reflection now, and where it carries the point already reflected on, a short word instead of the same
-    text again."""
+    """With one follow-up (the default) its answer used to go straight to the scale, unanswered: it gets a word
+    now, and is kept for the summary. With more follow-ups an answer to one is reflected on; where it carries
+    the point already reflected on, the same word instead of the same text twice."""
+    noted = "Dank je, dat neem ik mee in de samenvatting."
+    said = "Iedereen heeft het doel op papier, maar partners werken vooral aan hun eigen doelen."
     engine = engine_for(tmp_path, corpus_retriever)
-    for follow_up in ("Iedereen heeft het doel op papier, maar partners werken vooral aan hun eigen doelen.", None):
-        view = engine.start("board", "nl", themes=["gezamenlijk-doel"])
-        said = "Iedereen heeft het doel op papier, maar partners werken vooral aan hun eigen doelen."
-        view = engine.send(view.info.id, {"type": "answer", "text": said})
+    view = engine.start("board", "nl", themes=["gezamenlijk-doel"])
+    view = engine.send(view.info.id, {"type": "answer", "text": said})
+    view = engine.send(view.info.id, {"type": "answer", "text": "Daar praten we in het bestuur nooit over."})
+    assert [t.kind for t in view.turns][-3:] == ["answer", "reflection", "assess"] and view.waiting_for == "score"
+    assert view.turns[-2].text == noted and not view.turns[-2].citations and not view.other_angle
+
+    (tmp_path / "two").mkdir()
+    deeper = engine_for(tmp_path / "two", corpus_retriever, max_followups=2)
+    for follow_up, same in ((said, True), ("We vieren elk jaar samen de resultaten van afgeronde projecten.", False)):
+        view = deeper.start("board", "nl", themes=["gezamenlijk-doel"])
+        view = deeper.send(view.info.id, {"type": "answer", "text": said})
         first = next(t for t in reversed(view.turns) if t.kind == "reflection")
-        again = follow_up or "We vieren elk jaar samen de resultaten van de projecten die we hebben afgerond."
-        view = engine.send(view.info.id, {"type": "answer", "text": again})
-        assert view.waiting_for == "score"
-        kinds = [t.kind for t in view.turns]
-        assert kinds[-3:] == ["answer", "reflection", "assess"], kinds
-        reply = view.turns[-2]
-        assert reply.text != first.text
-        if follow_up:  # the same point: not the same text twice
-            assert reply.text == "Dank je, dat neem ik mee in de samenvatting." and not reply.citations
-        else:
-            assert reply.citations and reply.text != "Dank je, dat neem ik mee in de samenvatting."
+        view = deeper.send(view.info.id, {"type": "answer", "text": follow_up})
+        reply = next(t for t in reversed(view.turns) if t.kind == "reflection")
+        assert reply is not first and reply.text != first.text
+        assert (reply.text == noted) is same and bool(reply.citations) is not same
         assert_citations_resolve(view)

@@ -189,8 +189,9 @@ def test_a_follow_up_deepens_only_while_follow_ups_are_left(context: Context) ->
     answer, deepen = Input(type="answer", text="Ja."), Input(type="deepen")
     assert nodes.on_followup(at_theme(followups=1), answer, rt)["next_step"] == "reflect"
     assert nodes.on_followup(at_theme(followups=1), deepen, rt) == {"next_step": "reflect"}
-    # the last follow-up's answer is reflected on too (it used to get no reply); reflect then asks nothing more
-    assert nodes.on_followup(at_theme(followups=2), answer, rt)["next_step"] == "reflect"
+    last = nodes.on_followup(at_theme(followups=2), answer, rt)  # the last follow-up's answer: a word, then the scale
+    assert last["next_step"] == "assess" and [t["kind"] for t in last["turns"]] == ["answer", "reflection"]
+    assert last["turns"][1]["text"] == "Dank je, dat neem ik mee in de samenvatting."
     assert nodes.on_followup(at_theme(followups=2), deepen, rt) == {"next_step": "wait_followup"}
     assert nodes.on_followup(at_theme(followups=2), Input(type="next"), rt) == {"turns": [], "next_step": "assess"}
 
