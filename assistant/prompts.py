@@ -197,6 +197,10 @@ class GuideTexts(Strict):
     welcome: str
     welcome_student: str
     """a student studies networks rather than reflecting on one of their own"""
+    themes: str
+    """the themes of a session, in the welcome"""
+    one_theme: str
+    """a session of one theme, in the welcome"""
     ask_mode_welcome: str
     theme_header: str
     cases_intro: str

@@ -333,7 +333,9 @@ def welcome(state: ReflectionState, runtime: Runtime[Context]) -> dict:
         return {"turns": [turn("assistant", "welcome", texts.ask_mode_welcome)], "waiting_for": "free"}
     titles = ", ".join(ctx.bank.themes[t].title(lang) for t in state["themes"])
     welcome = texts.welcome_student if state["role"] == "student" else texts.welcome
-    text = welcome.format(count=len(state["themes"]), titles=titles)
+    count = len(state["themes"])
+    themes = (texts.one_theme if count == 1 else texts.themes).format(count=count, titles=titles)
+    text = welcome.format(themes=themes)
     return {"turns": [turn("assistant", "welcome", text)], "theme_index": 0, "answers": {}, "scores": {}}
 
 

@@ -294,6 +294,13 @@ def test_assess_offers_the_five_levels(context: Context) -> None:
 def test_welcome_names_the_themes_or_opens_ask_mode(context: Context) -> None:
     guided = nodes.welcome(at_theme(), runtime(context))
     assert guided["theme_index"] == 0 and "Cultuur" in guided["turns"][0]["text"]
+    one = nodes.welcome(at_theme(themes=["cultuur"]), runtime(context))["turns"][0]["text"]
+    two = nodes.welcome(at_theme(themes=["cultuur", "proces"]), runtime(context))["turns"][0]["text"]
+    assert "door het thema Cultuur uit het rapport." in one and "1 thema" not in one  # not "1 thema's"
+    assert (
+        "door 2 thema's uit het rapport: Proces, Cultuur." in two
+        or "door 2 thema's uit het rapport: Cultuur, Proces." in two
+    )
     ask = nodes.welcome({"role": "board", "lang": "en", "mode": "ask", "themes": []}, runtime(context))
     assert ask["waiting_for"] == "free" and "theme_index" not in ask
 
