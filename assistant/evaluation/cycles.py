@@ -10,17 +10,16 @@ something their answer does not show. A *miss* is cheaper: the person can still 
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal, get_args
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from assistant.config import Language, Settings
-from assistant.errors import InputError
 from assistant.evaluation.bench import measure_table
+from assistant.evaluation.quality import load_lines
 from assistant.llm import LanguageModel
 from assistant.prompts import Role
 from assistant.retrieve import Retriever
@@ -64,17 +63,7 @@ class CycleScores(BaseModel):
 
 
 def load_items(path: Path, split: str | None = None) -> list[CycleItem]:
-    if not path.is_file():
-        raise InputError("error.missing_path", path=str(path))
-    items = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            items.append(CycleItem.model_validate(json.loads(line)))
-        except (ValueError, ValidationError) as exc:
-            raise InputError("error.bad_queries", path=str(path), line=number, detail=type(exc).__name__) from exc
-    return [item for item in items if split is None or item.split == split]
+    return [item for item in load_lines(path, CycleItem) if split is None or item.split == split]
 
 
 def outcome(expected: str | None, proposed: list[str]) -> Outcome:

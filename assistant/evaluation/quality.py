@@ -9,7 +9,7 @@ import json
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -52,19 +52,28 @@ class ModeScores(BaseModel):
     groups: dict[str, dict[str, GroupScores]] = {}
 
 
-def load_queries(path: Path) -> list[Query]:
-    """Read ``{"id", "q", ...}`` lines; a bad line is an input error naming the line."""
-    if not path.exists():
+M = TypeVar("M", bound=BaseModel)
+
+
+def load_lines(path: Path, model: type[M]) -> list[M]:
+    """Read one JSON object per line as ``model`` (blank lines skipped); a bad line is an input error
+    naming the line. Every evaluation file is read this way."""
+    if not path.is_file():
         raise InputError("error.missing_path", path=str(path))
-    queries: list[Query] = []
+    items: list[M] = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
             continue
         try:
-            queries.append(Query.model_validate(json.loads(line)))
-        except (json.JSONDecodeError, ValidationError) as exc:
+            items.append(model.model_validate(json.loads(line)))
+        except (ValueError, ValidationError) as exc:
             raise InputError("error.bad_queries", path=str(path), line=number, detail=type(exc).__name__) from exc
-    return queries
+    return items
+
+
+def load_queries(path: Path) -> list[Query]:
+    """Read ``{"id", "q", ...}`` lines."""
+    return load_lines(path, Query)
 
 
 def _squash(text: str) -> str:

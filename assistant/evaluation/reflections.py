@@ -10,18 +10,16 @@ time is from sending the answer until the whole reflection is there.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
 from time import perf_counter
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from assistant.config import Language, Settings
-from assistant.errors import InputError
 from assistant.evaluation.bench import measure_table
-from assistant.evaluation.quality import is_hit
+from assistant.evaluation.quality import is_hit, load_lines
 from assistant.evaluation.stats import percentile
 from assistant.llm import LanguageModel
 from assistant.prompts import Role
@@ -69,17 +67,7 @@ class ReflectionScores(BaseModel):
 
 
 def load_items(path: Path) -> list[ReflectionItem]:
-    if not path.is_file():
-        raise InputError("error.missing_path", path=str(path))
-    items = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            items.append(ReflectionItem.model_validate(json.loads(line)))
-        except (ValueError, ValidationError) as exc:
-            raise InputError("error.bad_queries", path=str(path), line=number, detail=type(exc).__name__) from exc
-    return items
+    return load_lines(path, ReflectionItem)
 
 
 def evaluate_reflections(
