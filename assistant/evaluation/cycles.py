@@ -10,30 +10,23 @@ something their answer does not show. A *miss* is cheaper: the person can still 
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal, get_args
 
 from pydantic import BaseModel
 
-from assistant.config import Language, Settings
+from assistant.config import Settings
 from assistant.evaluation.bench import measure_table
 from assistant.evaluation.quality import load_lines
+from assistant.evaluation.reflections import GuideAnswer, at_question, scratch_engine
 from assistant.llm import LanguageModel
-from assistant.prompts import Role
 from assistant.retrieve import Retriever
 
 Outcome = Literal["correct", "wrong_cycle", "false_proposal", "missed", "rightly_none"]
 
 
-class CycleItem(BaseModel):
-    id: str
-    role: Role
-    theme: str
-    question_id: str | None = None
-    lang: Language
-    answer: str
+class CycleItem(GuideAnswer):
     cycle: str | None
     split: Literal["tune", "test"] | None = None
 
@@ -84,14 +77,12 @@ def evaluate_cycles(
     file: Path,
     split: str | None = None,
 ) -> CycleScores:
-    from assistant.reflection.engine import ReflectionEngine
     from assistant.reflection.synthesis import propose_cycles
 
-    engine = ReflectionEngine(settings, retriever, llm, conn=sqlite3.connect(":memory:", check_same_thread=False))
+    engine = scratch_engine(settings, retriever, llm)
     results = []
     for item in items:
-        asked = {item.theme: item.question_id} if item.question_id else None
-        view = engine.start(item.role, item.lang, themes=[item.theme], questions=asked)
+        view = at_question(engine, item)
         view = engine.send(view.info.id, {"type": "answer", "text": item.answer})
         state = engine.graph.get_state({"configurable": {"thread_id": view.info.id}}).values
         proposed = [c.cycle for c in propose_cycles(state, engine.bank, engine.coach)]

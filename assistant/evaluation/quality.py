@@ -151,13 +151,7 @@ class AnswerScores(BaseModel):
 
 
 def load_answer_items(path: Path) -> list[AnswerItem]:
-    if not path.exists():
-        raise InputError("error.missing_path", path=str(path))
-    return [
-        AnswerItem.model_validate(json.loads(line))
-        for line in path.read_text(encoding="utf-8").splitlines()
-        if line.strip()
-    ]
+    return load_lines(path, AnswerItem)
 
 
 def _sentences(text: str) -> list[str]:

@@ -14,6 +14,7 @@ import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
 from time import perf_counter
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
@@ -27,14 +28,22 @@ from assistant.reflection.checks import MAX_WORDS, reflection_faults
 from assistant.retrieve import Retriever
 from assistant.text import CITATION
 
+if TYPE_CHECKING:  # the engine loads the models: imported where an evaluation runs, not with the CLI
+    from assistant.reflection.engine import ReflectionEngine, SessionView
 
-class ReflectionItem(BaseModel):
+
+class GuideAnswer(BaseModel):
+    """One person's answer to one of the guide's questions (the theme's first when ``question_id`` is empty)."""
+
     id: str
     role: Role
     theme: str
     question_id: str | None = None
     lang: Language
     answer: str
+
+
+class ReflectionItem(GuideAnswer):
     signal: str | None = None
     evidence: list[str] = []
     kind: str | None = None
@@ -70,16 +79,26 @@ def load_items(path: Path) -> list[ReflectionItem]:
     return load_lines(path, ReflectionItem)
 
 
+def scratch_engine(settings: Settings, retriever: Retriever, llm: LanguageModel) -> ReflectionEngine:
+    """The real engine, its sessions in memory: an evaluation leaves nothing in the person's database."""
+    from assistant.reflection.engine import ReflectionEngine  # at run time (above: for types only)
+
+    return ReflectionEngine(settings, retriever, llm, conn=sqlite3.connect(":memory:", check_same_thread=False))
+
+
+def at_question(engine: ReflectionEngine, item: GuideAnswer) -> SessionView:
+    """A new session of one theme, at the item's question (the theme's first when it names none)."""
+    asked = {item.theme: item.question_id} if item.question_id else None
+    return engine.start(item.role, item.lang, themes=[item.theme], questions=asked)
+
+
 def evaluate_reflections(
     items: Sequence[ReflectionItem], settings: Settings, retriever: Retriever, llm: LanguageModel, file: Path
 ) -> ReflectionScores:
-    from assistant.reflection.engine import ReflectionEngine
-
-    engine = ReflectionEngine(settings, retriever, llm, conn=sqlite3.connect(":memory:", check_same_thread=False))
+    engine = scratch_engine(settings, retriever, llm)
     results = []
     for item in items:
-        asked = {item.theme: item.question_id} if item.question_id else None
-        view = engine.start(item.role, item.lang, themes=[item.theme], questions=asked)
+        view = at_question(engine, item)
         question = next(t for t in reversed(view.turns) if t.kind == "question")
         # while the person reads the question and types, the theme's examples are embedded (or read from
         # the cache): timed apart, the reflection's time starts when the answer is sent

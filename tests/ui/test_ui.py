@@ -239,6 +239,14 @@ def _issued(data_dir: Path) -> tuple[str, str]:
     return issue_key(Settings(data_dir=data_dir))
 
 
+def _own_data(corpus_data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[str, str]:
+    """A data directory of its own with the report's index, no model, and a page key issued in it."""
+    (tmp_path / "chroma").symlink_to(corpus_data_dir / "chroma", target_is_directory=True)
+    monkeypatch.setenv("SLIM_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("SLIM_LLM", "none")
+    return _issued(tmp_path)
+
+
 def _finished_route(
     data_dir: Path, owner: str, score: int, skipped: tuple[str, ...] = (), themes: list[str] | None = None
 ) -> str:
@@ -275,10 +283,7 @@ def test_a_later_session_is_laid_beside_an_earlier_one(
 ) -> None:
     import assistant.summary as summary
 
-    (tmp_path / "chroma").symlink_to(corpus_data_dir / "chroma", target_is_directory=True)
-    monkeypatch.setenv("SLIM_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("SLIM_LLM", "none")
-    key, person = _issued(tmp_path)
+    key, person = _own_data(corpus_data_dir, tmp_path, monkeypatch)
     earlier = _finished_route(tmp_path, person, 2)
     later = _finished_route(tmp_path, person, 4)
     _finished_route(tmp_path, _issued(tmp_path)[1], 5)  # someone else's: never offered to this person
@@ -308,10 +313,7 @@ def test_a_skipped_theme_is_left_out_of_the_radar_and_named_under_it(
     """Drawn at 0, a theme the person did not rate read as the lowest score."""
     import assistant.summary as summary
 
-    (tmp_path / "chroma").symlink_to(corpus_data_dir / "chroma", target_is_directory=True)
-    monkeypatch.setenv("SLIM_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("SLIM_LLM", "none")
-    key, person = _issued(tmp_path)
+    key, person = _own_data(corpus_data_dir, tmp_path, monkeypatch)
     session = _finished_route(tmp_path, person, 3, skipped=("proces",))
     axes: list[list[str]] = []
     real = summary.radar_png
@@ -474,10 +476,7 @@ def test_a_coordinators_summary_hands_its_themes_to_a_group_scan(
     the session's themes (the scan's own default is another set)."""
     from assistant.group.models import default_themes
 
-    (tmp_path / "chroma").symlink_to(corpus_data_dir / "chroma", target_is_directory=True)
-    monkeypatch.setenv("SLIM_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("SLIM_LLM", "none")
-    key, person = _issued(tmp_path)
+    key, person = _own_data(corpus_data_dir, tmp_path, monkeypatch)
     chosen = ["structuur", "cultuur", "leiderschap"]
     assert not set(chosen) & set(default_themes(PROJECT_ROOT / "prompts"))
     finished = _finished_route(tmp_path, person, 3, themes=chosen)
