@@ -19,9 +19,9 @@ PANES: dict[Pane, str] = {"summary": navigation.SUMMARY, "conversation": navigat
 
 def current(pane: Pane) -> tuple[ReflectionEngine, SessionView]:
     """The session this person chose (after a reload: the one in the page address), shown on the page for
-    ``pane``. Without one of their own (a bookmark
-    of this page, a deleted session, a damaged sessions database) the start page opens instead; a finished
-    session opens on the pane the person last chose, its summary first."""
+    ``pane``. Without one of their own (a bookmark of another person's session, a deleted session, a damaged
+    sessions database) the start page opens instead; a finished session opens on the pane the person last
+    chose, its summary first."""
     engine = services().engine
     session_id = state.session_id or st.query_params.get(navigation.SESSION_PARAM)  # a reload: the address
     if not (engine and session_id and engine.owned(session_id, owner())):
