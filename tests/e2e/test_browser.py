@@ -289,8 +289,9 @@ def test_two_people_at_once_are_isolated(server: AppServer, browser) -> None:
     start_free_route(page_two, ["Structuur"])
     answer(page_one, "Antwoord van persoon een over de cultuur.")
     answer(page_two, "Antwoord van persoon twee over de structuur.")
-    page_one.reload()  # each reload opens the session in its own address
-    page_two.reload()
+    for page in (page_one, page_two):  # each reload opens the session in its own address, once it is there
+        page.wait_for_function("() => new URLSearchParams(location.search).has('s')", timeout=30_000)
+        page.reload()
     page_one.get_by_text("Antwoord van persoon een over de cultuur.", exact=True).wait_for(timeout=60_000)
     page_two.get_by_text("Antwoord van persoon twee over de structuur.", exact=True).wait_for(timeout=60_000)
     assert "persoon twee" not in page_one.content() and "persoon een" not in page_two.content()
