@@ -16,6 +16,7 @@ from pathlib import Path
 
 from pydantic import Field, field_validator, model_validator
 
+from assistant.config import Language
 from assistant.prompts import ROLES, QuestionBank, Role, Strict, Text, question_bank, read_yaml
 
 MAX_REFLECTION_WORDS = 70
@@ -106,10 +107,36 @@ class Signal(Reply):
     """an answer carries this signal only when it names every element of the report's list"""
 
 
-class OffTopic(Strict):
-    """``prompts/coaching/special/off-topic.yaml``: example answers that belong to no theme and no signal."""
+class Aside(Strict):
+    """One kind of answer about something else (who reads along, no time now, how the app works, ...): its
+    examples, and the word the guide says on it before the theme's neutral reply."""
 
+    id: str
     examples: Examples
+    aside: Text
+    aside_remote: Text | None = None
+    """said instead when the language model runs outside this computer (``Settings.stays_local``)"""
+
+    def text(self, lang: Language, local: bool) -> str:
+        return (self.aside if local or self.aside_remote is None else self.aside_remote)(lang)
+
+
+class OffTopic(Strict):
+    """``prompts/coaching/special/off-topic.yaml``: answers that belong to no theme and no signal, by kind."""
+
+    kinds: list[Aside] = Field(min_length=1)
+    fallback: str
+    """the kind whose word fits any answer about something else, said when no kind is clearly the closest"""
+
+    @model_validator(mode="after")
+    def _unique(self) -> OffTopic:
+        ids = [k.id for k in self.kinds]
+        if len(ids) != len(set(ids)) or self.fallback not in ids:
+            raise ValueError("off-topic kinds repeat, or the fallback is not one of them")
+        return self
+
+    def kind(self, kind_id: str) -> Aside:
+        return next(k for k in self.kinds if k.id == kind_id)
 
 
 class RoleBank(Strict):
@@ -132,9 +159,10 @@ class ThemeBank(Strict):
 
 class CoachingBank(Strict):
     themes: dict[str, ThemeBank]
-    off_topic: Examples | None = None
+    off_topic: OffTopic | None = None
     """answers about something else entirely (the room, the app, another course): when an answer is most
-    like one of these, the guide shows the theme's neutral reply rather than a signal it resembles in tone"""
+    like one of these, the guide says a word on it and the theme's neutral reply, rather than a signal it
+    resembles in tone"""
 
     def covers(self, theme: str) -> bool:
         return theme in self.themes
@@ -195,8 +223,8 @@ def coaching_bank(prompts_dir: Path) -> CoachingBank:
         theme = ThemeBank.model_validate(read_yaml(path))
         themes[theme.theme] = theme
     off_topic = prompts_dir / OFF_TOPIC
-    examples = OffTopic.model_validate(read_yaml(off_topic)).examples if off_topic.is_file() else None
-    bank = CoachingBank(themes=themes, off_topic=examples)
+    aside = OffTopic.model_validate(read_yaml(off_topic)) if off_topic.is_file() else None
+    bank = CoachingBank(themes=themes, off_topic=aside)
     from assistant.prompts import reflection_prompts
 
     recommendations = {r.id for r in reflection_prompts(prompts_dir).recommendations}

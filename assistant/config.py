@@ -6,9 +6,11 @@ on import, so tests can build any configuration they need.
 
 from __future__ import annotations
 
+import ipaddress
 import types
 from pathlib import Path
 from typing import Any, Literal, Union, get_args, get_origin
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -68,6 +70,19 @@ class Settings(BaseSettings):
     max_pages: int = Field(2000, ge=1, description="Most pages of one PDF.")
 
     @property
+    def stays_local(self) -> bool:
+        """Whether what a person writes and adds stays on this computer: the embedded model or none, or an
+        ``ollama:``/``openai:`` server on loopback, and the local index or a Chroma server on loopback. What
+        SLIM says about privacy follows this."""
+        if self.chroma_host and not _loopback(self.chroma_host):
+            return False
+        if self.llm.startswith("ollama:"):
+            return _loopback(self.ollama_base_url)
+        if self.llm.startswith("openai:"):
+            return self.openai_base_url is not None and _loopback(self.openai_base_url)
+        return True
+
+    @property
     def chroma_dir(self) -> Path:
         return self.data_dir / "chroma"
 
@@ -86,6 +101,17 @@ class Settings(BaseSettings):
     @property
     def sessions_db(self) -> Path:
         return self.data_dir / "sessions.sqlite"
+
+
+def _loopback(url: str) -> bool:
+    """Whether ``url`` points at this computer."""
+    host = urlsplit(url if "//" in url else f"//{url}").hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class _LanguageOnly(BaseSettings):

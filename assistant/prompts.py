@@ -216,6 +216,8 @@ class GuideTexts(Strict):
     followup_prefix: str
     noted: str
     """after a follow-up answer that carries the point the guide already reflected on"""
+    ask_again: str
+    """the theme's question once more, after an answer about something else (``{question}``)"""
     assess: str
     assess_student: str
     """the self-assessment as an exercise: a student places a case network (or one they know) on the scale"""

@@ -3,7 +3,8 @@ routers that choose the next node.
 
 Per theme: intro with cited passages → question → (person answers) → reflection: their words mirrored
 and connected to a cited passage, plus a deepening follow-up (at most ``max_followups``) → self-assessment
-→ next theme → synthesis. A node that reads input sets ``next_step``; the router after it checks that
+→ next theme → synthesis. A first answer about something else entirely gets a word on it and the question
+once more (reflect → wait_answer). A node that reads input sets ``next_step``; the router after it checks that
 it is one of the places that node may lead to (anything else is a bug, and raises). A free question at
 any pause is answered with citations and the pause resumes where it was.
 
@@ -36,9 +37,9 @@ def after_wait_answer(state: ReflectionState) -> Literal["wait_answer", "reflect
     raise _unexpected("wait_answer", state)
 
 
-def after_reflect(state: ReflectionState) -> Literal["wait_followup", "assess"]:
+def after_reflect(state: ReflectionState) -> Literal["wait_followup", "wait_answer", "assess"]:
     match step := state.get("next_step"):
-        case "wait_followup" | "assess":
+        case "wait_followup" | "wait_answer" | "assess":
             return step
     raise _unexpected("reflect", state)
 

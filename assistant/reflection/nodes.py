@@ -182,16 +182,19 @@ def _reflection_text(
     ).text
 
 
-def _bank_reply(ctx: Context, state: ReflectionState, signal_id: str | None) -> tuple[str, list[Citation], str]:
-    """A reflection of the coaching bank (the signal's, or the neutral one), its passage resolved in the
-    report and cited as [1], the bank's other places for the same point (``also``) as [2] and [3] with the
-    line that says so, as many as fit in the word limit, and the follow-up question that fits it."""
+def _bank_reply(
+    ctx: Context, state: ReflectionState, signal_id: str | None, opening: str = ""
+) -> tuple[str, list[Citation], str]:
+    """A reflection of the coaching bank (the signal's, or the neutral one, after ``opening`` when given),
+    its passage resolved in the report and cited as [1], the bank's other places for the same point
+    (``also``) as [2] and [3] with the line that says so, as many as fit in the word limit, and the
+    follow-up question that fits it."""
     assert ctx.coach is not None
     lang, role, theme_id = state["lang"], state["role"], _current_theme_id(state)
     bank = ctx.coach.bank
     reply = bank.signal(theme_id, role, signal_id) if signal_id else bank.neutral(theme_id, role)
     hit = ctx.report.passage_with(reply.passage.section, reply.passage.phrase)
-    text = reply.reflection(lang)
+    text = f"{opening} {reply.reflection(lang)}".strip()
     if hit is None:  # a bank test proves every passage resolves; never cite what is not there
         return text.replace(" [1]", "").replace("[1]", ""), [], reply.followup(lang)
     found = [hit]
@@ -271,10 +274,11 @@ def _bank_reflection(
     lang, theme_id = state["lang"], _current_theme_id(state)
     choice = ctx.coach.choose(answer, question.text(lang), theme_id, state["role"], question.id)
     previous = state.get("signals", {}).get(theme_id)
-    if _said_already(previous, choice.chosen):  # a follow-up answer that carries what was heard already
+    aside = _aside(ctx, lang, choice.aside)
+    if _said_already(previous, choice.chosen) and not aside:  # a follow-up answer that carries what was heard
         text, citations, followup, further, own = ctx.prompts[lang].noted, [], "", None, None
     else:
-        text, citations, followup = _bank_reply(ctx, state, choice.chosen)
+        text, citations, followup = _bank_reply(ctx, state, choice.chosen, aside)
         text, citations, further = _with_further(ctx, state, answer, text, citations)
         if citations:  # shown at once, also while a stronger model is still writing
             write(Passages(citations))
@@ -285,10 +289,42 @@ def _bank_reflection(
         "alternatives": choice.ranked,
         "writer": "model" if own else "bank",
         "further": further,
+        "aside": choice.aside if aside else None,
     }
     reflection = turn("assistant", "reflection", own or text, theme_id, citations, **data)
     number = len(state.get("answers", {}).get(theme_id, [])) - 1  # the answer just recorded
     return reflection, {theme_id: entry_for(previous, choice.ranked, choice.chosen, number)}, followup
+
+
+def _aside(ctx: Context, lang: Language, kind: str | None) -> str:
+    """The word on an answer about something else (who reads along, no time now, ...), said before the
+    theme's neutral reply; empty for an answer to the question."""
+    off_topic = ctx.coach.bank.off_topic if ctx.coach else None
+    if kind is None or off_topic is None:
+        return ""
+    return off_topic.kind(kind).text(lang, ctx.settings.stays_local)
+
+
+def _ask_again(state: ReflectionState, ctx: Context, reflection: dict) -> dict | None:
+    """After the first answer to the theme's question that was about something else: the question once
+    more, the answer not kept as one (not in the summary, no signal). Only once per question: a second
+    answer about something else goes on like any other."""
+    theme_id, lang = _current_theme_id(state), state["lang"]
+    if not reflection["data"].get("aside") or state.get("followups", 0):
+        return None
+    if any(
+        t["kind"] == "question" and t["data"].get("again") for t in state.get("turns", []) if t["theme"] == theme_id
+    ):
+        return None
+    question = _question(state, ctx)
+    again = ctx.prompts[lang].ask_again.format(question=question.text(lang))
+    reflection = {**reflection, "data": {**reflection["data"], "alternatives": []}}  # nothing was heard to correct
+    return {
+        "turns": [reflection, turn("assistant", "question", again, theme_id, question_id=question.id, again=True)],
+        "answers": {theme_id: state.get("answers", {}).get(theme_id, [])[:-1]},
+        "waiting_for": "answer",
+        "next_step": "wait_answer",
+    }
 
 
 def _said_already(previous: dict | None, signal: str | None) -> bool:
@@ -393,6 +429,8 @@ def reflect(state: ReflectionState, runtime: Runtime[Context]) -> dict:
             reflection, update["signals"], fitting = _bank_reflection(
                 ctx, state, answer, question, runtime.stream_writer
             )
+            if again := _ask_again(state, ctx, reflection):
+                return again
             probe = fitting if followups == 0 else probe
             turns = [reflection]
     else:

@@ -14,7 +14,7 @@ import hashlib
 import json
 import logging
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -34,6 +34,11 @@ log = logging.getLogger(__name__)
 
 NONE = "none"
 TOP = 4  # a signal scores as the mean of its four best-matching examples
+KIND_TOP = 2  # an off-topic kind scores as the mean of its two best examples (a kind has three or four)
+# A kind's own word (who reads along, the session is kept, ...) only when that kind is clearly the closest;
+# else the general one ("a different subject"): a word on the wrong matter is worse than a general one. On
+# the off-topic answers of the tuning sets, a right kind led the next by 0.015-0.04, a wrong one by < 0.012.
+KIND_MARGIN = 0.015
 MIN_SIMILARITY = 0.85  # e5 similarities are compressed: unrelated text scores ~0.80-0.86, a fitting answer ~0.87+
 MIN_MARGIN = 0.0  # the best signal must beat the next one by this much
 # e5 barely reads "not", "only", "but": "Nee. In het bestuur laten we alleen zien wat goed gaat" is as close to
@@ -47,9 +52,9 @@ LEXICAL_ROLES: frozenset[Role] = frozenset({"coordinator", "board"})
 NEGATIONS = frozenset({"niet", "geen", "niets", "not", "no"})  # stop words for search, meaning here
 
 
-def top_mean(values: np.ndarray) -> float:
-    """A signal's score: the mean of its ``TOP`` best-matching examples."""
-    return float(np.mean(np.sort(values.astype(np.float64))[-TOP:]))
+def top_mean(values: np.ndarray, top: int = TOP) -> float:
+    """A signal's score: the mean of its ``top`` best-matching examples."""
+    return float(np.mean(np.sort(values.astype(np.float64))[-top:]))
 
 
 def examples_cache(settings: Settings) -> Path:
@@ -67,6 +72,8 @@ class Choice(BaseModel):
     method: Literal["embeddings", "model"]
     score: float
     """e5 similarity of the best signal's examples to the answer (what the confidence threshold reads)"""
+    aside: str | None = None
+    """the kind of off-topic answer it is most like (``OffTopic``), when it is most like those of all"""
 
 
 @dataclass(frozen=True)
@@ -74,6 +81,8 @@ class Examples:
     """Every example of one theme and role's signals (both languages), with the signal each belongs to."""
 
     owners: list[str]
+    kinds: list[str | None]
+    """per example, the off-topic kind it belongs to (None: a signal's example)"""
     vectors: np.ndarray
     """normalised e5 vectors, one row per example"""
     words: bm25s.BM25
@@ -86,6 +95,8 @@ class Ranked:
     """what ranks the signals: the e5 similarity, with the shared words where the role counts them"""
     similarity: float
     """the e5 similarity alone (what the confidence threshold reads)"""
+    kind: str | None = None
+    """for "none": the off-topic kind of the example most like the answer"""
 
 
 @dataclass
@@ -126,18 +137,20 @@ class SignalChooser:
         key = (theme, role)
         with self._embedding:
             if key not in self._examples:
-                owners, texts = [], []
+                owners, kinds, texts = [], [], []
                 for signal in self.bank.signals(theme, role):
                     for text in signal.examples.nl + signal.examples.en:
                         owners.append(signal.id)
+                        kinds.append(None)
                         texts.append(text)
-                if self.bank.off_topic is not None:  # competes with the signals: most like these → neutral
-                    for text in self.bank.off_topic.nl + self.bank.off_topic.en:
+                for kind in self.bank.off_topic.kinds if self.bank.off_topic else []:  # most like these → neutral
+                    for text in kind.examples.nl + kind.examples.en:
                         owners.append(NONE)
+                        kinds.append(kind.id)
                         texts.append(text)
                 vectors = self._cached(theme, role, texts)
                 normalised = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
-                self._examples[key] = Examples(owners, normalised, bm25_model(texts, NEGATIONS))
+                self._examples[key] = Examples(owners, kinds, normalised, bm25_model(texts, NEGATIONS))
         return self._examples[key]
 
     def _cached(self, theme: str, role: Role, texts: list[str]) -> np.ndarray:
@@ -178,6 +191,15 @@ class SignalChooser:
             if owner in allowed:
                 rows.setdefault(owner, []).append(row)
         ranked = [Ranked(sid, top_mean(scores[own]), top_mean(sims[own])) for sid, own in rows.items()]
+        if NONE in rows:  # which kind of off-topic answer: the kind whose examples are closest, as for signals
+            kinds: dict[str | None, list[int]] = {}
+            for row in rows[NONE]:
+                kinds.setdefault(examples.kinds[row], []).append(row)
+            kind_scores = sorted(((top_mean(sims[own], KIND_TOP), k) for k, own in kinds.items()), reverse=True)
+            kind = kind_scores[0][1]
+            if len(kind_scores) > 1 and kind_scores[0][0] - kind_scores[1][0] < KIND_MARGIN:
+                kind = self.bank.off_topic.fallback  # type: ignore[union-attr]
+            ranked = [replace(r, kind=kind) if r.signal == NONE else r for r in ranked]
         return sorted(ranked, key=lambda r: r.score, reverse=True)
 
     def choose(
@@ -185,18 +207,18 @@ class SignalChooser:
     ) -> Choice:
         ranked = self.by_embeddings(answer, theme, role, question_id)
         order = [r.signal for r in ranked if r.signal != NONE]  # the signals a person can switch to
-        best, score = ranked[0].signal, ranked[0].similarity
+        best, score, aside = ranked[0].signal, ranked[0].similarity, ranked[0].kind
         margin = ranked[0].score - ranked[1].score if len(ranked) > 1 else ranked[0].score
         if use_model and self.llm is not None and self.llm.available:
             picked = self.by_model(answer, question, self.candidates(theme, role, question_id))
             if picked is not None:
                 chosen = None if picked == NONE else picked
                 rest = [sid for sid in order if sid != chosen]
-                chosen, ranked = self.named_in_full(answer, theme, role, chosen, ([chosen] if chosen else []) + rest)
-                return Choice(ranked=ranked, chosen=chosen, method="model", score=score)
+                chosen, order = self.named_in_full(answer, theme, role, chosen, ([chosen] if chosen else []) + rest)
+                return Choice(ranked=order, chosen=chosen, method="model", score=score, aside=None if chosen else aside)
         confident = best != NONE and score >= MIN_SIMILARITY and margin >= MIN_MARGIN
         chosen, order = self.named_in_full(answer, theme, role, best if confident else None, order)
-        return Choice(ranked=order, chosen=chosen, method="embeddings", score=round(score, 4))
+        return Choice(ranked=order, chosen=chosen, method="embeddings", score=round(score, 4), aside=aside)
 
     def named_in_full(
         self, answer: str, theme: str, role: Role, chosen: str | None, order: list[str]

@@ -43,7 +43,8 @@ class ReflectionState(TypedDict, total=False):
     turns: Annotated[list[dict[str, Any]], operator.add]
     """the conversation, append-only: every text shown or typed, with its citations (``Turn`` as JSON)"""
     answers: Annotated[dict[str, list[str]], merge]
-    """per theme, what the person said, in their own words"""
+    """per theme, what the person said, in their own words (not an answer about something else that the
+    guide asked the question again after)"""
     scores: Annotated[dict[str, int], merge]
     """per theme, the person's self-assessment (1-5)"""
     signals: Annotated[dict[str, dict[str, Any]], merge]

@@ -162,16 +162,20 @@ def test_another_angle_shows_the_next_signal_and_is_remembered(tmp_path: Path, c
 
 
 def test_an_answer_like_no_signal_gets_the_neutral_reply(tmp_path: Path, corpus_retriever: Retriever) -> None:
+    """An answer about something else entirely: a word on it (its kind's, ``off-topic.yaml``), the theme's
+    neutral reply with its places, and the question once more."""
     engine = _engine(tmp_path, corpus_retriever)
     view = engine.start("board", "nl", themes=["cultuur"])
     view = engine.send(view.info.id, {"type": "answer", "text": "Wat is de hoofdstad van Frankrijk?"})
-    reflection = view.turns[-2]
-    neutral = coaching_bank(PROMPTS).neutral("cultuur", "board")
+    reflection, again = view.turns[-2:]
+    bank = coaching_bank(PROMPTS)
+    neutral = bank.neutral("cultuur", "board")
     assert len(neutral.also) <= 1  # neutral replies name at most one other place
     line = reflection_prompts(PROMPTS)["nl"].also.format(n=2)
     shown = f"{neutral.reflection('nl')} {line}" if neutral.also else neutral.reflection("nl")
-    assert reflection.data["signal"] is None and reflection.text == shown
-    assert len(reflection.citations) == 1 + len(neutral.also)
+    assert bank.off_topic is not None and reflection.data["signal"] is None
+    assert reflection.text == f"{bank.off_topic.kind(reflection.data['aside']).text('nl', True)} {shown}"
+    assert len(reflection.citations) == 1 + len(neutral.also) and again.kind == "question"
 
 
 # A student's answer in the words of §3.2 (the questions the report asks about a network's learning; Wenger's

@@ -370,3 +370,39 @@ def test_a_follow_up_answer_gets_a_reply_and_never_the_same_text_twice(
         assert reply is not first and reply.text != first.text
         assert (reply.text == noted) is same and bool(reply.citations) is not same
         assert_citations_resolve(view)
+
+
+def test_an_answer_about_something_else_gets_a_word_on_it_and_the_question_once_more(
+    tmp_path: Path, corpus_retriever: Retriever
+) -> None:
+    """A board member asks who reads along before answering: the guide says where the answers stay (true to
+    the backend: a model outside this computer is named), the theme's neutral reply with its passage, and the
+    question once more; the aside is no answer (not kept for the summary). A second answer about something
+    else goes on like any other, so nobody is held at a question."""
+    asked = "Wie leest dit eigenlijk allemaal mee? Mijn directeur hoeft niet alles te zien wat ik hier schrijf."
+    for settings, opening in (
+        ({}, "Goed dat je het vraagt: wat je hier schrijft, blijft op deze computer."),
+        (
+            {"llm": "openai:gpt-4o", "openai_base_url": "https://api.example.org/v1"},
+            "Goed dat je het vraagt: je sessies blijven hier",
+        ),
+    ):
+        folder = tmp_path / str(len(settings))
+        folder.mkdir()
+        conn = sqlite3.connect(folder / "sessions.sqlite", check_same_thread=False)
+        engine = ReflectionEngine(Settings(data_dir=folder, **settings), corpus_retriever, NO_LLM, conn=conn)
+        view = engine.start("board", "nl", themes=["cultuur"])
+        question = next(t for t in reversed(view.turns) if t.kind == "question")
+        view = engine.send(view.info.id, {"type": "answer", "text": asked})
+        reply, again = view.turns[-2:]
+        assert reply.kind == "reflection" and reply.data["aside"] == "privacy" and reply.text.startswith(opening)
+        assert reply.data["signal"] is None and reply.citations and not view.other_angle
+        assert again.kind == "question" and again.text.endswith(question.text.removeprefix("Vraag: "))
+        assert view.waiting_for == "answer"
+        assert_citations_resolve(view)
+        saved = engine.graph.get_state(engine._config(view.info.id)).values
+        assert saved["answers"] == {"cultuur": []} and "cultuur" not in saved.get("signals", {})
+
+    view = engine.send(view.info.id, {"type": "answer", "text": asked})
+    assert [t.kind for t in view.turns][-3:] == ["answer", "reflection", "followup"]
+    assert view.waiting_for == "followup" and view.turns[-2].data["aside"] == "privacy"

@@ -113,7 +113,7 @@ def at_theme(**values: Any) -> ReflectionState:
     ("router", "allowed"),
     [
         (graph.after_wait_answer, {"wait_answer", "reflect", "assess"}),
-        (graph.after_reflect, {"wait_followup", "assess"}),
+        (graph.after_reflect, {"wait_followup", "wait_answer", "assess"}),
         (graph.after_wait_followup, {"wait_followup", "reflect", "assess"}),
         (graph.after_wait_score, {"wait_score", "advance"}),
         (graph.after_wait_free, {"wait_free"}),
@@ -146,7 +146,7 @@ def test_the_graph_takes_each_routers_targets_from_its_type() -> None:
         "welcome": {"intro", "wait_free"},
         "intro": {"wait_answer"},
         "wait_answer": {"wait_answer", "reflect", "assess"},
-        "reflect": {"wait_followup", "assess"},
+        "reflect": {"wait_followup", "wait_answer", "assess"},
         "wait_followup": {"wait_followup", "reflect", "assess"},
         "assess": {"wait_score"},
         "wait_score": {"wait_score", "advance"},
