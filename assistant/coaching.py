@@ -17,7 +17,7 @@ from pathlib import Path
 from pydantic import Field, field_validator, model_validator
 
 from assistant.config import Language
-from assistant.prompts import ROLES, QuestionBank, Role, Strict, Text, question_bank, read_yaml
+from assistant.prompts import ROLES, PassageRef, QuestionBank, Role, Strict, Text, question_bank, read_yaml
 
 MAX_REFLECTION_WORDS = 70
 MAX_ALSO = 2  # more places than [2] and [3] read as a reading list, not as a reflection
@@ -27,14 +27,6 @@ CITE = "[1]"
 class Examples(Strict):
     nl: list[str] = Field(min_length=3)
     en: list[str] = Field(min_length=3)
-
-
-class PassageRef(Strict):
-    """A passage of the report: the one in ``section`` (or a subsection of it) that contains ``phrase``
-    word for word (case and whitespace aside)."""
-
-    section: str
-    phrase: str = Field(min_length=12)
 
 
 class Reply(Strict):

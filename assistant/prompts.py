@@ -100,10 +100,20 @@ class Text(Strict):
         return getattr(self, lang)
 
 
+class PassageRef(Strict):
+    """A passage of the report: the one in ``section`` (or a subsection of it) that contains ``phrase``
+    word for word (case and whitespace aside)."""
+
+    section: str
+    phrase: str = Field(min_length=12)
+
+
 class Question(Strict):
     id: str
     text: Text
     probes: list[Text] = Field(min_length=1)
+    passage: PassageRef | None = None
+    """the place in the report the question rests on, so the guide can cite what it asks about"""
 
 
 class ScaleLevel(Strict):

@@ -92,6 +92,18 @@ def test_every_passage_of_the_bank_resolves_to_a_passage_of_its_section(corpus_r
                     assert " ".join(ref.phrase.lower().split()) in " ".join(hit.text.lower().split())
 
 
+def test_every_question_of_the_question_bank_names_a_passage_of_its_section(corpus_retriever: Retriever) -> None:
+    for theme in question_bank(PROMPTS).ordered_themes():
+        for role, questions in theme.questions.items():
+            for question in questions:
+                ref = question.passage
+                assert ref is not None, (theme.id, role, question.id)
+                hit = corpus_retriever.passage_with(ref.section, ref.phrase)
+                assert hit is not None, (theme.id, role, question.id, ref)
+                assert hit.section == ref.section or hit.section.startswith(ref.section + ".")
+                assert " ".join(ref.phrase.lower().split()) in " ".join(hit.text.lower().split())
+
+
 def test_an_invalid_bank_file_is_refused_on_load(tmp_path: Path) -> None:
     import shutil
 
