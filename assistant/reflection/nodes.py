@@ -26,6 +26,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import StreamWriter, interrupt
 
 from assistant.answer import answer_question, as_data, checked_generation, without_links
+from assistant.coaching import MAX_ALSO
 from assistant.config import Language, Settings
 from assistant.domain import Citation, Synthesis
 from assistant.llm import LanguageModel
@@ -187,8 +188,8 @@ def _bank_reply(
 ) -> tuple[str, list[Citation], str]:
     """A reflection of the coaching bank (the signal's, or the neutral one, after ``opening`` when given),
     its passage resolved in the report and cited as [1], the bank's other places for the same point
-    (``also``) as [2] and [3] with the line that says so, as many as fit in the word limit, and the
-    follow-up question that fits it."""
+    (``also``) and then the passage the question rests on (``Question.passage``) as [2] and [3] with the
+    line that says so, as many as fit in the word limit, and the follow-up question that fits it."""
     assert ctx.coach is not None
     lang, role, theme_id = state["lang"], state["role"], _current_theme_id(state)
     bank = ctx.coach.bank
@@ -198,7 +199,12 @@ def _bank_reply(
     if hit is None:  # a bank test proves every passage resolves; never cite what is not there
         return text.replace(" [1]", "").replace("[1]", ""), [], reply.followup(lang)
     found = [hit]
-    for place in reply.also:
+    asked = _question(state, ctx).passage  # what the question rests on, where a place is left
+    for place in [*reply.also, *([asked] if asked else [])]:
+        if len(found) > MAX_ALSO:
+            break
+        if any(_same_text(place.phrase.lower(), f.text.lower()) for f in found):
+            continue  # its words are in a place cited already (passages overlap at their edges)
         more = ctx.report.passage_with(place.section, place.phrase)
         if more is not None and not any(_same_text(more.text, f.text) for f in found):
             found.append(more)

@@ -182,12 +182,11 @@ def test_an_answer_like_no_signal_gets_the_neutral_reply(tmp_path: Path, corpus_
     reflection, again = view.turns[-2:]
     bank = coaching_bank(PROMPTS)
     neutral = bank.neutral("cultuur", "board")
-    assert len(neutral.also) <= 1  # neutral replies name at most one other place
-    line = reflection_prompts(PROMPTS)["nl"].also.format(n=2)
-    shown = f"{neutral.reflection('nl')} {line}" if neutral.also else neutral.reflection("nl")
+    assert len(neutral.also) <= 1  # neutral replies name at most one other place (then the question's)
     assert bank.off_topic is not None and reflection.data["signal"] is None
-    assert reflection.text == f"{bank.off_topic.kind(reflection.data['aside']).text('nl', True)} {shown}"
-    assert len(reflection.citations) == 1 + len(neutral.also) and again.kind == "question"
+    aside = bank.off_topic.kind(reflection.data["aside"]).text("nl", True)
+    assert reflection.text.startswith(f"{aside} {neutral.reflection('nl')}")
+    assert 1 + len(neutral.also) <= len(reflection.citations) <= 3 and again.kind == "question"
 
 
 # A student's answer in the words of §3.2 (the questions the report asks about a network's learning; Wenger's
@@ -241,8 +240,12 @@ def test_an_answer_about_something_else_cites_only_the_banks_passage(
     signal = reflection.data["signal"]
     bank = coaching_bank(PROMPTS)
     reply = bank.signal("cultuur", "coordinator", signal) if signal else bank.neutral("cultuur", "coordinator")
-    bank_passages = 1 + len(reply.also)  # the bank's own [1], and its other places [2], [3] when it names them
-    assert len(reflection.citations) == bank_passages and f"[{bank_passages + 1}]" not in reflection.text
+    asked = question_bank(PROMPTS).themes["cultuur"].questions["coordinator"][0].passage
+    assert asked is not None
+    # the bank's own [1], its other places, the passage the question rests on: none found from the answer
+    phrases = [" ".join(p.phrase.lower().split()) for p in [reply.passage, *reply.also, asked]]
+    for cited in reflection.citations:
+        assert any(phrase in " ".join(cited.text.lower().split()) for phrase in phrases), cited.section
     assert reflection.data["further"] is None
 
 

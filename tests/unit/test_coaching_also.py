@@ -190,3 +190,27 @@ def test_every_bank_text_with_its_places_passes_the_checks_for_each_of_its_quest
                         text = reply.reflection(lang) + (f" {_line(lang, len(reply.also))}" if reply.also else "")
                         faults = reflection_faults(text, lang, asked[question_id].text(lang), "", cited)
                         assert faults == [], (theme_id, role, name, question_id, lang, faults)
+
+
+def test_the_passage_the_question_rests_on_is_cited_where_a_place_is_left(context: Context) -> None:
+    """After the reply's own places, the passage the theme's question rests on (``Question.passage``) is named
+    as the next place, within the word limit; never as a second copy of a passage already cited."""
+    bank, questions = context.coach.bank, question_bank(PROMPTS)  # type: ignore[union-attr]
+    added = same = 0
+    for theme_id, theme in bank.themes.items():
+        for role in theme.roles:
+            asked = questions.themes[theme_id].questions[role][0].passage
+            assert asked is not None
+            for reply in [bank.neutral(theme_id, role), *bank.signals(theme_id, role)]:
+                signal_id = getattr(reply, "id", None)
+                if signal_id is not None and questions.themes[theme_id].questions[role][0].id not in reply.questions:
+                    continue
+                text, citations, _ = nodes._bank_reply(context, _state(theme_id, role, "nl"), signal_id)
+                holds = [_squashed(asked.phrase) in _squashed(c.text) for c in citations]
+                assert sum(holds) <= 1 and word_count(text) <= MAX_WORDS and len(citations) <= 3
+                texts = {_squashed(c.text) for c in citations}
+                assert len(texts) == len(citations)  # every place once
+                if holds[-1] and not holds[0] and len(citations) == len(reply.also) + 2:
+                    added += 1
+                same += holds[0]
+    assert added >= 40  # named broadly, not for a handful of replies
