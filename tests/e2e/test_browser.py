@@ -280,6 +280,11 @@ def test_resume_after_a_server_restart(server: AppServer, browser) -> None:
     assert key not in (made_up, parse_qs(urlparse(bookmark).query)["u"][0])
 
 
+# Two board members' answers to their themes' questions (an answer about nothing would be asked again)
+ONE = "Wij (persoon een) praten in het bestuur open over wat er misging."
+TWO = "Ons netwerk (persoon twee) is breed samengesteld, maar het onderwijs ontbreekt."
+
+
 def test_two_people_at_once_are_isolated(server: AppServer, browser) -> None:
     one, two = browser.new_context(), browser.new_context()
     page_one, page_two = one.new_page(), two.new_page()
@@ -287,13 +292,13 @@ def test_two_people_at_once_are_isolated(server: AppServer, browser) -> None:
     open_app(page_two, server.url)
     start_free_route(page_one, ["Cultuur"])
     start_free_route(page_two, ["Structuur"])
-    answer(page_one, "Antwoord van persoon een over de cultuur.")
-    answer(page_two, "Antwoord van persoon twee over de structuur.")
+    answer(page_one, ONE)
+    answer(page_two, TWO)
     for page in (page_one, page_two):  # each reload opens the session in its own address, once it is there
         page.wait_for_function("() => new URLSearchParams(location.search).has('s')", timeout=30_000)
         page.reload()
-    page_one.get_by_text("Antwoord van persoon een over de cultuur.", exact=True).wait_for(timeout=60_000)
-    page_two.get_by_text("Antwoord van persoon twee over de structuur.", exact=True).wait_for(timeout=60_000)
+    page_one.get_by_text(ONE, exact=True).wait_for(timeout=60_000)
+    page_two.get_by_text(TWO, exact=True).wait_for(timeout=60_000)
     assert "persoon twee" not in page_one.content() and "persoon een" not in page_two.content()
     for page in (page_one, page_two):
         page.get_by_role("button", name="Nieuwe sessie").click()
@@ -301,8 +306,8 @@ def test_two_people_at_once_are_isolated(server: AppServer, browser) -> None:
     # each resumes the one session in their own list: their own
     page_one.get_by_role("button", name="Hervat").click()
     page_two.get_by_role("button", name="Hervat").click()
-    page_one.get_by_text("Antwoord van persoon een over de cultuur.", exact=True).wait_for(timeout=60_000)
-    page_two.get_by_text("Antwoord van persoon twee over de structuur.", exact=True).wait_for(timeout=60_000)
+    page_one.get_by_text(ONE, exact=True).wait_for(timeout=60_000)
+    page_two.get_by_text(TWO, exact=True).wait_for(timeout=60_000)
     assert "persoon twee" not in page_one.content() and "persoon een" not in page_two.content()
     shot(page_one, "7-person-one")
     shot(page_two, "7-person-two")
