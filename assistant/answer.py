@@ -35,7 +35,6 @@ extractive answer replaces it, as it replaces a text that fails the checks.
 
 from __future__ import annotations
 
-import itertools
 import json
 import logging
 import re
@@ -613,29 +612,14 @@ def focused_excerpts(
 
 
 def _quoted_sentences(quotes: Sequence[Quote], hits: Sequence[Hit], lang: Language) -> str:
-    """The sentences quoted verbatim with their citation; a quote from a source of the report (not the report
-    itself; ``hits`` are the cited passages) says so after its number. Sentences of one passage that follow
-    each other in the answer are one quote with one citation ("“A … B” [1]", "…" where the passage has text
-    between them), not "“A” [1] “B” [1]", which reads as two places."""
+    """Each sentence quoted verbatim with its citation; a quote from a source of the report (not the report
+    itself; ``hits`` are the cited passages) says so after its number."""
 
     def source(n: int) -> str:
         hit = hits[n - 1] if 0 < n <= len(hits) else None
         return f" ({hit.label(lang=lang)})" if hit is not None and hit.cite_as else ""
 
-    groups: list[list[Quote]] = []
-    for q in quotes:
-        if groups and groups[-1][-1].n == q.n:
-            groups[-1].append(q)
-        else:
-            groups.append([q])
-
-    def joined(group: list[Quote]) -> str:
-        text = one_line(group[0].text)
-        for before, q in itertools.pairwise(group):
-            text += (" " if q.order == before.order + 1 else " … ") + one_line(q.text)
-        return text
-
-    return " ".join(f"“{quoted(joined(g))}” [{g[0].n}]{source(g[0].n)}" for g in groups)
+    return " ".join(f"“{quoted(one_line(q.text))}” [{q.n}]{source(q.n)}" for q in quotes)
 
 
 def extractive_answer(

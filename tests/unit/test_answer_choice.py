@@ -174,20 +174,6 @@ def test_the_extractive_answer_quotes_cites_and_speaks_the_question_language() -
     assert unheard.startswith("I don't find ‘software’ anywhere in the sources. This comes closest: “Er zijn")
 
 
-def test_sentences_of_one_passage_are_one_quote_with_one_citation() -> None:
-    """Quoting "“A” [1] “B” [1]" reads as two places: one passage's sentences are one quote, "…" where the passage has
-    text between them; another passage's sentence keeps its own quote and number."""
-    prompts = answer_prompts(PROJECT_ROOT / "prompts")
-    quotes = [
-        quote(1, "Eerste zin.", 0.9, order=0),
-        quote(1, "Tweede zin.", 0.9, order=1),
-        quote(1, "Vijfde zin.", 0.9, order=4),
-        quote(2, "Elders.", 0.9),
-    ]
-    said = extractive_answer(prompts["en"], quotes).removeprefix(prompts["en"].extractive_intro)
-    assert said == " “Eerste zin. Tweede zin. … Vijfde zin.” [1] “Elders.” [2]"
-
-
 def test_excerpts_for_the_model_are_each_passage_best_sentences_in_reading_order() -> None:
     ranked = [quote(1, "late", 0.9, order=4), quote(2, "other", 0.85), quote(1, "early", 0.8, order=1)]
     ranked.append(quote(1, "third", 0.7, order=2))
