@@ -107,7 +107,7 @@ class Aside(Strict):
     examples: Examples
     aside: Text
     aside_remote: Text | None = None
-    """said instead when the language model runs outside this computer (``Settings.stays_local``)"""
+    """said instead when SLIM works with a model or index on another computer (``Settings.stays_local``)"""
 
     def text(self, lang: Language, local: bool) -> str:
         return (self.aside if local or self.aside_remote is None else self.aside_remote)(lang)

@@ -288,7 +288,8 @@ def _bank_reflection(
         text, citations, further = _with_further(ctx, state, answer, text, citations)
         if citations:  # shown at once, also while a stronger model is still writing
             write(Passages(citations))
-        own = _own_reflection(ctx, lang, question.text(lang), answer, citations, write)
+        # about something else: the bank's word on it, not a model's reflection on what was no answer
+        own = None if aside else _own_reflection(ctx, lang, question.text(lang), answer, citations, write)
     data = {
         "signal": choice.chosen,
         "method": choice.method,

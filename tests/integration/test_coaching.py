@@ -358,6 +358,18 @@ def test_a_stronger_model_is_shown_only_when_its_reflection_passes_the_banks_che
     assert view.other_angle  # the person can still ask for another angle from the bank
 
 
+def test_a_stronger_model_does_not_write_over_the_word_on_an_answer_about_something_else(
+    tmp_path: Path, corpus_retriever: Retriever
+) -> None:
+    engine = _engine(tmp_path, corpus_retriever, fake_llm(GOOD))
+    view = engine.start("coordinator", "nl", themes=["cultuur"])
+    view = engine.send(view.info.id, {"type": "answer", "text": FAR})
+    reflection = view.turns[-2]
+    off_topic = coaching_bank(PROMPTS).off_topic
+    assert off_topic is not None and reflection.data["writer"] == "bank"
+    assert reflection.text.startswith(off_topic.kind(reflection.data["aside"]).text("nl", True))
+
+
 def test_the_models_option_list_is_computed_while_the_person_types(tmp_path: Path, corpus_retriever: Retriever) -> None:
     """With SLIM_SIGNAL_CHOICE=model the fixed part of the choosing prompt is warmed when the question is
     shown, not when the answer arrives."""
