@@ -543,6 +543,8 @@ def on_followup(state: ReflectionState, data: Input, runtime: Runtime[Context]) 
     if data.type == "other":
         return other_angle(state, runtime) | {"next_step": "wait_followup"}
     can_deepen = state.get("followups", 0) < runtime.context.settings.max_followups
+    if data.type == "answer" and data.text.strip() and (aside := _followup_aside(state, runtime.context, data.text)):
+        return aside
     if data.type == "answer" and data.text.strip():
         recorded = _record_answer(state, data.text.strip())
         if can_deepen:
@@ -557,6 +559,34 @@ def on_followup(state: ReflectionState, data: Input, runtime: Runtime[Context]) 
     if data.type in ("skip", "next"):
         return _skip(state, data)
     return {"next_step": "wait_followup"}
+
+
+def _followup_aside(state: ReflectionState, ctx: Context, text: str) -> dict | None:
+    """A reply to a follow-up that asks about the conversation itself (who reads along, no time now, how
+    this works, ...): the word on it and the follow-up once more; the reply is not kept as an answer. Only
+    a kind's own word, never the general one: a follow-up's answer may well be about something the
+    question's signals do not name. Once per follow-up."""
+    theme_id, lang = _current_theme_id(state), state["lang"]
+    off_topic = ctx.coach.bank.off_topic if ctx.coach and ctx.coach.bank.covers(theme_id) else None
+    said = [t for t in state.get("turns", []) if t["role"] == "assistant" and t["theme"] == theme_id]
+    if off_topic is None or not said or said[-1]["kind"] != "followup":
+        return None
+    if len(said) > 1 and said[-2]["data"].get("aside"):  # said once for this follow-up already
+        return None
+    assert ctx.coach is not None
+    question = _question(state, ctx)
+    kind = ctx.coach.choose(text, question.text(lang), theme_id, state["role"], question.id, use_model=False).aside
+    if kind is None or kind == off_topic.fallback:
+        return None
+    word = off_topic.kind(kind).text(lang, ctx.settings.stays_local)
+    return {
+        "turns": [
+            turn("user", "answer", text.strip(), theme_id),
+            turn("assistant", "reflection", word, theme_id, aside=kind),
+            said[-1],  # the follow-up once more
+        ],
+        "next_step": "wait_followup",
+    }
 
 
 def on_score(state: ReflectionState, data: Input, runtime: Runtime[Context]) -> dict:

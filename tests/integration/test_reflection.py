@@ -406,3 +406,27 @@ def test_an_answer_about_something_else_gets_a_word_on_it_and_the_question_once_
     view = engine.send(view.info.id, {"type": "answer", "text": asked})
     assert [t.kind for t in view.turns][-3:] == ["answer", "reflection", "followup"]
     assert view.waiting_for == "followup" and view.turns[-2].data["aside"] == "privacy"
+
+
+def test_a_reply_to_the_follow_up_about_the_conversation_gets_its_word_and_the_follow_up_again(
+    tmp_path: Path, corpus_retriever: Retriever
+) -> None:
+    """The last follow-up's reply gets "I'll take that into the summary": not for "who reads along?". That
+    gets its word and the follow-up once more, and is not kept as an answer; once per follow-up."""
+    engine = engine_for(tmp_path, corpus_retriever)
+    view = engine.start("board", "nl", themes=["cultuur"])
+    view = engine.send(
+        view.info.id, {"type": "answer", "text": "Nee, in het bestuur laten we vooral zien wat goed gaat."}
+    )
+    followup = view.turns[-1]
+    assert followup.kind == "followup" and view.waiting_for == "followup"
+    asked = "Wie leest dit eigenlijk allemaal mee? Mijn directeur hoeft niet alles te zien wat ik hier schrijf."
+    view = engine.send(view.info.id, {"type": "answer", "text": asked})
+    word, again = view.turns[-2:]
+    assert word.data["aside"] == "privacy" and word.text.startswith("Goed dat je het vraagt") and not word.citations
+    assert again.kind == "followup" and again.text == followup.text and view.waiting_for == "followup"
+    assert not view.other_angle
+    saved = engine.graph.get_state(engine._config(view.info.id)).values
+    assert len(saved["answers"]["cultuur"]) == 1
+    view = engine.send(view.info.id, {"type": "answer", "text": asked})  # a second time: on to the scale
+    assert [t.kind for t in view.turns][-3:] == ["answer", "reflection", "assess"] and view.waiting_for == "score"
