@@ -36,7 +36,7 @@ NONE = "none"
 TOP = 4  # a signal scores as the mean of its four best-matching examples
 KIND_TOP = 2  # an off-topic kind scores as the mean of its two best examples (a kind has three or four)
 # A kind's own word (who reads along, the session is kept, ...) only when that kind is clearly the closest;
-# else the general one ("a different subject"): a word on the wrong matter is worse than a general one. On
+# else the general one ("that is about something else"): a word on the wrong matter is worse than a general one. On
 # the off-topic answers of the tuning sets, a right kind led the next by 0.015-0.04, a wrong one by < 0.012.
 KIND_MARGIN = 0.015
 MIN_SIMILARITY = 0.85  # e5 similarities are compressed: unrelated text scores ~0.80-0.86, a fitting answer ~0.87+
@@ -96,7 +96,7 @@ class Ranked:
     similarity: float
     """the e5 similarity alone (what the confidence threshold reads)"""
     kind: str | None = None
-    """for "none": the off-topic kind of the example most like the answer"""
+    """for "none": the off-topic kind whose examples are clearly the closest (else the general one)"""
 
 
 @dataclass
