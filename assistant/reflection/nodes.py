@@ -543,9 +543,9 @@ def on_followup(state: ReflectionState, data: Input, runtime: Runtime[Context]) 
     if data.type == "other":
         return other_angle(state, runtime) | {"next_step": "wait_followup"}
     can_deepen = state.get("followups", 0) < runtime.context.settings.max_followups
-    if data.type == "answer" and data.text.strip() and (aside := _followup_aside(state, runtime.context, data.text)):
-        return aside
     if data.type == "answer" and data.text.strip():
+        if aside := _followup_aside(state, runtime.context, data.text):
+            return aside
         recorded = _record_answer(state, data.text.strip())
         if can_deepen:
             return recorded | {"next_step": "reflect"}
@@ -578,11 +578,10 @@ def _followup_aside(state: ReflectionState, ctx: Context, text: str) -> dict | N
     kind = ctx.coach.choose(text, question.text(lang), theme_id, state["role"], question.id, use_model=False).aside
     if kind is None or kind == off_topic.fallback:
         return None
-    word = off_topic.kind(kind).text(lang, ctx.settings.stays_local)
     return {
         "turns": [
             turn("user", "answer", text.strip(), theme_id),
-            turn("assistant", "reflection", word, theme_id, aside=kind),
+            turn("assistant", "reflection", _aside(ctx, lang, kind), theme_id, aside=kind),
             said[-1],  # the follow-up once more
         ],
         "next_step": "wait_followup",

@@ -15,7 +15,7 @@ FREE_CHOICE = "__free__"  # the route option "choose the themes yourself" (no ro
 app, lang = services(), state.lang
 st.title(t("ui.title", lang))
 st.markdown(t("ui.welcome", lang))
-st.info(t("ui.privacy" if app.settings.stays_local else "ui.privacy_remote", lang))  # true to the model in use
+st.info(t("ui.privacy" if app.settings.stays_local else "ui.privacy_remote", lang))  # true to the configuration
 role = st.radio(t("ui.role", lang), ROLES, format_func=lambda r: t(f"ui.role.{r}", lang), key="role")
 routes = [r.id for r in app.bank.routes if r.role == role]
 route = st.selectbox(
