@@ -707,6 +707,9 @@ def eval_reflections(
         str | None, typer.Option("--choice", help="How signals are recognised: embeddings | model.")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON (every reflection included).")] = False,
+    theme_only: Annotated[
+        bool, typer.Option("--theme-only", help="Give every answer to its theme's first question, not its own.")
+    ] = False,
     write_docs: Annotated[bool, typer.Option("--write-docs", help="Also record in docs/benchmarks.md.")] = False,
 ) -> None:
     """Each answer through the real engine: clean, fitting, signal accuracy and time per reflection."""
@@ -721,16 +724,17 @@ def eval_reflections(
         settings = settings.model_copy(update={"signal_choice": choice})
     items = load_items(file)
     scores = evaluate_reflections(
-        items, settings, Retriever(open_index(settings), settings.prompts_dir), make_llm(settings), file
+        items, settings, Retriever(open_index(settings), settings.prompts_dir), make_llm(settings), file, theme_only
     )
     if as_json:
         typer.echo(scores.model_dump_json())
     else:
         typer.echo(reflections_table(scores))
     if write_docs:
-        name = f"slim eval reflections {file.name} {scores.backend.split(':')[0]} {settings.signal_choice}"
-        title = f"## Reflections (`slim eval reflections {file.name} --llm {scores.backend.split(':')[0]}"
-        body = f"{title} --choice {settings.signal_choice}`)\n\n" + reflections_table(scores)
+        backend, only = scores.backend.split(":")[0], " --theme-only" if theme_only else ""
+        name = f"slim eval reflections {file.name} {backend} {settings.signal_choice}{only}"
+        title = f"## Reflections (`slim eval reflections {file.name} --llm {backend}"
+        body = f"{title} --choice {settings.signal_choice}{only}`)\n\n" + reflections_table(scores)
         update_section(BENCH_DOC, name, body)
         typer.echo(t("bench.written", settings.lang, path=BENCH_DOC), err=True)
 

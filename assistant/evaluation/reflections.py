@@ -51,6 +51,8 @@ class ReflectionItem(GuideAnswer):
 
 class ItemResult(BaseModel):
     id: str
+    question_id: str | None = None
+    """the question the answer was given to"""
     text: str
     faults: list[str]
     fits: bool
@@ -93,11 +95,20 @@ def at_question(engine: ReflectionEngine, item: GuideAnswer) -> SessionView:
 
 
 def evaluate_reflections(
-    items: Sequence[ReflectionItem], settings: Settings, retriever: Retriever, llm: LanguageModel, file: Path
+    items: Sequence[ReflectionItem],
+    settings: Settings,
+    retriever: Retriever,
+    llm: LanguageModel,
+    file: Path,
+    theme_only: bool = False,
 ) -> ReflectionScores:
+    """``theme_only``: every answer given to its theme's first question, whatever question it was written for
+    (as a set that names no question is run): how the guide does when people answer another question."""
     engine = scratch_engine(settings, retriever, llm)
     results = []
     for item in items:
+        if theme_only:
+            item = item.model_copy(update={"question_id": None})
         view = at_question(engine, item)
         question = next(t for t in reversed(view.turns) if t.kind == "question")
         # while the person reads the question and types, the theme's examples are embedded (or read from
@@ -116,6 +127,7 @@ def evaluate_reflections(
         results.append(
             ItemResult(
                 id=item.id,
+                question_id=question.data.get("question_id"),
                 text=turn.text,
                 faults=reflection_faults(
                     turn.text, item.lang, question.text, item.answer, [c.n for c in turn.citations]

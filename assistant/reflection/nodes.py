@@ -101,6 +101,18 @@ def _question(state: ReflectionState, ctx: Context) -> Question:
     return next((q for q in asked if q.id == chosen), asked[0])
 
 
+def _answered(state: ReflectionState, ctx: Context, signal_id: str | None) -> Question:
+    """The question the answer speaks to: the one asked, unless the signal heard is one of another of the
+    theme's questions (people do not always answer the question asked)."""
+    asked = _question(state, ctx)
+    if signal_id is None or ctx.coach is None:
+        return asked
+    signal = ctx.coach.bank.signal(_current_theme_id(state), state["role"], signal_id)
+    if asked.id in signal.questions:
+        return asked
+    return next((q for q in _theme(state, ctx).questions[state["role"]] if q.id in signal.questions), asked)
+
+
 def _citations(
     retriever: Retriever, queries: list[str], k: int, sections: list[str] | None = None
 ) -> tuple[list[Citation], list[str]]:
@@ -199,7 +211,7 @@ def _bank_reply(
     if hit is None:  # a bank test proves every passage resolves; never cite what is not there
         return text.replace(" [1]", "").replace("[1]", ""), [], reply.followup(lang)
     found = [hit]
-    asked = _question(state, ctx).passage  # what the question rests on, where a place is left
+    asked = _answered(state, ctx, signal_id).passage  # what the question rests on, where a place is left
     for place in [*reply.also, *([asked] if asked else [])]:
         if len(found) > MAX_ALSO:
             break

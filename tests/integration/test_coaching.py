@@ -153,6 +153,31 @@ def test_the_guide_answers_from_the_bank_with_its_passage_and_follow_up(
     assert view.other_angle
 
 
+def test_an_answer_that_fits_another_question_of_the_theme_gets_that_signal(
+    tmp_path: Path, corpus_retriever: Retriever
+) -> None:
+    engine = _engine(tmp_path, corpus_retriever)
+    view = engine.start("board", "nl", themes=["gezamenlijk-doel"])  # asked whether partners know the goal
+    assert view.turns[-1].data["question_id"] == "doel-b1"
+    answer = "Ons doel voor 2040 ligt zo ver weg dat niemand er nog over praat; het gaat alleen over de begroting."
+    view = engine.send(view.info.id, {"type": "answer", "text": answer})
+    reflection = view.turns[-2]
+    assert reflection.data["signal"] == "goal_feels_far_away"  # a signal of the question about the goal's distance
+    bank = coaching_bank(PROMPTS)
+    assert "doel-b1" not in bank.signal("gezamenlijk-doel", "board", "goal_feels_far_away").questions
+    cited = " ".join(" ".join(c.text.split()) for c in reflection.citations)
+    assert "zo ver vooruit liggen dat het ongrijpbaar" in cited  # the passage that question rests on
+    assert "duidelijk waar naar toe wordt gewerkt" not in cited  # not the one of the question asked
+    # the other questions' signals compete a little behind the question's own
+    chooser = SignalChooser(bank, corpus_retriever.index.embeddings)
+    asked_there = {r.signal: r.score for r in chooser.by_embeddings(answer, "gezamenlijk-doel", "board", "doel-b2")}
+    asked_here = {r.signal: r.score for r in chooser.by_embeddings(answer, "gezamenlijk-doel", "board", "doel-b1")}
+    assert asked_there["goal_feels_far_away"] - asked_here["goal_feels_far_away"] == pytest.approx(
+        signals.OTHER_QUESTION
+    )
+    assert asked_there["dont_know"] == asked_here["dont_know"]  # a signal of both questions
+
+
 def test_another_angle_shows_the_next_signal_and_is_remembered(tmp_path: Path, corpus_retriever: Retriever) -> None:
     engine = _engine(tmp_path, corpus_retriever)
     view = engine.start("coordinator", "en", themes=["gezamenlijk-doel"])
@@ -416,6 +441,14 @@ def test_slim_eval_reflections_reports_clean_fitting_signal_and_time(tmp_path: P
     first = scores["results"][0]
     assert first["expected"] == "partners_unclear_on_goal" and first["seconds"] >= 0 and first["text"]
     assert [r["faults"] for r in scores["results"]] == [[], []]
+    assert first["question_id"] == "doel-b1"  # a line without question_id: the theme's first question
+    lines[0]["question_id"] = "doel-b2"
+    items.write_text("\n".join(json.dumps(line) for line in lines), encoding="utf-8")
+    asked = [
+        json.loads(CliRunner().invoke(app, ["eval", "reflections", str(items), "--json", *extra], env=env).output)
+        for extra in ([], ["--theme-only"])
+    ]
+    assert [scores["results"][0]["question_id"] for scores in asked] == ["doel-b2", "doel-b1"]
 
 
 def test_the_words_an_answer_shares_with_the_examples_tell_opposite_signals_apart(
