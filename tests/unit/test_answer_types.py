@@ -80,6 +80,8 @@ def the(kind_id: str) -> AnswerType:
         ("Wie is op dit moment de voorzitter van de club?", "person"),  # 'now', 'currently' between the words
         ("Who is currently the chair of the board?", "person"),
         ("What is the name of the mayor who visited?", "person"),
+        ("What is the name of the current chair of the club?", "person"),  # 'current' before the role
+        ("Wat is de naam van de huidige voorzitter?", "person"),
         ("Who showed leadership after the strategy was agreed?", "name"),  # who did something: a person or a body
         ("Which organisations are members?", "name"),
         ("Welke drie netwerken zijn onderzocht?", "list"),
