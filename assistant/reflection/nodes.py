@@ -26,7 +26,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import StreamWriter, interrupt
 
 from assistant.answer import answer_question, as_data, checked_generation, without_links
-from assistant.coaching import MAX_ALSO
+from assistant.coaching import MAX_ALSO, Reply, Signal
 from assistant.config import Language, Settings
 from assistant.domain import Citation, Synthesis
 from assistant.llm import LanguageModel
@@ -101,16 +101,13 @@ def _question(state: ReflectionState, ctx: Context) -> Question:
     return next((q for q in asked if q.id == chosen), asked[0])
 
 
-def _answered(state: ReflectionState, ctx: Context, signal_id: str | None) -> Question:
-    """The question the answer speaks to: the one asked, unless the signal heard is one of another of the
-    theme's questions (people do not always answer the question asked)."""
+def _answered(state: ReflectionState, ctx: Context, reply: Reply) -> Question:
+    """The question the answer speaks to: the one asked, unless the signal heard (``reply``) is one of another
+    of the theme's questions (people do not always answer the question asked)."""
     asked = _question(state, ctx)
-    if signal_id is None or ctx.coach is None:
+    if not isinstance(reply, Signal) or asked.id in reply.questions:
         return asked
-    signal = ctx.coach.bank.signal(_current_theme_id(state), state["role"], signal_id)
-    if asked.id in signal.questions:
-        return asked
-    return next((q for q in _theme(state, ctx).questions[state["role"]] if q.id in signal.questions), asked)
+    return next((q for q in _theme(state, ctx).questions[state["role"]] if q.id in reply.questions), asked)
 
 
 def _citations(
@@ -211,7 +208,7 @@ def _bank_reply(
     if hit is None:  # a bank test proves every passage resolves; never cite what is not there
         return text.replace(" [1]", "").replace("[1]", ""), [], reply.followup(lang)
     found = [hit]
-    asked = _answered(state, ctx, signal_id).passage  # what the question rests on, where a place is left
+    asked = _answered(state, ctx, reply).passage  # what the question rests on, where a place is left
     for place in [*reply.also, *([asked] if asked else [])]:
         if len(found) > MAX_ALSO:
             break
