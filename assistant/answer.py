@@ -8,7 +8,8 @@ extractive answer built from the excerpts themselves. Passages are data, never i
 delimited in the prompt and the system prompt says so.
 
 Which sentences answer? Every sentence of the retrieved passages is scored against the question (e5
-similarity plus the share of the question's words it contains, ``rank_sentences``). The extractive answer
+similarity plus the share of the question's words it contains, ``rank_sentences``), and so is every two
+neighbouring sentences as one quote (``PAIRED``: one often says what the other is about). The extractive answer
 quotes the best of them, the model reads them first, and an extractive answer counts as ``grounded`` only
 when the sentences it quotes score as answering (``ANSWERING``); otherwise SLIM says the report does not
 answer it directly and shows what comes closest. A model's answer is not held to that score: a sentence
@@ -40,6 +41,7 @@ import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
+from itertools import pairwise
 from pathlib import Path
 from time import perf_counter
 
@@ -138,6 +140,13 @@ JOIN_ANNOUNCED = True
 # sentences of other passages that do, though retrieval put its passage first. 1 on the tuning half:
 # 2 and 3 pushed out sentences the model needed (docs/benchmarks.md, "Free answers, session 10").
 SPREAD = 1
+# Two neighbouring sentences of a paragraph are also scored as one quote (the mean of their vectors), PAIRED
+# under what that scores: the sentence that answers often leaves its subject to the one before ("Om een diverse
+# hoeveelheid data te verzamelen … hebben we drie … netwerken geselecteerd. Belangrijke criteria zijn …") or after
+# it, and alone it ranks under sentences that name the subject. Quoted, the pair is two quotes. 0.01 on the tuning
+# halves: 0 lost an answer the single sentence gave, 0.02 kept none of the gain (docs/benchmarks.md,
+# "Session 27"). None: sentences only.
+PAIRED: float | None = 0.01
 # Added to the ranking (not to ``score``) of every sentence of the best-retrieved passage. Retrieval weighs
 # much more than one sentence can (the passage's questions, BM25, its neighbours), and the sentence that
 # answers often does not name its subject ("Het bestuur bestaat uit een voorzitter en 7 bestuursleden")
@@ -182,6 +191,13 @@ class Quote(BaseModel):
     """position in its passage, to quote in reading order"""
     typed: bool = False
     """holds an answer of the kind the question asks for (a number, a date, …); False for an open question"""
+    parts: tuple[str, ...] = ()
+    """the two neighbouring sentences it joins, for a pair scored as one (``PAIRED``); empty otherwise"""
+
+    @property
+    def sentences(self) -> set[str]:
+        """What it quotes, sentence by sentence: two quotes that share one are never both quoted."""
+        return set(self.parts) or {self.text}
 
     @property
     def rank(self) -> float:
@@ -478,7 +494,8 @@ def rank_sentences(
     its BM25 form), best first. ``lexical_query`` is the question as BM25 sees it (an English question with
     the Dutch words of the report's terms);
     ``indexed`` holds the vectors the index already has (a sentence not in it is embedded here). A
-    sentence with a list scores as its best part. With a ``kind`` of answer asked, a sentence that holds
+    sentence with a list scores as its best part; two neighbouring ones score as one quote too (``PAIRED``).
+    With a ``kind`` of answer asked, a sentence that holds
     one, in a passage about what the question names (``asked_subjects``), ranks ``TYPE_BONUS`` higher; a
     sentence that matches ``not_answers`` (a reference) is left out."""
     candidates = [
@@ -522,7 +539,48 @@ def rank_sentences(
                 typed=sentence in typed,
             )
         )
+    if PAIRED is not None:
+        quotes += paired_quotes(quotes, candidates, hits, vectors, query, asked, PAIRED)
     return sorted(quotes, key=lambda q: -q.rank)
+
+
+def paired_quotes(
+    quotes: Sequence[Quote],
+    candidates: Sequence[tuple[int, int, list[str], str]],
+    hits: Sequence[Hit],
+    vectors: Mapping[str, np.ndarray],
+    query: np.ndarray,
+    asked: set[str],
+    penalty: float,
+) -> list[Quote]:
+    """Each two neighbouring sentences of a paragraph (``candidates`` and their ``quotes``) scored as one
+    quote, ``penalty`` under what their joined vector scores."""
+    out = []
+    for (first, a), (second, b) in pairwise(zip(candidates, quotes, strict=True)):
+        if first[0] != second[0] or second[1] != first[1] + 1:
+            continue
+        text = hits[first[0] - 1].text
+        start = text.find(a.text)
+        end = text.find(b.text, start + len(a.text)) if start >= 0 else -1
+        if end < 0 or is_paragraph_break(text[start + len(a.text) : end]):
+            continue
+        joined = np.sum([vectors[u] for u in [*first[2], *second[2]]], axis=0)
+        sim = float(joined @ query) / float(np.linalg.norm(joined))
+        words = set(tokenize(a.text)) | set(tokenize(b.text))
+        overlap = len(asked & words) / len(asked) if asked else 0.0
+        out.append(
+            Quote(
+                n=a.n,
+                text=f"{a.text} {b.text}",
+                similarity=round(sim, 4),
+                overlap=round(overlap, 4),
+                score=sim + LEXICAL_SHARE * overlap - penalty,
+                order=a.order,
+                typed=a.typed or b.typed,
+                parts=(a.text, b.text),
+            )
+        )
+    return out
 
 
 def within_chapters(
@@ -601,7 +659,7 @@ def focused_excerpts(
     cap = 2 * max_chars if cap is None else cap
     out = []
     for n in range(1, passages + 1):
-        own = [q for q in ranked if q.n == n][:sentences]
+        own = [q for q in distinct_texts(ranked) if q.n == n][:sentences]
         if not own:
             out.append("")
             continue
@@ -619,7 +677,9 @@ def _quoted_sentences(quotes: Sequence[Quote], hits: Sequence[Hit], lang: Langua
         hit = hits[n - 1] if 0 < n <= len(hits) else None
         return f" ({hit.label(lang=lang)})" if hit is not None and hit.cite_as else ""
 
-    return " ".join(f"“{quoted(one_line(q.text))}” [{q.n}]{source(q.n)}" for q in quotes)
+    return " ".join(
+        f"“{quoted(one_line(text))}” [{q.n}]{source(q.n)}" for q in quotes for text in (q.parts or (q.text,))
+    )
 
 
 def extractive_answer(
@@ -659,8 +719,8 @@ def distinct_texts(quotes: Sequence[Quote], count: int | None = None) -> list[Qu
     for q in quotes:
         if count is not None and len(out) == count:
             break
-        if q.text not in seen:
-            seen.add(q.text)
+        if not q.sentences & seen:
+            seen |= q.sentences
             out.append(q)
     return out
 
@@ -689,17 +749,20 @@ def choice_candidates(
     return sorted([*leads, *rest[: count - len(leads)]], key=lambda q: -q.rank)
 
 
-def clipped(text: str, words: int = CANDIDATE_WORDS) -> str:
+def clipped(text: str, words: int = CANDIDATE_WORDS, parts: Sequence[str] = ()) -> str:
     """The first ``words`` words of a sentence, on one line: enough to tell what it says, and every word (and
-    line break) read delays the answer (the whole sentence is what SLIM quotes)."""
+    line break) read delays the answer (the whole sentence is what SLIM quotes). Of two sentences quoted as
+    one (``parts``, or a sentence joined to the one it refers back to) the model reads the start of the first
+    and the second."""
     spans = sentence_spans(text)
-    if len(spans) == 2 and points_back(text[spans[1][0] :]):
-        # a sentence joined to the one it refers back to: the model reads the start of the first and the second
-        first, second = text[slice(*spans[0])], text[slice(*spans[1])]
+    if not parts and len(spans) == 2 and points_back(text[spans[1][0] :]):
+        parts = (text[slice(*spans[0])], text[slice(*spans[1])])
+    if len(parts) == 2:
+        first, second = parts
         lead = min(REFERRED_WORDS, len(first.split()))
         return f"{clipped(first, lead)} {clipped(second, words - lead)}"
-    parts = text.split()
-    return " ".join(parts) if len(parts) <= words else " ".join(parts[:words]) + " …"
+    tokens = text.split()
+    return " ".join(tokens) if len(tokens) <= words else " ".join(tokens[:words]) + " …"
 
 
 def choice_messages(
@@ -707,7 +770,7 @@ def choice_messages(
 ) -> list[BaseMessage]:
     """The fixed prefix first, then the numbered candidates as data (``as_data``) and the question."""
     lines = "\n".join(
-        prompt.candidate.format(id=i, text=as_data(clipped(q.text), instructions))
+        prompt.candidate.format(id=i, text=as_data(clipped(q.text, parts=q.parts), instructions))
         for i, q in enumerate(candidates, start=1)
     )
     return [*prompt_prefix(prompt), HumanMessage(prompt.user.format(candidates=lines, question=one_line(question)))]
@@ -801,7 +864,8 @@ def answer_question(
     lexical = retriever.lexical_query(question)
     skipped = unquotable(types, kind)
     ranked = rank_sentences(question, evidence.hits, embeddings, lexical, indexed, kind, skipped)
-    answered_by = with_typed(answering_quotes(ranked), ranked)
+    singles = [q for q in ranked if not q.parts]
+    answered_by = with_typed(answering_quotes(singles), singles)
     if WITHIN_CHAPTER and evidence.named:
         asked = without_names(question, chapter_names(question, evidence.named))
         focus = (asked, retriever.lexical_query(asked))

@@ -16,6 +16,7 @@ from assistant.answer import (
     CANDIDATE_WORDS,
     CHOICE_CANDIDATES,
     LEXICAL_SHARE,
+    PAIRED,
     PASSAGE_PRIOR,
     QUOTE_MARGIN,
     REFERRED_WORDS,
@@ -136,6 +137,67 @@ def test_vectors_the_index_already_has_are_used() -> None:
     known = {unit: model._vector(unit) for unit in units[:4]}
     rank_sentences("Hoeveel interviews?", [hit(1, PASSAGE)], model, indexed=known)
     assert model.embedded == sorted(units[4:])  # the sentence and the list items the index lacks, nothing else
+
+
+class Written(SlimEmbeddings):
+    """A toy embedding whose vectors are written out: the question asks two things, each sentence holds one."""
+
+    name, dim = "written", 3
+    vectors = {
+        "Welke netwerken zijn gekozen, en waarom?": [1.0, 1.0, 0.0],
+        "We kozen drie netwerken.": [1.0, 0.0, 0.0],
+        "Criteria waren spreiding en focus.": [0.0, 1.0, 0.0],
+        "De leden zijn tevreden.": [0.0, 0.0, 1.0],
+    }
+
+    def _vector(self, text: str) -> np.ndarray:
+        vector = np.array(self.vectors[text], dtype=np.float32)
+        return vector / np.linalg.norm(vector)
+
+    def embed_query_array(self, text: str) -> np.ndarray:
+        return self._vector(text)
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        return np.stack([self._vector(t) for t in texts]) if texts else np.zeros((0, self.dim), np.float32)
+
+
+CHOSEN = "We kozen drie netwerken. Criteria waren spreiding en focus. De leden zijn tevreden."
+
+
+def test_two_neighbouring_sentences_that_answer_together_are_one_quote() -> None:
+    question = "Welke netwerken zijn gekozen, en waarom?"
+    ranked = rank_sentences(question, [hit(1, CHOSEN)], Written())
+    best = ranked[0]
+    assert best.parts == ("We kozen drie netwerken.", "Criteria waren spreiding en focus.")
+    assert best.similarity == pytest.approx(1.0, abs=1e-3)  # the mean of the two vectors is the question's
+    assert best.score == pytest.approx(best.similarity + LEXICAL_SHARE * best.overlap - PAIRED, abs=1e-3)
+    assert best.score > max(q.score for q in ranked if not q.parts)
+    quotes = answering_quotes(ranked)
+    assert quotes == [best]  # the sentences it joins are not quoted again
+    prompt = answer_prompts(PROJECT_ROOT / "prompts")["nl"]
+    text = extractive_answer(prompt, quotes)
+    # each sentence quoted with its citation, as any other quote
+    assert "“We kozen drie netwerken.” [1] “Criteria waren spreiding en focus.” [1]" in text
+
+
+def test_sentences_are_not_paired_across_a_paragraph() -> None:
+    text = "We kozen drie netwerken.\n\nCriteria waren spreiding en focus. De leden zijn tevreden."
+    ranked = rank_sentences("Welke netwerken zijn gekozen, en waarom?", [hit(1, text)], Written())
+    assert [q.parts for q in ranked if q.parts] == [("Criteria waren spreiding en focus.", "De leden zijn tevreden.")]
+
+
+def test_quotes_that_share_a_sentence_are_not_both_quoted() -> None:
+    pair = Quote(n=1, text="A. B.", similarity=0.9, overlap=0.0, score=0.9, parts=("A.", "B."))
+    overlapping = pair.model_copy(update={"text": "B. C.", "parts": ("B.", "C.")})
+    ranked = [pair, quote(1, "B.", 0.9, order=1), overlapping]
+    assert [q.text for q in answering_quotes(ranked)] == ["A. B."]
+    assert [q.text for q in choice_candidates([*ranked, quote(2, "D.", 0.5)])] == ["A. B.", "D."]
+
+
+def test_the_model_reads_the_start_of_both_sentences_of_a_pair() -> None:
+    first, second = "Eerste " * 40 + "zin.", "Tweede zin met het antwoord."
+    read = clipped(f"{first} {second}", parts=(first, second))
+    assert read.startswith("Eerste " * (REFERRED_WORDS - 1) + "Eerste …") and read.endswith(second)
 
 
 def test_a_second_sentence_is_quoted_only_when_nearly_as_good_and_in_reading_order() -> None:
