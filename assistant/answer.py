@@ -864,6 +864,8 @@ def answer_question(
     lexical = retriever.lexical_query(question)
     skipped = unquotable(types, kind)
     ranked = rank_sentences(question, evidence.hits, embeddings, lexical, indexed, kind, skipped)
+    # whether the passages answer is judged on single sentences: judged on pairs too, fewer near-domain questions
+    # were declined on the tuning halves (docs/benchmarks.md, "Session 27")
     singles = [q for q in ranked if not q.parts]
     answered_by = with_typed(answering_quotes(singles), singles)
     if WITHIN_CHAPTER and evidence.named:
