@@ -139,7 +139,7 @@ def test_vectors_the_index_already_has_are_used() -> None:
     assert model.embedded == sorted(units[4:])  # the sentence and the list items the index lacks, nothing else
 
 
-class Written(SlimEmbeddings):
+class Written(Axes):
     """A toy embedding whose vectors are written out: the question asks two things, each sentence holds one."""
 
     name, dim = "written", 3
@@ -153,12 +153,6 @@ class Written(SlimEmbeddings):
     def _vector(self, text: str) -> np.ndarray:
         vector = np.array(self.vectors[text], dtype=np.float32)
         return vector / np.linalg.norm(vector)
-
-    def embed_query_array(self, text: str) -> np.ndarray:
-        return self._vector(text)
-
-    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
-        return np.stack([self._vector(t) for t in texts]) if texts else np.zeros((0, self.dim), np.float32)
 
 
 CHOSEN = "We kozen drie netwerken. Criteria waren spreiding en focus. De leden zijn tevreden."
