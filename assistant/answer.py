@@ -88,6 +88,14 @@ log = logging.getLogger(__name__)
 # near-domain unanswerables up to 0.90; English in-scope >= 0.809, English off-topic <= 0.835.
 RELEVANCE_FLOOR: dict[str, float] = {"nl": 0.84, "en": 0.80}
 STRONG_EVIDENCE: dict[str, float] = {"nl": 0.91, "en": 0.86}
+# An English question meets the Dutch text across languages, where e5 packs related and unrelated sentences close
+# together: "How do I connect my printer to the wifi network?" scored 0.86 against a sentence about exchanging
+# information. The questions written for the report's passages and sections are half English, so it is also
+# compared with those, question with question: under KNOWN_FLOOR the report is taken not to cover it when a passage
+# of the report comes first (a person's own English document is compared in its own language already). On the
+# tuning halves English questions the report answers reached 0.874 or more, questions about something else 0.863
+# or less (docs/benchmarks.md, "Session 28"). Dutch: none, its sentences already compare in one language.
+KNOWN_FLOOR: dict[str, float] = {"nl": 0.0, "en": 0.865}
 EXCERPT_CHARS = 260
 # The longest excerpt the model reads of one passage (a long best sentence is cut there). Before: twice
 # EXCERPT_CHARS. At 320 the tuning half keeps the evidence phrase in the excerpts as often (16/20) and the
@@ -105,6 +113,14 @@ ANSWERING: dict[str, float] = {"nl": 0.84, "en": 0.815}
 # questions just under ANSWERING are near-domain as often as not ('attention in a transformer', 'meetings
 # online'), typed ones on the tuning halves were answers (docs/benchmarks.md, "Session 21").
 TYPED_EASING = 0.02
+# An open question is answered up to QUESTION_EASING under ANSWERING when it all but repeats one of the questions
+# written for the report's passages (corpus/passage-questions; e5 similarity >= KNOWN_QUESTION): those were
+# written as what each passage answers, and an English question's best sentence scores low against the Dutch
+# text. Only open ones: a typed question close to a passage's question ("Waar vergadert het bestuur?") asks for a
+# fact the passage may not hold, and its kind already eases it. Chosen on the tuning halves (docs/benchmarks.md,
+# "Session 28").
+KNOWN_QUESTION = 0.95
+QUESTION_EASING = 0.03
 MIN_QUOTE_WORDS = 4
 # Added to the ranking (not to ``score``) of a sentence that holds an answer of the asked type; the tuning
 # half could not tell 0.02 to 1.0 apart (docs/benchmarks.md, "What kind of answer"), so it stays small:
@@ -641,13 +657,17 @@ def with_typed(quotes: Sequence[Quote], ranked: Sequence[Quote]) -> list[Quote]:
     return sorted(distinct_texts([*quotes, typed]), key=lambda q: (q.n, q.order))
 
 
-def answers_question(quotes: Sequence[Quote], lang: Language, kind: AnswerType | None = None) -> bool:
+def answers_question(
+    quotes: Sequence[Quote], lang: Language, kind: AnswerType | None = None, known_question: float | None = None
+) -> bool:
     """Whether ``quotes`` answer the question: the best scores as an answer (``ANSWERING``) and, when the
     question asks for a ``kind`` of answer (a number, a date, …), one of them holds it; one that holds it
-    answers up to ``TYPED_EASING`` under ``ANSWERING``."""
+    answers up to ``TYPED_EASING`` under ``ANSWERING``, and so does any sentence of an open question that is
+    one of the report's own (``known_question``, ``QUESTION_EASING``)."""
     if kind is not None and not any(q.typed for q in quotes):
         return False
-    return any(q.score >= ANSWERING[lang] - TYPED_EASING * q.typed for q in quotes)
+    known = kind is None and known_question is not None and known_question >= KNOWN_QUESTION
+    return any(q.score >= ANSWERING[lang] - TYPED_EASING * q.typed - QUESTION_EASING * known for q in quotes)
 
 
 def focused_excerpts(
@@ -837,7 +857,12 @@ def answer_question(
     retrieval_s = perf_counter() - start
     # a question none of whose words the index knows ('asdfghjkl') is not covered, however close a
     # passage's vector happens to be
-    covered = evidence.relevance >= RELEVANCE_FLOOR[lang] and bool(citations) and evidence.known_words > 0
+    covered = (
+        evidence.relevance >= RELEVANCE_FLOOR[lang]
+        and bool(citations)
+        and evidence.known_words > 0
+        and not unasked(evidence, lang)
+    )
     if on_passages and covered:  # passages the answer will not rest on would flash up and vanish
         on_passages(citations)
 
@@ -887,7 +912,7 @@ def answer_question(
     thing = asked_thing(question, types.things)
     unheard = thing if thing is not None and not retriever.knows(thing) else None
     # a thing no text of the index names ('Met welke software …?') is one the report says nothing about
-    answered = answers_question(answered_by, lang, kind) and unheard is None
+    answered = answers_question(answered_by, lang, kind, evidence.known_question) and unheard is None
     fallback = extractive_answer(prompt, quotes, answered, evidence.hits, lang, unheard)
     if not llm.available:
         return done(fallback, "extractive", citations, None, answered, note="no language model")
@@ -940,6 +965,13 @@ def answer_question(
     if generated.problem:
         return done(fallback, "extractive", citations, first_token, answered, note=generated.problem)
     return done(generated.text, "llm", citations, first_token, True)
+
+
+def unasked(evidence: Evidence, lang: Language) -> bool:
+    """Whether the question is far from every question written for the report (``KNOWN_FLOOR``) while a passage of
+    the report is what retrieval found first."""
+    known = evidence.known_question
+    return known is not None and known < KNOWN_FLOOR[lang] and evidence.hits[0].kind == "report"
 
 
 def trust_refusal(kind: AnswerType | None, relevance: float, lang: Language) -> bool:

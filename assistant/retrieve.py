@@ -161,6 +161,10 @@ class Evidence:
     relevance: float
     known_words: int = 1  # words of the question the index has (0: 'asdfghjkl' means nothing here)
     named: tuple[str, ...] = ()  # the report's chapters whose title holds a name of the question (its networks)
+    # e5 similarity of the question to the closest question written for the report's passages and sections
+    # (corpus/passage-questions, corpus/section-questions): near 1, the report was read as answering it. Compared
+    # question with question, so an English question meets English ones. None: the index has none (no report).
+    known_question: float | None = None
 
     @property
     def compared(self) -> tuple[str, ...]:
@@ -191,6 +195,10 @@ class _Owned:
             rows=np.array([q for q, _ in pairs], dtype=np.int64),
             passages=np.array([p for _, p in pairs], dtype=np.int64),
         )
+
+    def best(self, vector: np.ndarray) -> float | None:
+        """The question's similarity to the closest of these questions; None when there are none."""
+        return float((self.vectors @ vector)[self.rows].max()) if len(self.rows) else None
 
     def closest(self, vector: np.ndarray, count: int, fallback: np.ndarray) -> np.ndarray:
         """Per passage (``count`` of them), the question's similarity to the closest question it owns;
@@ -389,12 +397,14 @@ class Retriever:
             )
         known = sum(token in snap.bm25.vocab_dict for token in tokenize(self.lexical_query(query)))
         relevance = float(signals["sentence"].max())
+        written = [b for b in (snap.questions.best(vector), snap.passage_questions.best(vector)) if b is not None]
         return Evidence(
             hits=hits,
             excerpts=excerpts,
             relevance=relevance,
             known_words=known,
             named=tuple(named),
+            known_question=max(written, default=None),
         )
 
     def passage_with(self, section: str, phrase: str) -> Hit | None:

@@ -13,6 +13,8 @@ import pytest
 from typer.testing import CliRunner
 
 from assistant.answer import (
+    KNOWN_FLOOR,
+    RELEVANCE_FLOOR,
     answer_question,
     build_messages,
     counting,
@@ -97,6 +99,32 @@ def test_off_topic_question_is_declined_without_calling_the_model(
     assert result.method == "not_covered" and result.answer == "Het rapport geeft hier geen antwoord op."
     english = answer_question("Who won the football world cup in 2010?", corpus_retriever, broken_llm(), settings)
     assert english.answer == "The report does not answer this." and english.language == "en"
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["How do I connect my printer to the wifi network?", "What is the best way to learn to play the guitar?"],
+)
+def test_an_english_question_about_something_else_is_declined_though_a_dutch_sentence_comes_close(
+    corpus_retriever: Retriever, settings: Settings, question: str
+) -> None:
+    evidence = corpus_retriever.evidence(question, k=settings.answer_passages)
+    assert evidence.relevance >= RELEVANCE_FLOOR["en"]  # across languages a sentence comes close …
+    assert evidence.known_question is not None and evidence.known_question < KNOWN_FLOOR["en"]  # … no question does
+    result = answer_question(question, corpus_retriever, broken_llm(), settings)
+    assert result.method == "not_covered" and result.answer == "The report does not answer this."
+
+
+def test_an_english_question_the_report_answers_is_close_to_a_question_written_for_it(
+    corpus_retriever: Retriever, settings: Settings
+) -> None:
+    question = "How many interviews did the researchers hold, and with how many people?"
+    evidence = corpus_retriever.evidence(question, k=settings.answer_passages)
+    assert evidence.known_question is not None and evidence.known_question >= KNOWN_FLOOR["en"]
+    result = answer_question(
+        question, corpus_retriever, make_llm(settings.model_copy(update={"llm": "none"})), settings
+    )
+    assert result.method == "extractive" and result.grounded and "14 interviews" in result.answer
 
 
 def test_a_failing_model_still_gives_the_passages(corpus_retriever: Retriever, settings: Settings) -> None:

@@ -15,9 +15,12 @@ from assistant.answer import (
     ANSWERING,
     CANDIDATE_WORDS,
     CHOICE_CANDIDATES,
+    KNOWN_FLOOR,
+    KNOWN_QUESTION,
     LEXICAL_SHARE,
     PAIRED,
     PASSAGE_PRIOR,
+    QUESTION_EASING,
     QUOTE_MARGIN,
     REFERRED_WORDS,
     Pick,
@@ -36,13 +39,14 @@ from assistant.answer import (
     passage_sentences,
     prompt_prefix,
     rank_sentences,
+    unasked,
     with_choice,
     within_chapters,
 )
 from assistant.config import PROJECT_ROOT
 from assistant.embeddings import SlimEmbeddings
-from assistant.prompts import answer_prompts, choice_prompt
-from assistant.retrieve import Hit
+from assistant.prompts import answer_prompts, answer_types, choice_prompt
+from assistant.retrieve import Evidence, Hit
 from assistant.text import chapter_names, named_chapters, without_names
 from tests.helpers.fakes import broken_llm, fake_chooser
 
@@ -212,6 +216,32 @@ def test_grounded_only_when_the_best_quoted_sentence_answers(lang: str) -> None:
     assert answers_question([quote(1, "A", ANSWERING[lang])], lang)  # type: ignore[arg-type]
     assert not answers_question([quote(1, "A", ANSWERING[lang] - 0.001)], lang)  # type: ignore[arg-type]
     assert not answers_question([], lang)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_an_open_question_close_to_one_written_for_the_report_is_answered_a_little_lower(lang: str) -> None:
+    eased = [quote(1, "A", ANSWERING[lang] - QUESTION_EASING)]
+    assert answers_question(eased, lang, known_question=KNOWN_QUESTION)  # type: ignore[arg-type]
+    assert not answers_question(eased, lang, known_question=KNOWN_QUESTION - 0.001)  # type: ignore[arg-type]
+    assert not answers_question(eased, lang)  # type: ignore[arg-type]  # no questions written: no easing
+    money = next(kind for kind in answer_types(PROJECT_ROOT / "prompts").types if kind.id == "money")
+    typed = [quote(1, "€ 5", ANSWERING[lang] - QUESTION_EASING).model_copy(update={"typed": True})]
+    assert not answers_question(typed, lang, money, KNOWN_QUESTION)  # type: ignore[arg-type]  # a kind eases less
+
+
+def test_an_english_question_far_from_every_written_question_is_not_covered_when_the_report_comes_first() -> None:
+    report, own = hit(1, "Het bestuur koos voor een open opzet."), hit(1, "Our board chose an open set-up.")
+    own = own.model_copy(update={"kind": "document"})
+
+    def evidence(first: Hit, known: float | None) -> Evidence:
+        return Evidence(hits=[first], excerpts=[first.text], relevance=0.85, known_question=known)
+
+    below = KNOWN_FLOOR["en"] - 0.001
+    assert unasked(evidence(report, below), "en")
+    assert not unasked(evidence(report, KNOWN_FLOOR["en"]), "en")
+    assert not unasked(evidence(own, below), "en")  # a person's English document compares in its own language
+    assert not unasked(evidence(report, None), "en")  # no questions written (no report in the index)
+    assert not unasked(evidence(report, below), "nl")  # Dutch sentences already compare in one language
 
 
 def test_the_extractive_answer_quotes_cites_and_speaks_the_question_language() -> None:
