@@ -857,12 +857,9 @@ def answer_question(
     retrieval_s = perf_counter() - start
     # a question none of whose words the index knows ('asdfghjkl') is not covered, however close a
     # passage's vector happens to be
-    covered = (
-        evidence.relevance >= RELEVANCE_FLOOR[lang]
-        and bool(citations)
-        and evidence.known_words > 0
-        and not unasked(evidence, lang)
-    )
+    covered = evidence.relevance >= RELEVANCE_FLOOR[lang] and bool(citations) and evidence.known_words > 0
+    far = covered and unasked(evidence, lang)
+    covered = covered and not far
     if on_passages and covered:  # passages the answer will not rest on would flash up and vanish
         on_passages(citations)
 
@@ -882,7 +879,8 @@ def answer_question(
         )
 
     if not covered:
-        return done(prompt.not_covered, "not_covered", [], None, False, note="low relevance")
+        note = "far from every question written for the report" if far else "low relevance"
+        return done(prompt.not_covered, "not_covered", [], None, False, note=note)
     embeddings, indexed = retriever.index.embeddings, indexed_sentences(retriever)
     types = answer_types(settings.prompts_dir)
     kind = asked_type(question, types.types)

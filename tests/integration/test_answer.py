@@ -113,6 +113,7 @@ def test_an_english_question_about_something_else_is_declined_though_a_dutch_sen
     assert evidence.known_question is not None and evidence.known_question < KNOWN_FLOOR["en"]  # … no question does
     result = answer_question(question, corpus_retriever, broken_llm(), settings)
     assert result.method == "not_covered" and result.answer == "The report does not answer this."
+    assert result.note == "far from every question written for the report"
 
 
 def test_an_english_question_the_report_answers_is_close_to_a_question_written_for_it(
