@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from difflib import get_close_matches
 from functools import cache
 from pathlib import Path
 
@@ -61,6 +62,11 @@ WEIGHTS = {
 LEXICAL_WEIGHT_OTHER_LANGUAGE = 1.0
 # the shortest part of a compound or hyphenated word that is looked up on its own ('bestuur|leden')
 COMPOUND_PART = 4
+# A word of a name that the index does not hold still counts as known when it is a typo of one it does (difflib
+# ratio >= NAME_LIKENESS: 'Bussiness'), or the start or end of a longer one (NAME_PART letters or more:
+# 'Metropool' of 'Metropoolregio', 'Holland' of 'HealthHolland').
+NAME_LIKENESS = 0.85
+NAME_PART = 6
 
 
 def in_sections(section: str, sections: Sequence[str]) -> bool:
@@ -303,6 +309,22 @@ class Retriever:
         if "-" in word:
             return any(held(part) for part in word.split("-") if len(part) >= COMPOUND_PART)
         return any(held(word[:cut]) and held(word[cut:]) for cut in range(COMPOUND_PART, len(word) - COMPOUND_PART + 1))
+
+    def knows_name(self, name: str) -> bool:
+        """Whether some word of ``name`` ('Maas Rijn', 'Health Holland') is one the index holds (``knows``), or
+        close to one (``NAME_LIKENESS``, ``NAME_PART``). A name none of whose words it holds names something the
+        report and the questions written about it never mention ('Kolb', 'SROI', 'Rijksmuseum')."""
+        words = [word for word in WORD.findall(fold(name)) if word not in {"s"}]
+        if any(self.knows(word) for word in words):
+            return True
+        vocabulary = list(self.snapshot().bm25.vocab_dict)
+        for word in words:
+            stem = "".join(tokenize(word)) or word
+            if get_close_matches(stem, vocabulary, n=1, cutoff=NAME_LIKENESS):
+                return True
+            if len(stem) >= NAME_PART and any(v.startswith(stem) or v.endswith(stem) for v in vocabulary):
+                return True
+        return False
 
     def signals(
         self, query: str, mode: RetrievalMode, vector: np.ndarray | None = None, snap: _Snapshot | None = None

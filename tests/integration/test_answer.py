@@ -21,6 +21,7 @@ from assistant.answer import (
     is_degenerate,
     language_of_answer,
     prompt_prefix,
+    unheard_name,
     valid_citations,
 )
 from assistant.cli import app
@@ -373,6 +374,27 @@ def test_a_thing_no_text_of_the_index_names_is_not_answered(corpus_retriever: Re
     assert result.method == "extractive" and not result.grounded and result.note == "the index never names 'software'"
     assert result.answer.startswith("In de bronnen kom ik ‘software’ nergens tegen.") and result.citations
     assert result.answer.startswith(prompt.unheard_intro.format(thing="software"))
+
+
+def test_a_name_no_text_of_the_index_holds_is_not_answered(corpus_retriever: Retriever, settings: Settings) -> None:
+    # names of the report, a typo of one, a part of a compound, another spelling beside a known word: known
+    known = ("Wenger", "Bussiness Club", "Metropool Regio", "Health Holland", "Maas Rijn")
+    assert all(corpus_retriever.knows_name(name) for name in known)
+    assert not any(corpus_retriever.knows_name(name) for name in ("Kotter", "Preskill", "Roth IRA"))
+    assert unheard_name("What happened at the focus group in November 2023?", corpus_retriever) is None  # a month
+    # a model of change the report never mentions: its passages on change come close, but do not answer
+    question = "How does Kotter's eight-step change model apply to regional innovation networks?"
+    assert unheard_name(question, corpus_retriever) == "Kotter"
+    result = answer_question(question, corpus_retriever, broken_llm(chooses=True), settings)
+    assert result.method == "extractive" and not result.grounded and result.note == "the index never names 'Kotter'"
+    assert result.answer.startswith("I don't find ‘Kotter’ anywhere in the sources.") and result.citations
+    dutch = answer_question(
+        "Hoe meet je de impact van een netwerk met de methode van Preskill?",
+        corpus_retriever,
+        broken_llm(chooses=True),
+        settings,
+    )
+    assert dutch.answer.startswith("In de bronnen kom ik ‘Preskill’ nergens tegen.") and not dutch.grounded
 
 
 def test_a_count_answers_when_its_words_mean_what_the_question_counts(corpus_retriever: Retriever) -> None:
