@@ -114,8 +114,8 @@ ANSWERING: dict[str, float] = {"nl": 0.84, "en": 0.815}
 # online'), typed ones on the tuning halves were answers (docs/benchmarks.md, "Session 21").
 TYPED_EASING = 0.02
 # An open question is answered up to QUESTION_EASING under ANSWERING when it all but repeats one of the questions
-# written for the report's passages (corpus/passage-questions; e5 similarity >= KNOWN_QUESTION): those were
-# written as what each passage answers, and an English question's best sentence scores low against the Dutch
+# written for the report's passages and sections (e5 similarity >= KNOWN_QUESTION): those were written as what
+# each passage answers, and an English question's best sentence scores low against the Dutch
 # text. Only open ones: a typed question close to a passage's question ("Waar vergadert het bestuur?") asks for a
 # fact the passage may not hold, and its kind already eases it. Chosen on the tuning halves (docs/benchmarks.md,
 # "Session 28").

@@ -314,7 +314,7 @@ class Retriever:
         """Whether some word of ``name`` ('Maas Rijn', 'Health Holland') is one the index holds (``knows``), or
         close to one (``NAME_LIKENESS``, ``NAME_PART``). A name none of whose words it holds names something the
         report and the questions written about it never mention ('Kolb', 'SROI', 'Rijksmuseum')."""
-        words = [word for word in WORD.findall(fold(name)) if word not in {"s"}]
+        words = [word for word in WORD.findall(fold(name)) if word != "s"]  # "Kolb's"
         if any(self.knows(word) for word in words):
             return True
         vocabulary = list(self.snapshot().bm25.vocab_dict)
