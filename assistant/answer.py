@@ -169,6 +169,12 @@ PAIRED: float | None = 0.01
 # while sentences of other passages that do outscore it. On the tuning halves 0.03 and 0.05 ranked the same,
 # 0.02 one answering sentence lower (docs/benchmarks.md, "Free answers, session 12").
 PASSAGE_PRIOR = 0.03
+# Of several (focus groups, observations) a question asks about one ("Wanneer was de tweede focusgroep?"; patterns in
+# prompts/retrieval/answer-types.yaml, ``ordinals``): a sentence that names another and not that one ("Bij de
+# eerste focusgroep …") scores ORDINAL_WEIGHT lower, it is about another of them; one that names it ranks
+# ORDINAL_WEIGHT higher (its score, which judges whether the passages answer, stays). Set before any figure was
+# looked at, as large as TYPE_BONUS.
+ORDINAL_WEIGHT = 0.05
 # A sentence that opens by pointing back ("Dit wordt toegeschreven aan een gebrek aan tijd …", "Deze laatste
 # bestaat uit 5 onderdelen …") is quoted and scored with the sentence before it (not across a paragraph):
 # alone it does not say what it is about, so it scores under sentences that name the subject, and quoted alone
@@ -209,6 +215,8 @@ class Quote(BaseModel):
     """holds an answer of the kind the question asks for (a number, a date, …); False for an open question"""
     parts: tuple[str, ...] = ()
     """the two neighbouring sentences it joins, for a pair scored as one (``PAIRED``); empty otherwise"""
+    asked_position: bool = False
+    """names the one of several the question asks about ('de tweede focusgroep'; ``ORDINAL_WEIGHT``)"""
 
     @property
     def sentences(self) -> set[str]:
@@ -218,8 +226,11 @@ class Quote(BaseModel):
     @property
     def rank(self) -> float:
         """What orders the sentences: ``score``, plus ``TYPE_BONUS`` when it holds the asked kind of answer and
-        ``PASSAGE_PRIOR`` when it is in the best-retrieved passage."""
-        return self.score + TYPE_BONUS * self.typed + PASSAGE_PRIOR * (self.n == 1)
+        ``PASSAGE_PRIOR`` when it is in the best-retrieved passage, ``ORDINAL_WEIGHT`` when it names the asked one
+        of several."""
+        return (
+            self.score + TYPE_BONUS * self.typed + PASSAGE_PRIOR * (self.n == 1) + ORDINAL_WEIGHT * self.asked_position
+        )
 
 
 def quoted(text: str) -> str:
@@ -525,6 +536,7 @@ def rank_sentences(
     kind: AnswerType | None = None,
     not_answers: Sequence[str] = (),
     focus: tuple[str, str] | None = None,
+    ordinals: Sequence[str] = (),
 ) -> list[Quote]:
     """Every sentence of ``hits`` scored as an answer to ``question`` (or to ``focus``: another wording and
     its BM25 form), best first. ``lexical_query`` is the question as BM25 sees it (an English question with
@@ -533,7 +545,8 @@ def rank_sentences(
     sentence with a list scores as its best part; two neighbouring ones score as one quote too (``PAIRED``).
     With a ``kind`` of answer asked, a sentence that holds
     one, in a passage about what the question names (``asked_subjects``), ranks ``TYPE_BONUS`` higher; a
-    sentence that matches ``not_answers`` (a reference) is left out."""
+    sentence that matches ``not_answers`` (a reference) is left out; of several things the question asks about one
+    (``ordinals``): a sentence about another scores ``ORDINAL_WEIGHT`` lower, one that names it ranks higher."""
     candidates = [
         (n, i, units, sentence)
         for n, hit in enumerate(hits, start=1)
@@ -559,11 +572,18 @@ def rank_sentences(
     scored, lexical = focus or (question, lexical_query or question)
     query = embeddings.embed_query_array(scored)
     asked = set(tokenize(lexical))
+    asked_positions = positions(question, ordinals)
+
+    def off(text: str) -> float:
+        """ORDINAL_WEIGHT for a text that names only other positions than the question asks about."""
+        named = positions(text, ordinals)
+        return ORDINAL_WEIGHT if asked_positions and named and not asked_positions & named else 0.0
+
     quotes = []
     for n, order, units, sentence in candidates:
         sim = max(float(vectors[unit] @ query) for unit in units)
         overlap = len(asked & set(tokenize(sentence))) / len(asked) if asked else 0.0
-        score = sim + LEXICAL_SHARE * overlap
+        score = sim + LEXICAL_SHARE * overlap - off(sentence)
         quotes.append(
             Quote(
                 n=n,
@@ -573,11 +593,17 @@ def rank_sentences(
                 score=score,
                 order=order,
                 typed=sentence in typed,
+                asked_position=bool(asked_positions & positions(sentence, ordinals)),
             )
         )
     if PAIRED is not None:
-        quotes += paired_quotes(quotes, candidates, hits, vectors, query, asked, PAIRED)
+        quotes += paired_quotes(quotes, candidates, hits, vectors, query, asked, PAIRED, off)
     return sorted(quotes, key=lambda q: -q.rank)
+
+
+def positions(text: str, ordinals: Sequence[str]) -> set[int]:
+    """Which of ``ordinals`` (one pattern per position: first, second, …) ``text`` names."""
+    return {i for i, pattern in enumerate(ordinals) if re.search(pattern, text, re.IGNORECASE)}
 
 
 def paired_quotes(
@@ -588,9 +614,10 @@ def paired_quotes(
     query: np.ndarray,
     asked: set[str],
     penalty: float,
+    off: Callable[[str], float] = lambda text: 0.0,
 ) -> list[Quote]:
     """Each two neighbouring sentences of a paragraph (``candidates`` and their ``quotes``) scored as one
-    quote, ``penalty`` under what their joined vector scores."""
+    quote, ``penalty`` under what their joined vector scores (and ``off`` under that for what they say)."""
     out = []
     for (first, a), (second, b) in pairwise(zip(candidates, quotes, strict=True)):
         if first[0] != second[0] or second[1] != first[1] + 1:
@@ -610,10 +637,11 @@ def paired_quotes(
                 text=f"{a.text} {b.text}",
                 similarity=round(sim, 4),
                 overlap=round(overlap, 4),
-                score=sim + LEXICAL_SHARE * overlap - penalty,
+                score=sim + LEXICAL_SHARE * overlap - penalty - off(f"{a.text} {b.text}"),
                 order=a.order,
                 typed=a.typed or b.typed,
                 parts=(a.text, b.text),
+                asked_position=a.asked_position or b.asked_position,
             )
         )
     return out
@@ -906,7 +934,7 @@ def answer_question(
     kind = asked_type(question, types.types)
     lexical = retriever.lexical_query(question)
     skipped = unquotable(types, kind)
-    ranked = rank_sentences(question, evidence.hits, embeddings, lexical, indexed, kind, skipped)
+    ranked = rank_sentences(question, evidence.hits, embeddings, lexical, indexed, kind, skipped, None, types.ordinals)
     # whether the passages answer is judged on single sentences: judged on pairs too, fewer near-domain questions
     # were declined on the tuning halves (docs/benchmarks.md, "Session 27")
     singles = [q for q in ranked if not q.parts]
@@ -914,7 +942,9 @@ def answer_question(
     if WITHIN_CHAPTER and evidence.named:
         asked = without_names(question, chapter_names(question, evidence.named))
         focus = (asked, retriever.lexical_query(asked))
-        focused = rank_sentences(question, evidence.hits, embeddings, lexical, indexed, kind, skipped, focus)
+        focused = rank_sentences(
+            question, evidence.hits, embeddings, lexical, indexed, kind, skipped, focus, types.ordinals
+        )
         ranked = within_chapters(ranked, focused, evidence.hits, set(evidence.named))
     compared = compared_quotes(
         question,

@@ -315,10 +315,13 @@ class AnswerTypes(Strict):
     """lines of a table ('Focusgroep 1:   9 mei 2023'): quoted only for a question that asks for a kind"""
     things: list[str] = []
     """patterns of a question that name the thing it asks about, in a group ``thing`` ('welke software')"""
+    ordinals: list[str] = []
+    """one pattern per position ('eerste|first', 'tweede|second', …): which of several (focus groups,
+    observations) a question asks about"""
 
     @model_validator(mode="after")
     def _compiles(self) -> AnswerTypes:
-        for pattern in [*self.rows, *self.not_answers]:
+        for pattern in [*self.rows, *self.not_answers, *self.ordinals]:
             re.compile(pattern)
         for pattern in self.things:
             if "thing" not in re.compile(pattern).groupindex:

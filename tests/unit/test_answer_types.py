@@ -10,6 +10,7 @@ import pytest
 
 from assistant.answer import (
     ANSWERING,
+    ORDINAL_WEIGHT,
     QUOTE_MARGIN,
     STRONG_EVIDENCE,
     TYPE_BONUS,
@@ -22,6 +23,7 @@ from assistant.answer import (
     asked_type,
     counted_thing,
     holds_answer,
+    positions,
     rank_sentences,
     trust_refusal,
     unquotable,
@@ -246,6 +248,35 @@ def test_ranking_marks_and_lifts_the_sentences_that_hold_the_kind() -> None:
     assert ranked[0].text == "In totaal zijn 14 interviews gehouden." and ranked[0].typed
     sentences = [q for q in ranked if not q.parts]  # the two as one quote holds the kind too
     assert sentences[0] is ranked[0] and not sentences[1].typed
+
+
+def test_of_several_the_sentence_about_the_asked_one_comes_first() -> None:
+    # the toy embedding scores every sentence about a focus group alike: only the position tells them apart
+    first = "De eerste focusgroep was op 9 mei 2023 in Eindhoven."
+    second = "De tweede focusgroep was op 26 oktober 2023 in Venlo."
+    passages = [hit(1, first), hit(2, second)]
+    for question in ("Wanneer was de tweede focusgroep?", "When was the second focus group held?"):
+        ranked = [q for q in rank_sentences(question, passages, Axes(), ordinals=TYPES.ordinals) if not q.parts]
+        assert ranked[0].text == second and ranked[0].asked_position
+        scores = {q.text: q.score for q in ranked}
+        without = {q.text: q.score for q in rank_sentences(question, passages, Axes()) if not q.parts}
+        assert scores[first] == pytest.approx(without[first] - ORDINAL_WEIGHT)  # about another focus group
+        assert scores[second] == pytest.approx(without[second])  # its rank is lifted, not its score
+    # a question that names no position, and a sentence that names none, are scored as before
+    plain = rank_sentences("Wanneer was de focusgroep?", passages, Axes(), ordinals=TYPES.ordinals)
+    assert not any(q.asked_position for q in plain)
+    assert {q.score for q in plain if not q.parts} == {
+        q.score for q in rank_sentences("Wanneer was de focusgroep?", passages, Axes()) if not q.parts
+    }
+
+
+def test_positions_are_read_in_both_languages() -> None:
+    assert positions("Bij de tweede focusgroep", TYPES.ordinals) == positions(
+        "at the second focus group", TYPES.ordinals
+    )
+    assert positions("De eerste en de derde ronde", TYPES.ordinals) == {0, 2}
+    assert positions("Allereerst is gestart met een literatuurverkenning", TYPES.ordinals) == set()
+    assert positions("Het netwerk is eerst klein begonnen", TYPES.ordinals) == set()
 
 
 def test_a_sentence_of_the_kind_answers_only_from_a_passage_about_what_the_question_names() -> None:
