@@ -395,6 +395,10 @@ def test_a_name_no_text_of_the_index_holds_is_not_answered(corpus_retriever: Ret
         settings,
     )
     assert dutch.answer.startswith("In de bronnen kom ik ‘Preskill’ nergens tegen.") and not dutch.grounded
+    # a two-letter abbreviation is a name too; one the report holds ('IT'), or a question's first word, is known
+    assert unheard_name("Wat vinden de onderzoekers van de inzet van AI in netwerken?", corpus_retriever) == "AI"
+    assert unheard_name("Welke rol speelt IT in de netwerken?", corpus_retriever) is None
+    assert unheard_name("AI wordt toch overal gebruikt?", corpus_retriever) is None
 
 
 def test_a_count_answers_when_its_words_mean_what_the_question_counts(corpus_retriever: Retriever) -> None:
