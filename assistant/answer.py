@@ -962,8 +962,9 @@ def answer_question(
     # whether the passages answer is judged on the question as asked (a comparison's too); which sentences to
     # quote, on what it asks of a network within that network's chapter
     thing = asked_thing(question, types.things)
-    unheard = thing if thing is not None and not retriever.knows(thing) else unheard_name(question, retriever)
-    # a thing no text of the index names ('Met welke software …?') is one the report says nothing about
+    unheard = thing if thing is not None and not retriever.knows_name(thing) else unheard_name(question, retriever)
+    # a thing no text of the index names ('Met welke software …?') is one the report says nothing about; an English
+    # word close to a word of the report ('subcategories', 'subcategorieën') is held, as a name is
     answered = answers_question(answered_by, lang, kind, evidence.known_question) and unheard is None
     fallback = extractive_answer(prompt, quotes, answered, evidence.hits, lang, unheard)
     if not llm.available:

@@ -374,6 +374,11 @@ def test_a_thing_no_text_of_the_index_names_is_not_answered(corpus_retriever: Re
     assert result.method == "extractive" and not result.grounded and result.note == "the index never names 'software'"
     assert result.answer.startswith("In de bronnen kom ik ‘software’ nergens tegen.") and result.citations
     assert result.answer.startswith(prompt.unheard_intro.format(thing="software"))
+    # an English word close to one of the report ('subcategories', 'subcategorieën') is held, as a name is
+    english = "Into which subcategories of capital is potential value divided?"
+    assert not corpus_retriever.knows("subcategories") and corpus_retriever.knows_name("subcategories")
+    result = answer_question(english, corpus_retriever, broken_llm(chooses=True), settings)
+    assert result.note != "the index never names 'subcategories'" and "subcategorieën" in result.answer
 
 
 def test_a_name_no_text_of_the_index_holds_is_not_answered(corpus_retriever: Retriever, settings: Settings) -> None:
