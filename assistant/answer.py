@@ -578,16 +578,16 @@ def rank_sentences(
     asked = set(tokenize(lexical))
     asked_positions = positions(question, ordinals)
 
-    def off(text: str) -> float:
-        """ORDINAL_WEIGHT for a text that names only other positions than the question asks about."""
-        named = positions(text, ordinals)
+    def off(named: set[int]) -> float:
+        """ORDINAL_WEIGHT for a text that names only other positions (``named``) than the question asks about."""
         return ORDINAL_WEIGHT if asked_positions and named and not asked_positions & named else 0.0
 
     quotes = []
     for n, order, units, sentence in candidates:
         sim = max(float(vectors[unit] @ query) for unit in units)
         overlap = len(asked & set(tokenize(sentence))) / len(asked) if asked else 0.0
-        score = sim + LEXICAL_SHARE * overlap - off(sentence)
+        named = positions(sentence, ordinals)
+        score = sim + LEXICAL_SHARE * overlap - off(named)
         quotes.append(
             Quote(
                 n=n,
@@ -597,11 +597,13 @@ def rank_sentences(
                 score=score,
                 order=order,
                 typed=sentence in typed,
-                asked_position=bool(asked_positions & positions(sentence, ordinals)),
+                asked_position=bool(asked_positions & named),
             )
         )
     if PAIRED is not None:
-        quotes += paired_quotes(quotes, candidates, hits, vectors, query, asked, PAIRED, off)
+        quotes += paired_quotes(
+            quotes, candidates, hits, vectors, query, asked, PAIRED, lambda text: off(positions(text, ordinals))
+        )
     return sorted(quotes, key=lambda q: -q.rank)
 
 
