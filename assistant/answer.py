@@ -940,7 +940,9 @@ def answer_question(
     kind = asked_type(question, types.types)
     lexical = retriever.lexical_query(question)
     skipped = unquotable(types, kind)
-    ranked = rank_sentences(question, evidence.hits, embeddings, lexical, indexed, kind, skipped, None, types.ordinals)
+    ranked = rank_sentences(
+        question, evidence.hits, embeddings, lexical, indexed, kind, skipped, ordinals=types.ordinals
+    )
     # whether the passages answer is judged on single sentences: judged on pairs too, fewer near-domain questions
     # were declined on the tuning halves (docs/benchmarks.md, "Session 27")
     singles = [q for q in ranked if not q.parts]
@@ -949,7 +951,7 @@ def answer_question(
         asked = without_names(question, chapter_names(question, evidence.named))
         focus = (asked, retriever.lexical_query(asked))
         focused = rank_sentences(
-            question, evidence.hits, embeddings, lexical, indexed, kind, skipped, focus, types.ordinals
+            question, evidence.hits, embeddings, lexical, indexed, kind, skipped, focus, ordinals=types.ordinals
         )
         ranked = within_chapters(ranked, focused, evidence.hits, set(evidence.named))
     compared = compared_quotes(
