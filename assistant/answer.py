@@ -911,7 +911,10 @@ def answer_question(
     retrieval_s = perf_counter() - start
     # a question none of whose words the index knows ('asdfghjkl') is not covered, however close a
     # passage's vector happens to be
-    covered = evidence.relevance >= RELEVANCE_FLOOR[lang] and bool(citations) and evidence.known_words > 0
+    # one that all but repeats a question written for the report (KNOWN_QUESTION) is covered under the floor too:
+    # "Wanneer vond de kick-off van het onderzoeksteam plaats?" is answered by a table row far from its words
+    close = evidence.relevance >= RELEVANCE_FLOOR[lang] or (evidence.known_question or 0.0) >= KNOWN_QUESTION
+    covered = close and bool(citations) and evidence.known_words > 0
     far = covered and unasked(evidence, lang)
     covered = covered and not far
     if on_passages and covered:  # passages the answer will not rest on would flash up and vanish

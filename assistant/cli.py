@@ -767,9 +767,9 @@ def eval_cycles(
 @eval_app.command("answers")
 @friendly_errors
 def eval_answers(
-    file: Annotated[Path, typer.Argument(help="JSONL with id, q, kind (in/out/reflection) and theme.")] = Path(
-        "docs/eval/answers.jsonl"
-    ),
+    file: Annotated[
+        Path, typer.Argument(help="JSONL with id, q, evidence and kind (in/out/reflection; default: in with evidence).")
+    ] = Path("docs/eval/answers.jsonl"),
     llm: Annotated[str | None, typer.Option("--llm", help="Backend to measure (default SLIM_LLM).")] = None,
     split: Annotated[str | None, typer.Option("--split", help="Only the items of this half: tune or test.")] = None,
     only: Annotated[str | None, typer.Option("--only", help="Only these item ids, comma-separated.")] = None,

@@ -169,13 +169,18 @@ def write_retrieval_section(scores: Sequence[ModeScores], file: Path, count: int
     return update_section(path, f"slim eval retrieval {file.name}", body)
 
 
+def share(value: float | None) -> str:
+    """A share as a percentage; "—" where the file has no question it is a share of."""
+    return "—" if value is None else f"{value:.0%}"
+
+
 def answers_table(scores: AnswerScores, file: Path, split: str | None = None) -> str:
     ft = "—" if scores.first_token_p50_s is None else f"{scores.first_token_p50_s} s / {scores.first_token_p95_s} s"
     rows = [
         ("citation validity (every [n] points at a passage)", f"{scores.citation_validity:.0%}", "100%"),
         ("answers in the question's language", f"{scores.in_language:.0%}", "≥ 95%"),
         ("grounding (answer sentences supported by their cited passage)", f"{scores.grounding:.0%}", "report"),
-        ("in-scope questions answered (not declined)", f"{scores.answered_in_scope:.0%}", "≥ 90%"),
+        ("in-scope questions answered (not declined)", share(scores.answered_in_scope), "≥ 90%"),
         *(
             [
                 (
@@ -188,7 +193,7 @@ def answers_table(scores: AnswerScores, file: Path, split: str | None = None) ->
             if scores.answering_cited is not None and scores.passage_retrieved is not None
             else []
         ),
-        ("out-of-scope questions declined ('not in the report')", f"{scores.declined_out_of_scope:.0%}", "≥ 90%"),
+        ("out-of-scope questions declined ('not in the report')", share(scores.declined_out_of_scope), "≥ 90%"),
         ("answers written by the model (rest: extractive or template)", f"{scores.model_answers:.0%}", "—"),
         ("answers quoting the sentence the model chose", f"{scores.model_chosen:.0%}", "—"),
         (

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import AliasChoices, BaseModel, Field, ValidationError, model_validator
 
 from assistant.config import Language, RetrievalMode, Settings
 from assistant.errors import InputError
@@ -117,14 +117,25 @@ def by_group(queries: Sequence[Query], first_hit: dict[str, int | None]) -> dict
 
 
 class AnswerItem(BaseModel):
+    """A question for ``slim eval answers``. A file in the retrieval sets' form (``{"id", "q", "evidence"}``) is
+    read too: a question with evidence phrases is in scope, one without is out of scope; ``question`` is read
+    as ``q``."""
+
     id: str
-    q: str
+    q: str = Field(validation_alias=AliasChoices("q", "question"))
     kind: Literal["in", "out", "reflection"]
     theme: str | None = None
     lang: Language | None = None
     evidence: list[str] = []
     """phrases of the report that answer an in-scope question: one must be in a sentence the answer cites"""
     split: Literal["tune", "test"] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _kind_from_evidence(cls, data: object) -> object:
+        if isinstance(data, dict) and "kind" not in data:
+            return {**data, "kind": "in" if data.get("evidence") else "out"}
+        return data
 
 
 class AnswerScores(BaseModel):
@@ -133,8 +144,9 @@ class AnswerScores(BaseModel):
     citation_validity: float
     in_language: float
     grounding: float
-    answered_in_scope: float
-    declined_out_of_scope: float
+    answered_in_scope: float | None
+    """None when the file has no in-scope question (as declined, when it has no out-of-scope one)"""
+    declined_out_of_scope: float | None
     answering_cited: float | None = None
     """in-scope items with evidence answered with a cited sentence that holds an evidence phrase"""
     passage_retrieved: float | None = None
@@ -249,16 +261,16 @@ def evaluate_answers(items: Sequence[AnswerItem], run, embeddings, backend: str)
                 first.append(timings["first_token_s"])
         if not ok_citations or missed or (item.kind == "in" and not grounded) or (item.kind == "out" and grounded):
             failures.append(item.id)
-    n_in = sum(i.kind == "in" for i in items) or 1
-    n_out = sum(i.kind == "out" for i in items) or 1
+    n_in = sum(i.kind == "in" for i in items)
+    n_out = sum(i.kind == "out" for i in items)
     return AnswerScores(
         backend=backend,
         items=len(items),
         citation_validity=round(valid / len(items), 3),
         in_language=round(lang_ok / len(items), 3),
         grounding=round(sum(grounding) / len(grounding), 3) if grounding else 0.0,
-        answered_in_scope=round(answered / n_in, 3),
-        declined_out_of_scope=round(declined / n_out, 3),
+        answered_in_scope=round(answered / n_in, 3) if n_in else None,
+        declined_out_of_scope=round(declined / n_out, 3) if n_out else None,
         answering_cited=round(cited_ok / with_evidence, 3) if with_evidence else None,
         passage_retrieved=round(retrieved / with_evidence, 3) if with_evidence else None,
         model_answers=round(model / len(items), 3),

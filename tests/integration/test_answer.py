@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from assistant.answer import (
     KNOWN_FLOOR,
+    KNOWN_QUESTION,
     RELEVANCE_FLOOR,
     answer_question,
     build_messages,
@@ -127,6 +128,20 @@ def test_an_english_question_the_report_answers_is_close_to_a_question_written_f
         question, corpus_retriever, make_llm(settings.model_copy(update={"llm": "none"})), settings
     )
     assert result.method == "extractive" and result.grounded and "14 interviews" in result.answer
+
+
+def test_a_question_that_repeats_one_written_for_the_report_is_covered_though_no_sentence_is_close(
+    corpus_retriever: Retriever, settings: Settings
+) -> None:
+    """The answer is a row of a table ('Kick-off onderzoeksteam:   Maart 2023'), close to no sentence of the question;
+    a question written for that passage all but repeats it."""
+    question = "Wanneer vond de kick-off van het onderzoeksteam plaats?"
+    evidence = corpus_retriever.evidence(question, k=settings.answer_passages)
+    assert evidence.known_question is not None and evidence.known_question >= KNOWN_QUESTION
+    none = make_llm(settings.model_copy(update={"llm": "none"}))
+    result = answer_question(question, corpus_retriever, none, settings)
+    assert result.method == "extractive" and result.grounded
+    assert any("Maart 2023" in q for q in _quotes(result.answer)), result.answer
 
 
 def test_a_failing_model_still_gives_the_passages(corpus_retriever: Retriever, settings: Settings) -> None:

@@ -101,6 +101,10 @@ def the(kind_id: str) -> AnswerType:
         ("What does the network do with its annual budget?", None),  # asks what, not how much
         ("Wat is transformatieve waarde?", None),
         ("Waar staat GROZ voor?", None),  # 'waar … voor?' asks what it stands for, not where
+        ("Waar moet je volgens de aanbevelingen op letten als je wilt dat mensen blijven leren?", None),
+        ("Waar werken de partners aan samen?", None),  # 'waar … aan samen(werken)' asks what on
+        ("Waar komen de leden bij elkaar?", "place"),
+        ("Waar zit de club in Venlo?", "place"),
         ("Waarom is er niet geobserveerd?", None),
         ("What does the report say about trust?", None),
         ("Why do members not come to events?", None),
