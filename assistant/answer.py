@@ -118,7 +118,7 @@ TYPED_EASING = 0.02
 # each passage answers, and an English question's best sentence scores low against the Dutch
 # text. Only open ones: a typed question close to a passage's question ("Waar vergadert het bestuur?") asks for a
 # fact the passage may not hold, and its kind already eases it. Chosen on the tuning halves (docs/benchmarks.md,
-# "Session 28").
+# "Session 28"). Such a question is also covered under RELEVANCE_FLOOR ("Session 30").
 KNOWN_QUESTION = 0.95
 QUESTION_EASING = 0.03
 MIN_QUOTE_WORDS = 4
