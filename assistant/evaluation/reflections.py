@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel
 
 from assistant.config import Language, Settings
-from assistant.evaluation.bench import measure_table
+from assistant.evaluation.bench import measure_table, share
 from assistant.evaluation.quality import is_hit, load_lines
 from assistant.evaluation.stats import percentile
 from assistant.llm import LanguageModel
@@ -162,7 +162,7 @@ def reflections_table(scores: ReflectionScores) -> str:
          f"{scores.clean:.0%}", "100%"),
         ("fitting (a cited passage holds an evidence phrase)", f"{scores.fitting:.0%}", "≥ 95%"),
         (f"signal accuracy ({scores.signal_items} labelled)",
-         "—" if scores.signal_accuracy is None else f"{scores.signal_accuracy:.0%}", "≥ 85%"),
+         share(scores.signal_accuracy), "≥ 85%"),
         ("answer → complete reflection, p50 / p95", f"{scores.p50_s} s / {scores.p95_s} s", "≤ 1.5 s p95"),
         ("preparing the question's examples while the person types, p95", f"{scores.prepared_p95_s} s", "—"),
     ]  # fmt: skip
