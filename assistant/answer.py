@@ -50,6 +50,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from pydantic import BaseModel
 
 from assistant.config import Language, Settings
+from assistant.corpus import network_descriptions
 from assistant.domain import Answer, Citation, Hit, Timings
 from assistant.embeddings import SlimEmbeddings
 from assistant.i18n import detect_language, t
@@ -64,7 +65,7 @@ from assistant.prompts import (
     choice_prompt,
     instruction_patterns,
 )
-from assistant.retrieve import Evidence, Retriever, tokenize
+from assistant.retrieve import Evidence, Retriever, stop_words, tokenize
 from assistant.safe_text import without_links
 from assistant.text import (
     CITATION,
@@ -76,6 +77,7 @@ from assistant.text import (
     one_line,
     sentence_spans,
     sentences,
+    without_description,
     without_names,
 )
 
@@ -145,7 +147,9 @@ NO_ANSWER = "none"
 # the sentences that repeat it outscored the one that answers ("Het bestuur bestaat uit een voorzitter en 7
 # bestuursleden"). Whether the passages answer at all is still judged on the question as asked. On the tuning
 # halves 5 more answering sentences quoted without a model and 2 more with it, none lost (docs/benchmarks.md,
-# "Session 18").
+# "Session 18"). A question that describes the network instead ("de grensclub", "the health movement") is ranked
+# so on the question without the words of the chapter's context (``asked_within``): 5 more again, none lost
+# ("Session 31").
 WITHIN_CHAPTER = True
 # A sentence that announces what follows ("… geven wij de volgende aanbevelingen:") is quoted and scored
 # with the sentence after it, as a list is with its introduction: alone it answers nothing. On the tuning
@@ -653,6 +657,21 @@ def paired_quotes(
     return out
 
 
+def asked_within(question: str, evidence: Evidence, descriptions: Mapping[str, str]) -> tuple[str, set[str]] | None:
+    """What ``question`` asks within the chapters of the case networks it is about, and those chapters: without
+    the names it gives them (``evidence.named``) or, naming none, without the words that describe the network
+    whose chapter holds most of its passages (``descriptions``, by chapter number: 'de grensclub', 'the
+    health movement'). None when it is about no case network, or nothing is left of it."""
+    if evidence.named:
+        return without_names(question, chapter_names(question, evidence.named)), set(evidence.named)
+    places = [(hit.section.split(".")[0], chapter_of(hit.heading)) for hit in evidence.hits if hit.kind == "report"]
+    if not places or places[0][0] not in descriptions or 2 * places.count(places[0]) <= len(evidence.hits):
+        return None
+    number, chapter = places[0]
+    asked = without_description(question, descriptions[number], stop_words())
+    return (asked, {chapter}) if tokenize(asked) else None
+
+
 def within_chapters(
     ranked: Sequence[Quote], focused: Sequence[Quote], hits: Sequence[Hit], own: set[str]
 ) -> list[Quote]:
@@ -950,13 +969,14 @@ def answer_question(
     # were declined on the tuning halves (docs/benchmarks.md, "Session 27")
     singles = [q for q in ranked if not q.parts]
     answered_by = with_typed(answering_quotes(singles), singles)
-    if WITHIN_CHAPTER and evidence.named:
-        asked = without_names(question, chapter_names(question, evidence.named))
+    within = asked_within(question, evidence, network_descriptions(settings.corpus_dir))
+    if WITHIN_CHAPTER and within is not None:
+        asked, own = within
         focus = (asked, retriever.lexical_query(asked))
         focused = rank_sentences(
             question, evidence.hits, embeddings, lexical, indexed, kind, skipped, focus, ordinals=types.ordinals
         )
-        ranked = within_chapters(ranked, focused, evidence.hits, set(evidence.named))
+        ranked = within_chapters(ranked, focused, evidence.hits, own)
     compared = compared_quotes(
         question,
         evidence.compared,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 import yaml
@@ -328,6 +329,14 @@ def load_section_contexts(path: Path) -> dict[str, DocumentContexts]:
         return {}
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     return {str(doc_id): DocumentContexts.model_validate(entry) for doc_id, entry in data.items()}
+
+
+@cache
+def network_descriptions(corpus_dir: Path) -> dict[str, str]:
+    """Who each case network is and how people describe it, by the number of its chapter ('4'): the chapter
+    contexts of ``section-context.yaml``, Dutch and English together."""
+    contexts = load_section_contexts(corpus_dir / SECTION_CONTEXT_FILE)
+    return {number: context.text() for document in contexts.values() for number, context in document.chapters.items()}
 
 
 SECTION_QUESTIONS_FILE = "section-questions.yaml"

@@ -100,13 +100,14 @@ def _stemmer() -> Stemmer.Stemmer:
 
 
 @cache
-def _stopwords() -> frozenset[str]:
+def stop_words() -> frozenset[str]:
+    """The Dutch and English words BM25 leaves out, folded: they say nothing about what a text is about."""
     return frozenset(fold(w) for w in (*STOPWORDS_DUTCH, *STOPWORDS_EN))
 
 
 def tokenize(text: str, keep: frozenset[str] = frozenset()) -> list[str]:
     """Stemmed words without stop words, except those in ``keep``."""
-    stop = _stopwords() - keep
+    stop = stop_words() - keep
     words = [w for w in WORD.findall(fold(text)) if w not in stop and (len(w) > 1 or w.isdigit())]
     return _stemmer().stemWords(words)
 

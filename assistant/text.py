@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 HEADING_SEPARATOR = " › "
 """joins the heading path of a passage ('3 Resultaten › 3.3 Vormen van impact › Onmiddellijke waarde')"""
@@ -17,6 +17,7 @@ CITATION = re.compile(r"\[(\d+)\]")
 """a citation in SLIM's texts and a model's answers: '[1]'"""
 
 WORD = re.compile(r"\w+")
+_HYPHENATED = re.compile(r"\w+(?:-\w+)*")
 
 # a sentence ends at . ! ? (optionally closed by a quote or bracket, which stays with it) before a capital,
 # digit or quote, or before a line break whatever follows (a document's "Peeters.\n</bronnen>" is two
@@ -110,6 +111,27 @@ def chapter_names(question: str, chapters: Sequence[str]) -> list[str]:
     """The names of ``question`` that a chapter's title holds ('Business Club Maas Rhein', 'BCMR'): within
     that chapter they say nothing about which sentence answers."""
     return list(dict.fromkeys(name for name, _ in _titled(question, chapters)))
+
+
+def without_description(question: str, description: str, stop: Collection[str] = frozenset()) -> str:
+    """``question`` without the words that describe a network as ``description`` does ("de Duits-Nederlandse
+    businessclub" for the Business Club Maas Rhein): a word of four letters or more that the description holds,
+    or one that starts as one of its words does (five letters: 'grensclub' beside 'grensoverschrijdende',
+    'Eindhovense' beside 'Eindhoven'); never one of ``stop`` (folded stop words: 'from', 'naar'). Within that
+    network's chapter they say nothing about which sentence answers, as its name does not."""
+    words = {word for word in WORD.findall(fold(description)) if len(word) >= 4 and word not in stop}
+    starts = {word[:5] for word in words if len(word) >= 5}
+
+    def describes(word: str) -> bool:
+        return word in words or (len(word) >= 5 and word[:5] in starts)
+
+    def described(
+        found: re.Match[str],
+    ) -> bool:  # each longer part of a hyphenated word: 'German-Dutch', '21-gemeenten'
+        parts = [part for part in fold(found.group(0)).split("-") if len(part) >= 4]
+        return bool(parts) and all(describes(part) for part in parts)
+
+    return one_line(_HYPHENATED.sub(lambda found: " " if described(found) else found.group(0), question))
 
 
 def named_chapters(question: str, chapters: Sequence[str]) -> list[str]:

@@ -212,6 +212,8 @@ def _quotes(answer: str) -> list[str]:
         ("Hoeveel mensen zitten er in het bestuur van de Business Club Maas Rhein?", "7 bestuursleden"),
         ("Wie zijn de auteurs van het rapport?", "Cindy Ras, Claudine Verbiest"),  # one name per line
         ("Noem een voorbeeld van toegepaste waarde bij de Business Club Maas Rhein.", "Roermond Swim"),  # an example
+        # within the chapter of the network it describes ('Duits-Nederlandse' is how its context describes it)
+        ("Hoe is de Duits-Nederlandse ondernemersclub juridisch georganiseerd?", "georganiseerd als een stichting"),
     ],
 )
 def test_the_extractive_answer_quotes_the_sentence_that_answers(

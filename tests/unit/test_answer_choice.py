@@ -27,6 +27,7 @@ from assistant.answer import (
     Quote,
     answering_quotes,
     answers_question,
+    asked_within,
     choice_candidates,
     choice_messages,
     choose,
@@ -44,10 +45,11 @@ from assistant.answer import (
     within_chapters,
 )
 from assistant.config import PROJECT_ROOT
+from assistant.corpus import network_descriptions
 from assistant.embeddings import SlimEmbeddings
 from assistant.prompts import answer_prompts, answer_types, choice_prompt
-from assistant.retrieve import Evidence, Hit
-from assistant.text import chapter_names, named_chapters, without_names
+from assistant.retrieve import Evidence, Hit, stop_words
+from assistant.text import chapter_names, named_chapters, without_description, without_names
 from tests.helpers.fakes import broken_llm, fake_chooser
 
 
@@ -507,3 +509,67 @@ def test_the_chapters_a_question_names_are_read_from_their_titles() -> None:
     assert named_chapters("How do the BCMR and De STAP differ?", chapters) == chapters[1:]
     assert named_chapters("Wat doet De STAP naar gezonder?", chapters) == [chapters[2]]
     assert named_chapters("Wat vindt de BCMRX ervan?", chapters) == []  # a whole name, not part of a word
+
+
+# --- session 31: a network named by a description --------------------------------------------------------------
+
+DESCRIPTIONS = network_descriptions(PROJECT_ROOT / "corpus")
+
+
+@pytest.mark.parametrize(
+    ("chapter", "question", "asked"),
+    [
+        (
+            "4",
+            "Waarom komen leden van de Duits-Nederlandse businessclub zelden naar de activiteiten?",
+            "Waarom komen leden van de zelden naar de activiteiten?",
+        ),
+        ("4", "Wat besprak het bestuur van de grensclub?", "Wat besprak het bestuur van de ?"),
+        (
+            "5",
+            "Which themes does the health movement work on with its partners?",
+            "Which themes does the work on with its partners?",
+        ),
+        (
+            "5",
+            "Wat remt het leren bij de bestuurders in de Eindhovense gezondheidsbeweging?",
+            "Wat remt het leren bij de bestuurders in de ?",
+        ),
+    ],
+)
+def test_the_words_that_describe_a_network_are_left_out_of_what_is_asked_within_its_chapter(
+    chapter: str, question: str, asked: str
+) -> None:
+    # the descriptions are the case chapters' contexts (corpus/section-context.yaml): a word they hold, or one that
+    # starts as one of theirs does ('grensclub', 'grensoverschrijdende'; 'Eindhovense', 'Eindhoven'), not a
+    # stop word ('with')
+    assert set(DESCRIPTIONS) == {"4", "5", "6"}
+    assert without_description(question, DESCRIPTIONS[chapter], stop_words()) == asked
+
+
+def test_a_question_about_a_network_it_does_not_name_is_asked_within_the_chapter_most_passages_are_in() -> None:
+    bcmr, research = "4. Business Club Maas Rhein (BCMR)", "2. Over dit onderzoek"
+
+    def placed(n: int, chapter: str) -> Hit:
+        return chapter_hit(n, chapter, "x").model_copy(update={"section": chapter.split(".")[0] + ".1"})
+
+    def evidence(*chapters: str, named: tuple[str, ...] = ()) -> Evidence:
+        hits = [placed(n, c) for n, c in enumerate(chapters, start=1)]
+        return Evidence(hits=hits, excerpts=[], relevance=0.9, named=named)
+
+    question = "Wat besprak het bestuur van de grensclub?"
+    assert asked_within(question, evidence(bcmr, bcmr, research), DESCRIPTIONS) == (
+        "Wat besprak het bestuur van de ?",
+        {bcmr},
+    )
+    # most passages elsewhere, or the best one in a chapter that describes no network: about no network
+    assert asked_within(question, evidence(bcmr, research, research), DESCRIPTIONS) is None
+    assert asked_within(question, evidence(research, bcmr, bcmr), DESCRIPTIONS) is None
+    # nothing left to ask once the description is out
+    assert asked_within("Wat is de grensoverschrijdende zakenclub?", evidence(bcmr, bcmr), DESCRIPTIONS) is None
+    # a name goes before a description: only the name is left out
+    named = "Wat besprak het bestuur van de BCMR, de grensclub?"
+    assert asked_within(named, evidence(bcmr, research, named=(bcmr,)), DESCRIPTIONS) == (
+        "Wat besprak het bestuur van de , de grensclub?",
+        {bcmr},
+    )
