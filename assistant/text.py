@@ -117,7 +117,7 @@ def without_description(question: str, description: str, stop: Collection[str] =
     """``question`` without the words that describe a network as ``description`` does ("de Duits-Nederlandse
     businessclub" for the Business Club Maas Rhein): a word of four letters or more that the description holds,
     or one that starts as one of its words does (five letters: 'grensclub' beside 'grensoverschrijdende',
-    'Eindhovense' beside 'Eindhoven'); never one of ``stop`` (folded stop words: 'from', 'naar'). Within that
+    'Eindhovense' beside 'Eindhoven'); never one of ``stop`` (folded stop words: 'with', 'naar'). Within that
     network's chapter they say nothing about which sentence answers, as its name does not."""
     words = {word for word in WORD.findall(fold(description)) if len(word) >= 4 and word not in stop}
     starts = {word[:5] for word in words if len(word) >= 5}
@@ -125,9 +125,8 @@ def without_description(question: str, description: str, stop: Collection[str] =
     def describes(word: str) -> bool:
         return word in words or (len(word) >= 5 and word[:5] in starts)
 
-    def described(
-        found: re.Match[str],
-    ) -> bool:  # each longer part of a hyphenated word: 'German-Dutch', '21-gemeenten'
+    def described(found: re.Match[str]) -> bool:
+        """Whether each longer part of a (hyphenated) word describes: 'German-Dutch', '21-gemeenten'."""
         parts = [part for part in fold(found.group(0)).split("-") if len(part) >= 4]
         return bool(parts) and all(describes(part) for part in parts)
 
