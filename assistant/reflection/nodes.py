@@ -25,7 +25,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from langgraph.runtime import Runtime
 from langgraph.types import StreamWriter, interrupt
 
-from assistant.answer import answer_question, as_data, checked_generation, without_links
+from assistant.answer import answer_question, as_data, checked_generation
 from assistant.coaching import MAX_ALSO, Reply, Signal
 from assistant.config import Language, Settings
 from assistant.domain import Citation, Synthesis
@@ -38,6 +38,7 @@ from assistant.reflection.signals import SignalChooser
 from assistant.reflection.state import Input, ReflectionState, Step, Waiting, turn
 from assistant.reflection.synthesis import build_synthesis, choose_cycle, own_words, synthesis_markdown
 from assistant.retrieve import Retriever, in_sections
+from assistant.safe_text import without_links
 
 
 @dataclass(frozen=True)

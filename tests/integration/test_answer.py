@@ -12,19 +12,16 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from assistant.answer import (
-    KNOWN_FLOOR,
-    KNOWN_QUESTION,
-    RELEVANCE_FLOOR,
-    answer_question,
+from assistant.answer.coverage import KNOWN_FLOOR, KNOWN_QUESTION, RELEVANCE_FLOOR
+from assistant.answer.flow import answer_question
+from assistant.answer.generation import (
     build_messages,
-    counting,
     is_degenerate,
     language_of_answer,
     prompt_prefix,
-    unheard_name,
     valid_citations,
 )
+from assistant.answer.kinds import counting, unheard_name
 from assistant.cli import app
 from assistant.config import PROJECT_ROOT, Settings
 from assistant.llm import LanguageModel, UnknownLLMError, make_llm

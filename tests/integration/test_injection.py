@@ -14,7 +14,8 @@ from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from pydantic import Field
 
-from assistant.answer import answer_question, as_data, build_messages
+from assistant.answer.flow import answer_question
+from assistant.answer.generation import as_data, build_messages
 from assistant.config import Settings
 from assistant.evaluation.injection import InjectionItem, load_items, obeyed
 from assistant.llm import LanguageModel

@@ -105,7 +105,7 @@ def test_a_reflection_turn_with_the_embedded_model(embedded, corpus_retriever: R
 def test_a_fresh_process_restores_the_prompt_prefix_instead_of_reading_it(embedded, tmp_path: Path) -> None:
     """The fixed start of the answer prompt is computed once and saved; a new server (as in a new
     `slim ask` process) restores it; a damaged file is computed again, not a failure."""
-    from assistant.answer import prompt_prefix
+    from assistant.answer.generation import prompt_prefix
     from assistant.llm import embedded_params, openai_compatible, start_embedded_server
     from assistant.prompts import answer_prompts
 
@@ -175,7 +175,8 @@ def test_a_choice_asked_as_an_opening_chooses_as_the_schema_does(embedded, corpu
     written instead of 7); the model picks what it picks when the whole JSON is asked under the schema."""
     from dataclasses import replace
 
-    from assistant.answer import choice_candidates, choice_messages, rank_sentences
+    from assistant.answer.choice import choice_candidates, choice_messages
+    from assistant.answer.sentences import rank_sentences
     from assistant.prompts import choice_prompt
 
     settings, llm = embedded

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from assistant.answer import answer_question, build_messages, valid_citations
+from assistant.answer.flow import answer_question
+from assistant.answer.generation import build_messages, valid_citations
 from assistant.cli import app
 from assistant.config import PROJECT_ROOT, Settings
 from assistant.domain import Citation, Turn

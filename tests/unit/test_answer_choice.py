@@ -11,37 +11,31 @@ from collections.abc import Sequence
 import numpy as np
 import pytest
 
-from assistant.answer import (
-    ANSWERING,
+from assistant.answer.choice import (
     CANDIDATE_WORDS,
     CHOICE_CANDIDATES,
-    KNOWN_FLOOR,
-    KNOWN_QUESTION,
-    LEXICAL_SHARE,
-    PAIRED,
-    PASSAGE_PRIOR,
-    QUESTION_EASING,
     QUOTE_MARGIN,
-    REFERRED_WORDS,
     Pick,
-    Quote,
     answering_quotes,
-    answers_question,
-    asked_within,
     choice_candidates,
     choice_messages,
     choose,
-    chosen_answer,
     clipped,
     compared_quotes,
-    extractive_answer,
-    focused_excerpts,
-    language_of_answer,
-    passage_sentences,
-    prompt_prefix,
-    rank_sentences,
-    unasked,
     with_choice,
+)
+from assistant.answer.compose import chosen_answer, extractive_answer, focused_excerpts
+from assistant.answer.coverage import ANSWERING, KNOWN_FLOOR, KNOWN_QUESTION, QUESTION_EASING, answers_question, unasked
+from assistant.answer.generation import language_of_answer, prompt_prefix
+from assistant.answer.sentences import (
+    LEXICAL_SHARE,
+    PAIRED,
+    PASSAGE_PRIOR,
+    REFERRED_WORDS,
+    Quote,
+    asked_within,
+    passage_sentences,
+    rank_sentences,
     within_chapters,
 )
 from assistant.config import PROJECT_ROOT

@@ -8,27 +8,10 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.answer import (
-    ANSWERING,
-    ORDINAL_WEIGHT,
-    QUOTE_MARGIN,
-    STRONG_EVIDENCE,
-    TYPE_BONUS,
-    TYPED_EASING,
-    Quote,
-    answering_quotes,
-    answers_question,
-    asked_subjects,
-    asked_thing,
-    asked_type,
-    counted_thing,
-    holds_answer,
-    positions,
-    rank_sentences,
-    trust_refusal,
-    unquotable,
-    with_typed,
-)
+from assistant.answer.choice import QUOTE_MARGIN, answering_quotes, with_typed
+from assistant.answer.coverage import ANSWERING, STRONG_EVIDENCE, TYPED_EASING, answers_question, trust_refusal
+from assistant.answer.kinds import asked_subjects, asked_thing, asked_type, counted_thing, holds_answer, unquotable
+from assistant.answer.sentences import ORDINAL_WEIGHT, TYPE_BONUS, Quote, positions, rank_sentences
 from assistant.config import PROJECT_ROOT
 from assistant.prompts import AnswerType, answer_types
 from tests.unit.test_answer_choice import Axes, hit

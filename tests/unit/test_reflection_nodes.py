@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from langgraph.runtime import Runtime
 
-from assistant.answer import Generation, checked_generation
+from assistant.answer.generation import Generation, checked_generation
 from assistant.config import Settings
 from assistant.domain import Citation
 from assistant.llm import LanguageModel
