@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant import cli
+from assistant.cli.common import command_settings
 from assistant.config import Settings
 from assistant.i18n import PROMPTS_DIR, date_text, decimal_text, detect_language, messages, t, use_prompts_dir
 from assistant.services import build_services
@@ -94,7 +94,7 @@ def test_messages_come_from_the_settings_prompts_dir(own_prompts: Path, monkeypa
     assert t("ui.new_session", "en") == "Start afresh"
     use_prompts_dir(PROMPTS_DIR)
     monkeypatch.setenv("SLIM_PROMPTS_DIR", str(own_prompts))
-    assert cli._settings().prompts_dir == own_prompts  # every command's entry
+    assert command_settings().prompts_dir == own_prompts  # every command's entry
     assert t("ui.new_session", "en") == "Start afresh" and t("ui.new_session", "nl") == "Nieuwe sessie"
 
 

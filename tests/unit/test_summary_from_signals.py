@@ -241,7 +241,7 @@ def test_the_person_confirms_corrects_or_rejects_a_proposed_cycle(coached: Conte
 
 
 def test_slim_reflect_reads_a_word_on_a_proposed_cycle(coached: Context) -> None:
-    from assistant.cli import _to_input
+    from assistant.cli.reflect import _to_input
 
     synthesis = build_synthesis(summary_state(), coached.bank, coached.prompts, coached.report, coached.coach)
     first, second = synthesis.cycles  # onmiddellijk (1) and gerealiseerd (4)
