@@ -129,26 +129,6 @@ def configured_lang() -> Language:
         return DEFAULT_LANGUAGE
 
 
-def load_settings(**overrides: Any) -> Settings:
-    """``Settings()`` from the environment for the entry points: a wrong value becomes a ``SettingsError``
-    (one line naming the variable and what it allows) instead of pydantic's traceback."""
-    from assistant.errors import SettingsError  # errors imports this module
-
-    try:
-        settings = Settings()
-    except ValidationError as exc:
-        problems = []
-        for error in exc.errors():
-            name = str(error["loc"][0]) if error["loc"] else ""
-            if name not in Settings.model_fields:
-                continue
-            value = str(error.get("input"))
-            value = repr(value if len(value) <= 60 else value[:57] + "...")
-            problems.append((f"SLIM_{name.upper()}", value, *allowed(name)))
-        raise SettingsError(problems) from None
-    return settings.model_copy(update={k: v for k, v in overrides.items() if v is not None})
-
-
 def allowed(name: str) -> tuple[str, dict[str, Any]]:
     """What setting ``name`` accepts, as a message key and its values: read from its type and bounds, so the
     message cannot drift from the check."""

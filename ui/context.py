@@ -12,7 +12,8 @@ import gc
 
 import streamlit as st
 
-from assistant.config import Settings, load_settings
+from assistant.config import Settings
+from assistant.environment import load_settings
 from assistant.i18n import use_prompts_dir
 from assistant.retrieve import Retriever
 from assistant.services import Services, build_services

@@ -9,7 +9,8 @@ from typing import Annotated, Any
 
 import typer
 
-from assistant.config import RetrievalMode, Settings, configured_lang, load_settings
+from assistant.config import RetrievalMode, Settings, configured_lang
+from assistant.environment import load_settings
 from assistant.errors import SlimError
 from assistant.i18n import use_prompts_dir
 

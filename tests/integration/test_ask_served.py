@@ -15,7 +15,8 @@ from typer.testing import CliRunner
 
 from assistant.ask_server import read_record, record_file
 from assistant.cli import app
-from assistant.config import PROJECT_ROOT, load_settings
+from assistant.config import PROJECT_ROOT
+from assistant.environment import load_settings
 from assistant.services import build_services
 
 QUESTION = "Hoeveel gemeenten werken samen in de Metropoolregio Eindhoven?"

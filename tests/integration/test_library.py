@@ -148,8 +148,8 @@ def test_show_prints_where_the_report_cites_a_source(monkeypatch: pytest.MonkeyP
 
 
 def test_doctor_rebuilds_the_library_from_its_files(corpus: Path, tmp_path: Path) -> None:
-    from assistant.config import load_settings
     from assistant.embeddings import make_embeddings
+    from assistant.environment import load_settings
     from assistant.library import Library
 
     paper = write_pdf(tmp_path / "stam.pdf", ["https://doi.org/10.1080/09654313.2015.1061484", "Regionaal beleid."])
@@ -173,7 +173,7 @@ def _slim(*args: str) -> str:
 def test_a_running_app_finds_a_source_added_by_another_process_without_a_restart(
     corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from assistant.config import load_settings
+    from assistant.environment import load_settings
     from assistant.services import build_services
 
     monkeypatch.setenv("SLIM_LLM", "none")
