@@ -14,11 +14,9 @@ import hmac
 import os
 import secrets
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from assistant.config import Settings
-    from assistant.sessions import SessionStore
     from assistant.workspace import Workspaces
 
 SECRET_FILE = "secret.key"
@@ -50,11 +48,19 @@ def owner_id(key: str, secret_bytes: bytes) -> str:
     return hmac.new(secret_bytes, key.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
+class Registry(Protocol):
+    """Where issued keys are registered, by their hash (the sessions database: ``SessionStore``)."""
+
+    def register_owner(self, owner: str) -> None: ...
+
+    def is_owner(self, owner: str) -> bool: ...
+
+
 class Owners:
     """Issue and recognise page keys. ``store`` is None while the sessions database is damaged;
     ``workspaces`` (people's documents) is where ``resolve`` finds the keys issued before the registry."""
 
-    def __init__(self, data_dir: Path, store: SessionStore | None, workspaces: Workspaces | None = None):
+    def __init__(self, data_dir: Path, store: Registry | None, workspaces: Workspaces | None = None):
         self.secret = secret(data_dir)
         self.store = store
         self.workspaces = workspaces
@@ -95,18 +101,3 @@ class Owners:
     def _register(self, person: str) -> None:
         if self.store is not None:
             self.store.register_owner(person)
-
-
-def issue_key(settings: Settings) -> tuple[str, str]:
-    """A key issued outside the app (the browser bench, tests), registered in the data directory's
-    sessions database as the app would: (key, id)."""
-    import sqlite3
-
-    from assistant.sessions import SessionStore
-
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(settings.sessions_db)
-    try:
-        return Owners(settings.data_dir, SessionStore(conn, settings.data_dir)).issue()
-    finally:
-        conn.close()

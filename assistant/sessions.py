@@ -17,10 +17,11 @@ from typing import cast
 
 from pydantic import BaseModel, Field
 
-from assistant.config import Language
+from assistant.config import Language, Settings
 from assistant.domain import Synthesis, Turn
 from assistant.i18n import moment_text, t
 from assistant.migrations import migrate
+from assistant.owners import Owners
 from assistant.prompts import QuestionBank
 from assistant.safe_text import heading_markdown, model_markdown, untrusted_markdown
 from assistant.sessiondb import SessionsDamagedError, backup_daily, check_open, db_path, is_damage
@@ -186,3 +187,14 @@ def export_markdown(info: SessionInfo, content: SessionContent, bank: QuestionBa
                 "",
             ]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def issue_key(settings: Settings) -> tuple[str, str]:
+    """A key issued outside the app (the browser bench, tests), registered in the data directory's
+    sessions database as the app would: (key, id)."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(settings.sessions_db)
+    try:
+        return Owners(settings.data_dir, SessionStore(conn, settings.data_dir)).issue()
+    finally:
+        conn.close()

@@ -108,7 +108,7 @@ def run_browser_bench(settings: Settings, clicks: int = 10) -> BrowserBench:
     from playwright.sync_api import sync_playwright
 
     from assistant.llm import free_port
-    from assistant.owners import issue_key
+    from assistant.sessions import issue_key
 
     port = free_port()
     scratch = tempfile.TemporaryDirectory()  # the bench's session stays out of the person's sessions

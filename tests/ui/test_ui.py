@@ -234,7 +234,7 @@ def test_a_bug_shows_a_sentence_not_a_traceback_and_keeps_the_answer(
 def _issued(data_dir: Path) -> tuple[str, str]:
     """A page key as the app issues it, and the id it stands for."""
     from assistant.config import Settings
-    from assistant.owners import issue_key
+    from assistant.sessions import issue_key
 
     return issue_key(Settings(data_dir=data_dir))
 
