@@ -26,7 +26,7 @@ The embedded model does not write (``LanguageModel.chooses``): it reads the best
 one that answers, or "none", under a JSON schema (``choose``); SLIM quotes it with the best-scoring ones in a
 frame of its own in the person's language (``chosen_answer``), and after "none" says the report gives no
 direct answer and shows what comes closest. A model that writes (``openai:``, ``ollama:``) goes through the
-checks below.
+checks of ``generation`` (``checked_generation``).
 
 The model is asked only when the sentences answer: when none scores as an answer, what it wrote would rest
 on passages that merely come close, so SLIM shows them as what comes closest. Its "not in the report" then
