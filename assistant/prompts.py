@@ -283,8 +283,8 @@ def glossary(prompts_dir: Path) -> dict[str, str]:
 
 
 class AnswerType(Strict):
-    """A kind of answer a question can ask for (an amount, a date, a number, a place, a person in a role, a
-    name, an example, a list)."""
+    """A kind of answer a question can ask for (an amount, a date, a number, a stretch of time, a share, a place,
+    a person in a role, a name, the names of a group, an example, a list)."""
 
     id: str
     asks: list[str] = Field(min_length=1)

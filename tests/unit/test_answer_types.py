@@ -52,6 +52,10 @@ def the(kind_id: str) -> AnswerType:
         ("How often does the board meet?", "frequency"),
         ("How many people took part?", "number"),
         ("How old is the network?", "number"),
+        ("Hoe lang duurden de interviews?", "duration"),  # a stretch of time, not any number
+        ("How long was the process supported?", "duration"),
+        ("Welk percentage van de leden komt uit Duitsland?", "share"),  # a part of a whole, not a count
+        ("What share of the members are companies?", "share"),
         ("Waar vond de bijeenkomst plaats?", "place"),
         ("In welke stad zit het netwerk?", "place"),
         ("Where was the meeting held?", "place"),
@@ -70,6 +74,10 @@ def the(kind_id: str) -> AnswerType:
         ("Who showed leadership after the strategy was agreed?", "name"),  # who did something: a person or a body
         ("Which organisations are members?", "name"),
         ("Welke drie netwerken zijn onderzocht?", "list"),
+        ("Kun je alle 21 gemeenten opnoemen?", "names"),  # every one of a group by name, not how many
+        ("Can you list all the networks that were studied?", "names"),
+        ("What are the names of the people interviewed?", "names"),
+        ("Noem alle vijf waarden.", None),  # named without capitals: not a group of names
         ("What are the four levels of learning?", "list"),
         ("Geef een voorbeeld van gerealiseerde waarde bij De STAP.", "example"),
         ("Welk voorbeeld noemt het rapport van toegepaste waarde?", "example"),
@@ -105,6 +113,8 @@ def test_every_kind_is_asked_for_in_both_languages() -> None:
     assert kind_of("Welke vier waarden?") == kind_of("Which four values?") == "list"
     assert kind_of("Wanneer opgericht?") == kind_of("When founded?") == "founded"
     assert kind_of("Geef een voorbeeld.") == kind_of("Give an example.") == "example"
+    assert kind_of("Hoe lang?") == kind_of("How long?") == "duration"
+    assert kind_of("Welk percentage?") == kind_of("What percentage?") == "share"
 
 
 @pytest.mark.parametrize(
@@ -138,6 +148,13 @@ def test_an_example_is_answered_by_a_sentence_that_gives_one(sentence: str, hold
         ("number", "Het bestuur komt elke maand bijeen.", True),
         ("number", "Er zijn interviews gehouden met leden.", False),
         ("date", "De ledenvergadering is op dinsdag.", True),
+        ("duration", "Het traject is gedurende een jaar extern begeleid.", True),
+        ("duration", "De interviews duurden ongeveer anderhalf uur.", True),
+        ("duration", "The networks have been active for 9 to 25 years.", True),
+        ("duration", "In totaal zijn er 14 interviews gehouden.", False),  # a count, no stretch of time
+        ("share", "De verschillen moeten met 30% afnemen.", True),
+        ("share", "De meeste leden komen uit Nederland.", True),
+        ("share", "Het netwerk telt bijna 100 leden.", False),  # a count of the whole, no part of it
         ("time", "De bijeenkomst begint om 16.30 uur.", True),
         ("time", "De bijeenkomst duurt een dag.", False),
         ("place", "De tweede focusgroep was bij Fontys in Venlo.", True),
@@ -151,6 +168,9 @@ def test_an_example_is_answered_by_a_sentence_that_gives_one(sentence: str, hold
         ("person", "De penningmeester van ons netwerk is Anouk de Vries.", True),
         ("person", "Het bestuur bestaat uit een voorzitter en 7 bestuursleden.", False),  # the role, no name
         ("person", "De Business Club Maas Rhein is een netwerk uit Zuidoost Nederland.", False),  # names, no role
+        ("names", "Onderzocht zijn Business Club Maas Rhein, De STAP naar gezonder en Metropoolregio Eindhoven.", True),
+        ("names", "Geselecteerd werden:\n\n- Business Club Maas Rhein\n- De STAP naar gezonder", True),
+        ("names", "Metropoolregio Eindhoven is een samenwerkingsverband van 21 gemeenten.", False),  # counts them
         ("list", "Geselecteerd werden:\n\n- Business Club Maas Rhein\n- De STAP naar gezonder", True),
         ("list", "Het gaat om het individu, de groep en de organisatie.", True),
         ("list", "Het gaat om het leren van het netwerk.", False),
