@@ -318,13 +318,10 @@ class AnswerTypes(Strict):
     ordinals: list[str] = []
     """one pattern per position ('eerste|first', 'tweede|second', …): which of several (focus groups,
     observations) a question asks about"""
-    advice: list[str] = []
-    """patterns of a question that asks advice for the person's own situation ('Hoe voer ik …?', 'How do I …?'),
-    which no sentence of the report answers directly"""
 
     @model_validator(mode="after")
     def _compiles(self) -> AnswerTypes:
-        for pattern in [*self.rows, *self.not_answers, *self.ordinals, *self.advice]:
+        for pattern in [*self.rows, *self.not_answers, *self.ordinals]:
             re.compile(pattern)
         for pattern in self.things:
             if "thing" not in re.compile(pattern).groupindex:

@@ -19,9 +19,8 @@ What kind of answer is asked? "Hoeveel …", "Wanneer …", "Wat is het budget �
 amount (``asked_type``, patterns in prompts/retrieval/answer-types.yaml). A sentence that holds an answer of
 that kind is preferred (``TYPE_BONUS``), and only such a sentence answers: a question about a network's
 budget is not answered by the sentences about that network that score highest, and when no sentence of the
-retrieved passages holds an amount SLIM says so without asking the model. So it does for a how-to question in
-the first person ("Hoe voer ik …?", ``asks_advice``): advice for the person's own situation, which the report,
-no manual, does not give directly. References and web addresses (``not_answers``) are never quoted as an answer.
+retrieved passages holds an amount SLIM says so without asking the model. References and web addresses
+(``not_answers``) are never quoted as an answer.
 
 The embedded model does not write (``LanguageModel.chooses``): it reads the best sentences and chooses the
 one that answers, or "none", under a JSON schema (``choose``); SLIM quotes it with the best-scoring ones in a

@@ -100,13 +100,6 @@ def unheard_name(question: str, retriever: Retriever) -> str | None:
     return None
 
 
-def asks_advice(question: str, advice: Sequence[str]) -> bool:
-    """Whether ``question`` asks advice for the person's own situation ('Hoe voer ik …?', 'How do I …?'; patterns
-    in ``AnswerTypes.advice``): the report recommends to networks in general, none of its sentences answers that
-    directly."""
-    return any(re.search(pattern, question.strip(), re.IGNORECASE) for pattern in advice)
-
-
 def asked_thing(question: str, things: Sequence[str]) -> str | None:
     """The thing ``question`` asks about by name ('software' in "Met welke software …?"); None when it names
     none after its question word."""

@@ -10,15 +10,7 @@ import pytest
 
 from assistant.answer.choice import QUOTE_MARGIN, answering_quotes, with_typed
 from assistant.answer.coverage import ANSWERING, STRONG_EVIDENCE, TYPED_EASING, answers_question, trust_refusal
-from assistant.answer.kinds import (
-    asked_subjects,
-    asked_thing,
-    asked_type,
-    asks_advice,
-    counted_thing,
-    holds_answer,
-    unquotable,
-)
+from assistant.answer.kinds import asked_subjects, asked_thing, asked_type, counted_thing, holds_answer, unquotable
 from assistant.answer.sentences import ORDINAL_WEIGHT, TYPE_BONUS, Quote, positions, rank_sentences
 from assistant.config import PROJECT_ROOT
 from assistant.prompts import AnswerType, answer_types
@@ -186,22 +178,6 @@ def test_an_example_is_answered_by_a_sentence_that_gives_one(sentence: str, hold
 )
 def test_a_sentence_holds_an_answer_of_the_kind_or_not(kind: str, sentence: str, holds: bool) -> None:
     assert holds_answer(sentence, the(kind), "Een vraag?") is holds
-
-
-@pytest.mark.parametrize(
-    ("question", "advice"),
-    [
-        ("Hoe voer ik een netwerkanalyse uit in mijn netwerk?", True),
-        ("How do I set up a theory of change for our network?", True),
-        ("how can i keep my partners on board?", True),
-        ("How can I keep partners involved, according to the report?", False),  # asks what the report says
-        ("Hoe zorg ik er volgens de aanbevelingen voor dat het doel tastbaar blijft?", False),
-        ("Hoe zorg je dat een doel tastbaar blijft?", False),  # in general, not the person's own situation
-        ("Kan ik als ondernemer aanschuiven bij een bijeenkomst?", False),  # not how to
-    ],
-)
-def test_a_how_to_question_in_the_first_person_asks_advice(question: str, advice: bool) -> None:
-    assert asks_advice(question, TYPES.advice) is advice
 
 
 def test_what_the_question_already_holds_is_no_answer() -> None:
