@@ -249,6 +249,11 @@ def test_an_english_question_gets_english_words_around_the_dutch_quote(
         # organisations and board members, none of districts)
         ("Hoeveel wijken doen inmiddels mee aan De STAP naar gezonder?", False, None),
         ("Waar vond de eerste focusgroep plaats?", True, "in Eindhoven"),
+        # how long: a stretch of time answers, a count of interviews does not
+        ("Hoe lang duurde een interview gemiddeld?", False, None),
+        ("Hoe lang heeft de externe begeleiding van de ontwikkelstrategie geduurd?", True, "gedurende een jaar"),
+        # every one by name: a sentence that counts them does not name them
+        ("Kun je alle gemeenten van de Metropoolregio Eindhoven opnoemen?", False, None),
     ],
 )
 def test_a_question_is_answered_only_by_a_sentence_that_holds_what_it_asks_for(
