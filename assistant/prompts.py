@@ -234,6 +234,8 @@ class GuideTexts(Strict):
     assess_level: str
     assessed: str
     skipped: str
+    score_early: str
+    """a bare number sent where the question asks for words: the number comes at the self-assessment"""
     score_check: str
     """said once when the self-assessment differs clearly from the level the answers pointed to"""
     synthesis_title: str

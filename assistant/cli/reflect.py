@@ -70,6 +70,15 @@ def _to_input(line: str, waiting: str | None, synthesis: Any = None) -> Any:
     return Input(type="answer", text=text)
 
 
+def _unread(line: str, waiting: str | None) -> str | None:
+    """The message for a non-empty line ``_to_input`` cannot use at this step: text where the self-assessment asks
+    for a number, a ``/waarde`` the summary cannot read."""
+    word = line.strip().partition(" ")[0].lower()
+    if word in ("/waarde", "/cycle"):
+        return "sessions.cycle_expected"
+    return "sessions.score_expected" if line.strip() and waiting == "score" else None
+
+
 def _cycle_input(words: list[str], synthesis: Any) -> Any:
     """`/waarde A` confirms the summary's proposed value cycle A (1-5, as on the ladder); `/waarde A B`
     says it is cycle B instead, `/waarde A 0` none of them."""
@@ -89,7 +98,9 @@ def _cycle_input(words: list[str], synthesis: Any) -> Any:
 def reflect(
     role: Annotated[str, typer.Option("--role", help="coordinator | board | student")] = "coordinator",
     route: Annotated[str | None, typer.Option("--route", help="Route id, e.g. strategiesessie.")] = None,
-    themes: Annotated[str | None, typer.Option("--themes", help="Comma-separated theme ids (free choice).")] = None,
+    themes: Annotated[
+        str | None, typer.Option("--themes", help="Comma-separated theme ids, taken in the order given.")
+    ] = None,
     ask_mode: Annotated[bool, typer.Option("--ask", help="Only free questions ('vraag het rapport').")] = False,
     resume: Annotated[str | None, typer.Option("--resume", help="Continue the session with this id.")] = None,
     lang: Annotated[str | None, typer.Option("--lang", help="nl or en (default SLIM_LANG).")] = None,
@@ -122,6 +133,8 @@ def reflect(
     for line in sys.stdin:
         data = _to_input(line, view.waiting_for, view.synthesis)
         if data is None:
+            if hint := _unread(line, view.waiting_for):  # a line typed at the wrong step is never dropped unsaid
+                typer.echo("\n" + t(hint, view.info.lang))
             continue
         view = engine.send(view.info.id, data, retriever=mine)
         _print_turns(view.turns[shown:])

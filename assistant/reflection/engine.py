@@ -11,7 +11,7 @@ import sqlite3
 import threading
 import uuid
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.sqlite import SqliteSaver
@@ -22,7 +22,7 @@ from assistant.coaching import coaching_bank
 from assistant.config import Language, Settings
 from assistant.datadir import sessions_connection
 from assistant.domain import Synthesis, Turn
-from assistant.errors import SlimError
+from assistant.errors import InputError, SlimError
 from assistant.i18n import t
 from assistant.llm import LanguageModel
 from assistant.prompts import QuestionBank, ReflectionPrompts, Role, question_bank, reflection_prompts
@@ -158,15 +158,16 @@ class ReflectionEngine:
         owner: str = "",
         questions: dict[str, str] | None = None,
     ) -> SessionView:
-        """Open a new session: a route, a free choice of themes, or the free-question mode. ``questions``
-        picks, per theme, another of the role's questions than the first (an id the bank does not have for
-        that theme and role leaves the first)."""
+        """Open a new session: a route, a free choice of themes (in the order given), or the free-question mode.
+        ``questions`` picks, per theme, another of the role's questions than the first (an id the bank does not
+        have for that theme and role leaves the first)."""
+        self._check_choice(role, route_id, themes)
         if mode == "ask":
             chosen: list[str] = []
         elif route_id:
             chosen = list(self.bank.route(route_id).themes)
         else:
-            chosen = [t.id for t in self.bank.ordered_themes() if not themes or t.id in themes]
+            chosen = list(dict.fromkeys(themes)) if themes else [t.id for t in self.bank.ordered_themes()]
         session_id = uuid.uuid4().hex[:12]
         default_title = (
             self.bank.route(route_id).title(lang)
@@ -196,6 +197,17 @@ class ReflectionEngine:
         }
         self.graph.invoke(initial, self._config(session_id), context=self._context())
         return self.view(session_id)
+
+    def _check_choice(self, role: str, route_id: str | None, themes: list[str] | None) -> None:
+        """A role, route or theme the bank does not have is said plainly (the command line takes them as typed)."""
+        known = {
+            "error.unknown_role": (get_args(Role), [role]),
+            "error.unknown_route": ([r.id for r in self.bank.routes], [route_id] if route_id else []),
+            "error.unknown_theme": ([t.id for t in self.bank.ordered_themes()], themes or []),
+        }
+        for key, (valid, given) in known.items():
+            if unknown := next((value for value in given if value not in valid), None):
+                raise InputError(key, value=unknown, valid=", ".join(valid))
 
     def send(
         self,

@@ -19,6 +19,7 @@ waits for the model.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from langchain_core.messages import HumanMessage, SystemMessage
@@ -39,6 +40,9 @@ from assistant.reflection.state import Input, ReflectionState, Step, Waiting, tu
 from assistant.reflection.synthesis import build_synthesis, choose_cycle, own_words, synthesis_markdown
 from assistant.retrieve import Retriever, in_sections
 from assistant.safe_text import without_links
+
+# A reply that is only the self-assessment's number ('3'), sent where the question asks for words
+SCORE_ONLY = re.compile(r"\s*[1-5]\s*[.!]?\s*")
 
 
 @dataclass(frozen=True)
@@ -539,6 +543,10 @@ def on_answer(state: ReflectionState, data: Input, runtime: Runtime[Context]) ->
     """The person's reply to the theme's question: an answer is reflected on; skip/next go to the score."""
     if asked := _free_question(state, data, "wait_answer", runtime):
         return asked
+    if data.type == "answer" and SCORE_ONLY.fullmatch(data.text):  # the self-assessment's number, one step early
+        theme_id, early = _current_theme_id(state), runtime.context.prompts[state["lang"]].score_early
+        said = [turn("user", "score_early", data.text.strip(), theme_id), turn("assistant", "hint", early, theme_id)]
+        return {"turns": said, "next_step": "wait_answer"}
     if data.type == "answer" and data.text.strip():
         return _record_answer(state, data.text.strip()) | {"next_step": "reflect"}
     if data.type in ("skip", "next"):
@@ -608,6 +616,8 @@ def on_score(state: ReflectionState, data: Input, runtime: Runtime[Context]) -> 
     texts = ctx.prompts[lang]
     if data.type == "score" and data.value and (note := _score_note(state, ctx, data.value)):
         return note
+    if data.type == "next" and (checked := _checked_score(state, theme_id)):
+        data = Input(type="score", value=checked)  # moving on after the note: the level the person chose stands
     if data.type == "score" and data.value:
         level = next(s for s in _theme(state, ctx).scale if s.level == data.value)
         said = texts.assessed.format(level=level.level, label=level.label(lang))
@@ -619,6 +629,15 @@ def on_score(state: ReflectionState, data: Input, runtime: Runtime[Context]) -> 
     if data.type in ("skip", "next"):
         return {"turns": [turn("assistant", "skipped", texts.skipped, theme_id)], "next_step": "advance"}
     return {"next_step": "wait_score"}
+
+
+def _checked_score(state: ReflectionState, theme_id: str) -> int | None:
+    """The level the person chose before the guide's note on it (``_score_note``), while no score is recorded yet."""
+    if theme_id not in state.get("score_checks", {}) or theme_id in state.get("scores", {}):
+        return None
+    turns = reversed(state.get("turns", []))
+    note = next((t for t in turns if t["kind"] == "score_check" and t["theme"] == theme_id), None)
+    return note["data"]["chosen"] if note else None
 
 
 def _score_note(state: ReflectionState, ctx: Context, value: int) -> dict | None:

@@ -27,13 +27,12 @@ GROUP_QUESTIONS = 3
 
 
 def own_words(text: str, limit: int = 240) -> str:
-    """The first sentences of an answer, up to ``limit`` characters: a key point in the person's words."""
-    out = ""
-    for sentence in sentences(text):
-        if out and len(out) + len(sentence) > limit:
-            break
-        out = f"{out} {sentence}".strip()
-    return quoted(out[:limit])
+    """An answer in the person's words, up to ``limit`` characters: a longer one is cut at a word with "…" (not
+    after its first sentence: "Op papier wel. Maar …" would lose the point, nor inside a word)."""
+    out = " ".join(sentences(text))
+    if len(out) > limit:
+        out = out[: limit - 2].rsplit(" ", 1)[0].rstrip(" ,;:") + " …"
+    return quoted(out)
 
 
 def propose_cycles(state: dict[str, Any], bank: QuestionBank, coach: SignalChooser | None) -> list[CycleReached]:

@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 from assistant.cli import app
 from assistant.config import PROJECT_ROOT, Settings
 from assistant.errors import SlimError
+from assistant.i18n import t
 from assistant.index import open_index
 from assistant.llm import LanguageModel
 from assistant.reflection.engine import ReflectionEngine, SessionView
@@ -258,6 +259,26 @@ def test_a_crash_while_the_model_writes_loses_nothing(tmp_path: Path, corpus_dat
     bank = coaching_bank(PROJECT_ROOT / "prompts")
     replies = [bank.neutral("cultuur", "board"), *bank.signals("cultuur", "board")]
     assert any(r.reflection("nl")[:40] in exported for r in replies) and "Genoteerd: 2" in exported
+
+
+def test_the_terminal_says_what_it_cannot_use(tmp_path: Path, corpus_data_dir: Path) -> None:
+    """A theme, role or route the bank does not have is named with the ones it has; text typed where the scale asks
+    for a number is answered, not dropped without a word."""
+    (tmp_path / "chroma").symlink_to(corpus_data_dir / "chroma", target_is_directory=True)
+    cli = {"SLIM_DATA_DIR": str(tmp_path), "SLIM_LLM": "none"}
+    for args, said in [
+        (["--themes", "cultuur,klimaat"], "Onbekend thema 'klimaat'. Kies uit: gezamenlijk-doel, structuur,"),
+        (["--role", "wethouder"], "Onbekende rol 'wethouder'. Kies uit: coordinator, board, student."),
+        (["--route", "heidag"], "Onbekende route 'heidag'. Kies uit: strategiesessie,"),
+    ]:
+        refused = CliRunner().invoke(app, ["reflect", *args], input="", env=cli)
+        assert refused.exit_code == 2 and said in refused.output, refused.output
+    script = "Nee, eigenlijk nooit.\n/next\nWe durven het nog niet.\n2\n"
+    done = CliRunner().invoke(app, ["reflect", "--role", "board", "--themes", "cultuur"], input=script, env=cli)
+    assert done.exit_code == 0, done.output
+    assert t("sessions.score_expected", "nl") in done.output and "Genoteerd: 2" in done.output
+    chosen = CliRunner().invoke(app, ["reflect", "--themes", "cultuur,gezamenlijk-doel"], input="", env=cli)
+    assert "Thema 1 van 2: Cultuur" in chosen.output  # in the order the person gave
 
 
 def test_slim_reflect_completes_a_route_from_a_script(tmp_path: Path, corpus_data_dir: Path) -> None:

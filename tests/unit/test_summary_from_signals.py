@@ -24,7 +24,7 @@ from assistant.reflection.heard import Heard, entry_for, pointed_level, standing
 from assistant.reflection.nodes import Context
 from assistant.reflection.signals import SignalChooser
 from assistant.reflection.state import Input, ReflectionState
-from assistant.reflection.synthesis import build_synthesis, choose_cycle, synthesis_markdown
+from assistant.reflection.synthesis import build_synthesis, choose_cycle, own_words, synthesis_markdown
 from tests.unit.test_reflection_nodes import FakePassages, runtime
 
 PROMPTS = Path(__file__).resolve().parents[2] / "prompts"
@@ -110,6 +110,30 @@ def test_a_score_far_from_what_was_said_gets_one_note_with_both_levels(coached: 
             {**state, "score_checks": note["score_checks"]}, Input(type="score", value=again), runtime(coached)
         )
         assert taken["scores"] == {"gezamenlijk-doel": again} and taken["next_step"] == "advance"
+
+
+def test_moving_on_after_the_note_keeps_the_level_chosen_and_skipping_skips(coached: Context) -> None:
+    state = scoring(signals=heard("gezamenlijk-doel", "goal_implicit_or_vague"))
+    note = nodes.on_score(state, Input(type="score", value=5), runtime(coached))
+    noted = {**state, "score_checks": note["score_checks"], "turns": note["turns"]}
+    moved = nodes.on_score(noted, Input(type="next"), runtime(coached))  # "/next" after the note: 5 stands
+    assert moved["scores"] == {"gezamenlijk-doel": 5} and moved["next_step"] == "advance"
+    assert [t["kind"] for t in moved["turns"]] == ["score", "assessed"]
+    skipped = nodes.on_score(noted, Input(type="skip"), runtime(coached))  # skipping the scale stays a skip
+    assert "scores" not in skipped and [t["kind"] for t in skipped["turns"]] == ["skipped"]
+    plain = nodes.on_score(state, Input(type="next"), runtime(coached))  # no note before: nothing to keep
+    assert "scores" not in plain and plain["next_step"] == "advance"
+
+
+@pytest.mark.parametrize("reply", ["3", " 4 ", "2."])
+def test_a_bare_number_at_the_question_is_told_where_numbers_go(coached: Context, reply: str) -> None:
+    state = scoring(answers={})
+    update = nodes.on_answer(state, Input(type="answer", text=reply), runtime(coached))
+    said, hint = update["turns"]
+    assert said["text"] == reply.strip() and hint["text"] == coached.prompts["nl"].score_early
+    assert update["next_step"] == "wait_answer" and "answers" not in update  # nothing recorded as an answer
+    words = nodes.on_answer(state, Input(type="answer", text="3 partners doen mee"), runtime(coached))
+    assert words["answers"] == {"gezamenlijk-doel": ["3 partners doen mee"]} and words["next_step"] == "reflect"
 
 
 @pytest.mark.parametrize(
@@ -251,3 +275,11 @@ def test_slim_reflect_reads_a_word_on_a_proposed_cycle(coached: Context) -> None
     for wrong in ("/waarde", "/waarde 2", "/waarde 1 9", "/waarde 1 2 3", "/waarde een"):
         assert _to_input(wrong, "free", synthesis) is None, wrong
     assert _to_input("/waarde 1", "free", None) is None
+
+
+def test_own_words_keep_the_turn_of_a_long_answer_and_cut_at_a_word() -> None:
+    answer = "Op papier wel. " + "Maar de gemeenten willen vooral woningen en de bedrijven vooral personeel, " * 5
+    kept = own_words(answer, 120)
+    assert kept.startswith("Op papier wel. Maar de gemeenten") and kept.endswith(" …") and len(kept) <= 120
+    assert kept[:-2].split()[-1] in answer.split()  # the last word is whole
+    assert own_words("Kort en klaar.") == "Kort en klaar."
