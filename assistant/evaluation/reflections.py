@@ -1,6 +1,10 @@
 """`slim eval reflections FILE.jsonl`: each labelled answer through the real engine, and what it said.
 
-A line: ``{"id", "role", "theme", "question_id"?, "lang", "answer", "signal"?, "evidence": [phrases]}``.
+A line: ``{"id", "role", "theme", "question_id"?, "lang", "answer", "signal"?, "evidence": [phrases]}``, or instead
+of one ``signal`` a reader's judgement of the bank's texts: ``"acceptable"`` (the signals whose reflection the person
+would accept as naming what they said; empty: only the neutral reply fits) and ``"contradicts"`` (those that say
+the opposite). Then *acceptable* counts the reflections the reader accepted, *contradicted* those that say the
+opposite.
 A reflection is *clean* when the product's own checks (``assistant.reflection.checks``, the same that
 decide whether a stronger model's reflection is shown) find no fault: in the person's language, speaking
 to them, no echo of the question or their whole answer, no citation as a label, at most 70 words, at
@@ -47,6 +51,10 @@ class ReflectionItem(GuideAnswer):
     signal: str | None = None
     evidence: list[str] = []
     kind: str | None = None
+    acceptable: list[str] | None = None
+    """a reader's judgement: the signals whose reflection fits what was said (empty: the neutral reply)"""
+    contradicts: list[str] = []
+    """the signals whose reflection says the opposite of the answer"""
 
 
 class ItemResult(BaseModel):
@@ -58,6 +66,9 @@ class ItemResult(BaseModel):
     fits: bool
     signal: str | None
     expected: str | None
+    accepted: bool | None = None
+    """the reflection shown is one the reader accepted (None: the line carries no such judgement)"""
+    contradicted: bool = False
     seconds: float
     prepared_s: float = 0.0
     """preparing the question's examples while the person types"""
@@ -71,6 +82,11 @@ class ReflectionScores(BaseModel):
     fitting: float
     signal_accuracy: float | None
     signal_items: int
+    acceptable: float | None = None
+    """share of the reflections a reader accepted, of the lines that carry that judgement"""
+    contradicted: float | None = None
+    """share of those whose reflection says the opposite of the answer"""
+    judged_items: int = 0
     p50_s: float
     p95_s: float
     prepared_p95_s: float = 0.0
@@ -135,11 +151,14 @@ def evaluate_reflections(
                 fits=fits,
                 signal=chosen or ("none" if chosen is None else None),
                 expected=item.signal,
+                accepted=None if item.acceptable is None else accepted(chosen, item.acceptable),
+                contradicted=bool(chosen) and chosen in item.contradicts,
                 seconds=round(seconds, 3),
                 prepared_s=round(prepared, 3),
             )
         )
     labelled = [r for r in results if r.expected is not None]
+    judged = [r for r in results if r.accepted is not None]
     times = [r.seconds for r in results]
     return ReflectionScores(
         backend=llm.name,
@@ -149,11 +168,20 @@ def evaluate_reflections(
         fitting=round(sum(r.fits for r in results) / max(1, len(results)), 3),
         signal_accuracy=round(sum(r.signal == r.expected for r in labelled) / len(labelled), 3) if labelled else None,
         signal_items=len(labelled),
+        acceptable=round(sum(bool(r.accepted) for r in judged) / len(judged), 3) if judged else None,
+        contradicted=round(sum(r.contradicted for r in judged) / len(judged), 3) if judged else None,
+        judged_items=len(judged),
         p50_s=round(percentile(times, 50), 3),
         p95_s=round(percentile(times, 95), 3),
         prepared_p95_s=round(percentile([r.prepared_s for r in results], 95), 3),
         results=results,
     )
+
+
+def accepted(chosen: str | None, acceptable: list[str]) -> bool:
+    """Whether the signal shown (None: the neutral reply) is one a reader accepted; the neutral reply is right only
+    where no signal's reflection fits."""
+    return chosen in acceptable if acceptable else not chosen
 
 
 def reflections_table(scores: ReflectionScores) -> str:
@@ -163,6 +191,8 @@ def reflections_table(scores: ReflectionScores) -> str:
         ("fitting (a cited passage holds an evidence phrase)", f"{scores.fitting:.0%}", "≥ 95%"),
         (f"signal accuracy ({scores.signal_items} labelled)",
          share(scores.signal_accuracy), "≥ 85%"),
+        (f"accepted by a reader ({scores.judged_items} judged)", share(scores.acceptable), "—"),
+        ("says the opposite of the answer", share(scores.contradicted), "—"),
         ("answer → complete reflection, p50 / p95", f"{scores.p50_s} s / {scores.p95_s} s", "≤ 1.5 s p95"),
         ("preparing the question's examples while the person types, p95", f"{scores.prepared_p95_s} s", "—"),
     ]  # fmt: skip

@@ -1,0 +1,35 @@
+"""The readers' judgements in the reflection sets (``acceptable`` / ``contradicts``) name signals the coaching bank
+has for that theme and role, and how `slim eval reflections` counts them. Measurement tooling, our own logic."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assistant.coaching import coaching_bank
+from assistant.evaluation.reflections import accepted, load_items
+
+ROOT = Path(__file__).resolve().parents[2]
+JUDGED = sorted(p for p in (ROOT / "docs" / "eval").glob("reflections-*.jsonl") if '"acceptable"' in p.read_text())
+
+
+def test_the_judged_sets_are_found() -> None:
+    assert {p.name for p in JUDGED} >= {f"reflections-fresh{n}.jsonl" for n in (4, 5, 6)}
+
+
+@pytest.mark.parametrize("path", JUDGED, ids=lambda p: p.name)
+def test_every_judgement_names_a_signal_of_the_theme_and_role(path: Path) -> None:
+    bank = coaching_bank(ROOT / "prompts")
+    for item in load_items(path):
+        known = {s.id for s in bank.signals(item.theme, item.role)}
+        named = set(item.acceptable or []) | set(item.contradicts)
+        assert item.acceptable is not None and named <= known, (item.id, named - known)
+        assert not set(item.acceptable) & set(item.contradicts), item.id
+
+
+def test_the_neutral_reply_is_right_only_where_no_signal_fits() -> None:
+    assert accepted("goal_implicit_or_vague", ["goal_implicit_or_vague", "dont_know"])
+    assert not accepted("goal_stated_clearly", ["goal_implicit_or_vague"])
+    assert accepted(None, []) and accepted("", [])  # the neutral reply where the reader found none
+    assert not accepted(None, ["goal_implicit_or_vague"]) and not accepted("dont_know", [])
