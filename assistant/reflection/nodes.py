@@ -401,11 +401,11 @@ def intro(state: ReflectionState, runtime: Runtime[Context]) -> dict:
     then the role's question."""
     ctx, lang = runtime.context, state["lang"]
     texts, theme = ctx.prompts[lang], _theme(state, ctx)
-    queries = [q(lang) for q in theme.evidence_queries[:1]]
+    queries = theme.evidence_queries[:1]
     citations, _ = _citations(ctx.report, queries, k=2)
     case_lines = []
     for case in theme.cases:
-        more, excerpts = _citations(ctx.report, [case.query(lang)], k=1, sections=case.sections)
+        more, excerpts = _citations(ctx.report, [case.query], k=1, sections=case.sections)
         for item, excerpt in zip(more, excerpts, strict=True):
             if item.chunk_id in {c.chunk_id for c in citations}:
                 continue

@@ -86,6 +86,18 @@ def test_a_whole_route_ends_in_a_cited_synthesis(tmp_path: Path, corpus_retrieve
     assert_citations_resolve(view)
 
 
+def test_an_english_session_quotes_the_same_passages_of_the_report(tmp_path: Path, corpus_retriever: Retriever) -> None:
+    """The report is Dutch: its passages for a theme's introduction and its case networks are found with the Dutch
+    queries in either language, so an English session shows the culture of the Business Club, not its access."""
+    engine = engine_for(tmp_path, corpus_retriever)
+    intros = {
+        lang: next(t for t in engine.start("coordinator", lang, themes=["cultuur"]).turns if t.kind == "intro")
+        for lang in ("nl", "en")
+    }
+    assert [c.chunk_id for c in intros["nl"].citations] == [c.chunk_id for c in intros["en"].citations]
+    assert "De cultuur van de Business Club Maas Rhein" in intros["en"].text
+
+
 def test_a_free_question_is_answered_and_the_flow_resumes(tmp_path: Path, corpus_retriever: Retriever) -> None:
     engine = engine_for(tmp_path, corpus_retriever)
     view = engine.start("board", "nl", themes=["cultuur"])

@@ -82,9 +82,7 @@ class FakePassages:
 def context(tmp_path: Path) -> Context:
     settings = Settings(data_dir=tmp_path)
     bank = question_bank(settings.prompts_dir)
-    cases = {
-        case.query(lang): case.sections[0] for t in bank.themes.values() for case in t.cases for lang in ("nl", "en")
-    }
+    cases = {case.query: case.sections[0] for t in bank.themes.values() for case in t.cases}
     return Context(
         settings=settings,
         llm=NO_LLM,
