@@ -454,17 +454,24 @@ def test_slim_eval_reflections_reports_clean_fitting_signal_and_time(tmp_path: P
 def test_the_words_an_answer_shares_with_the_examples_tell_opposite_signals_apart(
     corpus_retriever: Retriever, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """e5 reads a board member's "no, we only show what went well" as close to "failure is discussed openly"
-    as to its opposite; the words shared with the examples (negations kept) decide. A student's answer is
-    ranked by e5 alone: right and wrong answers use the same concept words."""
+    """e5 reads a board member's "no, we only show what went well" as nearly as close to "failure is discussed
+    openly" as to its own pole (the bank's examples in the opposite's words keep the right pole first); the words
+    shared with the examples (negations kept) push the opposite further back. A student's answer is ranked by e5
+    alone: right and wrong answers use the same concept words."""
     chooser = SignalChooser(coaching_bank(PROMPTS), corpus_retriever.index.embeddings)
     answer = "Nee. We laten alleen zien wat goed gaat, want de raad van toezicht leest mee."
     with_words = chooser.by_embeddings(answer, "cultuur", "board", "cultuur-b1")
     assert any(r.score > r.similarity for r in with_words)
     monkeypatch.setattr(signals, "LEXICAL_WEIGHT", 0.0)
     e5_alone = chooser.by_embeddings(answer, "cultuur", "board", "cultuur-b1")
-    assert e5_alone[0].signal == "failure_discussed_openly"  # the pole e5 gets wrong
-    assert with_words[0].signal == "accountability_blocks"
+
+    def behind(ranked: list) -> float:
+        """How far the opposite pole is behind the first."""
+        return ranked[0].score - next(r.score for r in ranked if r.signal == "failure_discussed_openly")
+
+    assert with_words[0].signal == e5_alone[0].signal == "only_successes_shown"
+    assert e5_alone[1].signal == "failure_discussed_openly" and behind(e5_alone) < 0.01  # e5 barely tells them apart
+    assert behind(with_words) > behind(e5_alone) and with_words[1].signal != "failure_discussed_openly"
     student = chooser.by_embeddings(
         "Stralend falen is dat je fouten deelt om ervan te leren.", "cultuur", "student", None
     )
