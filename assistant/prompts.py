@@ -135,12 +135,18 @@ class Theme(Strict):
     title: Text
     sections: list[str] = Field(min_length=1)
     intro: Text
+    intro_student: Text
+    """for a student: what the theme is and where the report treats it, without the answer to the student's first
+    question (the intro itself lists the elements, values or levels that question asks for)"""
     evidence_queries: list[str] = Field(min_length=1)
     """in the report's language (Dutch): an English query found other, less fitting passages of the Dutch report
     for 7 of the 24 case networks' quotes"""
     cases: list[CaseRef] = Field(min_length=1)
     questions: dict[Role, list[Question]]
     scale: list[ScaleLevel]
+
+    def intro_for(self, role: Role, lang: Language) -> str:
+        return (self.intro_student if role == "student" else self.intro)(lang)
 
     @model_validator(mode="after")
     def _complete(self) -> Theme:

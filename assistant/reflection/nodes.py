@@ -416,7 +416,9 @@ def intro(state: ReflectionState, runtime: Runtime[Context]) -> dict:
     header = texts.theme_header.format(
         index=state["theme_index"] + 1, count=len(state["themes"]), title=theme.title(lang)
     )
-    body = f"**{header}**\n\n{theme.intro(lang)} {own}\n\n{texts.cases_intro}\n" + "\n".join(case_lines)
+    body = f"**{header}**\n\n{theme.intro_for(state['role'], lang)} {own}\n\n{texts.cases_intro}\n" + "\n".join(
+        case_lines
+    )
     question = _question(state, ctx)
     asked = f"{texts.question_prefix} {question.text(lang)}"
     if ctx.coach is not None:

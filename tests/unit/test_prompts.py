@@ -85,3 +85,23 @@ def test_answer_prompts_mark_passages_as_data() -> None:
         assert "{passages}" in prompt.user and "{question}" in prompt.user
         assert prompt.examples[-1].assistant.count("[1]") == 1  # the last example answers with a citation
         assert prompt.not_covered in prompt.system
+
+
+def test_a_students_introduction_does_not_give_away_the_list_their_first_question_asks_for() -> None:
+    """The theme's introduction lists the elements, questions or levels a student is asked to name; a student gets
+    an introduction that says where the report treats them instead (``Theme.intro_student``)."""
+    from assistant.coaching import coaching_bank
+
+    bank, coaching = question_bank(PROMPTS), coaching_bank(PROMPTS)
+    checked = 0
+    for theme in bank.themes.values():
+        first = theme.questions["student"][0].id
+        for signal in coaching.signals(theme.id, "student", first):
+            if signal.complete is None:
+                continue
+            checked += 1
+            for lang in ("nl", "en"):
+                whole = len(signal.complete.elements)
+                assert signal.complete.named(theme.intro_for("student", lang)) < whole, (theme.id, lang)
+                assert theme.intro_for("coordinator", lang) == theme.intro(lang)
+    assert checked >= 3
