@@ -47,6 +47,8 @@ class AnswerPrompt(Strict):
     closest_intro: str
     unheard_intro: str
     """``closest_intro`` for a question about a {thing} no text of the index names"""
+    later_intro: str
+    """``closest_intro`` for a question about what happened after the study"""
     chosen_intro: ChosenIntro
     link_removed: str
     examples: list[Example]
@@ -326,13 +328,16 @@ class AnswerTypes(Strict):
     """lines of a table ('Focusgroep 1:   9 mei 2023'): quoted only for a question that asks for a kind"""
     things: list[str] = []
     """patterns of a question that name the thing it asks about, in a group ``thing`` ('welke software')"""
+    later: list[str] = []
+    """patterns of a question about what happened after the study ('inmiddels', 'since then'): the report
+    cannot answer it"""
     ordinals: list[str] = []
     """one pattern per position ('eerste|first', 'tweede|second', …): which of several (focus groups,
     observations) a question asks about"""
 
     @model_validator(mode="after")
     def _compiles(self) -> AnswerTypes:
-        for pattern in [*self.rows, *self.not_answers, *self.ordinals]:
+        for pattern in [*self.rows, *self.not_answers, *self.later, *self.ordinals]:
             re.compile(pattern)
         for pattern in self.things:
             if "thing" not in re.compile(pattern).groupindex:

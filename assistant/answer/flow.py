@@ -24,7 +24,7 @@ from assistant.answer.generation import (
     says_not_covered,
     speaks_to_model,
 )
-from assistant.answer.kinds import asked_thing, asked_type, unheard_name, unquotable
+from assistant.answer.kinds import asked_thing, asked_type, asks_later, unheard_name, unquotable
 from assistant.answer.sentences import asked_within, indexed_sentences, rank_sentences, within_chapters
 from assistant.config import Settings
 from assistant.corpus import network_descriptions
@@ -132,8 +132,11 @@ def answer_question(
     unheard = thing if thing is not None and not retriever.knows_name(thing) else unheard_name(question, retriever)
     # a thing no text of the index names ('Met welke software …?') is one the report says nothing about; an English
     # word close to a word of the report ('subcategories', 'subcategorieën') is held, as a name is
-    answered = answers_question(answered_by, lang, kind, evidence.known_question) and unheard is None
-    fallback = extractive_answer(prompt, quotes, answered, evidence.hits, lang, unheard)
+    # a question about what happened after the study asks what the report cannot know; a person's own document
+    # may be newer
+    later = evidence.hits[0].kind == "report" and asks_later(question, types.later)
+    answered = answers_question(answered_by, lang, kind, evidence.known_question) and unheard is None and not later
+    fallback = extractive_answer(prompt, quotes, answered, evidence.hits, lang, unheard, later)
     if not llm.available:
         return done(fallback, "extractive", citations, None, answered, note="no language model")
     if kind is not None and not any(q.typed for q in ranked):
@@ -143,7 +146,7 @@ def answer_question(
     if not answered:
         # no sentence scores as an answer: a model would write one from passages that come close (a
         # near-domain question), so the closest sentences are shown as such and the model is not asked
-        note = f"the index never names '{unheard}'" if unheard else "no sentence answers"
+        note = f"the index never names '{unheard}'" if unheard else "after the study" if later else "no sentence answers"
         return done(fallback, "extractive", citations, None, False, note=note)
 
     instructions = instruction_patterns(settings.prompts_dir)

@@ -100,6 +100,13 @@ def unheard_name(question: str, retriever: Retriever) -> str | None:
     return None
 
 
+def asks_later(question: str, later: Sequence[str]) -> bool:
+    """Whether ``question`` asks what happened after the study ('Hoeveel wijken doen inmiddels mee?', patterns
+    ``later``): the report describes the networks as they were while it was written, so none of its sentences
+    answers."""
+    return any(re.search(pattern, question, re.IGNORECASE) for pattern in later)
+
+
 def asked_thing(question: str, things: Sequence[str]) -> str | None:
     """The thing ``question`` asks about by name ('software' in "Met welke software …?"); None when it names
     none after its question word."""

@@ -400,6 +400,25 @@ def test_a_thing_no_text_of_the_index_names_is_not_answered(corpus_retriever: Re
     assert result.note != "the index never names 'subcategories'" and "subcategorieën" in result.answer
 
 
+def test_a_question_about_what_happened_after_the_study_is_not_answered(
+    corpus_retriever: Retriever, settings: Settings
+) -> None:
+    # the report counts the municipalities as they were during the study; how many there are by now it cannot
+    # know: said so, with what comes closest (the count then), and the broken chooser shows the model is not asked
+    question = "Hoeveel gemeenten werken er inmiddels samen in de Metropoolregio Eindhoven?"
+    result = answer_question(question, corpus_retriever, broken_llm(chooses=True), settings)
+    prompt = answer_prompts(settings.prompts_dir)["nl"]
+    assert result.method == "extractive" and not result.grounded and result.note == "after the study"
+    assert result.answer.startswith(prompt.later_intro) and "21 gemeenten" in result.answer and result.citations
+    english = answer_question(
+        "Has the health movement grown to more neighbourhoods since then?",
+        corpus_retriever,
+        broken_llm(chooses=True),
+        settings,
+    )
+    assert english.answer.startswith(answer_prompts(settings.prompts_dir)["en"].later_intro) and english.citations
+
+
 def test_a_name_no_text_of_the_index_holds_is_not_answered(corpus_retriever: Retriever, settings: Settings) -> None:
     # names of the report, a typo of one, a part of a compound, another spelling beside a known word: known
     known = ("Wenger", "Bussiness Club", "Metropool Regio", "Health Holland", "Maas Rijn")

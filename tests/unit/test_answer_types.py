@@ -10,7 +10,15 @@ import pytest
 
 from assistant.answer.choice import QUOTE_MARGIN, answering_quotes, with_typed
 from assistant.answer.coverage import ANSWERING, STRONG_EVIDENCE, TYPED_EASING, answers_question, trust_refusal
-from assistant.answer.kinds import asked_subjects, asked_thing, asked_type, counted_thing, holds_answer, unquotable
+from assistant.answer.kinds import (
+    asked_subjects,
+    asked_thing,
+    asked_type,
+    asks_later,
+    counted_thing,
+    holds_answer,
+    unquotable,
+)
 from assistant.answer.sentences import ORDINAL_WEIGHT, TYPE_BONUS, Quote, positions, rank_sentences
 from assistant.config import PROJECT_ROOT
 from assistant.prompts import AnswerType, answer_types
@@ -379,3 +387,26 @@ def test_a_count_just_below_the_best_sentences_joins_the_quotes() -> None:
     others = [quote(f"Zin {i} over het netwerk.", 0.92 - i / 100, False, order=i) for i in range(5)]
     far = [*others, quote("Er zijn 10 evenementen.", 0.85, True, order=9)]
     assert with_typed(answering_quotes(far), far) == answering_quotes(far)
+
+
+@pytest.mark.parametrize(
+    ("question", "later"),
+    [
+        ("Hoeveel wijken doen inmiddels mee?", True),
+        ("Wat is er sindsdien veranderd in het bestuur?", True),
+        ("Heeft de regio na dit onderzoek een nieuw plan gemaakt?", True),
+        ("What has the club changed since then?", True),
+        ("Has the board finished its plan yet?", True),
+        ("What did Fontys publish after the study?", True),
+        ("What has changed since the report came out?", True),
+        # the time the report describes, or 'yet' that is no 'already'
+        ("Hoe werkt het bestuur op dit moment?", False),
+        ("How do members currently take part?", False),
+        ("Which learning concept is about learning something that does not exist yet?", False),
+        ("What does the report say after the study of the three cases?", False),
+        ("What did the study find about trust?", False),
+    ],
+)
+def test_a_question_about_what_happened_after_the_study(question: str, later: bool) -> None:
+    assert asks_later(question, TYPES.later) is later
+
