@@ -409,4 +409,3 @@ def test_a_count_just_below_the_best_sentences_joins_the_quotes() -> None:
 )
 def test_a_question_about_what_happened_after_the_study(question: str, later: bool) -> None:
     assert asks_later(question, TYPES.later) is later
-
