@@ -20,9 +20,14 @@ from assistant.text import WORD, names_in
 COUNTED_SIMILARITY = 0.852
 
 
+# An English question word with 's ("What's the annual fee …?") reads as the two words the patterns are written for.
+_CONTRACTED = re.compile(r"\b(what|who|where|when|how|which)['’]s\b", re.IGNORECASE)
+
+
 def asked_type(question: str, types: Sequence[AnswerType]) -> AnswerType | None:
     """The kind of answer ``question`` asks for: the first of ``types`` whose wording matches; None for an
     open question ("Wat is transformatieve waarde?")."""
+    question = _CONTRACTED.sub(r"\1 is", question)
     return next((kind for kind in types if any(re.search(p, question, re.IGNORECASE) for p in kind.asks)), None)
 
 

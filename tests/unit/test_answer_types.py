@@ -44,6 +44,8 @@ def the(kind_id: str) -> AnswerType:
         ("Hoeveel heeft het onderzoek gekost?", "money"),
         ("How much money did the region spend on it?", "money"),
         ("What is the membership fee?", "money"),
+        ("What's the yearly fee for members?", "money"),  # 's as 'is'
+        ("Who’s the chair of the network?", "person"),
         ("Hoeveel heeft de gemeente betaald voor de begeleiding?", "money"),  # what was paid is an amount
         ("How much funding did the network receive?", "money"),
         ("Hoe laat begint de bijeenkomst?", "time"),
