@@ -308,10 +308,12 @@ class AnswerType(Strict):
     """patterns of a question that name what it counts, in a group ``what`` ('hoeveel wijken')"""
     counted: str | None = None
     """the pattern of a count in a sentence, the words it counts in a group ``words`` ('21 gemeenten')"""
+    headings: list[str] = []
+    """patterns of a passage's heading under which every sentence holds an answer of this kind (recommendations)"""
 
     @model_validator(mode="after")
     def _compiles(self) -> AnswerType:
-        groups = {pattern: None for pattern in [*self.asks, *self.answers]}
+        groups = {pattern: None for pattern in [*self.asks, *self.answers, *self.headings]}
         groups |= {pattern: "what" for pattern in self.counts} | ({self.counted: "words"} if self.counted else {})
         for pattern, group in groups.items():
             compiled = re.compile(pattern)  # a broken pattern fails on load, not in the middle of an answer

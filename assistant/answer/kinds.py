@@ -47,6 +47,12 @@ def holds_answer(sentence: str, kind: AnswerType, question: str) -> bool:
     )
 
 
+def headed(hit: Hit, kind: AnswerType) -> bool:
+    """Whether every sentence of ``hit`` holds an answer of ``kind`` by the heading it stands under (a
+    recommendation answers a question that asks for advice)."""
+    return any(re.search(pattern, hit.heading, re.IGNORECASE) for pattern in kind.headings)
+
+
 def with_heading(hit: Hit) -> str:
     """A passage with its heading path, as one line: what it is about (a case network's chapter names it)."""
     return " ".join(f"{hit.heading} {hit.text}".split())

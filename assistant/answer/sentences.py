@@ -13,7 +13,7 @@ from itertools import pairwise
 import numpy as np
 from pydantic import BaseModel
 
-from assistant.answer.kinds import asked_subjects, counted_thing, counting, holds_answer, with_heading
+from assistant.answer.kinds import asked_subjects, counted_thing, counting, headed, holds_answer, with_heading
 from assistant.domain import Hit
 from assistant.embeddings import SlimEmbeddings
 from assistant.prompts import AnswerType
@@ -194,7 +194,7 @@ def rank_sentences(
     typed = {
         sentence
         for n, _, _, sentence in candidates
-        if kind is not None and about[n - 1] and holds_answer(sentence, kind, question)
+        if kind is not None and about[n - 1] and (holds_answer(sentence, kind, question) or headed(hits[n - 1], kind))
     }
     if kind is not None and kind.counted and (thing := counted_thing(question, kind)) is not None:
         typed = counting(typed, thing, kind.counted, embeddings)

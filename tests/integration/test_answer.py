@@ -419,6 +419,29 @@ def test_a_question_about_what_happened_after_the_study_is_not_answered(
     assert english.answer.startswith(answer_prompts(settings.prompts_dir)["en"].later_intro) and english.citations
 
 
+def test_a_question_that_asks_for_advice_is_answered_by_a_sentence_that_gives_it(
+    corpus_retriever: Retriever, settings: Settings
+) -> None:
+    # the report gives no advice on agendas: the passages about meetings come close, the closest sentences are
+    # offered as such and the broken chooser shows the model is not asked
+    result = answer_question(
+        "Hoe stel ik een goede agenda op voor een bijeenkomst van ons netwerk?",
+        corpus_retriever,
+        broken_llm(chooses=True),
+        settings,
+    )
+    assert result.method == "extractive" and not result.grounded and result.note == "no advice in the passages"
+    assert result.answer.startswith(answer_prompts(settings.prompts_dir)["nl"].closest_intro) and result.citations
+    # what the report recommends answers: its recommendation is quoted
+    result = answer_question(
+        "Wat kunnen we doen om ook de kleine stappen zichtbaar te maken?",
+        corpus_retriever,
+        make_llm(settings.model_copy(update={"llm": "none"})),
+        settings,
+    )
+    assert result.grounded and "Benadruk ook de kleine stappen" in result.answer
+
+
 def test_a_name_no_text_of_the_index_holds_is_not_answered(corpus_retriever: Retriever, settings: Settings) -> None:
     # names of the report, a typo of one, a part of a compound, another spelling beside a known word: known
     known = ("Wenger", "Bussiness Club", "Metropool Regio", "Health Holland", "Maas Rijn")

@@ -16,11 +16,13 @@ from assistant.answer.kinds import (
     asked_type,
     asks_later,
     counted_thing,
+    headed,
     holds_answer,
     unquotable,
 )
 from assistant.answer.sentences import ORDINAL_WEIGHT, TYPE_BONUS, Quote, positions, rank_sentences
 from assistant.config import PROJECT_ROOT
+from assistant.domain import Hit
 from assistant.prompts import AnswerType, answer_types
 from tests.unit.test_answer_choice import Axes, hit
 
@@ -109,6 +111,15 @@ def the(kind_id: str) -> AnswerType:
         ("Waarom is er niet geobserveerd?", None),
         ("What does the report say about trust?", None),
         ("Why do members not come to events?", None),
+        # what to do, asked in the first person: advice; how something works in general is open
+        ("Hoe zorg ik dat er ruimte is om te experimenteren?", "advice"),
+        ("Wat kunnen we doen om leden vaker te laten komen?", "advice"),
+        ("Hoe vraag je als gemeente een subsidie aan?", "advice"),
+        ("Tips om een bijeenkomst te leiden?", "advice"),
+        ("How do I get the board to learn together?", "advice"),
+        ("What can we do to keep the goal tangible?", "advice"),
+        ("Hoe maak je onderscheid tussen potentiële en toegepaste waarde?", None),
+        ("How do the members experience the culture?", None),
     ],
 )
 def test_the_kind_of_answer_is_read_from_the_wording_in_dutch_and_english(question: str, kind: str | None) -> None:
@@ -125,6 +136,7 @@ def test_every_kind_is_asked_for_in_both_languages() -> None:
     assert kind_of("Geef een voorbeeld.") == kind_of("Give an example.") == "example"
     assert kind_of("Hoe lang?") == kind_of("How long?") == "duration"
     assert kind_of("Welk percentage?") == kind_of("What percentage?") == "share"
+    assert kind_of("Hoe kan ik dat doen?") == kind_of("How can I do that?") == "advice"
 
 
 @pytest.mark.parametrize(
@@ -181,6 +193,12 @@ def test_an_example_is_answered_by_a_sentence_that_gives_one(sentence: str, hold
         ("names", "Onderzocht zijn Business Club Maas Rhein, De STAP naar gezonder en Metropoolregio Eindhoven.", True),
         ("names", "Geselecteerd werden:\n\n- Business Club Maas Rhein\n- De STAP naar gezonder", True),
         ("names", "Metropoolregio Eindhoven is een samenwerkingsverband van 21 gemeenten.", False),  # counts them
+        ("advice", "Zorg dat de waarden zichtbaar worden gemaakt via communicatie.", True),  # an imperative
+        ("advice", "Daarom is het belangrijk om behoeften te blijven bevragen.", True),
+        ("advice", "Door het te verbinden aan korte termijn doelen blijven de doelen tastbaar.", True),
+        ("advice", "Keep the long-term goal clear to every partner.", True),
+        ("advice", "Neem bijvoorbeeld de groei van werkgelegenheid in de regio.", False),  # 'for example'
+        ("advice", "Vanuit het Rijk wordt samenwerking gestimuleerd door het toekennen van Regiodeals.", False),
         ("list", "Geselecteerd werden:\n\n- Business Club Maas Rhein\n- De STAP naar gezonder", True),
         ("list", "Het gaat om het individu, de groep en de organisatie.", True),
         ("list", "Het gaat om het leren van het netwerk.", False),
@@ -411,3 +429,14 @@ def test_a_count_just_below_the_best_sentences_joins_the_quotes() -> None:
 )
 def test_a_question_about_what_happened_after_the_study(question: str, later: bool) -> None:
     assert asks_later(question, TYPES.later) is later
+
+
+def test_every_sentence_under_a_heading_of_recommendations_gives_advice() -> None:
+    def under(heading: str) -> Hit:
+        return hit(1, "Benadruk ook de kleine stappen.").model_copy(update={"heading": heading})
+
+    advice = the("advice")
+    assert headed(under("7 Conclusie › 7.2 Aanbevelingen en vervolgonderzoek"), advice)
+    assert headed(under("Recommendations for practice"), advice)
+    assert not headed(under("4.1 Over het netwerk"), advice)
+    assert not headed(under("7.2 Aanbevelingen en vervolgonderzoek"), the("number"))
