@@ -247,7 +247,7 @@ def test_an_english_question_gets_english_words_around_the_dutch_quote(
         ("Hoeveel leden telt het dagelijks bestuur van de Metropoolregio Eindhoven?", True, "4 leden"),
         # a number answers only when it counts what the question counts (the passages hold counts of
         # organisations and board members, none of districts)
-        ("Hoeveel wijken doen inmiddels mee aan De STAP naar gezonder?", False, None),
+        ("Hoeveel wijken doen mee aan De STAP naar gezonder?", False, None),
         ("Waar vond de eerste focusgroep plaats?", True, "in Eindhoven"),
         # how long: a stretch of time answers, a count of interviews does not
         ("Hoe lang duurde een interview gemiddeld?", False, None),
