@@ -146,8 +146,9 @@ def answer_question(
     if not answered:
         # no sentence scores as an answer: a model would write one from passages that come close (a
         # near-domain question), so the closest sentences are shown as such and the model is not asked
-        note = "after the study" if later else "no sentence answers"
-        note = f"the index never names '{unheard}'" if unheard else note
+        note = (
+            f"the index never names '{unheard}'" if unheard else "after the study" if later else "no sentence answers"
+        )
         return done(fallback, "extractive", citations, None, False, note=note)
 
     instructions = instruction_patterns(settings.prompts_dir)

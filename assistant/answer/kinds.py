@@ -24,11 +24,16 @@ COUNTED_SIMILARITY = 0.852
 _CONTRACTED = re.compile(r"\b(what|who|where|when|how|which)['’]s\b", re.IGNORECASE)
 
 
+def matches(text: str, patterns: Sequence[str]) -> bool:
+    """Whether any of ``patterns`` is found in ``text``, case aside."""
+    return any(re.search(pattern, text, re.IGNORECASE) for pattern in patterns)
+
+
 def asked_type(question: str, types: Sequence[AnswerType]) -> AnswerType | None:
     """The kind of answer ``question`` asks for: the first of ``types`` whose wording matches; None for an
     open question ("Wat is transformatieve waarde?")."""
     question = _CONTRACTED.sub(r"\1 is", question)
-    return next((kind for kind in types if any(re.search(p, question, re.IGNORECASE) for p in kind.asks)), None)
+    return next((kind for kind in types if matches(question, kind.asks)), None)
 
 
 _NAME = re.compile(r"\b[A-Z][\w-]*(\s+[A-Z][\w-]*)+")
@@ -50,7 +55,7 @@ def holds_answer(sentence: str, kind: AnswerType, question: str) -> bool:
 def headed(hit: Hit, kind: AnswerType) -> bool:
     """Whether every sentence of ``hit`` holds an answer of ``kind`` by the heading it stands under (a
     recommendation answers a question that asks for advice)."""
-    return any(re.search(pattern, hit.heading, re.IGNORECASE) for pattern in kind.headings)
+    return matches(hit.heading, kind.headings)
 
 
 def with_heading(hit: Hit) -> str:
@@ -115,7 +120,7 @@ def asks_later(question: str, later: Sequence[str]) -> bool:
     """Whether ``question`` asks what happened after the study ('Hoeveel wijken doen inmiddels mee?', patterns
     ``later``): the report describes the networks as they were while it was written, so none of its sentences
     answers."""
-    return any(re.search(pattern, question, re.IGNORECASE) for pattern in later)
+    return matches(question, later)
 
 
 def asked_thing(question: str, things: Sequence[str]) -> str | None:
