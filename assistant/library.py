@@ -32,9 +32,9 @@ from assistant.errors import InputError
 from assistant.index import (
     IndexedDoc,
     PassageStore,
+    SentenceRows,
     SourceFile,
     StoredPassages,
-    StoredSentences,
     chroma_client,
     separate_chroma_client,
     sync,
@@ -299,14 +299,5 @@ class LiveLibrary:
     def all_passages(self) -> StoredPassages:
         return self.store().all_passages()
 
-    def all_sentences(self) -> StoredSentences:
-        return self.store().all_sentences()
-
-    def all_contexts(self) -> StoredSentences:
-        return self.store().all_contexts()
-
-    def all_questions(self) -> StoredSentences:
-        return self.store().all_questions()
-
-    def all_passage_questions(self) -> StoredSentences:
-        return self.store().all_passage_questions()
+    def sentence_rows(self) -> SentenceRows:
+        return self.store().sentence_rows()

@@ -1,8 +1,9 @@
 """Chat models behind one LangChain interface, chosen by ``SLIM_LLM``.
 
 - ``embedded`` (default): llama.cpp's own server runs inside this process (xllamacpp) and listens on
-  127.0.0.1 only, behind a key made for it; SLIM talks to it over its OpenAI-compatible API, exactly as it
-  would to any other. A process that keeps its server up (the app, ``slim models serve``) offers it to other
+  127.0.0.1 only, behind a key made for it; SLIM talks to it over its OpenAI-compatible API, its choices
+  and warm-ups in plain HTTP (``LanguageModel.ask``, the request LangChain's client would send) so that a
+  short process does not import that client. A process that keeps its server up (the app, ``slim models serve``) offers it to other
   SLIM processes (``assistant.model_server``), and a short one (``slim ask``) uses it instead of loading the
   model itself.
 - ``openai:<model>``: any OpenAI-compatible server at ``SLIM_OPENAI_BASE_URL`` (vLLM, llama.cpp, LM Studio,
@@ -27,6 +28,7 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -93,6 +95,7 @@ class LanguageModel:
 
     name: str
     chat: BaseChatModel | None
+    """LangChain's chat model; for the embedded model made on first use (``connect``)"""
     server: Any = None  # keeps the embedded server alive as long as the model is in use
     queue: RequestQueue = field(default_factory=RequestQueue)
     slots: Path | None = None  # where the embedded server keeps computed prompt prefixes between processes
@@ -108,6 +111,12 @@ class LanguageModel:
     """answers a free question by choosing the report's sentence that answers it, under a JSON schema (the
     embedded model: people write what SLIM says, a 1.5B model only understands and chooses); False: the
     model writes its own answer, under the checks (``openai:``, ``ollama:``)"""
+    connect: Callable[[], BaseChatModel] | None = field(default=None, repr=False)
+    """makes ``chat`` when it is first needed: the embedded server's choices and warm-ups are asked directly
+    (``ask``), so a `slim ask` never imports LangChain's OpenAI client (0.75 s before its first answer)"""
+    sampling: dict[str, Any] = field(default_factory=dict)
+    """what every direct request to the embedded server carries (temperature, repeat penalty, prompt cache),
+    as LangChain's client sends it"""
 
     def __post_init__(self) -> None:
         if self.address is None and self.server is not None:
@@ -115,7 +124,38 @@ class LanguageModel:
 
     @property
     def available(self) -> bool:
-        return self.chat is not None
+        return self.chat is not None or self.connect is not None or self.address is not None
+
+    def client(self) -> BaseChatModel:
+        """The chat model, made now if it was left for its first use."""
+        with _CONNECTING:
+            if self.chat is None and self.connect is not None:
+                self.chat = self.connect()
+        if self.chat is None:
+            raise RuntimeError(f"{self.name} has no chat model")
+        return self.chat
+
+    def ask(self, messages: list[Any], **options: Any) -> str:
+        """The embedded server's reply to ``messages``, asked over its OpenAI-compatible API without LangChain:
+        the request LangChain's client sends (``tests/unit/test_llm_requests.py`` compares them), not streamed.
+        ``options`` are request fields (``max_completion_tokens``, ``grammar``, ``response_format``)."""
+        payload = {
+            "model": "local",
+            "stream": False,
+            "messages": [{"content": m.content, "role": _ROLES[m.type]} for m in messages],
+            **self.sampling,
+            **options,
+        }
+        reply = self._post("/v1/chat/completions", payload, timeout=300)
+        return str(json.loads(reply)["choices"][0]["message"]["content"])
+
+    def _post(self, path: str, payload: dict[str, Any], timeout: float) -> bytes:
+        headers = {"Content-Type": "application/json"}
+        if self.key:
+            headers["Authorization"] = f"Bearer {self.key}"
+        request = urllib.request.Request(f"{self.address}{path}", data=json.dumps(payload).encode(), headers=headers)
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.read()
 
     def warm(self, prefix: list[Any], keep: bool = True) -> str:
         """Have the fixed start of a prompt (system prompt and examples) computed before the first request
@@ -123,7 +163,7 @@ class LanguageModel:
         to disk once and restores it in every later process (llama.cpp's slot save/restore), so a fresh
         process does not read the prefix again (``keep=False``: only computed, for prefixes that change
         with what the person is doing). Returns what happened: restored | computed | skipped."""
-        if self.chat is None:
+        if not self.available:
             return "skipped"
         from langchain_core.messages import HumanMessage
 
@@ -134,7 +174,10 @@ class LanguageModel:
             self._wait_ready()
             if saving and (self.slots / name).exists() and self._slot("restore", name):  # type: ignore[operator]
                 return "restored"
-            self.chat.invoke([*prefix, HumanMessage("?")], max_tokens=1)
+            if self.address is not None:
+                self.ask([*prefix, HumanMessage("?")], max_completion_tokens=1)
+            else:
+                self.client().invoke([*prefix, HumanMessage("?")], max_tokens=1)
             if saving:
                 self._slot("save", name)
         return "computed"
@@ -147,15 +190,9 @@ class LanguageModel:
 
     def _slot(self, action: str, filename: str) -> bool:
         """Save or restore the server's one slot; False when the server refuses (e.g. a stale file)."""
-        headers = {"Content-Type": "application/json"}
-        if self.key:
-            headers["Authorization"] = f"Bearer {self.key}"
-        request = urllib.request.Request(
-            f"{self.address}/slots/0?action={action}", data=json.dumps({"filename": filename}).encode(), headers=headers
-        )
         try:
-            with urllib.request.urlopen(request, timeout=60) as response:
-                return response.status == 200
+            self._post(f"/slots/0?action={action}", {"filename": filename}, timeout=60)
+            return True
         except OSError as exc:
             log.info("slot %s of %s failed: %s", action, filename, exc)
             return False
@@ -175,30 +212,31 @@ class LanguageModel:
         the values: the model then writes 3 tokens (the value, the closing, the end) instead of 7 — the
         tokens it would have been forced to write anyway, so it chooses the same."""
         opening = choice_opening(schema) if self.address is not None else None
+        response_format = {"type": "json_schema", "json_schema": {"name": "choice", "schema": schema}}
         with self.queue.turn(on_wait):
             self._wait_ready()
             if opening is not None:
                 from langchain_core.messages import AIMessage
 
-                extra = {**(getattr(self.chat, "extra_body", None) or {}), "grammar": opening[1]}
-                reply = self.chat.invoke(  # type: ignore[union-attr]
-                    [*messages, AIMessage(opening[0])], max_tokens=max_tokens, extra_body=extra
+                text = self.ask(
+                    [*messages, AIMessage(opening[0])], max_completion_tokens=max_tokens, grammar=opening[1]
                 )
-                text = str(reply.content)
                 return text if text.startswith(opening[0]) else opening[0] + text
-            reply = self.chat.invoke(  # type: ignore[union-attr]
-                messages,
-                max_tokens=max_tokens,
-                response_format={"type": "json_schema", "json_schema": {"name": "choice", "schema": schema}},
-            )
+            if self.address is not None:
+                return self.ask(messages, max_completion_tokens=max_tokens, response_format=response_format)
+            reply = self.client().invoke(messages, max_tokens=max_tokens, response_format=response_format)
         return str(reply.content)
 
     def pieces(self, messages: list[Any], on_wait: Callable[[int], None] | None = None) -> Iterator[str]:
         """The model's answer as it is written, piece by piece, once it is this request's turn."""
         with self.queue.turn(on_wait):
             self._wait_ready()
-            for chunk in self.chat.stream(messages):  # type: ignore[union-attr]
+            for chunk in self.client().stream(messages):
                 yield chunk.text if isinstance(chunk.text, str) else str(chunk.content)
+
+
+_ROLES = {"system": "system", "human": "user", "ai": "assistant"}
+_CONNECTING = threading.Lock()
 
 
 def choice_opening(schema: dict[str, Any]) -> tuple[str, str] | None:
@@ -278,13 +316,15 @@ def _embedded(settings: Settings, *, share: bool, child: bool = False) -> Langua
     address = str(server.listening_address)
     model = LanguageModel(
         f"embedded:{settings.llm_model}",
-        openai_compatible(settings, base_url, "local", key=key),
+        None,
         server,
         slots=slots,
         chooses=True,
         address=address,
         key=key,
         ready=ready,
+        connect=partial(openai_compatible, settings, base_url, "local", key=key),
+        sampling=embedded_sampling(settings),
     )
     if share:
         spec = MODELS[settings.llm_model]
@@ -311,13 +351,25 @@ def _reused(settings: Settings) -> LanguageModel | None:
         return None
     return LanguageModel(
         f"embedded:{settings.llm_model}",
-        openai_compatible(settings, f"{record.address}/v1", "local", key=record.key),
+        None,
         slots=Path(record.slots) if record.slots else None,
         chooses=True,
         address=record.address,
         key=record.key,
         shared=True,
+        connect=partial(openai_compatible, settings, f"{record.address}/v1", "local", key=record.key),
+        sampling=embedded_sampling(settings),
     )
+
+
+def embedded_sampling(settings: Settings) -> dict[str, Any]:
+    """The fields of every direct request to the embedded server besides its messages and limits, the ones
+    ``openai_compatible``'s client sends."""
+    return {
+        "temperature": settings.llm_temperature,
+        "repeat_penalty": settings.llm_repeat_penalty,
+        "cache_prompt": True,
+    }
 
 
 def openai_compatible(settings: Settings, base_url: str, model: str, key: str | None = None) -> BaseChatModel:

@@ -39,6 +39,9 @@ def start_server(values: dict[str, Any]) -> Any:
     params.hostnames = ["127.0.0.1"]
     params.port = values["port"]
     params.warmup = True
+    # no weights repacked for this CPU: on 2 cores of an AMD EPYC they loaded 0.3-0.4 s slower and read a prompt
+    # ~15% slower; they only write faster, and SLIM's model writes 3 tokens (docs/benchmarks.md, "Session 36")
+    params.no_extra_bufts = True
     params.ui = False  # no chat page in a browser: SLIM only uses the API
     if values.get("key"):
         params.api_keys = [values["key"]]

@@ -265,13 +265,13 @@ class Retriever:
         return self._snapshot
 
     def _load(self, fingerprint: tuple[int, int]) -> _Snapshot:
-        stored, sentences = self.index.all_passages(), self.index.all_sentences()
+        stored, kinds = self.index.all_passages(), self.index.sentence_rows()
+        sentences, contexts = kinds.sentences, kinds.contexts
         ids, metas = stored.ids, stored.metadatas
         docs = [Document(page_content=t, metadata=m, id=i) for i, t, m in zip(ids, stored.texts, metas, strict=True)]
         position = {chunk_id: n for n, chunk_id in enumerate(ids)}
         pairs = [(s, position[c]) for s, chunk_ids in enumerate(sentences.owners) for c in chunk_ids if c in position]
         context_vectors = stored.vectors.copy()
-        contexts = self.index.all_contexts()
         for n, chunk_ids in enumerate(contexts.owners):
             rows = [position[c] for c in chunk_ids if c in position]
             context_vectors[rows] = contexts.vectors[n]
@@ -286,8 +286,8 @@ class Retriever:
             context_vectors=context_vectors,
             sentence_rows=np.array([s for s, _ in pairs], dtype=np.int64),
             passage_rows=np.array([p for _, p in pairs], dtype=np.int64),
-            questions=_Owned.of(self.index.all_questions(), position),
-            passage_questions=_Owned.of(self.index.all_passage_questions(), position),
+            questions=_Owned.of(kinds.questions, position),
+            passage_questions=_Owned.of(kinds.passage_questions, position),
             bm25=bm25_model([search_text(d) for d in docs]),
             headings=bm25_model([_last_heading(d) for d in docs]),
             position=position,

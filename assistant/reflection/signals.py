@@ -270,7 +270,7 @@ class SignalChooser:
         prompt = self.messages(question, answer, signals)
         try:
             with self.llm.queue.turn():  # type: ignore[union-attr]
-                reply = self.llm.chat.invoke(  # type: ignore[union-attr]
+                reply = self.llm.client().invoke(  # type: ignore[union-attr]
                     prompt,
                     max_tokens=24,
                     response_format={"type": "json_schema", "json_schema": {"name": "signal", "schema": schema}},

@@ -106,7 +106,7 @@ def test_a_fresh_process_restores_the_prompt_prefix_instead_of_reading_it(embedd
     """The fixed start of the answer prompt is computed once and saved; a new server (as in a new
     `slim ask` process) restores it; a damaged file is computed again, not a failure."""
     from assistant.answer.generation import prompt_prefix
-    from assistant.llm import embedded_params, openai_compatible, start_embedded_server
+    from assistant.llm import embedded_params, embedded_sampling, openai_compatible, start_embedded_server
     from assistant.prompts import answer_prompts
 
     settings, _ = embedded
@@ -114,7 +114,8 @@ def test_a_fresh_process_restores_the_prompt_prefix_instead_of_reading_it(embedd
 
     def fresh() -> LanguageModel:
         server, base_url = start_embedded_server(embedded_params(settings, slots=tmp_path))
-        return LanguageModel("embedded:test", openai_compatible(settings, base_url, "local"), server, slots=tmp_path)
+        chat = openai_compatible(settings, base_url, "local")
+        return LanguageModel("embedded:test", chat, server, slots=tmp_path, sampling=embedded_sampling(settings))
 
     first = fresh()
     assert first.warm(prefix) == "computed"

@@ -90,11 +90,12 @@ def test_section_contexts_are_stored_beside_the_sentences_and_scored(corpus_retr
     """Each distinct context is embedded once, kept out of the sentences (never quoted as an excerpt) and
     scores the passages it describes; the passage text stays the report's."""
     index = corpus_retriever.index
-    contexts = index.all_contexts()
+    rows = index.sentence_rows()
+    contexts = rows.contexts
     texts, vectors, owners = contexts.texts, contexts.vectors, contexts.owners
     snap = corpus_retriever.snapshot()
     assert len(texts) == len(set(texts)) == len({d.metadata["context"] for d in snap.docs})
-    assert not set(texts) & set(index.all_sentences().texts)
+    assert not set(texts) & set(rows.sentences.texts)
     assert sorted(c for chunk_ids in owners for c in chunk_ids) == sorted(snap.ids)
     row = snap.position[owners[0][0]]
     assert np.allclose(snap.context_vectors[row], vectors[0])
@@ -107,11 +108,12 @@ def test_section_questions_are_stored_beside_the_sentences_as_questions(corpus_r
     """Each distinct section question is embedded once, as a question (it is compared with a person's
     question), kept out of the sentences and contexts (never quoted), and owned by its section's passages."""
     index = corpus_retriever.index
-    questions = index.all_questions()
+    rows = index.sentence_rows()
+    questions = rows.questions
     snap = corpus_retriever.snapshot()
     asked = {q for d in snap.docs for q in str(d.metadata.get("questions", "")).splitlines()}
     assert len(questions.texts) == len(set(questions.texts)) == len(asked) > 500
-    assert not set(questions.texts) & (set(index.all_sentences().texts) | set(index.all_contexts().texts))
+    assert not set(questions.texts) & (set(rows.sentences.texts) | set(rows.contexts.texts))
     assert sorted({c for chunk_ids in questions.owners for c in chunk_ids}) == sorted(snap.ids)
     as_question = index.embeddings.embed_queries([questions.texts[0]])[0]
     as_passage = index.embeddings.embed_passages([questions.texts[0]])[0]
@@ -160,7 +162,8 @@ def test_passage_questions_are_stored_as_questions_owned_by_the_passages_holding
     contexts (never quoted) and from the section questions (a short one such as 'Wat is toegepaste waarde?'
     may be both: it is stored once under each marker), and owned by exactly the passages listing it."""
     index = corpus_retriever.index
-    own = index.all_passage_questions()
+    rows = index.sentence_rows()
+    own = rows.passage_questions
     snap = corpus_retriever.snapshot()
     listed = {
         (q, doc.metadata["chunk_id"])
@@ -169,8 +172,8 @@ def test_passage_questions_are_stored_as_questions_owned_by_the_passages_holding
     }
     assert len(own.texts) == len(set(own.texts)) == len({q for q, _ in listed}) > 1000
     assert {(q, c) for q, chunk_ids in zip(own.texts, own.owners, strict=True) for c in chunk_ids} == listed
-    assert not set(own.texts) & (set(index.all_sentences().texts) | set(index.all_contexts().texts))
-    section = index.all_questions()
+    assert not set(own.texts) & (set(rows.sentences.texts) | set(rows.contexts.texts))
+    section = rows.questions
     assert len(section.texts) == len(set(section.texts)) < len(set(section.texts) | set(own.texts))
     assert float(own.vectors[0] @ index.embeddings.embed_queries([own.texts[0]])[0]) >= 0.9995
     assert len(snap.passage_questions.rows) == len(listed)
