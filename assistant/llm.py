@@ -3,9 +3,9 @@
 - ``embedded`` (default): llama.cpp's own server runs inside this process (xllamacpp) and listens on
   127.0.0.1 only, behind a key made for it; SLIM talks to it over its OpenAI-compatible API, its choices
   and warm-ups in plain HTTP (``LanguageModel.ask``, the request LangChain's client would send) so that a
-  short process does not import that client. A process that keeps its server up (the app, ``slim models serve``) offers it to other
-  SLIM processes (``assistant.model_server``), and a short one (``slim ask``) uses it instead of loading the
-  model itself.
+  short process does not import that client. A process that keeps its server up (the app, ``slim models
+  serve``) offers it to other SLIM processes (``assistant.model_server``), and a short one (``slim ask``) uses
+  it instead of loading the model itself.
 - ``openai:<model>``: any OpenAI-compatible server at ``SLIM_OPENAI_BASE_URL`` (vLLM, llama.cpp, LM Studio,
   a hosted endpoint — the one way data can leave the machine, and only when a person configures it).
 - ``ollama:<model>``: a local Ollama.

@@ -49,6 +49,8 @@ class AnswerPrompt(Strict):
     """``closest_intro`` for a question about a {thing} no text of the index names"""
     later_intro: str
     """``closest_intro`` for a question about what happened after the study"""
+    listed_intro: str
+    """``closest_intro`` for a question about a {thing} the sources only name in a list"""
     chosen_intro: ChosenIntro
     link_removed: str
     examples: list[Example]
@@ -333,6 +335,8 @@ class AnswerTypes(Strict):
     later: list[str] = []
     """patterns of a question about what happened after the study ('inmiddels', 'since then'): the report
     cannot answer it"""
+    terms: list[str] = []
+    """patterns of a question that asks what a term means, in a group ``term`` ('Wat is een living lab?')"""
     ordinals: list[str] = []
     """one pattern per position ('eerste|first', 'tweede|second', …): which of several (focus groups,
     observations) a question asks about"""
@@ -341,9 +345,10 @@ class AnswerTypes(Strict):
     def _compiles(self) -> AnswerTypes:
         for pattern in [*self.rows, *self.not_answers, *self.later, *self.ordinals]:
             re.compile(pattern)
-        for pattern in self.things:
-            if "thing" not in re.compile(pattern).groupindex:
-                raise ValueError(f"pattern needs a group named 'thing': {pattern}")
+        for patterns, group in ((self.things, "thing"), (self.terms, "term")):
+            for pattern in patterns:
+                if group not in re.compile(pattern).groupindex:
+                    raise ValueError(f"pattern needs a group named '{group}': {pattern}")
         return self
 
 

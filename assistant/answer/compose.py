@@ -60,16 +60,19 @@ def extractive_answer(
     lang: Language = "nl",
     unheard: str | None = None,
     later: bool = False,
+    listed: str | None = None,
 ) -> str:
     """The sentences that answer, quoted and cited: always true to the report, if less fluent. When
     they do not answer (``answered`` false) the text says so and offers them as what comes closest; when
-    the question asks about a thing no text names (``unheard``) or about what happened after the study
-    (``later``), it says that."""
+    the question asks about a thing no text names (``unheard``), about what happened after the study
+    (``later``) or about a term the report only lists (``listed``), it says that."""
     said = _quoted_sentences(quotes, hits, lang)
     if unheard:
         return f"{prompt.unheard_intro.format(thing=unheard)} {said}"
     if later:
         return f"{prompt.later_intro} {said}"
+    if listed:
+        return f"{prompt.listed_intro.format(thing=listed)} {said}"
     return f"{prompt.extractive_intro if answered else prompt.closest_intro} {said}"
 
 

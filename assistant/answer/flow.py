@@ -24,7 +24,7 @@ from assistant.answer.generation import (
     says_not_covered,
     speaks_to_model,
 )
-from assistant.answer.kinds import asked_thing, asked_type, asks_later, unheard_name, unquotable
+from assistant.answer.kinds import asked_thing, asked_type, asks_later, listed_term, unheard_name, unquotable
 from assistant.answer.sentences import asked_within, indexed_sentences, rank_sentences, within_chapters
 from assistant.config import Settings
 from assistant.corpus import network_descriptions
@@ -135,8 +135,10 @@ def answer_question(
     # a question about what happened after the study asks what the report cannot know; a person's own document
     # may be newer
     later = evidence.hits[0].kind == "report" and asks_later(question, types.later)
-    answered = answers_question(answered_by, lang, kind, evidence.known_question) and unheard is None and not later
-    fallback = extractive_answer(prompt, quotes, answered, evidence.hits, lang, unheard, later)
+    # a term the sources only name in a list ('zoals living labs, social labs, …') is one none of them explains
+    listed = listed_term(question, types, retriever.snapshot().sentence_texts)
+    answered = answers_question(answered_by, lang, kind, evidence.known_question) and not (unheard or later or listed)
+    fallback = extractive_answer(prompt, quotes, answered, evidence.hits, lang, unheard, later, listed)
     if not llm.available:
         return done(fallback, "extractive", citations, None, answered, note="no language model")
     if kind is not None and not any(q.typed for q in ranked):
@@ -147,7 +149,13 @@ def answer_question(
         # no sentence scores as an answer: a model would write one from passages that come close (a
         # near-domain question), so the closest sentences are shown as such and the model is not asked
         note = (
-            f"the index never names '{unheard}'" if unheard else "after the study" if later else "no sentence answers"
+            f"the index never names '{unheard}'"
+            if unheard
+            else "after the study"
+            if later
+            else f"'{listed}' only in a list"
+            if listed
+            else "no sentence answers"
         )
         return done(fallback, "extractive", citations, None, False, note=note)
 

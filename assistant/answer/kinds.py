@@ -116,6 +116,47 @@ def unheard_name(question: str, retriever: Retriever) -> str | None:
     return None
 
 
+# A term counts as listed where it is one item of an enumeration: the stretch between ',' or ';' (or after 'zoals',
+# 'such as', ':') that holds it and one beside it are both at most ITEM_WORDS words ('zoals van living labs, social
+# labs, sociale innovatiecentra, …'), or it ends in 'etc.'; a term set off by commas around a clause ('Een fieldlab,
+# zoals dat in de wijk draait, is …') is not.
+ITEM_WORDS = 4
+_SEGMENT = re.compile(r"[^,;]+")
+_OPENER = re.compile(r".*(\b(zoals|als|waaronder|bijvoorbeeld|such as|including|like)\b|:)", re.IGNORECASE | re.DOTALL)
+
+
+def listed_term(question: str, types: AnswerTypes, sentences: Sequence[str]) -> str | None:
+    """The term ``question`` asks to explain ('Wat is een living lab?', patterns ``terms``) or the thing it asks
+    about by name ('Welke zorgverzekeraar …?', ``things``) when the sources name it, but only as one item of a
+    list ('zorgverzekeraars, werkgevers en ondernemers'): then none of their sentences says what it is, or which
+    one; None otherwise."""
+    for term in (first_group(question, types.terms, "term"), first_group(question, types.things, "thing")):
+        if term and listed_only(term, sentences):
+            return term
+    return None
+
+
+def listed_only(term: str, sentences: Sequence[str]) -> bool:
+    """Whether some of ``sentences`` name ``term`` (or its plural) and every one that does names it as an item of
+    a list (``ITEM_WORDS``)."""
+    pattern = re.compile(rf"\b{re.escape(term)}(s|en|n)?\b", re.IGNORECASE)
+    found = False
+    for sentence in sentences:
+        segments = [(m.start(), m.end(), len(m.group().split())) for m in _SEGMENT.finditer(sentence)]
+        short = [words <= ITEM_WORDS for _, _, words in segments]
+        for match in pattern.finditer(sentence):
+            found = True
+            n, (start, end, _) = next((n, s) for n, s in enumerate(segments) if s[0] <= match.start() < s[1])
+            opened = _OPENER.match(sentence[start : match.start()])
+            tail = sentence[match.end() : end]
+            ends_etc = tail.lstrip().startswith("etc")
+            item = sentence[start + (opened.end() if opened else 0) : match.end() if ends_etc else end]
+            beside = (n > 0 and short[n - 1]) or (n + 1 < len(segments) and short[n + 1])
+            if not (len(item.split()) <= ITEM_WORDS and (beside or ends_etc)):
+                return False
+    return found
+
+
 def asks_later(question: str, later: Sequence[str]) -> bool:
     """Whether ``question`` asks what happened after the study ('Hoeveel wijken doen inmiddels mee?', patterns
     ``later``): the report describes the networks as they were while it was written, so none of its sentences

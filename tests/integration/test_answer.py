@@ -419,6 +419,21 @@ def test_a_question_about_what_happened_after_the_study_is_not_answered(
     assert english.answer.startswith(answer_prompts(settings.prompts_dir)["en"].later_intro) and english.citations
 
 
+def test_a_thing_the_report_only_lists_is_not_answered(corpus_retriever: Retriever, settings: Settings) -> None:
+    # the report lists health insurers among the kinds of organisations that joined, and names none: which one
+    # takes part it cannot say; said so, with that list as what comes closest (the model is not asked)
+    question = "Welke zorgverzekeraar doet mee aan De STAP naar gezonder?"
+    result = answer_question(question, corpus_retriever, broken_llm(chooses=True), settings)
+    prompt = answer_prompts(settings.prompts_dir)["nl"]
+    assert result.method == "extractive" and not result.grounded and result.note == "'zorgverzekeraar' only in a list"
+    assert result.answer.startswith(prompt.listed_intro.format(thing="zorgverzekeraar")) and result.citations
+    assert "zorgverzekeraars, werkgevers en ondernemers" in result.answer
+    # a term it also explains is answered
+    no_model = make_llm(settings.model_copy(update={"llm": "none"}))
+    explained = answer_question("Wat is toegepaste waarde?", corpus_retriever, no_model, settings)
+    assert explained.grounded and explained.note != "'toegepaste waarde' only in a list"
+
+
 def test_a_question_that_asks_for_advice_is_answered_by_a_sentence_that_gives_it(
     corpus_retriever: Retriever, settings: Settings
 ) -> None:

@@ -18,6 +18,8 @@ from assistant.answer.kinds import (
     counted_thing,
     headed,
     holds_answer,
+    listed_only,
+    listed_term,
     unquotable,
 )
 from assistant.answer.sentences import ORDINAL_WEIGHT, TYPE_BONUS, Quote, positions, rank_sentences
@@ -429,6 +431,37 @@ def test_a_count_just_below_the_best_sentences_joins_the_quotes() -> None:
 )
 def test_a_question_about_what_happened_after_the_study(question: str, later: bool) -> None:
     assert asks_later(question, TYPES.later) is later
+
+
+LISTING = [
+    "In de praktijk zijn er vormen zoals van living labs, social labs, sociale innovatiecentra en city deals.",
+    "Er zijn gemeenten, zorg- en welzijnsinstellingen, zorgverzekeraars, werkgevers en ondernemers aangesloten.",
+    "Een fieldlab, zoals dat in de wijk draait, is een plek om samen te experimenteren.",
+]
+
+
+@pytest.mark.parametrize(
+    ("question", "listed"),
+    [
+        # named only as one item of a list: nothing says what it is, or which one
+        ("Wat is eigenlijk een living lab en hoe verschilt dat van een projectgroep?", "living lab"),
+        ("What is a living lab?", "living lab"),
+        ("Welke zorgverzekeraar doet er mee?", "zorgverzekeraar"),
+        # set off by one comma, explained: not a list
+        ("Wat is een fieldlab?", None),
+        # named nowhere (another check's), or not asked to explain
+        ("Wat is een hackathon?", None),
+        ("Hoe werken living labs samen met de gemeente?", None),
+    ],
+)
+def test_a_term_the_sources_only_list(question: str, listed: str | None) -> None:
+    assert listed_term(question, TYPES, LISTING) == listed
+
+
+def test_a_term_also_explained_elsewhere_is_not_only_listed() -> None:
+    explained = [*LISTING, "Een living lab is een proeftuin waarin bewoners en organisaties samen iets uitproberen."]
+    assert listed_term("Wat is een living lab?", TYPES, explained) is None
+    assert listed_only("living lab", LISTING) and not listed_only("living lab", explained)
 
 
 def test_every_sentence_under_a_heading_of_recommendations_gives_advice() -> None:
