@@ -51,6 +51,8 @@ class AnswerPrompt(Strict):
     """``closest_intro`` for a question about what happened after the study"""
     listed_intro: str
     """``closest_intro`` for a question about a {thing} the sources only name in a list"""
+    appendix_intro: str
+    """``closest_intro`` for a question about what an appendix of the report holds (its text has none)"""
     chosen_intro: ChosenIntro
     link_removed: str
     examples: list[Example]
@@ -335,6 +337,8 @@ class AnswerTypes(Strict):
     later: list[str] = []
     """patterns of a question about what happened after the study ('inmiddels', 'since then'): the report
     cannot answer it"""
+    appendix: list[str] = []
+    """patterns of a question about what an appendix holds ('in bijlage 1'): the report's text has none"""
     terms: list[str] = []
     """patterns of a question that asks what a term means, in a group ``term`` ('Wat is een living lab?')"""
     ordinals: list[str] = []
@@ -343,7 +347,7 @@ class AnswerTypes(Strict):
 
     @model_validator(mode="after")
     def _compiles(self) -> AnswerTypes:
-        for pattern in [*self.rows, *self.not_answers, *self.later, *self.ordinals]:
+        for pattern in [*self.rows, *self.not_answers, *self.later, *self.appendix, *self.ordinals]:
             re.compile(pattern)
         for patterns, group in ((self.things, "thing"), (self.terms, "term")):
             for pattern in patterns:

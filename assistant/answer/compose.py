@@ -58,21 +58,15 @@ def extractive_answer(
     answered: bool = True,
     hits: Sequence[Hit] = (),
     lang: Language = "nl",
-    unheard: str | None = None,
-    later: bool = False,
-    listed: str | None = None,
+    why: str | None = None,
 ) -> str:
     """The sentences that answer, quoted and cited: always true to the report, if less fluent. When
-    they do not answer (``answered`` false) the text says so and offers them as what comes closest; when
-    the question asks about a thing no text names (``unheard``), about what happened after the study
-    (``later``) or about a term the report only lists (``listed``), it says that."""
+    they do not answer (``answered`` false) the text says so and offers them as what comes closest, with the
+    reason when there is one (``why``: the report never names the thing asked about, describes the time before
+    what is asked, …; ``flow.unanswerable``)."""
     said = _quoted_sentences(quotes, hits, lang)
-    if unheard:
-        return f"{prompt.unheard_intro.format(thing=unheard)} {said}"
-    if later:
-        return f"{prompt.later_intro} {said}"
-    if listed:
-        return f"{prompt.listed_intro.format(thing=listed)} {said}"
+    if why:
+        return f"{why} {said}"
     return f"{prompt.extractive_intro if answered else prompt.closest_intro} {said}"
 
 

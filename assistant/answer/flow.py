@@ -24,14 +24,22 @@ from assistant.answer.generation import (
     says_not_covered,
     speaks_to_model,
 )
-from assistant.answer.kinds import asked_thing, asked_type, asks_later, listed_term, unheard_name, unquotable
+from assistant.answer.kinds import (
+    asked_thing,
+    asked_type,
+    asks_later,
+    listed_term,
+    matches,
+    unheard_name,
+    unquotable,
+)
 from assistant.answer.sentences import asked_within, indexed_sentences, rank_sentences, within_chapters
 from assistant.config import Settings
 from assistant.corpus import network_descriptions
 from assistant.domain import Answer, Citation, Timings
 from assistant.i18n import detect_language, t
 from assistant.llm import LanguageModel
-from assistant.prompts import answer_prompts, answer_types, choice_prompt, instruction_patterns
+from assistant.prompts import AnswerPrompt, answer_prompts, answer_types, choice_prompt, instruction_patterns
 from assistant.retrieve import Retriever
 from assistant.safe_text import without_links
 
@@ -44,6 +52,22 @@ from assistant.safe_text import without_links
 # so on the question without the words of the chapter's context (``asked_within``): 5 more again, none lost
 # ("Session 31").
 WITHIN_CHAPTER = True
+
+
+def unanswerable(
+    prompt: AnswerPrompt, unheard: str | None, later: bool, appendix: bool, listed: str | None
+) -> tuple[str, str] | None:
+    """Why none of the sentences can answer, whatever they say, first reason first: the words that tell the
+    person so (before the closest sentences) and a note for the evaluation; None when nothing rules it out."""
+    if unheard:  # a thing no text of the index names ('Met welke software …?')
+        return prompt.unheard_intro.format(thing=unheard), f"the index never names '{unheard}'"
+    if later:  # what happened after the study
+        return prompt.later_intro, "after the study"
+    if appendix:  # what an appendix holds: the report's text has none of them
+        return prompt.appendix_intro, "an appendix"
+    if listed:
+        return prompt.listed_intro.format(thing=listed), f"'{listed}' only in a list"
+    return None
 
 
 def answer_question(
@@ -134,11 +158,14 @@ def answer_question(
     # word close to a word of the report ('subcategories', 'subcategorieën') is held, as a name is
     # a question about what happened after the study asks what the report cannot know; a person's own document
     # may be newer
-    later = evidence.hits[0].kind == "report" and asks_later(question, types.later)
+    report = evidence.hits[0].kind == "report"
+    later = report and asks_later(question, types.later)
+    appendix = report and matches(question, types.appendix)
     # a term the sources only name in a list ('zoals living labs, social labs, …') is one none of them explains
     listed = listed_term(question, types, retriever.snapshot().sentence_texts)
-    answered = answers_question(answered_by, lang, kind, evidence.known_question) and not (unheard or later or listed)
-    fallback = extractive_answer(prompt, quotes, answered, evidence.hits, lang, unheard, later, listed)
+    why = unanswerable(prompt, unheard, later, appendix, listed)
+    answered = answers_question(answered_by, lang, kind, evidence.known_question) and why is None
+    fallback = extractive_answer(prompt, quotes, answered, evidence.hits, lang, why[0] if why else None)
     if not llm.available:
         return done(fallback, "extractive", citations, None, answered, note="no language model")
     if kind is not None and not any(q.typed for q in ranked):
@@ -148,15 +175,7 @@ def answer_question(
     if not answered:
         # no sentence scores as an answer: a model would write one from passages that come close (a
         # near-domain question), so the closest sentences are shown as such and the model is not asked
-        note = (
-            f"the index never names '{unheard}'"
-            if unheard
-            else "after the study"
-            if later
-            else f"'{listed}' only in a list"
-            if listed
-            else "no sentence answers"
-        )
+        note = why[1] if why else "no sentence answers"
         return done(fallback, "extractive", citations, None, False, note=note)
 
     instructions = instruction_patterns(settings.prompts_dir)

@@ -42,9 +42,17 @@ _NAME = re.compile(r"\b[A-Z][\w-]*(\s+[A-Z][\w-]*)+")
 def holds_answer(sentence: str, kind: AnswerType, question: str) -> bool:
     """Whether ``sentence`` holds an answer of ``kind``. A match the question itself holds does not count
     ("Wat gebeurde er in 2023?" is not answered by the year 2023), nor does a name the question holds ("Wie is
-    de voorzitter van Groen Brabant?" is answered by the name after "Groen Brabant", not by it)."""
+    de voorzitter van Groen Brabant?" is answered by the name after "Groen Brabant", not by it), nor a run of
+    capitalised words that are all the question's ("Vertegenwoordiger Bouwsteen Lerend" in a table row does not
+    name the representative of the building block 'lerend vermogen')."""
     asked = question.lower()
-    text = _NAME.sub(lambda m: m.group(0).lower() if m.group(0).lower() in asked else m.group(0), sentence)
+    words = set(WORD.findall(asked))
+
+    def unasked(name: str) -> str:
+        held = name.lower() in asked or set(WORD.findall(name.lower())) <= words
+        return name.lower() if held else name
+
+    text = _NAME.sub(lambda m: unasked(m.group(0)), sentence)
     return any(
         match.group(0).strip().lower() not in asked
         for pattern in kind.answers

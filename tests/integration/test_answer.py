@@ -434,6 +434,15 @@ def test_a_thing_the_report_only_lists_is_not_answered(corpus_retriever: Retriev
     assert explained.grounded and explained.note != "'toegepaste waarde' only in a list"
 
 
+def test_a_question_about_an_appendix_is_not_answered(corpus_retriever: Retriever, settings: Settings) -> None:
+    # the report refers to its topic list in an appendix its text does not hold: said so, with the reference
+    question = "Welke vragen stonden er op de topiclijst in bijlage 1?"
+    result = answer_question(question, corpus_retriever, broken_llm(chooses=True), settings)
+    prompt = answer_prompts(settings.prompts_dir)["nl"]
+    assert result.method == "extractive" and not result.grounded and result.note == "an appendix"
+    assert result.answer.startswith(prompt.appendix_intro) and "(zie bijlage 1)" in result.answer
+
+
 def test_a_question_that_asks_for_advice_is_answered_by_a_sentence_that_gives_it(
     corpus_retriever: Retriever, settings: Settings
 ) -> None:

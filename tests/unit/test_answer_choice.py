@@ -252,7 +252,8 @@ def test_the_extractive_answer_quotes_cites_and_speaks_the_question_language() -
     assert extractive_answer(prompts["en"], quotes[:1], answered=False).startswith(prompts["en"].closest_intro)
     assert prompts["nl"].closest_intro != prompts["en"].closest_intro
     # a thing no text names: that is said, with the word as the person wrote it
-    unheard = extractive_answer(prompts["en"], quotes[:1], answered=False, lang="en", unheard="software")
+    why = prompts["en"].unheard_intro.format(thing="software")
+    unheard = extractive_answer(prompts["en"], quotes[:1], answered=False, lang="en", why=why)
     assert unheard.startswith("I don't find ‘software’ anywhere in the sources. This comes closest: “Er zijn")
 
 

@@ -20,6 +20,7 @@ from assistant.answer.kinds import (
     holds_answer,
     listed_only,
     listed_term,
+    matches,
     unquotable,
 )
 from assistant.answer.sentences import ORDINAL_WEIGHT, TYPE_BONUS, Quote, positions, rank_sentences
@@ -46,6 +47,7 @@ def the(kind_id: str) -> AnswerType:
         # an amount of money comes before a number: 'hoeveel kost' asks for money
         ("Wat is het budget van het netwerk?", "money"),
         ("Hoeveel heeft het onderzoek gekost?", "money"),
+        ("Wat heeft de begeleiding door het adviesbureau gekost?", "money"),
         ("How much money did the region spend on it?", "money"),
         ("What is the membership fee?", "money"),
         ("What's the yearly fee for members?", "money"),  # 's as 'is'
@@ -78,6 +80,7 @@ def the(kind_id: str) -> AnswerType:
         ("From which regions do the members come?", "origin"),
         ("Wie leidde het traject?", "name"),
         ("Hoe heet de voorzitter?", "person"),  # who holds a role: a person's name, not any name
+        ("Hoe heet de vertegenwoordiger van het thema gezondheid?", "person"),
         ("Who chaired the meeting?", "person"),
         ("Wie is de directeur van het netwerk?", "person"),
         ("Wie is op dit moment de voorzitter van de club?", "person"),  # 'now', 'currently' between the words
@@ -220,6 +223,10 @@ def test_a_name_the_question_holds_is_no_answer_but_the_name_beside_it_is() -> N
     question = "Wie is de voorzitter van Groen Brabant?"
     assert holds_answer("De voorzitter van Groen Brabant is Sanne Peeters.", the("person"), question)
     assert not holds_answer("De voorzitter van Groen Brabant wordt elk jaar gekozen.", the("person"), question)
+    # capitalised words that are all the question's name nobody ('Vertegenwoordiger Bouwsteen' in a table row)
+    asked = "Hoe heet de vertegenwoordiger van de bouwsteen lerend vermogen?"
+    assert not holds_answer("De STAP: Vertegenwoordiger Bouwsteen Lerend vermogen", the("person"), asked)
+    assert holds_answer("Anna de Wit is projectleider van de bouwsteen Lerend vermogen.", the("person"), asked)
 
 
 def test_references_and_web_addresses_answer_nothing() -> None:
@@ -431,6 +438,22 @@ def test_a_count_just_below_the_best_sentences_joins_the_quotes() -> None:
 )
 def test_a_question_about_what_happened_after_the_study(question: str, later: bool) -> None:
     assert asks_later(question, TYPES.later) is later
+
+
+@pytest.mark.parametrize(
+    ("question", "appendix"),
+    [
+        ("Welke vragen stonden er op de topiclijst in bijlage 1?", True),
+        ("Wat staat er in bijlage 2?", True),
+        ("Can you give me the interview questions from the topic list in the appendix?", True),
+        ("What does appendix 1 contain?", True),
+        # where something is, which the reference answers; no appendix asked about
+        ("Waar vind ik de topiclijst?", False),
+        ("Welke vragen stelden de onderzoekers in de interviews?", False),
+    ],
+)
+def test_a_question_about_what_an_appendix_holds(question: str, appendix: bool) -> None:
+    assert matches(question, TYPES.appendix) is appendix
 
 
 LISTING = [
