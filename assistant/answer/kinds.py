@@ -150,10 +150,13 @@ def listed_only(term: str, sentences: Sequence[str]) -> bool:
     pattern = re.compile(rf"\b{re.escape(term)}(s|en|n)?\b", re.IGNORECASE)
     found = False
     for sentence in sentences:
+        named = list(pattern.finditer(sentence))
+        if not named:
+            continue
+        found = True
         segments = [(m.start(), m.end(), len(m.group().split())) for m in _SEGMENT.finditer(sentence)]
         short = [words <= ITEM_WORDS for _, _, words in segments]
-        for match in pattern.finditer(sentence):
-            found = True
+        for match in named:
             n, (start, end, _) = next((n, s) for n, s in enumerate(segments) if s[0] <= match.start() < s[1])
             opened = _OPENER.match(sentence[start : match.start()])
             tail = sentence[match.end() : end]
