@@ -162,7 +162,7 @@ def answer_question(
     later = report and asks_later(question, types.later)
     appendix = report and matches(question, types.appendix)
     # a term the sources only name in a list ('zoals living labs, social labs, …') is one none of them explains
-    listed = listed_term(question, types, retriever.snapshot().sentence_texts)
+    listed = listed_term(question, types, indexed)
     why = unanswerable(prompt, unheard, later, appendix, listed)
     answered = answers_question(answered_by, lang, kind, evidence.known_question) and why is None
     fallback = extractive_answer(prompt, quotes, answered, evidence.hits, lang, why[0] if why else None)

@@ -5,7 +5,7 @@ things a question asks about that no text of the index mentions (then none of it
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from assistant.domain import Hit
 from assistant.embeddings import SlimEmbeddings
@@ -133,7 +133,7 @@ _SEGMENT = re.compile(r"[^,;]+")
 _OPENER = re.compile(r".*(\b(zoals|als|waaronder|bijvoorbeeld|such as|including|like)\b|:)", re.IGNORECASE | re.DOTALL)
 
 
-def listed_term(question: str, types: AnswerTypes, sentences: Sequence[str]) -> str | None:
+def listed_term(question: str, types: AnswerTypes, sentences: Collection[str]) -> str | None:
     """The term ``question`` asks to explain ('Wat is een living lab?', patterns ``terms``) or the thing it asks
     about by name ('Welke zorgverzekeraar …?', ``things``) when the sources name it, but only as one item of a
     list ('zorgverzekeraars, werkgevers en ondernemers'): then none of their sentences says what it is, or which
@@ -144,7 +144,7 @@ def listed_term(question: str, types: AnswerTypes, sentences: Sequence[str]) -> 
     return None
 
 
-def listed_only(term: str, sentences: Sequence[str]) -> bool:
+def listed_only(term: str, sentences: Collection[str]) -> bool:
     """Whether some of ``sentences`` name ``term`` (or its plural) and every one that does names it as an item of
     a list (``ITEM_WORDS``)."""
     pattern = re.compile(rf"\b{re.escape(term)}(s|en|n)?\b", re.IGNORECASE)
