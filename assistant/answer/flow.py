@@ -27,7 +27,6 @@ from assistant.answer.generation import (
 from assistant.answer.kinds import (
     asked_thing,
     asked_type,
-    asks_later,
     listed_term,
     matches,
     unheard_name,
@@ -159,7 +158,7 @@ def answer_question(
     # a question about what happened after the study asks what the report cannot know; a person's own document
     # may be newer
     report = evidence.hits[0].kind == "report"
-    later = report and asks_later(question, types.later)
+    later = report and matches(question, types.later)
     appendix = report and matches(question, types.appendix)
     # a term the sources only name in a list ('zoals living labs, social labs, …') is one none of them explains
     listed = listed_term(question, types, indexed)

@@ -168,13 +168,6 @@ def listed_only(term: str, sentences: Collection[str]) -> bool:
     return found
 
 
-def asks_later(question: str, later: Sequence[str]) -> bool:
-    """Whether ``question`` asks what happened after the study ('Hoeveel wijken doen inmiddels mee?', patterns
-    ``later``): the report describes the networks as they were while it was written, so none of its sentences
-    answers."""
-    return matches(question, later)
-
-
 def asked_thing(question: str, things: Sequence[str]) -> str | None:
     """The thing ``question`` asks about by name ('software' in "Met welke software …?"); None when it names
     none after its question word."""

@@ -14,7 +14,6 @@ from assistant.answer.kinds import (
     asked_subjects,
     asked_thing,
     asked_type,
-    asks_later,
     counted_thing,
     headed,
     holds_answer,
@@ -437,7 +436,7 @@ def test_a_count_just_below_the_best_sentences_joins_the_quotes() -> None:
     ],
 )
 def test_a_question_about_what_happened_after_the_study(question: str, later: bool) -> None:
-    assert asks_later(question, TYPES.later) is later
+    assert matches(question, TYPES.later) is later
 
 
 @pytest.mark.parametrize(
