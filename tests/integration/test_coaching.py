@@ -459,6 +459,7 @@ def test_the_words_an_answer_shares_with_the_examples_tell_opposite_signals_apar
     shared with the examples (negations kept) push the opposite further back. A student's answer is ranked by e5
     alone: right and wrong answers use the same concept words."""
     chooser = SignalChooser(coaching_bank(PROMPTS), corpus_retriever.index.embeddings)
+    monkeypatch.setattr(signals, "OPENING_WEIGHT", 0.0)  # the words alone (its "Nee." is the next test's matter)
     answer = "Nee. We laten alleen zien wat goed gaat, want de raad van toezicht leest mee."
     with_words = chooser.by_embeddings(answer, "cultuur", "board", "cultuur-b1")
     assert any(r.score > r.similarity for r in with_words)
@@ -476,6 +477,43 @@ def test_the_words_an_answer_shares_with_the_examples_tell_opposite_signals_apar
         "Stralend falen is dat je fouten deelt om ervan te leren.", "cultuur", "student", None
     )
     assert all(r.score == r.similarity for r in student)
+
+
+def test_an_answer_that_opens_with_its_verdict_leans_to_the_signals_whose_examples_open_so(
+    corpus_retriever: Retriever, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An answer opening with "Ja." before projects that went well and badly: e5 alone reads failure kept quiet;
+    the examples of "failure is shared openly" mostly open with yes, those of "kept quiet" with no."""
+    chooser = SignalChooser(coaching_bank(PROMPTS), corpus_retriever.index.embeddings)
+    rest = "Op onze bijeenkomsten vertelt iedere partner over de projecten die goed liepen en die slecht liepen."
+
+    def first(answer: str) -> str:
+        return chooser.by_embeddings(answer, "cultuur", "coordinator", "cultuur-c2")[0].signal
+
+    assert first("Ja. " + rest) == "failure_shared_openly"
+    monkeypatch.setattr(signals, "OPENING_WEIGHT", 0.0)
+    assert first("Ja. " + rest) == "failure_kept_quiet"  # what e5 and the shared words read without the verdict
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        ("Nee, echt niet allemaal.", -1),
+        ("Eerlijk? Nee. Op papier staat iets, maar …", -1),
+        ("Weinig. We zijn vooral aan het organiseren.", -1),
+        ("Not to each other's face.", -1),
+        ("Very little, to be honest.", -1),
+        ("Ja, steeds meer.", 1),
+        ("Yes, very.", 1),
+        ("Honestly, yes.", 1),
+        ("Ja en nee.", 0),
+        ("Geen idee, ik ben nieuw.", 0),
+        ("No idea, sorry.", 0),
+        ("We beginnen elke vergadering met ons doel.", 0),
+    ],
+)
+def test_the_verdict_an_answer_opens_with(answer: str, expected: int) -> None:
+    assert signals.verdict(answer) == expected
 
 
 def test_the_examples_are_embedded_once_per_bank_version_and_kept_between_processes(
