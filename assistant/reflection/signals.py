@@ -68,7 +68,8 @@ _HEDGE = re.compile(r"^\s*(eerlijk( gezegd)?|honestly|to be honest|tja|nou|hmm+|
 _BOTH = re.compile(r"^(ja en nee|ja, en nee|yes and no)\b", re.I)
 _NO = re.compile(
     r"^(nee|neen|niet|nauwelijks|weinig|zelden|nooit|amper|zeer weinig|heel weinig|te weinig|no|not|nope|hardly"
-    r"|rarely|never|barely|very little|little)\b(?! (idee|idea|clue|tijd|time)\b)",  # "geen idee" is no verdict
+    r"|rarely|never|barely|very little|little)\b"
+    r"(?!\s+(idee|idea|a clue|clue|tijd|time|zeker|sure|really sure|heard|van gehoord)\b)",  # "not sure": no verdict
     re.I,
 )
 _YES = re.compile(

@@ -509,6 +509,8 @@ def test_an_answer_that_opens_with_its_verdict_leans_to_the_signals_whose_exampl
         ("Ja en nee.", 0),
         ("Geen idee, ik ben nieuw.", 0),
         ("No idea, sorry.", 0),
+        ("Not sure, to be honest.", 0),  # a "don't know" opens so, and is no verdict
+        ("Never heard of it.", 0),
         ("We beginnen elke vergadering met ons doel.", 0),
     ],
 )
