@@ -141,7 +141,7 @@ def listed_term(question: str, types: AnswerTypes, sentences: Collection[str]) -
     for term in (first_group(question, types.terms, "term"), first_group(question, types.things, "thing")):
         if term and listed_only(term, sentences):
             return term
-    return None
+    return next((name for name in names_in(question) if named_in_lists_only(name, sentences)), None)
 
 
 def listed_only(term: str, sentences: Collection[str]) -> bool:
@@ -164,6 +164,31 @@ def listed_only(term: str, sentences: Collection[str]) -> bool:
             item = sentence[start + (opened.end() if opened else 0) : match.end() if ends_etc else end]
             beside = (n > 0 and short[n - 1]) or (n + 1 < len(segments) and short[n + 1])
             if not (len(item.split()) <= ITEM_WORDS and (beside or ends_etc)):
+                return False
+    return found
+
+
+# Between the names of an enumeration ('zoals Brainport Eindhoven, Midpoint Brabant of Greenport Venlo bestaan uit …').
+_NAMES_JOINED = re.compile(r",|;|\s+(?:of|en|or|and)\s+", re.IGNORECASE)
+_LEADING_NAME = re.compile(r"[A-Z][\w'’-]*(\s+[A-Z][\w'’-]*)*")
+
+
+def named_in_lists_only(name: str, sentences: Collection[str]) -> bool:
+    """Whether some of ``sentences`` name ``name`` and every one names it as one of several names after 'zoals',
+    'such as', ':' (the last one running on into the sentence: 'zoals A, B of Greenport Venlo bestaan uit …'):
+    the sources mention it, say nothing about it."""
+    pattern = re.compile(rf"(?<!\w){re.escape(name)}(?!\w)")
+    found = False
+    for sentence in sentences:
+        for match in pattern.finditer(sentence):
+            found = True
+            opened = _OPENER.match(sentence[: match.start()])
+            if opened is None:
+                return False
+            before = _NAMES_JOINED.split(sentence[opened.end() : match.start()])
+            after = _NAMES_JOINED.split(sentence[match.end() :])
+            beside = [_LEADING_NAME.match(item.strip()) for item in [*before[:-1], *after[1:3]]]
+            if before[-1].strip() or sum(bool(m) for m in beside) < 2:
                 return False
     return found
 

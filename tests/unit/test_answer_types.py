@@ -20,6 +20,7 @@ from assistant.answer.kinds import (
     listed_only,
     listed_term,
     matches,
+    named_in_lists_only,
     unquotable,
 )
 from assistant.answer.sentences import ORDINAL_WEIGHT, TYPE_BONUS, Quote, positions, rank_sentences
@@ -484,6 +485,34 @@ def test_a_term_also_explained_elsewhere_is_not_only_listed() -> None:
     explained = [*LISTING, "Een living lab is een proeftuin waarin bewoners en organisaties samen iets uitproberen."]
     assert listed_term("Wat is een living lab?", TYPES, explained) is None
     assert listed_only("living lab", LISTING) and not listed_only("living lab", explained)
+
+
+NETWORKS = [
+    "Veel regionale innovatienetwerken, zoals Brainport Eindhoven, Midpoint Brabant of Greenport Venlo bestaan uit"
+    " publiek-private samenwerkingen.",
+    "De Business Club Maas Rhein is een Duits-Nederlands netwerk voor ondernemers.",
+    "Fontys neemt deel aan netwerken in de regio's Eindhoven, Tilburg, Venlo en daarbuiten.",
+]
+
+
+@pytest.mark.parametrize(
+    ("question", "listed"),
+    [
+        # a name the sources only give as one of several examples, the last one too (it runs on into the sentence)
+        ("Hoe organiseert Greenport Venlo het leren binnen haar netwerk?", "Greenport Venlo"),
+        ("What has Midpoint Brabant achieved?", "Midpoint Brabant"),
+        # named with more to say about it, or in a list no 'zoals' opens
+        ("Wie zijn de leden van de Business Club Maas Rhein?", None),
+        ("Aan welke netwerken in Tilburg doet Fontys mee?", None),
+    ],
+)
+def test_a_name_the_sources_only_give_as_an_example(question: str, listed: str | None) -> None:
+    assert listed_term(question, TYPES, NETWORKS) == listed
+
+
+def test_a_name_also_told_about_elsewhere_is_not_only_listed() -> None:
+    told = [*NETWORKS, "Greenport Venlo werkt met een eigen kennisagenda."]
+    assert named_in_lists_only("Greenport Venlo", NETWORKS) and not named_in_lists_only("Greenport Venlo", told)
 
 
 def test_every_sentence_under_a_heading_of_recommendations_gives_advice() -> None:
