@@ -506,6 +506,7 @@ def test_an_answer_that_opens_with_its_verdict_leans_to_the_signals_whose_exampl
         ("Ja, steeds meer.", 1),
         ("Yes, very.", 1),
         ("Honestly, yes.", 1),
+        ("Wellicht, nee.", 0),  # a hedge is a whole word
         ("Ja en nee.", 0),
         ("Geen idee, ik ben nieuw.", 0),
         ("No idea, sorry.", 0),
