@@ -22,7 +22,7 @@ budget is not answered by the sentences about that network that score highest, a
 retrieved passages holds an amount SLIM says so without asking the model. Advice asked in the first person
 ("Hoe zorg ik …?") is answered by a sentence that advises, or by any under a heading of recommendations
 (``headed``). A question about what happened after the study ("inmiddels", ``later``), about what an appendix
-holds (``appendix``) or about a term the report only lists (``listed_term``) is one no sentence of the report
+holds (``appendix``) or about a term or name the report only lists (``listed_term``) is one no sentence of the report
 answers. References and web addresses (``not_answers``) are never quoted as an answer.
 
 The embedded model does not write (``LanguageModel.chooses``): it reads the best sentences and chooses the

@@ -136,8 +136,9 @@ _OPENER = re.compile(r".*(\b(zoals|als|waaronder|bijvoorbeeld|such as|including|
 def listed_term(question: str, types: AnswerTypes, sentences: Collection[str]) -> str | None:
     """The term ``question`` asks to explain ('Wat is een living lab?', patterns ``terms``) or the thing it asks
     about by name ('Welke zorgverzekeraar …?', ``things``) when the sources name it, but only as one item of a
-    list ('zorgverzekeraars, werkgevers en ondernemers'): then none of their sentences says what it is, or which
-    one; None otherwise."""
+    list ('zorgverzekeraars, werkgevers en ondernemers'), or a name of the question they only give as one of
+    several examples (``named_in_lists_only``): then none of their sentences says what it is, or which one;
+    None otherwise."""
     for term in (first_group(question, types.terms, "term"), first_group(question, types.things, "thing")):
         if term and listed_only(term, sentences):
             return term
