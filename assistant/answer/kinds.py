@@ -200,11 +200,23 @@ def asked_thing(question: str, things: Sequence[str]) -> str | None:
     return first_group(question, things, "thing")
 
 
-def counting(sentences: set[str], thing: str, counted: str, embeddings: SlimEmbeddings) -> set[str]:
+def counting(
+    sentences: set[str], thing: str, counted: str, embeddings: SlimEmbeddings, question: str = "", lexical: str = ""
+) -> set[str]:
     """Those of ``sentences`` with a count of ``thing``: a number (``counted``) whose words mean what the
-    question counts (``COUNTED_SIMILARITY``), in Dutch or English."""
+    question counts (``COUNTED_SIMILARITY``), in Dutch or English. A compound of the counted word counts
+    part of them ('7 bestuursleden' for "Hoeveel leden …?"), unless the ``question`` names that part too
+    ("Hoeveel leden heeft het bestuur?"); an English question is read with the Dutch words BM25 reads for
+    it (``lexical``: 'members' as 'leden')."""
+    asked = f"{question} {lexical}".lower()
+    heads = set(thing.lower().split()) | (set(lexical.lower().split()) - set(question.lower().split()))
     counts = {
-        sentence: [m.group("words") for m in re.finditer(counted, sentence, re.IGNORECASE)] for sentence in sentences
+        sentence: [
+            m.group("words")
+            for m in re.finditer(counted, sentence, re.IGNORECASE)
+            if not narrower(m.group("words"), heads, asked)
+        ]
+        for sentence in sentences
     }
     phrases = sorted({phrase for found in counts.values() for phrase in found})
     if not phrases:
@@ -216,3 +228,16 @@ def counting(sentences: set[str], thing: str, counted: str, embeddings: SlimEmbe
         for sentence, found in counts.items()
         if any(float(vectors[phrase] @ target) >= COUNTED_SIMILARITY for phrase in found)
     }
+
+
+def narrower(words: str, heads: Collection[str], asked: str) -> bool:
+    """Whether the first of ``words`` is a Dutch compound that ends in one of ``heads`` ('bestuursleden',
+    'leden') whose first part ('bestuur', with its linking 's' or 'e') ``asked`` does not name."""
+    first = words.split()[0].lower()
+    for head in heads:
+        if len(head) > 3 and first.endswith(head) and len(first) > len(head) + 2:
+            part = first[: -len(head)]
+            stems = {part, part.removesuffix("s"), part.removesuffix("e"), part.removesuffix("en")}
+            if not any(re.search(rf"\b{re.escape(stem)}", asked) for stem in stems if len(stem) > 2):
+                return True
+    return False

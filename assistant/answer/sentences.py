@@ -197,7 +197,7 @@ def rank_sentences(
         if kind is not None and about[n - 1] and (holds_answer(sentence, kind, question) or headed(hits[n - 1], kind))
     }
     if kind is not None and kind.counted and (thing := counted_thing(question, kind)) is not None:
-        typed = counting(typed, thing, kind.counted, embeddings)
+        typed = counting(typed, thing, kind.counted, embeddings, question, lexical_query or "")
     indexed = indexed or {}
     needed = {unit for _, _, units, _ in candidates for unit in units}
     missing = sorted(needed - set(indexed))

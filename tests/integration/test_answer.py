@@ -499,3 +499,12 @@ def test_a_count_answers_when_its_words_mean_what_the_question_counts(corpus_ret
     assert counting(sentences, "municipalities", number.counted, embeddings) == {"Er zijn 21 gemeenten aangesloten."}
     assert counting(sentences, "years", number.counted, embeddings) == {"Het duurde 3 jaar."}
     assert counting(sentences, "students", number.counted, embeddings) == set()
+    # a compound of the counted word counts part of them, unless the question names that part too
+    board = {"Het bestuur bestaat uit een voorzitter en 7 bestuursleden.", "Het netwerk telt 90 leden."}
+    members = "Hoeveel leden heeft het netwerk?"
+    assert counting(board, "leden", number.counted, embeddings, members) == {"Het netwerk telt 90 leden."}
+    english = "How many members does the network have?"
+    lexical = corpus_retriever.lexical_query(english)
+    assert counting(board, "members", number.counted, embeddings, english, lexical) == {"Het netwerk telt 90 leden."}
+    asked = "Hoeveel leden heeft het bestuur?"
+    assert counting(board, "leden", number.counted, embeddings, asked) == board

@@ -21,6 +21,7 @@ from assistant.answer.kinds import (
     listed_term,
     matches,
     named_in_lists_only,
+    narrower,
     unquotable,
 )
 from assistant.answer.sentences import ORDINAL_WEIGHT, TYPE_BONUS, Quote, positions, rank_sentences
@@ -385,6 +386,21 @@ def test_what_a_number_question_counts(question: str, thing: str | None) -> None
 )
 def test_the_thing_a_question_asks_about_by_name(question: str, thing: str | None) -> None:
     assert asked_thing(question, TYPES.things) == thing
+
+
+@pytest.mark.parametrize(
+    ("words", "asked", "narrower_"),
+    [
+        ("bestuursleden", "Hoeveel leden heeft de club?", True),  # the board's members, not the club's
+        ("bestuursleden", "Hoeveel leden heeft het bestuur?", False),  # the question names the board
+        ("Bestuursleden en", "Hoeveel bestuursleden en hoeveel leden zijn geïnterviewd?", False),
+        ("werkgroepleden", "Hoeveel leden telt de werkgroep?", False),
+        ("leden", "Hoeveel leden heeft de club?", False),  # the word itself
+        ("ondernemers", "Hoeveel leden heeft de club?", False),  # another word: e5 judges it
+    ],
+)
+def test_a_compound_of_the_counted_word_counts_part_of_them(words: str, asked: str, narrower_: bool) -> None:
+    assert narrower(words, {"leden"}, asked.lower()) is narrower_
 
 
 def test_a_number_that_counts_something_else_does_not_hold_the_answer() -> None:
