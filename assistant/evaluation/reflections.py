@@ -4,7 +4,9 @@ A line: ``{"id", "role", "theme", "question_id"?, "lang", "answer", "signal"?, "
 of one ``signal`` a reader's judgement of the bank's texts: ``"acceptable"`` (the signals whose reflection the person
 would accept as naming what they said; empty: only the neutral reply fits) and ``"contradicts"`` (those that say
 the opposite). Then *acceptable* counts the reflections the reader accepted, *contradicted* those that say the
-opposite.
+opposite. A student's answer can carry the ``"quality"`` its writer meant (correct, partial, mistaken): the level
+the chosen signal points to should match it (4-5, 3, 2 or the neutral reply), and a mistaken answer should never get
+a reflection of a correct understanding (*praised when mistaken*).
 A reflection is *clean* when the product's own checks (``assistant.reflection.checks``, the same that
 decide whether a stronger model's reflection is shown) find no fault: in the person's language, speaking
 to them, no echo of the question or their whole answer, no citation as a label, at most 70 words, at
@@ -18,10 +20,11 @@ import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
 from time import perf_counter
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel
 
+from assistant.coaching import coaching_bank
 from assistant.config import Language, Settings
 from assistant.evaluation.bench import measure_table, share
 from assistant.evaluation.quality import is_hit, load_lines
@@ -55,6 +58,8 @@ class ReflectionItem(GuideAnswer):
     """a reader's judgement: the signals whose reflection fits what was said (empty: the neutral reply)"""
     contradicts: list[str] = []
     """the signals whose reflection says the opposite of the answer"""
+    quality: Literal["correct", "partial", "mistaken"] | None = None
+    """a student's answer as its writer meant it"""
 
 
 class ItemResult(BaseModel):
@@ -69,6 +74,9 @@ class ItemResult(BaseModel):
     accepted: bool | None = None
     """the reflection shown is one the reader accepted (None: the line carries no such judgement)"""
     contradicted: bool = False
+    level: int | None = None
+    """the level of the theme's scale the chosen signal points to (None: the neutral reply)"""
+    quality: str | None = None
     seconds: float
     prepared_s: float = 0.0
     """preparing the question's examples while the person types"""
@@ -87,6 +95,11 @@ class ReflectionScores(BaseModel):
     contradicted: float | None = None
     """share of those whose reflection says the opposite of the answer"""
     judged_items: int = 0
+    understanding: float | None = None
+    """share of the students' answers whose reflection's level matches the quality its writer meant"""
+    praised_mistaken: float | None = None
+    """share of the mistaken answers that got a reflection of a correct understanding (level 4 or 5)"""
+    quality_items: int = 0
     p50_s: float
     p95_s: float
     prepared_p95_s: float = 0.0
@@ -121,6 +134,7 @@ def evaluate_reflections(
     """``theme_only``: every answer given to its theme's first question, whatever question it was written for
     (as a set that names no question is run): how the guide does when people answer another question."""
     engine = scratch_engine(settings, retriever, llm)
+    bank = coaching_bank(settings.prompts_dir)
     results = []
     for item in items:
         if theme_only:
@@ -153,12 +167,16 @@ def evaluate_reflections(
                 expected=item.signal,
                 accepted=None if item.acceptable is None else accepted(chosen, item.acceptable),
                 contradicted=bool(chosen) and chosen in item.contradicts,
+                level=next((s.level for s in bank.signals(item.theme, item.role) if s.id == chosen), None),
+                quality=item.quality,
                 seconds=round(seconds, 3),
                 prepared_s=round(prepared, 3),
             )
         )
     labelled = [r for r in results if r.expected is not None]
     judged = [r for r in results if r.accepted is not None]
+    meant = [r for r in results if r.quality is not None]
+    mistaken = [r for r in meant if r.quality == "mistaken"]
     times = [r.seconds for r in results]
     return ReflectionScores(
         backend=llm.name,
@@ -171,6 +189,9 @@ def evaluate_reflections(
         acceptable=round(sum(bool(r.accepted) for r in judged) / len(judged), 3) if judged else None,
         contradicted=round(sum(r.contradicted for r in judged) / len(judged), 3) if judged else None,
         judged_items=len(judged),
+        understanding=round(sum(read_as_meant(r) for r in meant) / len(meant), 3) if meant else None,
+        praised_mistaken=round(sum(praised(r) for r in mistaken) / len(mistaken), 3) if mistaken else None,
+        quality_items=len(meant),
         p50_s=round(percentile(times, 50), 3),
         p95_s=round(percentile(times, 95), 3),
         prepared_p95_s=round(percentile([r.prepared_s for r in results], 95), 3),
@@ -184,6 +205,22 @@ def accepted(chosen: str | None, acceptable: list[str]) -> bool:
     return chosen in acceptable if acceptable else not chosen
 
 
+def read_as_meant(result: ItemResult) -> bool:
+    """Whether the level the reflection points to fits the quality the answer's writer meant: a correct
+    understanding 4-5, a partial one 3, a mistaken one 2 or the neutral reply."""
+    level = result.level
+    if result.quality == "correct":
+        return level is not None and level >= 4
+    if result.quality == "partial":
+        return level == 3
+    return level is None or level <= 2
+
+
+def praised(result: ItemResult) -> bool:
+    """A mistaken answer that got the reflection of a correct understanding."""
+    return result.quality == "mistaken" and result.level is not None and result.level >= 4
+
+
 def reflections_table(scores: ReflectionScores) -> str:
     rows = [
         (f"clean (language, speaks to the person, no echo, no label citations, ≤ {MAX_WORDS} words, a valid citation)",
@@ -193,6 +230,8 @@ def reflections_table(scores: ReflectionScores) -> str:
          share(scores.signal_accuracy), "≥ 85%"),
         (f"accepted by a reader ({scores.judged_items} judged)", share(scores.acceptable), "—"),
         ("says the opposite of the answer", share(scores.contradicted), "—"),
+        (f"a student's understanding read as meant ({scores.quality_items} answers)", share(scores.understanding), "—"),
+        ("a mistaken answer praised as correct", share(scores.praised_mistaken), "—"),
         ("answer → complete reflection, p50 / p95", f"{scores.p50_s} s / {scores.p95_s} s", "≤ 1.5 s p95"),
         ("preparing the question's examples while the person types, p95", f"{scores.prepared_p95_s} s", "—"),
     ]  # fmt: skip
