@@ -89,7 +89,7 @@ def chapter_of(heading_path: str) -> str:
     return heading_path.split(HEADING_SEPARATOR)[0]
 
 
-def _whole(name: str) -> str:
+def whole_name(name: str) -> str:
     """A pattern for ``name`` as a whole: 'BCMR' in '(BCMR)', not in 'BCMRX'."""
     return rf"(?<!\w){re.escape(name)}(?!\w)"
 
@@ -98,13 +98,14 @@ def without_names(question: str, names: list[str] | None = None) -> str:
     """``question`` without its names (or without ``names``): what it asks about each of the networks it
     compares, or about the network whose chapter it is."""
     for name in names_in(question) if names is None else names:
-        question = re.sub(_whole(name), " ", question)
+        question = re.sub(whole_name(name), " ", question)
     return one_line(question)
 
 
 def _titled(question: str, chapters: Sequence[str]) -> list[tuple[str, str]]:
     """Each name of ``question`` with each of ``chapters`` whose title holds it, in the question's order."""
-    return [(name, chapter) for name in names_in(question) for chapter in chapters if re.search(_whole(name), chapter)]
+    names = names_in(question)
+    return [(name, chapter) for name in names for chapter in chapters if re.search(whole_name(name), chapter)]
 
 
 def chapter_names(question: str, chapters: Sequence[str]) -> list[str]:

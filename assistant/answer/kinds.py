@@ -11,7 +11,7 @@ from assistant.domain import Hit
 from assistant.embeddings import SlimEmbeddings
 from assistant.prompts import AnswerType, AnswerTypes
 from assistant.retrieve import Retriever
-from assistant.text import WORD, names_in
+from assistant.text import WORD, names_in, whole_name
 
 # A number answers a question that names what it counts ('hoeveel wijken') only when the (up to two) words
 # after the number mean the same: e5 cosine of the question's counted words (as a query) and the sentence's
@@ -178,7 +178,7 @@ def named_in_lists_only(name: str, sentences: Collection[str]) -> bool:
     """Whether some of ``sentences`` name ``name`` and every one names it as one of several names after 'zoals',
     'such as', ':' (the last one running on into the sentence: 'zoals A, B of Greenport Venlo bestaan uit …'):
     the sources mention it, say nothing about it."""
-    pattern = re.compile(rf"(?<!\w){re.escape(name)}(?!\w)")
+    pattern = re.compile(whole_name(name))
     found = False
     for sentence in sentences:
         for match in pattern.finditer(sentence):
