@@ -7,6 +7,7 @@ the tests that load every file.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import string
 from functools import cache
 from pathlib import Path
@@ -169,6 +170,10 @@ _FUNCTION_WORDS: dict[Language, frozenset[str]] = {
 }
 
 
+# The end of a contracted word ("what's", "don't", "we're", "zo'n"): the word before it tells the language.
+_CONTRACTION = re.compile(r"(n['’]t|['’](s|re|ll|ve|d|m|n))$", re.IGNORECASE)
+
+
 def _language_words(text: str) -> list[str]:
     """The words that tell the language: a capitalised word inside a sentence is a name's ("How many
     organisations take part in De STAP naar gezonder?"), and a name is the same in any language. A line
@@ -180,6 +185,7 @@ def _language_words(text: str) -> list[str]:
             word = raw.strip(".,;:!?()'\"“”‘’")
             if not any(ch.isalpha() for ch in word):  # a bullet, a number: the sentence has not started
                 continue
+            word = _CONTRACTION.sub("", word)  # "what's" counts as "what", "don't" as "do", "I'm" as "I"
             if not word[0].isupper() or word == "I" or starts or raw.startswith(('"', "“", "‘")):
                 out.append(word)
             starts = raw.rstrip("\"'”’)").endswith((".", "!", "?", ":"))

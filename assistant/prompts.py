@@ -53,6 +53,8 @@ class AnswerPrompt(Strict):
     """``closest_intro`` for a question about a {thing} the sources only name in a list"""
     appendix_intro: str
     """``closest_intro`` for a question about what an appendix of the report holds (its text has none)"""
+    opinion_intro: str
+    """``closest_intro`` for a question that asks SLIM's own opinion or a prediction"""
     chosen_intro: ChosenIntro
     link_removed: str
     examples: list[Example]
@@ -339,6 +341,10 @@ class AnswerTypes(Strict):
     cannot answer it"""
     appendix: list[str] = []
     """patterns of a question about what an appendix holds ('in bijlage 1'): the report's text has none"""
+    opinion: list[str] = []
+    """patterns of a question that asks SLIM's own opinion or a prediction ('Wat vind jij …?'): no source holds one"""
+    about_sources: list[str] = []
+    """patterns of a question that names the sources ('het rapport'): what they mean is no opinion asked"""
     terms: list[str] = []
     """patterns of a question that asks what a term means, in a group ``term`` ('Wat is een living lab?')"""
     ordinals: list[str] = []
@@ -347,7 +353,8 @@ class AnswerTypes(Strict):
 
     @model_validator(mode="after")
     def _compiles(self) -> AnswerTypes:
-        for pattern in [*self.rows, *self.not_answers, *self.later, *self.appendix, *self.ordinals]:
+        plain = [*self.rows, *self.not_answers, *self.later, *self.appendix, *self.ordinals]
+        for pattern in [*plain, *self.opinion, *self.about_sources]:
             re.compile(pattern)
         for patterns, group in ((self.things, "thing"), (self.terms, "term")):
             for pattern in patterns:

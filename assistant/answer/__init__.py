@@ -23,7 +23,8 @@ retrieved passages holds an amount SLIM says so without asking the model. Advice
 ("Hoe zorg ik …?") is answered by a sentence that advises, or by any under a heading of recommendations
 (``headed``). A question about what happened after the study ("inmiddels", ``later``), about what an appendix
 holds (``appendix``) or about a term or name the report only lists (``listed_term``) is one no sentence of the report
-answers. References and web addresses (``not_answers``) are never quoted as an answer.
+answers, and one that asks SLIM's own opinion or a prediction (``opinion_asked``) is one no source answers.
+References and web addresses (``not_answers``) are never quoted as an answer.
 
 The embedded model does not write (``LanguageModel.chooses``): it reads the best sentences and chooses the
 one that answers, or "none", under a JSON schema (``choose``); SLIM quotes it with the best-scoring ones in a

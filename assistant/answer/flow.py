@@ -29,6 +29,7 @@ from assistant.answer.kinds import (
     asked_type,
     listed_term,
     matches,
+    opinion_asked,
     unheard_name,
     unquotable,
 )
@@ -54,10 +55,12 @@ WITHIN_CHAPTER = True
 
 
 def unanswerable(
-    prompt: AnswerPrompt, unheard: str | None, later: bool, appendix: bool, listed: str | None
+    prompt: AnswerPrompt, opinion: bool, unheard: str | None, later: bool, appendix: bool, listed: str | None
 ) -> tuple[str, str] | None:
     """Why none of the sentences can answer, whatever they say, first reason first: the words that tell the
     person so (before the closest sentences) and a note for the evaluation; None when nothing rules it out."""
+    if opinion:  # SLIM's own view or a prediction: no source holds one
+        return prompt.opinion_intro, "an opinion or prediction"
     if unheard:  # a thing no text of the index names ('Met welke software …?')
         return prompt.unheard_intro.format(thing=unheard), f"the index never names '{unheard}'"
     if later:  # what happened after the study
@@ -162,7 +165,7 @@ def answer_question(
     appendix = report and matches(question, types.appendix)
     # a term the sources only name in a list ('zoals living labs, social labs, …') is one none of them explains
     listed = listed_term(question, types, indexed)
-    why = unanswerable(prompt, unheard, later, appendix, listed)
+    why = unanswerable(prompt, opinion_asked(question, types), unheard, later, appendix, listed)
     answered = answers_question(answered_by, lang, kind, evidence.known_question) and why is None
     fallback = extractive_answer(prompt, quotes, answered, evidence.hits, lang, why[0] if why else None)
     if not llm.available:

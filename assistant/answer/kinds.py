@@ -29,6 +29,12 @@ def matches(text: str, patterns: Sequence[str]) -> bool:
     return any(re.search(pattern, text, re.IGNORECASE) for pattern in patterns)
 
 
+def opinion_asked(question: str, types: AnswerTypes) -> bool:
+    """Whether ``question`` asks SLIM's own opinion or a prediction (``types.opinion``) rather than what the sources
+    say or mean (``types.about_sources``): no source holds the one, whatever its sentences come close to."""
+    return matches(question, types.opinion) and not matches(question, types.about_sources)
+
+
 def asked_type(question: str, types: Sequence[AnswerType]) -> AnswerType | None:
     """The kind of answer ``question`` asks for: the first of ``types`` whose wording matches; None for an
     open question ("Wat is transformatieve waarde?")."""

@@ -443,6 +443,18 @@ def test_a_question_about_an_appendix_is_not_answered(corpus_retriever: Retrieve
     assert result.answer.startswith(prompt.appendix_intro) and "(zie bijlage 1)" in result.answer
 
 
+def test_a_question_for_an_opinion_or_a_prediction_is_not_answered(
+    corpus_retriever: Retriever, settings: Settings
+) -> None:
+    # the passages about the health movement's 2040 goal come close; no source holds whether it will be reached,
+    # so that is said, with the closest sentences, and the broken chooser shows the model is not asked
+    question = "Do you think De STAP naar gezonder will actually reach its 2040 health goal?"
+    result = answer_question(question, corpus_retriever, broken_llm(chooses=True), settings)
+    prompt = answer_prompts(settings.prompts_dir)["en"]
+    assert result.method == "extractive" and not result.grounded and result.note == "an opinion or prediction"
+    assert result.answer.startswith(prompt.opinion_intro) and "2040" in result.answer
+
+
 def test_a_question_that_asks_for_advice_is_answered_by_a_sentence_that_gives_it(
     corpus_retriever: Retriever, settings: Settings
 ) -> None:

@@ -22,6 +22,7 @@ from assistant.answer.kinds import (
     matches,
     named_in_lists_only,
     narrower,
+    opinion_asked,
     unquotable,
 )
 from assistant.answer.sentences import ORDINAL_WEIGHT, TYPE_BONUS, Quote, positions, rank_sentences
@@ -470,6 +471,30 @@ def test_a_question_about_what_happened_after_the_study(question: str, later: bo
 )
 def test_a_question_about_what_an_appendix_holds(question: str, appendix: bool) -> None:
     assert matches(question, TYPES.appendix) is appendix
+
+
+@pytest.mark.parametrize(
+    ("question", "opinion"),
+    [
+        ("Wat vind jij: kunnen we ons netwerk beter als stichting of als coöperatie organiseren?", True),
+        ("Wat is volgens jou de belangrijkste les voor ons netwerk?", True),
+        ("Denk je dat de Roermond Swim volgend jaar weer georganiseerd wordt?", True),
+        ("Denk je dat De STAP naar gezonder zijn doel in 2040 haalt?", True),
+        ("Which of the three networks would you personally say is the best one to invest in?", True),
+        ("Do you think these networks will still exist in ten years?", True),
+        ("In your opinion, which network learns best?", True),
+        # a way of asking, not a prediction asked
+        ("Do you think trust matters for learning in networks?", False),
+        ("Denk je dat vertrouwen belangrijk is voor een netwerk?", False),
+        ("What do you think is the main difference between immediate and potential value?", False),
+        # what the sources say or mean
+        ("Wat denk jij dat het rapport bedoelt met stralend falen?", False),
+        ("Do you think the authors will do follow-up research?", False),
+        ("Waar vind je in het rapport de aanbevelingen?", False),
+    ],
+)
+def test_a_question_that_asks_for_an_opinion_or_a_prediction(question: str, opinion: bool) -> None:
+    assert opinion_asked(question, TYPES) is opinion
 
 
 LISTING = [

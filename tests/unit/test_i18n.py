@@ -128,6 +128,20 @@ def test_a_name_does_not_decide_the_language(text: str, lang: str) -> None:
     assert detect_language(text) == lang
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "what's the 2040 goal that de stap naar gezonder ties into",
+        "Mostly ours, if I'm honest.",
+        "Honestly? It doesn't work, that's the problem.",
+    ],
+)
+def test_a_contracted_word_counts_as_english(text: str) -> None:
+    """A name typed in lower case ("de stap naar gezonder") holds Dutch words; "what's" and "don't" are the
+    English words that tell the language, counted as "what" and "do"."""
+    assert detect_language(text) == "en"
+
+
 def test_each_line_starts_a_sentence() -> None:
     """A list item's first word is no name: "- Het bestuur" is Dutch, whatever the default."""
     assert detect_language("Leden:\n- Het bestuur\n- De werkgroepen", default="en") == "nl"
