@@ -87,6 +87,54 @@ class Completeness(Strict):
         return sum(bool(re.search(p, answer, re.IGNORECASE)) for p in self.elements)
 
 
+# Where one statement of an answer ends: a sentence's end, a comma or semicolon, a bracket, a line, a dash, or a word
+# that joins two statements ('BCMR is een stichting en De STAP een coöperatie').
+_CLAUSE_END = re.compile(r"[.;,!?()\n]|\s[-–—]\s|\b(?:en|maar|terwijl|want|and|but|whereas|while)\b", re.IGNORECASE)
+_NEGATION = re.compile(r"\b(?:niet|geen|nooit|zonder|behalve|not|no|never|without|except|isn't|aren't|wasn't)\b", re.I)
+
+
+class Mixup(Strict):
+    """One thing a student question is about (a case network, a level of learning, a kind of value), and what the
+    report gives to another of them: a statement that names the one with the other has swapped them ("BCMR is een
+    coöperatie", "institutionalisatie op netwerkniveau"). Both are case-insensitive patterns."""
+
+    subject: str
+    wrong: str | None = None
+    """None: a subject named only so that a statement naming it beside another is read as how the two relate"""
+    right: str | None = None
+    """what the report gives to the subject itself: a statement that names it too says how the two relate
+    ("integratie leidt tot institutionalisatie in de organisatie"), not that they are swapped"""
+
+    @field_validator("subject", "wrong", "right")
+    @classmethod
+    def _compiles(cls, pattern: str | None) -> str | None:
+        if pattern is not None:
+            re.compile(pattern)  # a broken pattern fails on load, not after a student's answer
+        return pattern
+
+    def swapped_in(self, statement: str) -> bool:
+        """Whether ``statement`` names this subject with what belongs to another, and not with its own."""
+        return bool(
+            self.wrong
+            and re.search(self.subject, statement, re.IGNORECASE)
+            and re.search(self.wrong, statement, re.IGNORECASE)
+            and not (self.right and re.search(self.right, statement, re.IGNORECASE))
+        )
+
+
+def mixed_up(answer: str, mixups: list[Mixup]) -> bool:
+    """Whether a statement of ``answer`` names exactly one of the ``mixups``' subjects together with what the report
+    gives to another of them (``Mixup.swapped_in``), and denies nothing ("BCMR is geen coöperatie" is right). A
+    statement that names two subjects ("STAP is groter dan BCMR") says nothing about which is which."""
+    for statement in _CLAUSE_END.split(answer):
+        if not statement.strip() or _NEGATION.search(statement):
+            continue
+        named = {m.subject for m in mixups if re.search(m.subject, statement, re.IGNORECASE)}
+        if len(named) == 1 and any(m.swapped_in(statement) for m in mixups):
+            return True
+    return False
+
+
 class Signal(Reply):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     questions: list[str] = Field(min_length=1)
@@ -97,6 +145,9 @@ class Signal(Reply):
     """id of a §7.2 recommendation (prompts/model/reflection.yaml) this signal leads to, if any"""
     complete: Completeness | None = None
     """an answer carries this signal only when it names every element of the report's list"""
+    mixups: list[Mixup] = []
+    """for a student signal of a mistaken understanding: the pairs the report makes otherwise; an answer that swaps
+    one carries this signal, however close e5 finds it to the right understanding (``mixed_up``)"""
 
 
 class Aside(Strict):

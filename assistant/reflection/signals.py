@@ -24,7 +24,7 @@ import numpy as np
 from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel
 
-from assistant.coaching import CoachingBank, Signal
+from assistant.coaching import CoachingBank, Signal, mixed_up
 from assistant.config import Settings
 from assistant.embeddings import SlimEmbeddings
 from assistant.llm import LanguageModel
@@ -48,6 +48,7 @@ MIN_MARGIN = 0.0  # the best signal must beat the next one by this much
 # the question known nothing moved but one answer to a neighbouring signal; with the question unknown (the theme's
 # first asked) fitting rose 69 -> 78%; docs/benchmarks.md "Session 26".
 OTHER_QUESTION = 0.01
+MISTAKEN_LEVEL = 2  # a student signal at this level or below reads a mistaken understanding
 # e5 barely reads "not", "only", "but": "Nee. In het bestuur laten we alleen zien wat goed gaat" is as close to
 # "failure is discussed openly" as to "accountability blocks it". The words an answer shares with an
 # example (BM25, stemmed, without stop words but with the negations) help to tell such signals apart, so
@@ -264,10 +265,26 @@ class SignalChooser:
                 chosen = None if picked == NONE else picked
                 rest = [sid for sid in order if sid != chosen]
                 chosen, order = self.named_in_full(answer, theme, role, chosen, ([chosen] if chosen else []) + rest)
+                chosen, order = self.swapped(answer, theme, role, question_id, chosen, order)
                 return Choice(ranked=order, chosen=chosen, method="model", score=score, aside=None if chosen else aside)
         confident = best != NONE and score >= MIN_SIMILARITY and margin >= MIN_MARGIN
         chosen, order = self.named_in_full(answer, theme, role, best if confident else None, order)
+        chosen, order = self.swapped(answer, theme, role, question_id, chosen, order)
         return Choice(ranked=order, chosen=chosen, method="embeddings", score=round(score, 4), aside=aside)
+
+    def swapped(
+        self, answer: str, theme: str, role: Role, question_id: str | None, chosen: str | None, order: list[str]
+    ) -> tuple[str | None, list[str]]:
+        """A student's answer that swaps what the report pairs (``Signal.mixups``: "BCMR is een coöperatie") gets the
+        question's signal of that mistaken understanding instead of a (partly) right one or the neutral reply: e5
+        reads a swapped pair as close to the right one, and praise for a mistake misleads. A chosen signal of a
+        mistaken understanding (``MISTAKEN_LEVEL``) stays; the one passed over stays in the ranking."""
+        if chosen is not None and self.bank.signal(theme, role, chosen).level <= MISTAKEN_LEVEL:
+            return chosen, order
+        for signal in self.candidates(theme, role, question_id):
+            if signal.mixups and mixed_up(answer, signal.mixups):
+                return signal.id, [signal.id, *(s for s in order if s != signal.id)]
+        return chosen, order
 
     def named_in_full(
         self, answer: str, theme: str, role: Role, chosen: str | None, order: list[str]

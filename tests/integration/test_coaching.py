@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.coaching import MAX_REFLECTION_WORDS, coaching_bank
+from assistant.coaching import MAX_REFLECTION_WORDS, coaching_bank, mixed_up
 from assistant.config import PROJECT_ROOT, Settings
 from assistant.llm import LanguageModel
 from assistant.prompts import ROLES, question_bank, reflection_prompts
@@ -67,6 +67,44 @@ def test_an_answer_that_names_part_of_a_list_gets_the_partial_signal_and_can_swi
     # end to end: e5 reads an answer that names two of the three as close to the complete signal's examples
     choice = chooser.choose(some, "", "structuur", "student", "struct-s1", use_model=False)
     assert choice.chosen == "partial_some_elements"
+
+
+def test_no_example_of_a_right_understanding_swaps_what_its_question_pairs() -> None:
+    # a signal of a mistaken understanding that lists the report's pairs (mixups) takes over whenever an answer swaps
+    # one: no example the bank gives of another signal of its question may do so, and some of its own do
+    bank = coaching_bank(PROMPTS)
+    swapping = [(t, s) for t, tb in bank.themes.items() for s in tb.roles["student"].signals if s.mixups]
+    assert len(swapping) >= 5  # the cases' forms and meetings, the helices, the levels, De STAP's values
+    for theme, signal in swapping:
+        own = signal.examples.nl + signal.examples.en
+        assert any(mixed_up(example, signal.mixups) for example in own), signal.id
+        for question in signal.questions:
+            for other in bank.signals(theme, "student", question):
+                if other.id != signal.id:
+                    for example in other.examples.nl + other.examples.en:
+                        assert not mixed_up(example, signal.mixups), (signal.id, other.id, example)
+
+
+def test_an_answer_that_swaps_what_the_report_pairs_gets_the_signal_of_that_mistake(
+    corpus_retriever: Retriever,
+) -> None:
+    chooser = SignalChooser(coaching_bank(PROMPTS), corpus_retriever.index.embeddings)
+    swapped = (
+        "BCMR is een coöperatie met een ledenvergadering, De STAP is een stichting met een vrijwilligersbestuur"
+        " en de Metropoolregio is een samenwerking van 21 gemeenten."
+    )
+    choice = chooser.choose(swapped, "", "structuur", "student", "struct-s2", use_model=False)
+    assert choice.chosen == "case_structures_mixed_up" and "compares_cases_well" in choice.ranked
+    right = (
+        "BCMR is een stichting met een bestuur en leden, De STAP is een coöperatie met een ledenvergadering"
+        " en de Metropoolregio is een samenwerking van 21 gemeenten."
+    )
+    order = ["compares_cases_well", "case_structures_mixed_up", "partial_some_elements"]
+    assert chooser.swapped(right, "structuur", "student", "struct-s2", order[0], order) == (order[0], order)
+    levels = "Het individu heeft intuïtie, de groep interpreteert, de organisatie integreert en het netwerk"
+    levels += " institutionaliseert."
+    choice = chooser.choose(levels, "", "lerend-vermogen", "student", "leren-s1", use_model=False)
+    assert choice.chosen == "wrong_levels"
 
 
 def test_every_text_speaks_to_the_person_briefly_and_cites_once() -> None:
