@@ -87,9 +87,15 @@ class Completeness(Strict):
         return sum(bool(re.search(p, answer, re.IGNORECASE)) for p in self.elements)
 
 
-# Where one statement of an answer ends: a sentence's end, a comma or semicolon, a bracket, a line, a dash, or a word
-# that joins two statements ('BCMR is een stichting en De STAP een coöperatie').
-_CLAUSE_END = re.compile(r"[.;,!?()\n]|\s[-–—]\s|\b(?:en|maar|terwijl|want|and|but|whereas|while)\b", re.IGNORECASE)
+# Where one statement of an answer ends: a sentence's end, a comma or semicolon, a bracket, a dash, or before a word
+# that joins two statements ('BCMR is een stichting en De STAP een coöperatie'). A statement that names none of the
+# things a question is about speaks of the one named just before when it goes on about it: a reason, a consequence or a
+# pronoun first ("Bij MRE is het bewijs het sterkst, want de onderzoeker was erbij"; "It belongs to realised value").
+_STATEMENT_END = re.compile(
+    r"[.!?]+(?=\s|$)|[;,()\n]|\s[-–—]\s|\s(?=(?:en|maar|terwijl|want|omdat|and|but|whereas|while|because)\b)",
+    re.IGNORECASE,
+)
+_GOES_ON = re.compile(r"^\s*(?:want|omdat|dus|because|since|so|het|dat|dit|die|ze|it|this|that|they)\b", re.I)
 _NEGATION = re.compile(r"\b(?:niet|geen|nooit|zonder|behalve|not|no|never|without|except|isn't|aren't|wasn't)\b", re.I)
 
 
@@ -112,25 +118,31 @@ class Mixup(Strict):
             re.compile(pattern)  # a broken pattern fails on load, not after a student's answer
         return pattern
 
-    def swapped_in(self, statement: str) -> bool:
-        """Whether ``statement`` names this subject with what belongs to another, and not with its own."""
+    def swaps(self, statement: str) -> bool:
+        """Whether ``statement``, about this subject, gives it what belongs to another, and not its own."""
         return bool(
             self.wrong
-            and re.search(self.subject, statement, re.IGNORECASE)
             and re.search(self.wrong, statement, re.IGNORECASE)
             and not (self.right and re.search(self.right, statement, re.IGNORECASE))
         )
 
 
 def mixed_up(answer: str, mixups: list[Mixup]) -> bool:
-    """Whether a statement of ``answer`` names exactly one of the ``mixups``' subjects together with what the report
-    gives to another of them (``Mixup.swapped_in``), and denies nothing ("BCMR is geen coöperatie" is right). A
-    statement that names two subjects ("STAP is groter dan BCMR") says nothing about which is which."""
-    for statement in _CLAUSE_END.split(answer):
-        if not statement.strip() or _NEGATION.search(statement):
+    """Whether a statement of ``answer`` about exactly one of the ``mixups``' subjects gives it what the report gives
+    to another of them (``Mixup.swaps``), and denies nothing ("BCMR is geen coöperatie" is right). A statement that
+    names two subjects ("STAP is groter dan BCMR") says nothing about which is which."""
+    subject = None  # the one thing the statement before was about
+    for statement in _STATEMENT_END.split(answer):
+        if not statement.strip():
             continue
         named = {m.subject for m in mixups if re.search(m.subject, statement, re.IGNORECASE)}
-        if len(named) == 1 and any(m.swapped_in(statement) for m in mixups):
+        if len(named) == 1:
+            subject = named.pop()
+        elif named or not _GOES_ON.search(statement):
+            subject = None
+        if subject is None or _NEGATION.search(statement):
+            continue
+        if any(m.subject == subject and m.swaps(statement) for m in mixups):
             return True
     return False
 

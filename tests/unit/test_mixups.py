@@ -30,6 +30,10 @@ FORMS = [
         ("De organisatie integreert.", True),
         # a bracket ends a statement: the example belongs to the list before it
         ("Voorbeelden van de stichting (BCMR) en de coöperatie (STAP).", False),
+        # a statement that goes on about the one named before (a reason, a pronoun) speaks of it; another does not
+        ("BCMR is het kleinst, want het is een coöperatie.", True),
+        ("BCMR is een stichting en een coöperatie heeft een ledenvergadering.", False),
+        ("Vorm: stichting (BCMR), coöperatie (STAP).", False),
         # a subject named only to be told apart
         ("Quadruple adds nature.", True),
         ("Quintuple is quadruple plus nature.", False),
