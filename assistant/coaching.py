@@ -102,7 +102,7 @@ _NEGATION = re.compile(r"\b(?:niet|geen|nooit|zonder|behalve|not|no|never|withou
 class Mixup(Strict):
     """One thing a student question is about (a case network, a level of learning, a kind of value), and what the
     report gives to another of them: a statement that names the one with the other has swapped them ("BCMR is een
-    coöperatie", "institutionalisatie op netwerkniveau"). Both are case-insensitive patterns."""
+    coöperatie", "institutionalisatie op netwerkniveau"). Each is a case-insensitive pattern."""
 
     subject: str
     wrong: str | None = None

@@ -400,25 +400,6 @@ def test_a_thing_no_text_of_the_index_names_is_not_answered(corpus_retriever: Re
     assert result.note != "the index never names 'subcategories'" and "subcategorieën" in result.answer
 
 
-def test_a_question_about_what_happened_after_the_study_is_not_answered(
-    corpus_retriever: Retriever, settings: Settings
-) -> None:
-    # the report counts the municipalities as they were during the study; how many there are by now it cannot
-    # know: said so, with what comes closest (the count then), and the broken chooser shows the model is not asked
-    question = "Hoeveel gemeenten werken er inmiddels samen in de Metropoolregio Eindhoven?"
-    result = answer_question(question, corpus_retriever, broken_llm(chooses=True), settings)
-    prompt = answer_prompts(settings.prompts_dir)["nl"]
-    assert result.method == "extractive" and not result.grounded and result.note == "after the study"
-    assert result.answer.startswith(prompt.later_intro) and "21 gemeenten" in result.answer and result.citations
-    english = answer_question(
-        "Has the health movement grown to more neighbourhoods since then?",
-        corpus_retriever,
-        broken_llm(chooses=True),
-        settings,
-    )
-    assert english.answer.startswith(answer_prompts(settings.prompts_dir)["en"].later_intro) and english.citations
-
-
 def test_a_thing_the_report_only_lists_is_not_answered(corpus_retriever: Retriever, settings: Settings) -> None:
     # the report lists health insurers among the kinds of organisations that joined, and names none: which one
     # takes part it cannot say; said so, with that list as what comes closest (the model is not asked)
@@ -434,25 +415,51 @@ def test_a_thing_the_report_only_lists_is_not_answered(corpus_retriever: Retriev
     assert explained.grounded and explained.note != "'toegepaste waarde' only in a list"
 
 
-def test_a_question_about_an_appendix_is_not_answered(corpus_retriever: Retriever, settings: Settings) -> None:
-    # the report refers to its topic list in an appendix its text does not hold: said so, with the reference
-    question = "Welke vragen stonden er op de topiclijst in bijlage 1?"
-    result = answer_question(question, corpus_retriever, broken_llm(chooses=True), settings)
-    prompt = answer_prompts(settings.prompts_dir)["nl"]
-    assert result.method == "extractive" and not result.grounded and result.note == "an appendix"
-    assert result.answer.startswith(prompt.appendix_intro) and "(zie bijlage 1)" in result.answer
-
-
-def test_a_question_for_an_opinion_or_a_prediction_is_not_answered(
-    corpus_retriever: Retriever, settings: Settings
+@pytest.mark.parametrize(
+    ("question", "lang", "note", "intro", "quoted"),
+    [
+        # the report counts the municipalities as they were during the study; how many there are by now it cannot
+        # know: said so, with what comes closest (the count then)
+        (
+            "Hoeveel gemeenten werken er inmiddels samen in de Metropoolregio Eindhoven?",
+            "nl",
+            "after the study",
+            "later_intro",
+            "21 gemeenten",
+        ),
+        (
+            "Has the health movement grown to more neighbourhoods since then?",
+            "en",
+            "after the study",
+            "later_intro",
+            "",
+        ),
+        # the report refers to its topic list in an appendix its text does not hold: said so, with the reference
+        (
+            "Welke vragen stonden er op de topiclijst in bijlage 1?",
+            "nl",
+            "an appendix",
+            "appendix_intro",
+            "(zie bijlage 1)",
+        ),
+        # the passages about the health movement's 2040 goal come close; no source holds whether it will be reached
+        (
+            "Do you think De STAP naar gezonder will actually reach its 2040 health goal?",
+            "en",
+            "an opinion or prediction",
+            "opinion_intro",
+            "2040",
+        ),
+    ],
+)
+def test_a_question_no_source_can_answer_is_declined_with_its_reason(
+    corpus_retriever: Retriever, settings: Settings, question: str, lang: str, note: str, intro: str, quoted: str
 ) -> None:
-    # the passages about the health movement's 2040 goal come close; no source holds whether it will be reached,
-    # so that is said, with the closest sentences, and the broken chooser shows the model is not asked
-    question = "Do you think De STAP naar gezonder will actually reach its 2040 health goal?"
+    # said so before the closest sentences; the broken chooser shows the model is not asked
     result = answer_question(question, corpus_retriever, broken_llm(chooses=True), settings)
-    prompt = answer_prompts(settings.prompts_dir)["en"]
-    assert result.method == "extractive" and not result.grounded and result.note == "an opinion or prediction"
-    assert result.answer.startswith(prompt.opinion_intro) and "2040" in result.answer
+    prompt = answer_prompts(settings.prompts_dir)[lang]
+    assert result.method == "extractive" and not result.grounded and result.note == note
+    assert result.answer.startswith(getattr(prompt, intro)) and quoted in result.answer and result.citations
 
 
 def test_a_question_that_asks_for_advice_is_answered_by_a_sentence_that_gives_it(
