@@ -21,6 +21,7 @@ from assistant.prompts import ROLES, PassageRef, QuestionBank, Role, Strict, Tex
 
 MAX_REFLECTION_WORDS = 70
 MAX_ALSO = 2  # more places than [2] and [3] read as a reading list, not as a reflection
+MISTAKEN_LEVEL = 2  # a student signal at this level or below reads a mistaken understanding, 3 a partial one
 CITE = "[1]"
 
 

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel
 
-from assistant.coaching import coaching_bank
+from assistant.coaching import MISTAKEN_LEVEL, coaching_bank
 from assistant.config import Language, Settings
 from assistant.evaluation.bench import measure_table, share
 from assistant.evaluation.quality import is_hit, load_lines
@@ -167,7 +167,7 @@ def evaluate_reflections(
                 expected=item.signal,
                 accepted=None if item.acceptable is None else accepted(chosen, item.acceptable),
                 contradicted=bool(chosen) and chosen in item.contradicts,
-                level=next((s.level for s in bank.signals(item.theme, item.role) if s.id == chosen), None),
+                level=bank.signal(item.theme, item.role, chosen).level if chosen else None,
                 quality=item.quality,
                 seconds=round(seconds, 3),
                 prepared_s=round(prepared, 3),
@@ -212,8 +212,8 @@ def read_as_meant(result: ItemResult) -> bool:
     if result.quality == "correct":
         return level is not None and level >= 4
     if result.quality == "partial":
-        return level == 3
-    return level is None or level <= 2
+        return level == MISTAKEN_LEVEL + 1
+    return level is None or level <= MISTAKEN_LEVEL
 
 
 def praised(result: ItemResult) -> bool:

@@ -24,7 +24,7 @@ import numpy as np
 from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel
 
-from assistant.coaching import CoachingBank, Signal, mixed_up
+from assistant.coaching import MISTAKEN_LEVEL, CoachingBank, Signal, mixed_up
 from assistant.config import Settings
 from assistant.embeddings import SlimEmbeddings
 from assistant.llm import LanguageModel
@@ -48,7 +48,6 @@ MIN_MARGIN = 0.0  # the best signal must beat the next one by this much
 # the question known nothing moved but one answer to a neighbouring signal; with the question unknown (the theme's
 # first asked) fitting rose 69 -> 78%; docs/benchmarks.md "Session 26".
 OTHER_QUESTION = 0.01
-MISTAKEN_LEVEL = 2  # a student signal at this level or below reads a mistaken understanding
 # e5 barely reads "not", "only", "but": "Nee. In het bestuur laten we alleen zien wat goed gaat" is as close to
 # "failure is discussed openly" as to "accountability blocks it". The words an answer shares with an
 # example (BM25, stemmed, without stop words but with the negations) help to tell such signals apart, so
