@@ -43,6 +43,8 @@ class AnswerPrompt(Strict):
     passage: str
     user: str
     not_covered: str
+    outside_scope: str
+    """instead of ``not_covered`` for a question about everyday life (the weather): what SLIM is for"""
     extractive_intro: str
     closest_intro: str
     unheard_intro: str
@@ -345,6 +347,8 @@ class AnswerTypes(Strict):
     """patterns of a question that asks SLIM's own opinion or a prediction ('Wat vind jij …?'): no source holds one"""
     about_sources: list[str] = []
     """patterns of a question that names the sources ('het rapport'): what they mean is no opinion asked"""
+    everyday: list[str] = []
+    """patterns of a question about everyday life ('Wat wordt het weer morgen?'): no source of SLIM is about it"""
     terms: list[str] = []
     """patterns of a question that asks what a term means, in a group ``term`` ('Wat is een living lab?')"""
     ordinals: list[str] = []
@@ -354,7 +358,7 @@ class AnswerTypes(Strict):
     @model_validator(mode="after")
     def _compiles(self) -> AnswerTypes:
         plain = [*self.rows, *self.not_answers, *self.later, *self.appendix, *self.ordinals]
-        for pattern in [*plain, *self.opinion, *self.about_sources]:
+        for pattern in [*plain, *self.opinion, *self.about_sources, *self.everyday]:
             re.compile(pattern)
         for patterns, group in ((self.things, "thing"), (self.terms, "term")):
             for pattern in patterns:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from time import perf_counter
+from typing import Literal
 
 from assistant.answer.choice import (
     answering_quotes,
@@ -34,7 +35,7 @@ from assistant.answer.kinds import (
     unquotable,
 )
 from assistant.answer.sentences import asked_within, indexed_sentences, rank_sentences, within_chapters
-from assistant.config import Settings
+from assistant.config import Language, Settings
 from assistant.corpus import network_descriptions
 from assistant.domain import Answer, Citation, Timings
 from assistant.i18n import detect_language, t
@@ -72,6 +73,14 @@ def unanswerable(
     return None
 
 
+def unsearched(
+    text: str, lang: Language, start: float, method: Literal["not_covered", "empty"], note: str | None = None
+) -> Answer:
+    """The answer to a question that is not searched for: nothing to search for, or nothing SLIM is about."""
+    timings = Timings(retrieval_s=0.0, first_token_s=None, total_s=round(perf_counter() - start, 3))
+    return Answer(answer=text, language=lang, grounded=False, citations=[], timings=timings, method=method, note=note)
+
+
 def answer_question(
     question: str,
     retriever: Retriever,
@@ -88,9 +97,10 @@ def answer_question(
     lang = detect_language(question, default=settings.lang)
     prompt = answer_prompts(settings.prompts_dir)[lang]
     if not any(ch.isalnum() for ch in question):  # '', '   ', '😀😀😀', '```': nothing to search for
-        timings = Timings(retrieval_s=0.0, first_token_s=None, total_s=round(perf_counter() - start, 3))
-        text = t("answer.empty_question", lang)
-        return Answer(answer=text, language=lang, grounded=False, citations=[], timings=timings, method="empty")
+        return unsearched(t("answer.empty_question", lang), lang, start, "empty")
+    if matches(question, answer_types(settings.prompts_dir).everyday):
+        # the weather in Venlo: passages about Venlo would come close, and none of them can answer
+        return unsearched(prompt.outside_scope, lang, start, "not_covered", note="an everyday question")
     evidence = retriever.evidence(question, k=settings.answer_passages, max_chars=EXCERPT_CHARS)
     citations = [Citation.from_hit(n, hit) for n, hit in enumerate(evidence.hits, start=1)]
     retrieval_s = perf_counter() - start

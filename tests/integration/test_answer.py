@@ -462,6 +462,23 @@ def test_a_question_no_source_can_answer_is_declined_with_its_reason(
     assert result.answer.startswith(getattr(prompt, intro)) and quoted in result.answer and result.citations
 
 
+@pytest.mark.parametrize(
+    ("question", "lang"),
+    [
+        ("What's the weather going to be like in Venlo this weekend?", "en"),
+        ("Wat wordt het weer morgen in Venlo?", "nl"),
+    ],
+)
+def test_a_question_about_everyday_life_is_declined_without_passages(
+    corpus_retriever: Retriever, settings: Settings, question: str, lang: str
+) -> None:
+    # passages about Venlo come close; none can answer, so none is shown, and the broken model is not asked
+    result = answer_question(question, corpus_retriever, broken_llm(chooses=True), settings)
+    assert result.method == "not_covered" and not result.grounded and not result.citations
+    assert result.answer == answer_prompts(settings.prompts_dir)[lang].outside_scope
+    assert result.note == "an everyday question"
+
+
 def test_a_question_that_asks_for_advice_is_answered_by_a_sentence_that_gives_it(
     corpus_retriever: Retriever, settings: Settings
 ) -> None:

@@ -6,6 +6,8 @@ The patterns are the real ones of prompts/retrieval/answer-types.yaml; the sente
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from assistant.answer.choice import QUOTE_MARGIN, answering_quotes, with_typed
@@ -495,6 +497,40 @@ def test_a_question_about_what_an_appendix_holds(question: str, appendix: bool) 
 )
 def test_a_question_that_asks_for_an_opinion_or_a_prediction(question: str, opinion: bool) -> None:
     assert opinion_asked(question, TYPES) is opinion
+
+
+@pytest.mark.parametrize(
+    ("question", "everyday"),
+    [
+        ("Wat wordt het weer morgen in Venlo?", True),
+        ("Hoe is het weer in Eindhoven?", True),
+        ("What's the weather forecast for Eindhoven this weekend?", True),
+        ("How can I improve my sleep at night?", True),
+        ("Wie heeft het WK voetbal van 2022 gewonnen?", True),
+        ("Hoe laat vertrekt de trein naar Venlo?", True),
+        # 'weer' is also 'again'; sleep, a recipe, weathering and a football club can be about a network
+        ("Hoe is het weer in gang gezet na de zomer?", False),
+        ("Hoe zorg je dat partners weer meedoen als het netwerk stilvalt?", False),
+        ("Hoe voorkom je dat een netwerk in slaap sukkelt?", False),
+        ("Wat is het recept voor een succesvol lerend netwerk?", False),
+        ("Is mijn voetbalclub ook een lerend netwerk?", False),
+        ("How do the networks weather a change of board?", False),
+    ],
+)
+def test_a_question_about_everyday_life(question: str, everyday: bool) -> None:
+    assert matches(question, TYPES.everyday) is everyday
+
+
+def test_no_question_of_the_evaluation_sets_that_the_sources_answer_is_everyday() -> None:
+    # every in-scope question written for the answer sets (by hand and blind), in either language
+    in_scope = [
+        item["q"]
+        for path in sorted((PROJECT_ROOT / "docs" / "eval").glob("answers*.jsonl"))
+        for item in map(json.loads, path.read_text(encoding="utf-8").splitlines())
+        if item.get("kind") == "in"
+    ]
+    assert len(in_scope) > 400
+    assert [q for q in in_scope if matches(q, TYPES.everyday)] == []
 
 
 LISTING = [
