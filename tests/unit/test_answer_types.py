@@ -504,6 +504,7 @@ def test_a_question_that_asks_for_an_opinion_or_a_prediction(question: str, opin
     [
         ("Wat wordt het weer morgen in Venlo?", True),
         ("Hoe is het weer in Eindhoven?", True),
+        ("Wat voor weer wordt het morgen in Eindhoven? Moet ik een paraplu meenemen?", True),
         ("What's the weather forecast for Eindhoven this weekend?", True),
         ("How can I improve my sleep at night?", True),
         ("Wie heeft het WK voetbal van 2022 gewonnen?", True),
