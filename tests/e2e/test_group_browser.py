@@ -10,7 +10,9 @@ from __future__ import annotations
 import csv as csvlib
 import re
 import shutil
+import sqlite3
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import docx
@@ -74,6 +76,16 @@ def score(page, theme: str, value: int, why: str = "") -> None:
         field.fill(why)
         field.press("Control+Enter")
         page.wait_for_timeout(600)
+
+
+def stored_scores(app: AppServer) -> dict[str, list[int]]:
+    """Each theme's scores as the database holds them, for a failure's message."""
+    with closing(sqlite3.connect(app.data_dir / "sessions.sqlite")) as conn:
+        rows = conn.execute("SELECT theme, score FROM group_answers ORDER BY theme, updated").fetchall()
+    scores: dict[str, list[int]] = {}
+    for theme, value in rows:
+        scores.setdefault(theme, []).append(value)
+    return scores
 
 
 def chosen(page, theme: str) -> int | None:
@@ -182,9 +194,12 @@ def test_group_scan_from_creation_to_agenda(app: AppServer, browser, tmp_path: P
         (THEMES[0], "1: 1 · 2: 2 · 3: 0 · 4: 1 · 5: 0", 30),  # gezamenlijk doel: 2, 4, 1, 2
         (THEMES[1], "1: 0 · 2: 0 · 3: 4 · 4: 0 · 5: 0", 30),  # proces: all 3
     ):
-        expect(facilitator.locator(f".st-key-result-{theme}")).to_contain_text(
-            f"Verdeling (score: aantal) — {line}", timeout=wait_s * 1000
-        )
+        try:
+            expect(facilitator.locator(f".st-key-result-{theme}")).to_contain_text(
+                f"Verdeling (score: aantal) — {line}", timeout=wait_s * 1000
+            )
+        except AssertionError as failed:  # a page that is slow, one that is stuck and an answer never saved differ
+            raise AssertionError(f"the store holds: {stored_scores(app)}\n{failed}") from None
     # a participant changes an answer while the results show: the page follows by itself
     score(people["p3"], THEMES[1], 2)
     expect(facilitator.locator(f".st-key-result-{THEMES[1]}")).to_contain_text(
