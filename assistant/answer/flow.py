@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from time import perf_counter
-from typing import Literal
 
 from assistant.answer.choice import (
     answering_quotes,
@@ -35,7 +34,7 @@ from assistant.answer.kinds import (
     unquotable,
 )
 from assistant.answer.sentences import asked_within, indexed_sentences, rank_sentences, within_chapters
-from assistant.config import Language, Settings
+from assistant.config import Settings
 from assistant.corpus import network_descriptions
 from assistant.domain import Answer, Citation, Timings
 from assistant.i18n import detect_language, t
@@ -73,14 +72,6 @@ def unanswerable(
     return None
 
 
-def unsearched(
-    text: str, lang: Language, start: float, method: Literal["not_covered", "empty"], note: str | None = None
-) -> Answer:
-    """The answer to a question that is not searched for: nothing to search for, or nothing SLIM is about."""
-    timings = Timings(retrieval_s=0.0, first_token_s=None, total_s=round(perf_counter() - start, 3))
-    return Answer(answer=text, language=lang, grounded=False, citations=[], timings=timings, method=method, note=note)
-
-
 def answer_question(
     question: str,
     retriever: Retriever,
@@ -97,10 +88,9 @@ def answer_question(
     lang = detect_language(question, default=settings.lang)
     prompt = answer_prompts(settings.prompts_dir)[lang]
     if not any(ch.isalnum() for ch in question):  # '', '   ', '😀😀😀', '```': nothing to search for
-        return unsearched(t("answer.empty_question", lang), lang, start, "empty")
-    if matches(question, answer_types(settings.prompts_dir).everyday):
-        # the weather in Venlo: passages about Venlo would come close, and none of them can answer
-        return unsearched(prompt.outside_scope, lang, start, "not_covered", note="an everyday question")
+        timings = Timings(retrieval_s=0.0, first_token_s=None, total_s=round(perf_counter() - start, 3))
+        text = t("answer.empty_question", lang)
+        return Answer(answer=text, language=lang, grounded=False, citations=[], timings=timings, method="empty")
     evidence = retriever.evidence(question, k=settings.answer_passages, max_chars=EXCERPT_CHARS)
     citations = [Citation.from_hit(n, hit) for n, hit in enumerate(evidence.hits, start=1)]
     retrieval_s = perf_counter() - start
@@ -111,7 +101,11 @@ def answer_question(
     close = evidence.relevance >= RELEVANCE_FLOOR[lang] or (evidence.known_question or 0.0) >= KNOWN_QUESTION
     covered = close and bool(citations) and evidence.known_words > 0
     far = covered and unasked(evidence, lang)
-    covered = covered and not far
+    # the weather in Venlo: passages about Venlo come close, none can answer (a person's own document may)
+    everyday = matches(question, answer_types(settings.prompts_dir).everyday) and (
+        not evidence.hits or evidence.hits[0].kind != "document"
+    )
+    covered = covered and not far and not everyday
     if on_passages and covered:  # passages the answer will not rest on would flash up and vanish
         on_passages(citations)
 
@@ -130,6 +124,8 @@ def answer_question(
             note=note,
         )
 
+    if everyday:
+        return done(prompt.outside_scope, "not_covered", [], None, False, note="an everyday question")
     if not covered:
         note = "far from every question written for the report" if far else "low relevance"
         return done(prompt.not_covered, "not_covered", [], None, False, note=note)

@@ -92,11 +92,11 @@ def test_off_topic_question_is_declined_without_calling_the_model(
 ) -> None:
     shown: list[int] = []
     result = answer_question(
-        "Wie won het WK voetbal in 2010?", corpus_retriever, broken_llm(), settings, on_passages=shown.append
+        "Hoe repareer ik een lekke fietsband?", corpus_retriever, broken_llm(), settings, on_passages=shown.append
     )
     assert shown == []  # no passages flash up under an answer that will not rest on them
     assert result.method == "not_covered" and result.answer == "Het rapport geeft hier geen antwoord op."
-    english = answer_question("Who won the football world cup in 2010?", corpus_retriever, broken_llm(), settings)
+    english = answer_question("How do I fix a flat bicycle tyre?", corpus_retriever, broken_llm(), settings)
     assert english.answer == "The report does not answer this." and english.language == "en"
 
 

@@ -24,8 +24,9 @@ import pytest
 from typer.testing import CliRunner
 
 from assistant.cli import app
-from assistant.config import Settings
+from assistant.config import PROJECT_ROOT, Settings
 from assistant.index import visible_versions
+from assistant.prompts import answer_prompts
 from tests.helpers.files import (
     index_small_corpus,
     truncate,
@@ -81,6 +82,14 @@ def test_add_list_search_ask_remove(small_corpus: Path, tmp_path: Path) -> None:
     assert both[0]["source"] == "Kort rapport"
     memo_hit = _json(["search", "samenwerking elk kwartaal", "-w", "team-a", "--json"])["hits"][0]
     assert memo_hit["source"] == "memo.md" and memo_hit["chunk_id"].startswith("memo-md:")
+    # a question about everyday life is declined, unless a person's own document is what comes closest
+    club = tmp_path / "club.md"
+    club.write_text("# Clubnieuws\n\nOnze voetbalclub won dit seizoen de competitie in de derde klasse.\n", "utf-8")
+    assert runner.invoke(app, ["docs", "add", str(club), "-w", "team-a"]).exit_code == 0
+    match = ["ask", "Wie heeft de competitie gewonnen?", "--llm", "none", "--json"]
+    assert _json(match)["answer"] == answer_prompts(PROJECT_ROOT / "prompts")["nl"].outside_scope
+    own = _json([*match, "-w", "team-a"])
+    assert "derde klasse" in own["answer"] and own["citations"][0]["source"] == "club.md", own["answer"]
 
     # another workspace (and the default one) does not see team-a's documents
     other = _json(["search", "Wie is de penningmeester?", "--json"])["hits"]

@@ -48,6 +48,9 @@ def the(kind_id: str) -> AnswerType:
 @pytest.mark.parametrize(
     ("question", "kind"),
     [
+        ("Wat is het telefoonnummer van het kenniscentrum Leven Lang Ontwikkelen?", "phone"),
+        ("What's the phone number of the network's office?", "phone"),
+        ("Hoe kan ik de coördinator van De STAP bellen?", "phone"),
         # an amount of money comes before a number: 'hoeveel kost' asks for money
         ("Wat is het budget van het netwerk?", "money"),
         ("Hoeveel heeft het onderzoek gekost?", "money"),
@@ -211,6 +214,10 @@ def test_an_example_is_answered_by_a_sentence_that_gives_one(sentence: str, hold
         ("list", "Geselecteerd werden:\n\n- Business Club Maas Rhein\n- De STAP naar gezonder", True),
         ("list", "Het gaat om het individu, de groep en de organisatie.", True),
         ("list", "Het gaat om het leren van het netwerk.", False),
+        ("phone", "Bel het secretariaat op 040-2345678 of +31 (0)40 234 5678.", True),
+        ("phone", "Voor meer informatie kunt u contact opnemen met Hanna van Beelen.", False),  # whom, no number
+        ("phone", "In goede banen. Samenwerkingsakkoord 2023 -2026", False),  # years
+        ("phone", "Journal of Organizational Ethnography, 8(2), 171–184. doi 10.1108/JOE-03-2017-0013", False),
     ],
 )
 def test_a_sentence_holds_an_answer_of_the_kind_or_not(kind: str, sentence: str, holds: bool) -> None:
