@@ -101,10 +101,9 @@ def answer_question(
     close = evidence.relevance >= RELEVANCE_FLOOR[lang] or (evidence.known_question or 0.0) >= KNOWN_QUESTION
     covered = close and bool(citations) and evidence.known_words > 0
     far = covered and unasked(evidence, lang)
+    types = answer_types(settings.prompts_dir)
     # the weather in Venlo: passages about Venlo come close, none can answer (a person's own document may)
-    everyday = matches(question, answer_types(settings.prompts_dir).everyday) and (
-        not evidence.hits or evidence.hits[0].kind != "document"
-    )
+    everyday = matches(question, types.everyday) and (not evidence.hits or evidence.hits[0].kind != "document")
     covered = covered and not far and not everyday
     if on_passages and covered:  # passages the answer will not rest on would flash up and vanish
         on_passages(citations)
@@ -130,7 +129,6 @@ def answer_question(
         note = "far from every question written for the report" if far else "low relevance"
         return done(prompt.not_covered, "not_covered", [], None, False, note=note)
     embeddings, indexed = retriever.index.embeddings, indexed_sentences(retriever)
-    types = answer_types(settings.prompts_dir)
     kind = asked_type(question, types.types)
     lexical = retriever.lexical_query(question)
     skipped = unquotable(types, kind)
